@@ -1,0 +1,104 @@
+"""Base admin classes every app's admin inherits, and the User admin."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from guardian.admin import GuardedModelAdmin
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from lrs_portal.models import Notification, User
+
+
+class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
+    """History ("History" button) and object permissions ("Object permissions")."""
+
+
+class BaseImportExportAdmin(ImportExportModelAdmin, BaseAdmin):  # type: ignore[misc]
+    """BaseAdmin with CSV/XLSX import and export on the changelist."""
+
+
+class ViewOnlyMixin:
+    """Reference and log tables: visible in admin, changed only by code."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class PortalUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+
+class PortalUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, BaseAdmin):  # type: ignore[type-arg,misc]
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
+    list_display = ("email", "full_name", "is_active", "is_staff", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name",)}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "password1", "password2"),
+            },
+        ),
+    )
+    filter_horizontal = ("groups",)
+
+    # Only a superuser may grant staff, superuser or role membership; otherwise a
+    # caseworker with change_user could promote themselves.
+    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return fields + self.PRIVILEGE_FIELDS
+
+
+@admin.register(Notification)
+class NotificationAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
+    list_display = ("reference", "to", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "reference")
+    search_fields = ("=to", "reference")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "to",
+        "subject",
+        "body",
+        "reference",
+        "status",
+        "attempts",
+        "claimed_at",
+        "created_at",
+        "sent_at",
+    )

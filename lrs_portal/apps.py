@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class LrsPortalConfig(AppConfig):
+    default = True
+    name = "lrs_portal"
+    verbose_name = "Users and service"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # django-structlog's documented hook for changing what a request logs.
+        from django_structlog import signals
+
+        from lrs_portal.logs import redact_request_log
+
+        for signal in (
+            signals.bind_extra_request_metadata,
+            signals.bind_extra_request_finished_metadata,
+            signals.bind_extra_request_failed_metadata,
+        ):
+            signal.connect(redact_request_log, dispatch_uid=f"redact-{id(signal)}")
+
+
+class LrsAdminConfig(admin_apps.AdminConfig):
+    # The admin site refuses staff who have not verified a second factor.
+    default = False
+    default_site = "lrs_portal.admin_site.LrsAdminSite"

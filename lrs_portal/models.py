@@ -1,0 +1,163 @@
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from lrs_portal import roles
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields: Any) -> "User":
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(
+        self, email: str, password: str | None = None, **fields: Any
+    ) -> "User":
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **fields: Any
+    ) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Email addresses are stored lower-case; sign-in is case-insensitive.
+        return self.get(email__iexact=username or "")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address."""
+
+    # The account that scheduled jobs act as in history; inactive, no password.
+    SYSTEM_EMAIL = "system@lrs-portal.invalid"
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=200)
+    is_staff = models.BooleanField(
+        "staff status",
+        default=False,
+        help_text="Can sign in to the department's admin site (MFA required).",
+    )
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Untick to stop this person signing in, instead of deleting them.",
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    # Password hashes and sign-in times are not history worth keeping.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
+
+    class Meta:
+        ordering = ("email",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="user_email_lower_case",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(group.name for group in self.groups.all())
+
+    @property
+    def requires_mfa(self) -> bool:
+        """Staff and the department's own roles must use a second factor."""
+        if self.is_staff or self.is_superuser:
+            return True
+        return self.groups.filter(name__in=roles.MFA_REQUIRED).exists()
+
+
+class UserSession(AbstractBaseSession):
+    """A database session that knows its user, so a suspension can end it."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        db_table = "lrs_portal_user_session"
+        verbose_name = "session"
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from lrs_portal.sessions import SessionStore
+
+        return SessionStore
+
+
+class Notification(models.Model):
+    """An email the service sends, kept as an outbox row: what went to whom, when."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    reference = models.CharField(
+        max_length=100, help_text="What the email is about, e.g. agreement.signing_link"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set while a worker is sending, so two deliveries of one task send one email.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "sent", "failed"]),
+                name="notification_status_valid",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("status", "created_at"), name="notification_status_idx"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_status_display()})"
+
+
+def system_user() -> User:
+    """The inactive account that scheduled jobs record as the acting user."""
+    return User.objects.get(email=User.SYSTEM_EMAIL)

@@ -1,0 +1,418 @@
+"""LRS Portal settings: one module, every difference between environments an env var.
+
+Each variable is documented in README.md ("Configuration"). A missing or malformed
+variable stops start-up with one line naming it (see ``_fail``).
+"""
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import environ
+from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from lrs_portal.logs import structured_logging
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _fail(name: str, problem: str) -> None:
+    # One line, naming the variable; SystemExit stops manage.py, gunicorn and celery.
+    sys.exit(f"Configuration error: {name} {problem}. See README.md, 'Configuration'.")
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when unset or empty (empty means "use default")."""
+    raw = os.environ.get(name)
+    return None if raw is None or raw.strip() == "" else raw
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    _fail(name, f"must be true or false, not {raw!r}")
+    return default  # unreachable
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        _fail(name, f"must be a whole number, not {raw!r}")
+        raise
+    if value < minimum:
+        _fail(name, f"must be at least {minimum}")
+    return value
+
+
+def env_str(
+    name: str, default: str | None = None, choices: set[str] | None = None
+) -> str:
+    raw = _raw(name)
+    if raw is None:
+        if default is None:
+            _fail(name, "is missing")
+            raise AssertionError  # unreachable
+        return default
+    value = raw.strip()
+    if choices is not None and value not in choices:
+        _fail(name, f"must be one of {', '.join(sorted(choices))}, not {value!r}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url_config(name: str, default: str, parser: Any) -> dict[str, Any]:
+    raw = _raw(name) or default
+    try:
+        config: dict[str, Any] = parser(raw)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        _fail(name, f"is not a usable URL ({exc.__class__.__name__})")
+        raise
+    return config
+
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", default=False)
+# In DEBUG only, a fixed development key; with DEBUG off the variable is required.
+SECRET_KEY = env_str(
+    "SECRET_KEY", default="django-insecure-dev-only" if DEBUG else None
+)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where people send feedback and ask for help (the phase banner links to it).
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", default="")
+
+INSTALLED_APPS = [
+    "lrs_portal.apps.LrsAdminConfig",  # django.contrib.admin with our OTP-only site
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.sessions",  # for clearsessions; our engine is lrs_portal.sessions
+    "django.contrib.staticfiles",
+    "whitenoise.runserver_nostatic",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
+    "axes",
+    "guardian",
+    "simple_history",
+    "import_export",
+    "csp",
+    "crispy_forms",
+    "crispy_forms_gds",
+    "django_structlog",
+    "lrs_portal",
+    "registration",
+    "records",
+    "approvals",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "lrs_portal.middleware.RequireMFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "lrs_portal.middleware.AdminAddOnStylesMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "lrs_portal.middleware.RequestIdHeaderMiddleware",
+    # AxesMiddleware last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "lrs_portal.urls"
+WSGI_APPLICATION = "lrs_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lrs_portal.context_processors.service",
+            ],
+        },
+    },
+]
+
+# --- Database and cache -----------------------------------------------------
+
+# SQLite in the git-ignored var/ folder by default; PostgreSQL in CI and production.
+DATABASES = {
+    "default": env_url_config(
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
+        parser=environ.Env.db_url_config,
+    )
+}
+if DATABASES["default"].get("ENGINE") not in {
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+}:
+    _fail("DATABASE_URL", "must be a sqlite:/// or postgres:// URL")
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Fail fast when PostgreSQL is unreachable (health checks, requests, jobs).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env_url_config(
+        "CACHE_URL", default="locmemcache://", parser=environ.Env.cache_url_config
+    )
+}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A hung Redis must never hang a request.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
+
+# --- Users, sign-in and sessions --------------------------------------------
+
+AUTH_USER_MODEL = "lrs_portal.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "lrs_portal:account"
+LOGOUT_REDIRECT_URL = "lrs_portal:signed-out"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
+
+# Database-backed sessions with the user id stored beside each one, so that a
+# suspension can end every live session of a user (architecture.md rule 5).
+SESSION_ENGINE = "lrs_portal.sessions"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=4 * 60 * 60, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "lrs_portal.views.csrf_failure"
+
+# django-axes: lock the user-and-address combination (not the address alone,
+# which would let one attacker lock out a whole college behind one NAT).
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("AXES_COOLOFF_MINUTES", default=15, minimum=1)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+# Axes would otherwise log the typed username (an email address): personal data.
+AXES_CLIENT_STR_CALLABLE = "lrs_portal.security.axes_client_str"
+AXES_USERNAME_CALLABLE = "lrs_portal.security.axes_username"
+# Behind N trusted proxies the client address is taken from X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# django-otp / two-factor-auth: MFA for staff and department roles.
+OTP_TOTP_ISSUER = "LRS Portal"
+TWO_FACTOR_REMEMBER_COOKIE_AGE = None
+TWO_FACTOR_LOGIN_TIMEOUT = 600
+
+# django-guardian: no anonymous user row; object permissions only for signed-in users.
+# https://django-guardian.readthedocs.io/en/stable/configuration.html
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+GUARDIAN_RENDER_403 = False
+
+# --- Security headers -------------------------------------------------------
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if env_bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# django-csp 4: nonces for the two GOV.UK Frontend scripts, nothing inline otherwise.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Static files, media, forms ---------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+# GOV.UK Frontend compiled by `npm run build` (frontend/build is git-ignored).
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "build"]
+# Uploaded evidence lives outside the web root and is never served directly.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
+CRISPY_TEMPLATE_PACK = "gds"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- Email ------------------------------------------------------------------
+
+vars().update(
+    env_url_config(
+        "EMAIL_URL", default="consolemail://", parser=environ.Env.email_url_config
+    )
+)
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", default="LRS Portal <no-reply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10
+
+# --- Celery -----------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# No CELERY_BROKER_URL: no broker. Jobs run from their management commands and
+# anything enqueued runs in-process, so the demo needs no Redis.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default="") or "memory://"
+BROKER_CONFIGURED = CELERY_BROKER_URL != "memory://"
+if BROKER_CONFIGURED and not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _fail("CELERY_BROKER_URL", "must be a redis:// or rediss:// URL")
+# Without a broker, enqueued work runs in-process (the demo). Tests set this to
+# false so that nothing runs unless a test runs it.
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=not BROKER_CONFIGURED
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "Europe/London"
+CELERY_ENABLE_UTC = True
+# Socket timeouts so that a hung Redis can never hang a web request that enqueues.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+    "retry_on_timeout": False,
+    "max_retries": 1,
+    # An unacknowledged task is redelivered after this; every time limit is below it.
+    "visibility_timeout": 2 * 60 * 60,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Long, idempotent jobs: acknowledge after the work, redeliver if a worker dies.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60 * 60
+CELERY_TASK_TIME_LIMIT = 60 * 60 + 5 * 60
+# A task cut off by a lost broker connection is redelivered (acks_late) rather than
+# left running unacknowledged.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON logging in workers
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# The schedule lives here, reviewed like code; later issues add the nightly jobs.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Re-send emails left queued by a broker outage or a crashed worker: every
+    # 10 minutes (https://crontab.guru/#*/10_*_*_*_*).
+    "notifications-retry-queued": {
+        "task": "lrs_portal.tasks.notification_retry_queued_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Delete expired sessions: daily at 03:15 (https://crontab.guru/#15_3_*_*_*).
+    "sessions-clear-expired": {
+        "task": "lrs_portal.tasks.sessions_clear_expired_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
+
+# --- Logging ----------------------------------------------------------------
+# Structured logs with a request id (django-structlog); no personal data.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+LOG_LEVEL = env_str(
+    "LOG_LEVEL", default="INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"}
+)
+LOG_FORMAT = env_str(
+    "LOG_FORMAT", default="console" if DEBUG else "json", choices={"json", "console"}
+)
+
+LOGGING = structured_logging(level=LOG_LEVEL, json=LOG_FORMAT == "json")

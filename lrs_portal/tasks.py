@@ -1,0 +1,29 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=15 * 60,
+    max_retries=4,
+)
+def notification_deliver_task(notification_id: int) -> None:
+    from lrs_portal.services import notification_deliver
+
+    notification_deliver(notification_id=notification_id)
+
+
+@shared_task
+def notification_retry_queued_task() -> None:
+    from lrs_portal.services import notification_retry_queued
+
+    notification_retry_queued()
+
+
+@shared_task
+def sessions_clear_expired_task() -> None:
+    from lrs_portal.services import sessions_clear_expired
+
+    sessions_clear_expired()

@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+from two_factor import urls as two_factor_urls
+
+from lrs_portal import views
+
+portal_urls = [
+    path("", views.start, name="start"),
+    path("account/", views.account, name="account"),
+    path("account/sign-out/", views.sign_out, name="sign-out"),
+    path("account/signed-out/", views.signed_out, name="signed-out"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "account/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset_form.html",
+            email_template_name="accounts/emails/password_reset.txt",
+            subject_template_name="accounts/emails/password_reset_subject.txt",
+            success_url=reverse_lazy("lrs_portal:password-reset-done"),
+        ),
+        name="password-reset",
+    ),
+    path(
+        "account/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="accounts/password_reset_done.html"
+        ),
+        name="password-reset-done",
+    ),
+    path(
+        "account/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("lrs_portal:password-reset-complete"),
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "account/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/password_reset_complete.html"
+        ),
+        name="password-reset-complete",
+    ),
+]
+
+# two_factor's own URLs (same paths and names), with our sign-in and QR views.
+_ours = {
+    "login": views.SignInView.as_view(),
+    "qr": views.QRCodeView.as_view(),
+}
+mfa_urls = [
+    path(str(p.pattern), _ours[p.name], name=p.name) if p.name in _ours else p
+    for p in two_factor_urls.core + two_factor_urls.profile
+]
+
+urlpatterns = [
+    path("", include((portal_urls, "lrs_portal"))),
+    path("", include((mfa_urls, "two_factor"))),
+    path("admin/", admin.site.urls),
+]

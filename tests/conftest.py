@@ -1,0 +1,122 @@
+import os
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from lrs_portal.models import User
+from tests.factories import ROLE_PERSONAS, TOTPDeviceFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
+
+
+# --- settings every test shares ---------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.SECURE_SSL_REDIRECT = False
+    # live_server serves unhashed names; manifest storage is for production.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+# --- PostgreSQL-only tests and the no-skips rule on CI ------------------------
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set CELERY_BROKER_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.BROKER_CONFIGURED:
+            item.add_marker(skip_redis)
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    # On CI (CI_FORBID_SKIPS=1) a skipped test hides a gap, so it fails the run.
+    if not os.environ.get("CI_FORBID_SKIPS"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CI_FORBID_SKIPS: {len(skipped)} test(s) skipped")
+        session.exitstatus = 1
+
+
+# --- personas -------------------------------------------------------------------
+
+
+def _persona(role_key: str, **kwargs: Any) -> User:
+    return UserFactory.create(roles=ROLE_PERSONAS[role_key], **kwargs)
+
+
+@pytest.fixture
+def provider_user(db: None) -> User:
+    return _persona("provider_user")
+
+
+@pytest.fixture
+def provider_super_user(db: None) -> User:
+    return _persona("provider_super_user")
+
+
+@pytest.fixture
+def caseworker(db: None) -> User:
+    return _persona("caseworker", is_staff=True)
+
+
+@pytest.fixture
+def assessor(db: None) -> User:
+    return _persona("assessor", is_staff=True)
+
+
+@pytest.fixture
+def panel_member(db: None) -> User:
+    return _persona("panel_member", is_staff=True)
+
+
+@pytest.fixture
+def requester(db: None) -> User:
+    return _persona("requester")
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return UserFactory.create(superuser=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Signed in, but with no role and no organisation."""
+    return UserFactory.create()
+
+
+def verified_client(user: User) -> Client:
+    """A client signed in with a verified second factor, as after a real MFA sign-in."""
+    device = TOTPDevice.objects.filter(user=user, name="default").first()
+    device = device or TOTPDeviceFactory.create(user=user)
+    client = Client()
+    client.force_login(user)
+    # Mark the session as OTP-verified the way django_otp.login does.
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_verified_client(superuser: User) -> Client:
+    return verified_client(superuser)

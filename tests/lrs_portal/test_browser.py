@@ -1,0 +1,83 @@
+"""Sign in through the GOV.UK pages in Debian's chromium; no axe violations."""
+
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from lrs_portal.demo import DEMO_BACKUP_CODES
+from tests.factories import PASSWORD, TOTPDeviceFactory, add_backup_codes
+
+CHROMIUM = shutil.which("chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+def _assert_accessible(page):
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_a_provider_signs_in_and_out_through_the_govuk_pages(
+    live_server, page, provider_user
+):
+    page.goto(live_server.url + "/")
+    _assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_label("Email address").fill(provider_user.email)
+    page.get_by_label("Password", exact=True).fill("wrong password")
+    page.get_by_role("button", name="Continue").click()
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible()
+    _assert_accessible(page)
+
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/account/")
+    assert page.get_by_role("heading", name="Your account").is_visible()
+    _assert_accessible(page)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/account/signed-out/")
+    assert page.get_by_role("heading", name="You have signed out").is_visible()
+
+
+def test_staff_sign_in_with_a_backup_code_and_reach_the_admin(
+    live_server, page, superuser
+):
+    TOTPDeviceFactory.create(user=superuser)
+    add_backup_codes(superuser, DEMO_BACKUP_CODES[0])
+
+    page.goto(live_server.url + "/account/login/")
+    page.get_by_label("Email address").fill(superuser.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Use a backup code").click()
+    _assert_accessible(page)
+    page.get_by_label("Backup code").fill(DEMO_BACKUP_CODES[0])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/account/")
+
+    page.goto(live_server.url + "/admin/")
+    assert page.get_by_text("LRS Portal administration").first.is_visible()

@@ -1,0 +1,119 @@
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+from kombu.exceptions import OperationalError
+
+from lrs_portal.models import Notification
+from lrs_portal.tasks import notification_deliver_task
+from tests.factories import NotificationFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def hung_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers, like a hung Redis."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_enqueueing_to_a_hung_broker_fails_fast_instead_of_hanging(
+    hung_server, monkeypatch
+):
+    # Celery reads CELERY_BROKER_URL from the environment before its settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{hung_server}/0")
+    app = Celery("hung-broker-check")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.task_always_eager = False
+
+    started = time.monotonic()
+    with pytest.raises((OperationalError, OSError, TimeoutError)):
+        app.send_task("lrs_portal.tasks.notification_deliver_task", args=[1])
+
+    assert time.monotonic() - started < 20
+
+
+@pytest.fixture
+def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
+    """A real Celery worker on a private queue, using the test database."""
+    queue = f"test-{uuid.uuid4().hex}"
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        # django-environ drops one leading slash from the path.
+        "EMAIL_URL": f"filemail:///{outbox}",
+        "CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "lrs_portal", "worker",
+            "--pool=solo", "--queues", queue, "--without-mingle",
+            "--without-gossip", "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield queue, outbox
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        print(output.decode(errors="replace")[-4000:])
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_a_notification_through_redis(worker):
+    queue, outbox = worker
+    notification = NotificationFactory.create(subject="Worker integration check")
+
+    notification_deliver_task.apply_async(args=(notification.pk,), queue=queue)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        notification.refresh_from_db()
+        if notification.status == Notification.Status.SENT:
+            break
+        time.sleep(0.5)
+    assert notification.status == Notification.Status.SENT
+    sent = [path.read_text() for path in outbox.iterdir()]
+    assert len(sent) == 1
+    assert "Worker integration check" in sent[0]

@@ -1,0 +1,272 @@
+from datetime import timedelta
+from http import HTTPStatus
+from unittest import mock
+
+import pytest
+from axes.models import AccessAttempt
+from django.urls import reverse
+from django.utils import timezone
+from two_factor.utils import get_otpauth_url
+
+from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory, add_backup_codes
+from tests.lrs_portal.auth_helpers import post_backup_code, post_credentials
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_signs_in_a_provider_user_with_email_and_password(client, provider_user):
+    response = post_credentials(client, provider_user.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("lrs_portal:account")
+    page = client.get(reverse("lrs_portal:account"))
+    assert provider_user.full_name in page.content.decode()
+
+
+def test_it_accepts_the_email_address_in_any_case(client, provider_user):
+    response = post_credentials(client, provider_user.email.upper(), PASSWORD)
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_it_shows_a_govuk_error_for_a_wrong_password(client, provider_user):
+    response = post_credentials(client, provider_user.email, "not-the-password")
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert "govuk-error-summary" in body
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_signs_out_only_by_post(client, provider_user):
+    client.force_login(provider_user)
+
+    assert client.get(reverse("lrs_portal:sign-out")).status_code == 405
+    response = client.post(reverse("lrs_portal:sign-out"))
+
+    assert response.url == reverse("lrs_portal:signed-out")
+    assert client.get(reverse("lrs_portal:account")).status_code == HTTPStatus.FOUND
+
+
+def test_it_requires_sign_in_for_the_account_page(client):
+    response = client.get(reverse("lrs_portal:account"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("two_factor:login"))
+
+
+def _fail_until_locked(client, email, ip="192.0.2.10"):
+    for _ in range(5):
+        post_credentials(client, email, "wrong-password", ip=ip)
+
+
+def test_it_locks_the_account_and_address_after_five_failures(client, provider_user):
+    _fail_until_locked(client, provider_user.email)
+
+    response = post_credentials(client, provider_user.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lockout_does_not_block_the_same_user_from_another_address(
+    client, provider_user
+):
+    _fail_until_locked(client, provider_user.email, ip="192.0.2.10")
+
+    response = post_credentials(client, provider_user.email, PASSWORD, ip="192.0.2.99")
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_a_lockout_does_not_block_other_users_at_the_same_address(
+    client, provider_user
+):
+    colleague = UserFactory.create()
+    _fail_until_locked(client, provider_user.email)
+
+    response = post_credentials(client, colleague.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_the_lockout_ends_after_the_cooldown(client, provider_user, settings):
+    _fail_until_locked(client, provider_user.email)
+    assert (
+        post_credentials(client, provider_user.email, PASSWORD).status_code
+        == HTTPStatus.TOO_MANY_REQUESTS
+    )
+
+    # Move the recorded failures back past the cool-off period.
+    past = timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    for attempt in AccessAttempt.objects.all():
+        attempt.attempt_time = past
+        attempt.save()
+
+    response = post_credentials(client, provider_user.email, PASSWORD)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_staff_with_a_device_must_give_a_code_before_signing_in(client, caseworker):
+    TOTPDeviceFactory.create(user=caseworker)
+
+    response = post_credentials(client, caseworker.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "_auth_user_id" not in client.session
+    assert 'name="token-otp_token"' in response.content.decode()
+
+
+def test_staff_sign_in_with_a_backup_code_and_reach_the_admin(client, superuser):
+    TOTPDeviceFactory.create(user=superuser)
+    add_backup_codes(superuser, "code1234")
+
+    post_credentials(client, superuser.email, PASSWORD)
+    response = post_backup_code(client, "code1234")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.get(reverse("admin:index")).status_code == HTTPStatus.OK
+
+
+def test_a_backup_code_works_only_once(client, superuser):
+    TOTPDeviceFactory.create(user=superuser)
+    add_backup_codes(superuser, "code1234")
+    post_credentials(client, superuser.email, PASSWORD)
+    post_backup_code(client, "code1234")
+    client.post(reverse("lrs_portal:sign-out"))
+
+    post_credentials(client, superuser.email, PASSWORD)
+    response = post_backup_code(client, "code1234")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_refuses_staff_who_have_not_verified_mfa(client, superuser):
+    client.force_login(superuser)  # password only: no second factor this session
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/admin/" not in response.url or "login" in response.url
+
+
+def test_staff_without_a_device_are_sent_to_set_one_up(client, caseworker):
+    post_credentials(client, caseworker.email, PASSWORD)
+
+    response = client.get(reverse("lrs_portal:account"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("two_factor:setup")
+
+
+def test_department_roles_need_mfa_even_without_staff_status(client):
+    assessor = UserFactory.create(roles=("DSAP assessor",))
+    client.force_login(assessor)
+
+    response = client.get(reverse("lrs_portal:account"))
+
+    assert response.url == reverse("two_factor:setup")
+
+
+def test_providers_do_not_need_mfa(client, provider_user):
+    client.force_login(provider_user)
+
+    assert client.get(reverse("lrs_portal:account")).status_code == HTTPStatus.OK
+
+
+def test_an_unverified_session_of_a_user_with_a_device_is_ended(client, caseworker):
+    TOTPDeviceFactory.create(user=caseworker)
+    client.force_login(caseworker)
+
+    response = client.get(reverse("lrs_portal:account"))
+
+    assert response.url.startswith(reverse("two_factor:login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_emails_a_single_use_link(client, provider_user, mailoutbox):
+    response = client.post(
+        reverse("lrs_portal:password-reset"), {"email": provider_user.email}
+    )
+
+    assert response.url == reverse("lrs_portal:password-reset-done")
+    assert len(mailoutbox) == 1
+    assert "/account/reset/" in mailoutbox[0].body
+
+
+def test_password_reset_does_not_reveal_unknown_addresses(client, mailoutbox):
+    response = client.post(
+        reverse("lrs_portal:password-reset"), {"email": "nobody@example.com"}
+    )
+
+    assert response.url == reverse("lrs_portal:password-reset-done")
+    assert mailoutbox == []
+
+
+def test_changing_the_case_of_the_email_does_not_evade_a_lockout(client, provider_user):
+    _fail_until_locked(client, provider_user.email)
+
+    response = post_credentials(client, provider_user.email.upper(), PASSWORD)
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_the_lockout_records_the_account_it_was_for(client, provider_user):
+    _fail_until_locked(client, provider_user.email.title())
+
+    assert AccessAttempt.objects.get().username == provider_user.email
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("", "", "Enter your email address"),
+        ("someone@example.com", "", "Enter your password"),
+        ("someone@example.com", "wrong", "Enter a correct email address and password"),
+    ],
+)
+def test_sign_in_errors_use_govuk_wording(client, db, email, password, message):
+    body = post_credentials(client, email, password).content.decode()
+
+    assert message in body
+    assert "govuk-error-summary" in body
+
+
+def test_a_wrong_code_gets_a_govuk_error(client, caseworker):
+    TOTPDeviceFactory.create(user=caseworker)
+    post_credentials(client, caseworker.email, PASSWORD)
+
+    response = client.post(
+        reverse("two_factor:login"),
+        {"sign_in-current_step": "token", "token-otp_token": "12"},
+    )
+
+    assert "Enter the code as 6 digits, like 123456" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_set_up_qr_code_names_the_service_not_the_host(client, caseworker):
+    client.force_login(caseworker)
+    session = client.session
+    session["django_two_factor-qr_secret_key"] = "JBSWY3DPEHPK3PXP"
+    session.save()
+
+    with mock.patch(
+        "two_factor.views.core.get_otpauth_url", wraps=get_otpauth_url
+    ) as otpauth:
+        response = client.get(reverse("two_factor:qr"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert "<svg" in response.content.decode()
+    assert otpauth.call_args.kwargs["issuer"] == "LRS Portal"
+
+
+def test_staff_with_only_backup_codes_are_sent_to_set_up_not_looped(client, caseworker):
+    add_backup_codes(caseworker, "code1234")
+    post_credentials(client, caseworker.email, PASSWORD)
+
+    response = client.get(reverse("lrs_portal:account"))
+
+    assert response.url == reverse("two_factor:setup")
+    assert client.session.get("_auth_user_id") == str(caseworker.pk)
