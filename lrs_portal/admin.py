@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from guardian.admin import GuardedModelAdmin
@@ -77,6 +78,19 @@ class UserAdmin(DjangoUserAdmin, BaseAdmin):  # type: ignore[type-arg,misc]
     # Only a superuser may grant staff, superuser or role membership; otherwise a
     # caseworker with change_user could promote themselves.
     PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        # Department staff accounts are changed by superusers only: a caseworker
+        # must not reset an admin's password, email or active flag.
+        if obj is not None and obj.is_staff and not request.user.is_superuser:
+            return False
+        return bool(super().has_change_permission(request, obj))
+
+    def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
+        target = self.get_object(request, id)
+        if target is not None and not self.has_change_permission(request, target):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         fields = tuple(super().get_readonly_fields(request, obj))

@@ -60,6 +60,8 @@ def structured_logging(*, level: str, json: bool) -> dict[str, Any]:
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Fields passed with logger.warning(..., extra={...}) reach the JSON too.
+        structlog.stdlib.ExtraAdder(),
         drop_personal_data,
     ]
     structlog.configure(

@@ -26,7 +26,8 @@ ALL = (
 STAFF_ROLES = frozenset({CASEWORKER, DSAP_ASSESSOR, DSAP_PANEL_MEMBER})
 MFA_REQUIRED = STAFF_ROLES
 
-# Model permissions of each role for lrs_portal's own models.
+# Model permissions of each role for lrs_portal's own models. Each app grants its
+# own models' permissions in a data migration (registration 0002, for example).
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),
     PROVIDER_SUPER_USER: (),

@@ -26,6 +26,18 @@ def axes_client_str(
     return f"{{client: {digest}, path: {path_info}}}"
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: behind N trusted proxies, the Nth from the right of
+    X-Forwarded-For (each proxy appends the address it received from); else
+    REMOTE_ADDR. Addresses further left are client-supplied and never trusted."""
+    trusted = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    if trusted and len(hops) >= trusted:
+        return hops[-trusted]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The email address a sign-in attempt is for, as axes should key it.
 

@@ -105,6 +105,8 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+# The service's public address, for links in emails (signing links, invitations).
+SERVICE_URL = env_str("SERVICE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Where people send feedback and ask for help (the phase banner links to it).
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", default="")
 
@@ -257,10 +259,10 @@ AXES_VERBOSE = False
 # Axes would otherwise log the typed username (an email address): personal data.
 AXES_CLIENT_STR_CALLABLE = "lrs_portal.security.axes_client_str"
 AXES_USERNAME_CALLABLE = "lrs_portal.security.axes_username"
-# Behind N trusted proxies the client address is taken from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
-if AXES_IPWARE_PROXY_COUNT:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Behind N trusted proxies the client address is taken from X-Forwarded-For
+# (lrs_portal.security.client_ip); with 0, from the connection.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "lrs_portal.security.client_ip"
 
 # django-otp / two-factor-auth: MFA for staff and department roles.
 OTP_TOTP_ISSUER = "LRS Portal"
@@ -272,6 +274,11 @@ TWO_FACTOR_LOGIN_TIMEOUT = 600
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
+
+# django-simple-history: every tracked change records who (request user, or the
+# acting user a service sets) and why, in full.
+# https://django-simple-history.readthedocs.io/en/latest/historical_model.html
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Security headers -------------------------------------------------------
 
@@ -416,3 +423,23 @@ LOG_FORMAT = env_str(
 )
 
 LOGGING = structured_logging(level=LOG_LEVEL, json=LOG_FORMAT == "json")
+
+# --- Companies House and ICO register ---
+# https://developer.company-information.service.gov.uk/ (domain.md 4.2)
+# The REST API key (sent as the basic-auth username). Empty: no API calls; company
+# checks read recorded responses from COMPANIES_HOUSE_FIXTURES (development, demo).
+COMPANIES_HOUSE_API_KEY = env_str("COMPANIES_HOUSE_API_KEY", default="")
+COMPANIES_HOUSE_API_URL = env_str(
+    "COMPANIES_HOUSE_API_URL", default="https://api.company-information.service.gov.uk"
+)
+# Offline answers: company/<number>.json (profile), company/<number>/officers.json.
+COMPANIES_HOUSE_FIXTURES = env_str(
+    "COMPANIES_HOUSE_FIXTURES",
+    default=str(BASE_DIR / "registration" / "fixtures" / "companies_house"),
+)
+# The longest Retry-After (seconds) worth waiting for on a 429 or 503; a longer one
+# gives up at once ("try again later") rather than hold a web request or worker.
+COMPANIES_HOUSE_MAX_RETRY_AFTER = env_int("COMPANIES_HOUSE_MAX_RETRY_AFTER", default=10)
+# Rows import_ico_register reads, compares and upserts together (the register has
+# about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
+ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)

@@ -143,3 +143,24 @@ def test_a_superuser_can_grant_roles(admin_verified_client):
 
     assert "groups" in form.fields
     assert "is_superuser" in form.fields
+
+
+def test_a_caseworker_cannot_change_a_staff_account_or_its_password(
+    caseworker, superuser
+):
+    from tests.conftest import verified_client
+
+    client = verified_client(caseworker)
+    change = _admin_url(type(superuser), "change", superuser.pk)
+    password = reverse("admin:auth_user_password_change", args=[superuser.pk])
+
+    client.post(change, {"email": "attacker@example.com", "full_name": "X"})
+    response = client.post(
+        password,
+        {"password1": "new-password-123456", "password2": "new-password-123456"},
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    superuser.refresh_from_db()
+    assert superuser.email != "attacker@example.com"
+    assert not superuser.check_password("new-password-123456")

@@ -70,3 +70,13 @@ def test_password_reset_links_never_reach_the_logs(client, log_output):
     err = log_output.getvalue()
     assert "abc-123secret" not in err
     assert "/account/reset/[redacted]/" in err
+
+
+def test_log_extras_reach_the_json(log_output):
+    logging.getLogger("lrs_portal.services").warning(
+        "notification_enqueue_failed", extra={"notification_id": 42}
+    )
+
+    event = _json_lines(log_output.getvalue())[-1]
+    assert event["event"] == "notification_enqueue_failed"
+    assert event["notification_id"] == 42

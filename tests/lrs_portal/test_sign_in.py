@@ -270,3 +270,35 @@ def test_staff_with_only_backup_codes_are_sent_to_set_up_not_looped(client, case
 
     assert response.url == reverse("two_factor:setup")
     assert client.session.get("_auth_user_id") == str(caseworker.pk)
+
+
+def test_behind_a_trusted_proxy_lockout_uses_the_forwarded_client_address(
+    client, provider_user, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(5):
+        client.post(
+            reverse("two_factor:login"),
+            {
+                "sign_in-current_step": "auth",
+                "auth-username": provider_user.email,
+                "auth-password": "wrong",
+            },
+            REMOTE_ADDR="10.0.0.2",  # the proxy
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+
+    attempt = AccessAttempt.objects.get()
+    assert attempt.ip_address == "203.0.113.9"
+    # Another client behind the same proxy is not locked out.
+    response = client.post(
+        reverse("two_factor:login"),
+        {
+            "sign_in-current_step": "auth",
+            "auth-username": provider_user.email,
+            "auth-password": PASSWORD,
+        },
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    assert response.status_code == HTTPStatus.FOUND
