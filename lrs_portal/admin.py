@@ -1,11 +1,12 @@
 """Base admin classes every app's admin inherits, and the User admin."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,7 +15,56 @@ from lrs_portal.models import Notification, User
 
 
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
-    """History ("History" button) and object permissions ("Object permissions")."""
+    """History ("History" button) and object permissions ("Object permissions").
+
+    - simple-history's "Revert" would save a whole old row (a status or a staff
+      flag too), so history is view-only;
+    - guardian lets anyone with the model's change permission grant object
+      permissions (a caseworker could give themselves a provider's rights), so
+      only a superuser manages them.
+    """
+
+    change_form_template = "admin/portal/change_form.html"  # type: ignore[misc]
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied
+        return cast(
+            HttpResponse,
+            super().history_form_view(request, object_id, version_id, extra_context),
+        )
+
+    def _superuser_only(self, request: HttpRequest) -> None:
+        if not request.user.is_superuser:
+            raise PermissionDenied
+
+    def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> Any:
+        self._superuser_only(request)
+        view = super().obj_perms_manage_view
+        return view(request, object_pk)  # type: ignore[no-untyped-call]
+
+    def obj_perms_manage_user_view(
+        self, request: HttpRequest, object_pk: str, user_id: str
+    ) -> Any:
+        self._superuser_only(request)
+        view = super().obj_perms_manage_user_view
+        return view(request, object_pk, user_id)  # type: ignore[no-untyped-call]
+
+    def obj_perms_manage_group_view(
+        self, request: HttpRequest, object_pk: str, group_id: str
+    ) -> Any:
+        self._superuser_only(request)
+        view = super().obj_perms_manage_group_view
+        return view(request, object_pk, group_id)  # type: ignore[no-untyped-call]
 
 
 class BaseImportExportAdmin(ImportExportModelAdmin, BaseAdmin):  # type: ignore[misc]
@@ -47,7 +97,7 @@ class PortalUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, BaseAdmin):  # type: ignore[type-arg,misc]
+class UserAdmin(DjangoUserAdmin, BaseAdmin):  # type: ignore[type-arg]
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     list_display = ("email", "full_name", "is_active", "is_staff", "last_login")

@@ -36,7 +36,11 @@ def drop_personal_data(
 
 
 # Paths that carry a secret (password reset links) are logged without it.
-_SECRET_PATHS = (re.compile(r"(/account/reset/)[^/\s]+/[^/\s]+/"),)
+_SECRET_PATHS = (
+    re.compile(r"(/account/reset/)[^/\s]+/[^/\s]+/"),
+    re.compile(r"(/agreement/sign/)[^/\s]+/"),
+    re.compile(r"(/invitation/)[^/\s]+/"),
+)
 
 
 def redact_request(request: str) -> str:

@@ -34,7 +34,7 @@ def client_ip(request: HttpRequest) -> str:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     if trusted and len(hops) >= trusted:
-        return hops[-trusted]
+        return str(hops[-trusted])
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

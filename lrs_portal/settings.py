@@ -10,12 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from lrs_portal.logs import structured_logging
+
+# Lets typed generics such as forms.ModelForm[Model] work at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -279,6 +283,8 @@ GUARDIAN_RENDER_403 = False
 # acting user a service sets) and why, in full.
 # https://django-simple-history.readthedocs.io/en/latest/historical_model.html
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# "Revert" would save a whole old row, status and privilege flags included.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Security headers -------------------------------------------------------
 
@@ -411,6 +417,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
 }
 
+# --- Learner lookups: real-time caps --------------------------------------------
+# A user may search this many times in any hour; an organisation, on one (UTC)
+# day, this multiple of its expected daily volume (declared learners per year
+# over the working days), and never fewer than the minimum.
+LOOKUP_USER_HOURLY_CAP = env_int("LOOKUP_USER_HOURLY_CAP", default=60, minimum=1)
+LOOKUP_ORG_DAILY_MULTIPLIER = env_int(
+    "LOOKUP_ORG_DAILY_MULTIPLIER", default=3, minimum=1
+)
+LOOKUP_ORG_DAILY_MINIMUM = env_int("LOOKUP_ORG_DAILY_MINIMUM", default=20, minimum=1)
+LOOKUP_WORKING_DAYS = 200
+
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
@@ -432,6 +449,8 @@ COMPANIES_HOUSE_API_KEY = env_str("COMPANIES_HOUSE_API_KEY", default="")
 COMPANIES_HOUSE_API_URL = env_str(
     "COMPANIES_HOUSE_API_URL", default="https://api.company-information.service.gov.uk"
 )
+if not COMPANIES_HOUSE_API_URL.startswith("https://"):
+    _fail("COMPANIES_HOUSE_API_URL", "must be an https:// URL (it is sent the API key)")
 # Offline answers: company/<number>.json (profile), company/<number>/officers.json.
 COMPANIES_HOUSE_FIXTURES = env_str(
     "COMPANIES_HOUSE_FIXTURES",
@@ -443,3 +462,19 @@ COMPANIES_HOUSE_MAX_RETRY_AFTER = env_int("COMPANIES_HOUSE_MAX_RETRY_AFTER", def
 # Rows import_ico_register reads, compares and upserts together (the register has
 # about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
 ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)
+
+# --- Learner view log ---
+# On PostgreSQL records_learnerview is partitioned by calendar month (UTC) and
+# append-only: see records/pg.py and docs/runbooks/database-roles.md.
+# maintain_partitions drops whole months once every row in them is older than this.
+LEARNER_VIEW_RETENTION_MONTHS = env_int(
+    "LEARNER_VIEW_RETENTION_MONTHS", default=24, minimum=1
+)
+# Months of empty partitions kept ready after the current one. A row whose month
+# has no partition cannot be written, and then nothing is shown (rule 2).
+LEARNER_VIEW_PARTITIONS_AHEAD = env_int(
+    "LEARNER_VIEW_PARTITIONS_AHEAD", default=3, minimum=1
+)
+# The database role the web and worker processes connect as: it may only SELECT
+# and INSERT the log (architecture.md rule 3). setup_database_roles creates it.
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", default="lrs_app")

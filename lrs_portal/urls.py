@@ -58,5 +58,6 @@ mfa_urls = [
 urlpatterns = [
     path("", include((portal_urls, "lrs_portal"))),
     path("", include((mfa_urls, "two_factor"))),
+    path("", include("registration.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
@@ -63,3 +64,122 @@ ROLE_PERSONAS = {
     "panel_member": (roles.DSAP_PANEL_MEMBER,),
     "requester": (roles.DSAP_REQUESTER,),
 }
+
+
+# --- registration ------------------------------------------------------------
+
+from registration.models import (  # noqa: E402
+    AgreementVersion,
+    AwardingOrganisationAccreditation,
+    Membership,
+    Organisation,
+    RegistrationApplication,
+)
+
+
+class AgreementVersionFactory(DjangoModelFactory[AgreementVersion]):
+    class Meta:
+        model = AgreementVersion
+
+    number = factory.Sequence(lambda n: n + 1)
+    title = "Learning Records Service agreement"
+    text = factory.LazyAttribute(
+        lambda o: (
+            f"Version {o.number}. The licensee must not sub-license or pass on "
+            "access to the Learning Records Service to anyone else."
+        )
+    )
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class OrganisationFactory(DjangoModelFactory[Organisation]):
+    class Meta:
+        model = Organisation
+
+    ukprn = factory.Sequence(lambda n: str(10000000 + n))
+    legal_name = factory.Sequence(lambda n: f"College {n} Limited")
+    companies_house_number = factory.Sequence(lambda n: f"{n:08d}")
+    ico_number = factory.Sequence(lambda n: f"Z{n:07d}")
+    registered_address = "1 High Street\nLeeds\nLS1 1AA"
+    website = factory.Sequence(lambda n: f"https://college{n}.example.com")
+    estimated_learners_per_year = 1200
+    purpose = "own_students"
+    purpose_approved_at = factory.LazyFunction(timezone.now)
+    signing_director_name = "SMITH, Jane Alice"
+    signing_director_appointment = "/company/00000001/appointments/abc"
+    signing_director_email = factory.Sequence(
+        lambda n: f"jane.smith@college{n}.example.com"
+    )
+
+
+class MembershipFactory(DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    is_super_user = False
+    terms_accepted_at = factory.LazyFunction(timezone.now)
+
+
+def member_of(organisation: Organisation, *, super_user: bool = False, **user_kwargs):
+    """A user of ``organisation`` with the roles and object permissions it brings."""
+    from registration.permissions import member_permissions_grant
+
+    domain = organisation.website.split("//", 1)[-1].strip("/")
+    number = User.objects.count()
+    user = UserFactory.create(email=f"member{number}@{domain}", **user_kwargs)
+    MembershipFactory.create(
+        user=user, organisation=organisation, is_super_user=super_user
+    )
+    member_permissions_grant(
+        user=user, organisation=organisation, super_user=super_user
+    )
+    return user
+
+
+class RegistrationApplicationFactory(DjangoModelFactory[RegistrationApplication]):
+    """A complete draft; traits give the other states."""
+
+    class Meta:
+        model = RegistrationApplication
+
+    applicant = factory.SubFactory(UserFactory)
+    reference = factory.Sequence(lambda n: f"LRS-T{n:05d}")
+    legal_name = "NORTHFIELD COLLEGE LIMITED"
+    ukprn = factory.Sequence(lambda n: str(10010000 + n))
+    companies_house_number = "09876543"
+    ico_number = "Z1234567"
+    registered_address = "1 College Road\nLeeds\nLS2 9JT"
+    website = "https://northfield-college.example.com"
+    super_user_name = factory.LazyAttribute(lambda o: o.applicant.full_name)
+    super_user_email = factory.LazyAttribute(lambda o: o.applicant.email)
+    estimated_learners_per_year = 1500
+    purpose = RegistrationApplication.Purpose.OWN_STUDENTS
+    purpose_detail = (
+        "We are a further education college. We look up the ULN and prior "
+        "achievements of each learner we enrol, to place them on the right course."
+    )
+    signing_director_name = "SMITH, Jane Alice"
+    signing_director_appointment = "/company/09876543/appointments/jane-smith"
+    signing_director_email = "jane.smith@northfield-college.example.com"
+    declaration_accepted_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        submitted = factory.Trait(
+            status=RegistrationApplication.Status.SUBMITTED,
+            submitted_at=factory.LazyFunction(timezone.now),
+        )
+        exception = factory.Trait(purpose=RegistrationApplication.Purpose.OTHER)
+
+    @factory.post_generation
+    def accreditations(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        for name, ref in extracted or [
+            ("Pearson", "PEA-1234"),
+            ("City & Guilds", "CG-98"),
+        ]:
+            AwardingOrganisationAccreditation.objects.create(
+                application=obj, awarding_organisation=name, reference=ref
+            )

@@ -1,0 +1,221 @@
+"""Agreement versions and re-verification cases."""
+
+from typing import Any, cast
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import (
+    Count,
+    Q,
+    QuerySet,
+)
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.urls import URLPattern
+
+from registration import permissions
+from registration.admin.base import (
+    CaseStatusFilter,
+    ConfirmForm,
+    ReadOnlyFormMixin,
+    RegistrationAdmin,
+    ResolveForm,
+    _user,
+)
+from registration.models import (
+    AgreementVersion,
+    Organisation,
+    ReverificationCase,
+)
+from registration.services import (
+    agreement_publish_recipients,
+    agreement_version_publish,
+    reverification_resolve,
+)
+
+# --- agreement versions ------------------------------------------------------------
+
+
+@admin.register(AgreementVersion)
+class AgreementVersionAdmin(RegistrationAdmin):
+    list_display = (
+        "number",
+        "title",
+        "published_at",
+        "resign_deadline",
+        "registered_signatories",
+    )
+    list_select_related = ("published_by",)
+    raw_id_fields = ("published_by",)
+    search_fields = ("title",)
+    fields = (
+        "number",
+        "title",
+        "text",
+        "resign_deadline",
+        "text_hash",
+        "published_at",
+        "published_by",
+    )
+    readonly_fields = ("text_hash", "published_at", "published_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgreementVersion]:
+        registered = Q(
+            agreementsignature__organisation__status=Organisation.Status.REGISTERED
+        )
+        versions: QuerySet[AgreementVersion] = super().get_queryset(request)  # type: ignore[no-untyped-call]
+        return versions.annotate(
+            registered_signatories=Count(
+                "agreementsignature__organisation", filter=registered, distinct=True
+            )
+        )
+
+    @admin.display(
+        description="Registered organisations signed",
+        ordering="registered_signatories",
+    )
+    def registered_signatories(self, version: AgreementVersion) -> int:
+        return cast(int, getattr(version, "registered_signatories", 0))
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        latest = AgreementVersion.objects.order_by("-number").first()
+        return {"number": latest.number + 1 if latest else 1}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_agreements(_user(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published version is what directors signed: it never changes.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.published_at is None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        version = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if (
+            version is not None
+            and version.published_at is None
+            and permissions.can_manage_agreements(_user(request))
+        ):
+            context["workflow_tools"] = [
+                self.workflow_tool("Publish", "publish", version)
+            ]
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [self.workflow_path("publish", self.publish_view), *self.default_urls()]
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self.workflow_object(request, object_id)
+        recipients = agreement_publish_recipients().count()
+
+        def act(data: dict[str, Any]) -> str:
+            sent = agreement_version_publish(
+                version=version, acting_user=_user(request)
+            )
+            return (
+                f"Published version {version.number}; emailed a signing link to "
+                f"{len(sent)} registered organisations."
+            )
+
+        return self.workflow(
+            request,
+            version,
+            allowed=permissions.can_manage_agreements(_user(request)),
+            form_class=ConfirmForm,
+            title=f"Publish version {version.number}",
+            submit_label="Publish and email the signing links",
+            intro=(
+                f"Publishing makes version {version.number} the one every director "
+                f"must sign, and it can no longer be edited. {recipients} registered "
+                "organisations' signing directors will each be emailed a signing link."
+            ),
+            can_submit=version.published_at is None,
+            act=act,
+        )
+
+
+# --- re-verification cases ---------------------------------------------------------
+
+
+@admin.register(ReverificationCase)
+class ReverificationCaseAdmin(ReadOnlyFormMixin, RegistrationAdmin):
+    list_display = (
+        "organisation",
+        "reason",
+        "status",
+        "source",
+        "opened_at",
+        "resolved_at",
+        "resolved_by",
+    )
+    list_filter = (CaseStatusFilter, "reason")
+    list_select_related = ("organisation", "resolved_by")
+    raw_id_fields = ("organisation", "resolved_by")
+    search_fields = ("organisation__legal_name", "=organisation__ukprn")
+    ordering = ("opened_at",)
+    fields = (
+        "organisation",
+        "reason",
+        "details",
+        "source",
+        "status",
+        "opened_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
+    )
+    readonly_fields = fields
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        case = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if case is not None and self._may_resolve(request, case):
+            context["workflow_tools"] = [self.workflow_tool("Resolve", "resolve", case)]
+        return super().change_view(request, object_id, form_url, context)
+
+    def _may_resolve(self, request: HttpRequest, case: ReverificationCase) -> bool:
+        return (
+            case.status == ReverificationCase.Status.OPEN
+            and self.has_change_permission(request)
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [self.workflow_path("resolve", self.resolve_view), *self.default_urls()]
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        case = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            reverification_resolve(
+                case=case, acting_user=_user(request), resolution=data["resolution"]
+            )
+            return "Resolved the re-verification case."
+
+        return self.workflow(
+            request,
+            case,
+            allowed=self._may_resolve(request, case),
+            form_class=ResolveForm,
+            title=f"Resolve: {case}",
+            submit_label="Resolve the case",
+            intro=case.details,
+            act=act,
+        )

@@ -1,0 +1,368 @@
+"""Organisations: their timeline and status workflow pages."""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import (
+    Q,
+    QuerySet,
+)
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.urls import URLPattern
+from django.utils.text import Truncator, capfirst
+
+from lrs_portal.models import User
+from registration import permissions
+from registration.admin.base import (
+    Groups,
+    ReadOnlyFormMixin,
+    ReasonForm,
+    RegistrationAdmin,
+    S,
+    ViewOnlyInline,
+    _field_names,
+    _fieldsets,
+    _user,
+)
+from registration.models import (
+    AgreementSignature,
+    ApplicationCheck,
+    CheckKind,
+    Membership,
+    Organisation,
+    RegistrationApplication,
+    ReverificationCase,
+)
+from registration.services import (
+    ORGANISATION_TRANSITIONS,
+    organisation_reinstate,
+    organisation_revoke,
+    organisation_transition,
+)
+
+# --- organisations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime
+    who: str
+    what: str
+    why: str
+
+
+def _who(record: Any) -> str:
+    user = record.history_user
+    if user is None:
+        reason = record.history_change_reason or ""
+        return (
+            "Director via signing link" if reason.startswith("Signed by") else "System"
+        )
+    if user.email == User.SYSTEM_EMAIL:
+        return "System"
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+def _history_entries(
+    records: Iterable[Any], describe: Callable[[Any, Any], str]
+) -> Iterator[TimelineEntry]:
+    """One entry per history record that ``describe`` finds worth showing."""
+    previous: dict[Any, Any] = {}
+    for record in records:  # oldest first, so each is compared with the one before
+        before = previous.get(record.id)
+        previous[record.id] = record
+        what = describe(record, before)
+        if what:
+            yield TimelineEntry(
+                when=record.history_date,
+                who=_who(record),
+                what=what,
+                why=record.history_change_reason or "",
+            )
+
+
+def _oldest_first(history: QuerySet[Any]) -> QuerySet[Any]:
+    return history.select_related("history_user").order_by("history_date", "history_id")
+
+
+def _organisation_change(name: str, old: Any, new: Any) -> str:
+    field = Organisation._meta.get_field(name)
+    label = capfirst(str(getattr(field, "verbose_name", name)))
+    if name == "status":
+        return f"Status: {S(old).label} → {S(new).label}"
+    if name == "last_signed_version":
+        return "Signed a new agreement version"
+    if isinstance(new, bool):
+        return f"{label}: {'yes' if new else 'no'}"
+    before, after = (Truncator(str(value)).chars(80) for value in (old, new))
+    return f"{label}: {before!r} → {after!r}"
+
+
+def _describe_organisation(record: Any, before: Any) -> str:
+    if before is None:
+        return "Organisation registered"
+    changes = record.diff_against(before).changes
+    return "; ".join(_organisation_change(c.field, c.old, c.new) for c in changes)
+
+
+def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
+    """The organisation's whole story, newest first, from history rows and signatures.
+
+    A fixed number of queries however long the story is.
+    """
+    references = dict(organisation.applications.values_list("pk", "reference"))
+
+    def describe_application(record: Any, before: Any) -> str:
+        if before is not None and before.status == record.status:
+            return ""
+        label = RegistrationApplication.Status(record.status).label
+        return f"Application {references[record.id]}: {label}"
+
+    def describe_check(record: Any, before: Any) -> str:
+        if before is None or (before.outcome, before.notes) == (
+            record.outcome,
+            record.notes,
+        ):
+            return ""
+        kind = CheckKind(record.kind).label
+        outcome = ApplicationCheck.Outcome(record.outcome).label
+        reference = references[record.application_id]
+        return f"Application {reference}: {kind} check: {outcome}"
+
+    def describe_case(record: Any, before: Any) -> str:
+        reason = ReverificationCase.Reason(record.reason).label
+        if before is None:
+            return f"Re-verification case opened: {reason}"
+        if before.status != record.status:
+            return (
+                f"Re-verification case {record.get_status_display().lower()}: {reason}"
+            )
+        return ""
+
+    entries = [
+        *_history_entries(
+            _oldest_first(Organisation.history.filter(id=organisation.pk)),
+            _describe_organisation,
+        ),
+        *_history_entries(
+            _oldest_first(RegistrationApplication.history.filter(id__in=references)),
+            describe_application,
+        ),
+        *_history_entries(
+            _oldest_first(
+                ApplicationCheck.history.filter(application_id__in=references)
+            ),
+            describe_check,
+        ),
+        *_history_entries(
+            _oldest_first(
+                ReverificationCase.history.filter(organisation_id=organisation.pk)
+            ),
+            describe_case,
+        ),
+        *(
+            TimelineEntry(
+                when=signature.signed_at,
+                who="Director via signing link",
+                what=(
+                    f"{signature.director_name_at_companies_house} signed version "
+                    f"{signature.agreement_version.number} of the agreement"
+                ),
+                why=f"Typed name: {signature.typed_name}",
+            )
+            for signature in AgreementSignature.objects.filter(
+                Q(organisation=organisation) | Q(application_id__in=references)
+            ).select_related("agreement_version")
+        ),
+    ]
+    # Each source is oldest first: reversed, a stable sort keeps ties newest first.
+    entries.reverse()
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+class MembershipInline(ViewOnlyInline):
+    model = Membership
+    fields = (
+        "user",
+        "is_super_user",
+        "created_at",
+        "terms_accepted_at",
+    )
+    raw_id_fields = ("user",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("user", "organisation")
+
+
+_ORGANISATION_FIELDSETS: Groups = (
+    (
+        None,
+        (
+            "legal_name",
+            "trading_names",
+            "ukprn",
+            "companies_house_number",
+            "ico_number",
+            "registered_address",
+            "website",
+            "estimated_learners_per_year",
+            "purpose",
+        ),
+    ),
+    (
+        "Status",
+        ("status", "flagged_for_review", "registered_at", "last_signed_version"),
+    ),
+    (
+        "Signing director",
+        (
+            "signing_director_name",
+            "signing_director_appointment",
+            "signing_director_email",
+        ),
+    ),
+)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
+    list_display = (
+        "legal_name",
+        "ukprn",
+        "status",
+        "flagged_for_review",
+        "last_signed_version",
+        "registered_at",
+    )
+    list_filter = ("status", "flagged_for_review", "last_signed_version")
+    list_select_related = ("last_signed_version",)
+    raw_id_fields = ("last_signed_version",)
+    search_fields = ("legal_name", "=ukprn", "=companies_house_number", "=ico_number")
+    search_help_text = (
+        "Part of the legal name, or an exact UKPRN, company or ICO number"
+    )
+    fieldsets = _fieldsets(_ORGANISATION_FIELDSETS)
+    readonly_fields = _field_names(_ORGANISATION_FIELDSETS)
+    inlines = (MembershipInline,)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        organisation = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if organisation is not None:
+            context["timeline"] = organisation_timeline(organisation)
+            context["workflow_tools"] = self.tools(request, organisation)
+        return super().change_view(request, object_id, form_url, context)
+
+    def tools(
+        self, request: HttpRequest, organisation: Organisation
+    ) -> list[dict[str, str]]:
+        if not permissions.can_change_organisation_status(_user(request)):
+            return []
+        allowed = ORGANISATION_TRANSITIONS.get(organisation.status, set())
+        tools = []
+        if S.SUSPENDED in allowed:
+            tools.append(self.workflow_tool("Suspend", "suspend", organisation))
+        if organisation.status == S.SUSPENDED:
+            tools.append(self.workflow_tool("Reinstate", "reinstate", organisation))
+        if S.REVOKED in allowed:
+            tools.append(self.workflow_tool("Revoke access", "revoke", organisation))
+        return tools
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            self.workflow_path("suspend", self.suspend_view),
+            self.workflow_path("reinstate", self.reinstate_view),
+            self.workflow_path("revoke", self.revoke_view),
+            *self.default_urls(),
+        ]
+
+    def _status_page(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        *,
+        verb: str,
+        intro: str,
+        change: Callable[[Organisation, User, str], object],
+        done: str,
+    ) -> HttpResponse:
+        organisation = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            change(organisation, _user(request), data["reason"])
+            return done
+
+        return self.workflow(
+            request,
+            organisation,
+            allowed=permissions.can_change_organisation_status(_user(request)),
+            form_class=ReasonForm,
+            title=f"{verb}: {organisation.legal_name}",
+            submit_label=verb,
+            intro=intro,
+            act=act,
+        )
+
+    def suspend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        def suspend(organisation: Organisation, user: User, reason: str) -> object:
+            return organisation_transition(
+                organisation=organisation,
+                to=Organisation.Status.SUSPENDED,
+                acting_user=user,
+                reason=reason,
+            )
+
+        return self._status_page(
+            request,
+            object_id,
+            verb="Suspend",
+            intro="Its users lose LRS access and are signed out at once.",
+            change=suspend,
+            done="Suspended the organisation; its users were signed out.",
+        )
+
+    def reinstate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        def reinstate(organisation: Organisation, user: User, reason: str) -> object:
+            return organisation_reinstate(
+                organisation=organisation, acting_user=user, reason=reason
+            )
+
+        return self._status_page(
+            request,
+            object_id,
+            verb="Reinstate",
+            intro="Its users can use the LRS again.",
+            change=reinstate,
+            done="Reinstated the organisation.",
+        )
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        def revoke(organisation: Organisation, user: User, reason: str) -> object:
+            return organisation_revoke(
+                organisation=organisation, acting_user=user, reason=reason
+            )
+
+        return self._status_page(
+            request,
+            object_id,
+            verb="Revoke access",
+            intro=(
+                "Its users lose LRS access and are signed out at once. It can return "
+                "only through a new, vetted re-registration."
+            ),
+            change=revoke,
+            done="Revoked the organisation's access; its users were signed out.",
+        )

@@ -1,0 +1,145 @@
+"""Demo records for `manage.py seed_demo` (after lrs_portal's accounts): an agreement,
+a registered college with its users, and applications waiting for a caseworker."""
+
+from pathlib import Path
+
+from django.utils import timezone
+
+from lrs_portal.models import User, system_user
+from lrs_portal.transitions import save_with_history
+from registration.agreement import AGREEMENT_TEXT, AGREEMENT_TITLE
+from registration.models import (
+    AgreementVersion,
+    AwardingOrganisationAccreditation,
+    Membership,
+    Organisation,
+    RegistrationApplication,
+)
+from registration.permissions import member_permissions_grant
+
+NORTHFIELD = {
+    "ukprn": "10034567",
+    "legal_name": "NORTHFIELD COLLEGE LIMITED",
+    "trading_names": "Northfield College",
+    "companies_house_number": "09876543",
+    "ico_number": "Z1234567",
+    "registered_address": "1 College Road\nLeeds\nLS2 9JT",
+    "website": "https://northfield-college.example.com",
+    "estimated_learners_per_year": 2400,
+    "purpose": "own_students",
+    "signing_director_name": "OKAFOR, Grace Adaeze",
+    "signing_director_appointment": "/company/09876543/appointments/grace-okafor",
+    "signing_director_email": "grace.okafor@northfield-college.example.com",
+}
+
+
+def _agreement(by: User) -> AgreementVersion:
+    version = AgreementVersion.objects.filter(number=1).first()
+    if version is None:
+        version = AgreementVersion(
+            number=1,
+            title=AGREEMENT_TITLE,
+            text=AGREEMENT_TEXT,
+            published_at=timezone.now(),
+            published_by=by,
+        )
+        save_with_history(version, acting_user=by, reason="Demo: published")
+    return version
+
+
+def _northfield(by: User, version: AgreementVersion) -> Organisation:
+    organisation = Organisation.objects.filter(ukprn=NORTHFIELD["ukprn"]).first()
+    if organisation is None:
+        organisation = Organisation(
+            **NORTHFIELD,
+            last_signed_version=version,
+            purpose_approved_at=timezone.now(),
+        )
+        save_with_history(organisation, acting_user=by, reason="Demo: registered")
+    for email, super_user in (
+        ("priya.shah@northfield-college.example.com", True),
+        ("tom.reed@northfield-college.example.com", False),
+    ):
+        user = User.objects.get(email=email)
+        if not Membership.objects.filter(user=user).exists():
+            membership = Membership(
+                user=user,
+                organisation=organisation,
+                is_super_user=super_user,
+                terms_accepted_at=timezone.now(),
+            )
+            save_with_history(membership, acting_user=by, reason="Demo: member")
+        member_permissions_grant(
+            user=user, organisation=organisation, super_user=super_user
+        )
+    return organisation
+
+
+def _waiting_application(by: User) -> None:
+    """A submitted application from another provider, for caseworkers to vet."""
+    applicant_email = "sam.patel@riverside-training.example.com"
+    applicant = User.objects.filter(email=applicant_email).first()
+    if applicant is None:
+        from lrs_portal.demo import DEMO_PASSWORD
+
+        applicant = User.objects.create_user(
+            applicant_email, DEMO_PASSWORD, full_name="Sam Patel"
+        )
+    if RegistrationApplication.objects.filter(applicant=applicant).exists():
+        return
+    application = RegistrationApplication(
+        applicant=applicant,
+        reference="LRS-DEMO01",
+        legal_name="RIVERSIDE TRAINING LTD",
+        trading_names="Riverside Skills",
+        ukprn="10045678",
+        companies_house_number="07654321",
+        ico_number="ZA123456",
+        registered_address="Unit 4, Riverside Park\nBristol\nBS1 6AA",
+        website="https://riverside-training.example.com",
+        super_user_name=applicant.full_name,
+        super_user_email=applicant.email,
+        estimated_learners_per_year=350,
+        purpose=RegistrationApplication.Purpose.OTHER,
+        purpose_detail=(
+            "We train apprentices for local employers and also want to confirm the "
+            "prior qualifications of employer staff who are not our learners before "
+            "they start workplace assessments."
+        ),
+        signing_director_name="HUGHES, Daniel",
+        signing_director_appointment="/company/07654321/appointments/daniel-hughes",
+        signing_director_email="daniel.hughes@riverside-training.example.com",
+        declaration_accepted_at=timezone.now(),
+    )
+    save_with_history(application, acting_user=applicant, reason="Demo: started")
+    AwardingOrganisationAccreditation.objects.create(
+        application=application, awarding_organisation="Pearson", reference="PEA-88231"
+    )
+    from registration.companies_house import company_fetch
+    from registration.services import application_submit
+
+    # Reading the company (from the offline fixtures) is the "going concern" step.
+    company_fetch(company_number=application.companies_house_number)
+    application_submit(application=application, acting_user=applicant)
+    from registration.services import application_run_checks
+
+    application_run_checks(application=application, acting_user=applicant)
+
+
+def seed() -> list[str]:
+    """Create the demo registration records (if missing) and describe them."""
+    from registration.ico import ico_register_import
+
+    ico_register_import(
+        path=Path(__file__).parent / "fixtures" / "ico_register_demo.csv"
+    )
+    by = system_user()
+    version = _agreement(by)
+    organisation = _northfield(by, version)
+    _waiting_application(by)
+    return [
+        f"Registered organisation: {organisation} (super user priya.shah@…, "
+        "user tom.reed@…)",
+        "Application waiting for vetting: LRS-DEMO01 Riverside Training "
+        "(an exception purpose; applicant sam.patel@riverside-training.example.com)",
+    ]

@@ -1,0 +1,551 @@
+"""Forms for the provider's pages: applying, signing, and the organisation's users.
+
+Every message follows the GOV.UK pattern (say what is wrong and how to put it
+right). Forms only validate; the views save through registration.services.
+"""
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import ProhibitNullCharactersValidator
+
+from lrs_portal.models import User
+from registration import validators
+from registration.companies_house import Director, govuk_date
+from registration.models import RegistrationApplication
+from registration.services.applications import PURPOSE_MIN_LENGTH
+
+PURPOSE_MAX_LENGTH = 5000
+LEARNERS_MAX = 1_000_000
+ACCOUNTS_MAX_BYTES = 10 * 1024 * 1024
+PASSWORD_MAX_LENGTH = 256
+HINT_FOR_PASSWORDS = (
+    "Your password must be at least 12 characters long, not entirely numbers, not "
+    "a commonly used password and not too similar to your name or email address."
+)
+EMAIL_INVALID = "Enter an email address in the correct format, like name@example.com"
+
+
+def _text(
+    label: str,
+    *,
+    max_length: int,
+    required: str | None = None,
+    textarea: bool = False,
+    **kwargs: Any,
+) -> forms.CharField:
+    """A GOV.UK text field: a plain message for a missing, too long or NUL value."""
+    field = forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required is not None,
+        widget=forms.Textarea(attrs={"rows": 4}) if textarea else forms.TextInput,
+        error_messages={
+            "required": required or "",
+            "max_length": f"{label} must be {max_length:,} characters or fewer",
+        },
+        **kwargs,
+    )
+    field.validators = [
+        ProhibitNullCharactersValidator(
+            message=f"{label} must not include hidden control characters"
+        )
+        if isinstance(v, ProhibitNullCharactersValidator)
+        else v
+        for v in field.validators
+    ]
+    return field
+
+
+def _email(label: str, *, required: str) -> forms.EmailField:
+    return forms.EmailField(
+        label=label,
+        max_length=254,
+        error_messages={
+            "required": required,
+            "invalid": EMAIL_INVALID,
+            "max_length": f"{label} must be 254 characters or fewer",
+        },
+    )
+
+
+def _password_field(label: str = "Password") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=HINT_FOR_PASSWORDS,
+        error_messages={
+            "required": "Enter a password",
+            "max_length": f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+        },
+    )
+
+
+def _check_password(form: forms.Form, field: str, user: User) -> None:
+    password = form.cleaned_data.get(field)
+    if password:
+        try:
+            password_validation.validate_password(password, user=user)
+        except ValidationError as exc:
+            form.add_error(field, exc)
+
+
+# --- Creating an account to apply ---------------------------------------------------
+
+
+class CreateAccountForm(forms.Form):
+    full_name = _text("Full name", max_length=200, required="Enter your full name")
+    email = _email("Email address", required="Enter your email address")
+    password = _password_field()
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        validators.validate_personal_mailbox(email)
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                "An account with this email address already exists. Sign in to "
+                "continue your application",
+                code="taken",
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        user = User(
+            email=cleaned.get("email", ""), full_name=cleaned.get("full_name", "")
+        )
+        _check_password(self, "password", user)
+        return cleaned
+
+
+# --- Organisation details -----------------------------------------------------------
+
+
+class OrganisationDetailsForm(forms.ModelForm[RegistrationApplication]):
+    legal_name = _text(
+        "Legal name",
+        max_length=160,
+        required="Enter your organisation's legal name",
+        help_text="As it appears at Companies House.",
+    )
+    trading_names = _text(
+        "Trading names (optional)",
+        max_length=2000,
+        textarea=True,
+        help_text="Any other names your organisation uses. Put each on its own line.",
+    )
+    ukprn = _text(
+        "UK Provider Reference Number (UKPRN)",
+        max_length=40,
+        required="Enter a UKPRN",
+        help_text="8 digits, like 10012345. It is on the UK Register of Learning "
+        "Providers.",
+    )
+    companies_house_number = _text(
+        "Companies House number",
+        max_length=40,
+        required="Enter a company registration number",
+        help_text="8 digits, or 2 letters and 6 digits, like 01234567 or SC123456.",
+    )
+    ico_number = _text(
+        "ICO registration number",
+        max_length=40,
+        required="Enter an ICO registration number",
+        help_text="Like Z1234567. It is on your data protection fee certificate.",
+    )
+    registered_address = _text(
+        "Registered address",
+        max_length=1000,
+        textarea=True,
+        required="Enter your organisation's registered address",
+    )
+    website = forms.URLField(
+        label="Website",
+        max_length=200,
+        assume_scheme="https",
+        help_text="Like https://www.northfield-college.ac.uk. Your users' email "
+        "addresses must be on this domain.",
+        error_messages={
+            "required": "Enter your organisation's website address",
+            "invalid": "Enter a website address in the correct format, like "
+            "https://www.northfield-college.ac.uk",
+            "max_length": "Website must be 200 characters or fewer",
+        },
+    )
+    super_user_confirmed = forms.BooleanField(
+        label="I will be my organisation's LRS super user",
+        error_messages={
+            "required": "Confirm that you will be your organisation's LRS super user"
+        },
+    )
+
+    class Meta:
+        model = RegistrationApplication
+        fields = (
+            "legal_name",
+            "trading_names",
+            "ukprn",
+            "companies_house_number",
+            "ico_number",
+            "registered_address",
+            "website",
+        )
+
+    def __init__(self, *args: Any, applicant: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.applicant = applicant
+        if self.instance.legal_name:
+            self.fields["super_user_confirmed"].initial = True
+
+    def clean_trading_names(self) -> str:
+        names = self.cleaned_data["trading_names"].splitlines()
+        return "\n".join(name.strip() for name in names if name.strip())
+
+    def clean_ukprn(self) -> str:
+        validators.validate_ukprn(self.cleaned_data["ukprn"])
+        return validators.normalise_ukprn(self.cleaned_data["ukprn"])
+
+    def clean_companies_house_number(self) -> str:
+        number = self.cleaned_data["companies_house_number"]
+        validators.validate_company_number(number)
+        return validators.normalise_company_number(number)
+
+    def clean_ico_number(self) -> str:
+        validators.validate_ico_number(self.cleaned_data["ico_number"])
+        return validators.normalise_ico_number(self.cleaned_data["ico_number"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        website = cleaned.get("website")
+        if website and cleaned.get("super_user_confirmed"):
+            self._check_super_user_email(website)
+        return cleaned
+
+    def _check_super_user_email(self, website: str) -> None:
+        email = self.applicant.email
+        try:
+            validators.validate_email_on_organisation_domain(email, website)
+        except ValidationError as exc:
+            if exc.code == "no_website":
+                self.add_error("website", exc)
+                return
+            self._super_user_error(exc)
+            return
+        try:
+            validators.validate_personal_mailbox(email)
+        except ValidationError as exc:
+            self._super_user_error(exc)
+
+    def _super_user_error(self, exc: ValidationError) -> None:
+        reason = " ".join(exc.messages)
+        self.add_error(
+            "super_user_confirmed",
+            ValidationError(
+                f"Your account's email address ({self.applicant.email}) cannot be "
+                f"the super user's. {reason}. The super user must create their "
+                "account with their own work email address on your organisation's "
+                "domain",
+                code="super_user_email",
+            ),
+        )
+
+
+# --- Accreditation and learners -----------------------------------------------------
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number typed with or without commas ("1,500"), digits 0 to 9 only."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = re.sub(r"[,\s]", "", str(value or ""))
+        if not text:
+            return None
+        if not re.fullmatch(r"[0-9]{1,12}", text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)
+
+
+class AccreditationForm(forms.Form):
+    """Add an awarding organisation ("add"), or save the section ("save").
+
+    Saving needs the number of learners and at least one awarding organisation;
+    one typed in but not yet added is added on save.
+    """
+
+    ADD = "add"
+    SAVE = "save"
+
+    awarding_organisation = _text("Awarding organisation", max_length=160)
+    reference = _text(
+        "Your centre number or reference with them",
+        max_length=60,
+        help_text="Like PEA-1234.",
+    )
+    estimated_learners_per_year = WholeNumberField(
+        label="How many learners do you expect to enrol each year?",
+        min_value=1,
+        max_value=LEARNERS_MAX,
+        help_text="An estimate is fine, like 1,500.",
+        error_messages={
+            "required": "Enter how many learners you expect to enrol each year",
+            "invalid": "Enter the number of learners as a whole number, like 1500",
+            "min_value": "The number of learners must be 1 or more",
+            "max_value": "The number of learners must be 1,000,000 or fewer. "
+            "Contact the department if you expect more",
+        },
+    )
+
+    def __init__(
+        self, *args: Any, application: RegistrationApplication, action: str, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.application = application
+        self.action = action if action in (self.ADD, self.SAVE) else self.SAVE
+        if self.action == self.ADD and self._only_learners_typed():
+            self.action = self.SAVE  # Enter in the last box presses the first button
+        self.fields["estimated_learners_per_year"].required = self.action == self.SAVE
+
+    def _only_learners_typed(self) -> bool:
+        def typed(name: str) -> bool:
+            return bool(str(self.data.get(self.add_prefix(name), "")).strip())
+
+        return typed("estimated_learners_per_year") and not (
+            typed("awarding_organisation") or typed("reference")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        name = cleaned.get("awarding_organisation", "")
+        reference = cleaned.get("reference", "")
+        typed = bool(name or reference)
+        if self.action == self.ADD or typed:
+            self._check_new_accreditation(name, reference)
+        elif not self.application.accreditations.exists():
+            self.add_error(
+                "awarding_organisation",
+                "Add at least one awarding organisation you are accredited with",
+            )
+        return cleaned
+
+    def _check_new_accreditation(self, name: str, reference: str) -> None:
+        if "awarding_organisation" in self.errors or "reference" in self.errors:
+            return
+        if not name:
+            self.add_error("awarding_organisation", "Enter the awarding organisation")
+        if not reference:
+            self.add_error("reference", "Enter your centre number or reference")
+        existing = self.application.accreditations.filter(
+            awarding_organisation__iexact=name
+        )
+        if name and existing.exists():
+            self.add_error("awarding_organisation", f"You have already added {name}")
+
+    @property
+    def new_accreditation(self) -> tuple[str, str] | None:
+        name = self.cleaned_data.get("awarding_organisation", "")
+        return (name, self.cleaned_data["reference"]) if name else None
+
+
+# --- Going concern ------------------------------------------------------------------
+
+
+class AccountsUploadForm(forms.Form):
+    accounts_document = forms.FileField(
+        label="Upload your latest accounts (optional)",
+        required=False,
+        help_text="A PDF file, smaller than 10MB.",
+        widget=forms.FileInput(attrs={"accept": ".pdf,application/pdf"}),
+        error_messages={
+            "invalid": "The selected file could not be uploaded. Try again",
+            "missing": "Select a file",
+            "empty": "The selected file is empty",
+            "contradiction": "Select a file",
+        },
+    )
+
+    def clean_accounts_document(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("accounts_document")
+        if not upload:
+            return None
+        if (upload.size or 0) > ACCOUNTS_MAX_BYTES:
+            raise ValidationError(
+                "The selected file must be smaller than 10MB", code="too_big"
+            )
+        upload.seek(0)
+        header = upload.read(5)
+        upload.seek(0)
+        if header != b"%PDF-":  # the content decides, not the name or the browser
+            raise ValidationError("The selected file must be a PDF", code="not_pdf")
+        return upload
+
+
+# --- Purpose ------------------------------------------------------------------------
+
+
+class PurposeForm(forms.ModelForm[RegistrationApplication]):
+    purpose = forms.ChoiceField(
+        label="What will your organisation use the LRS for?",
+        choices=RegistrationApplication.Purpose.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what your organisation will use the LRS for",
+            "invalid_choice": "Select what your organisation will use the LRS for",
+        },
+    )
+    purpose_detail = forms.CharField(
+        label="Describe in detail how you will use the LRS",
+        min_length=PURPOSE_MIN_LENGTH,
+        max_length=PURPOSE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=f"Say who you will look up, when and why. Write at least "
+        f"{PURPOSE_MIN_LENGTH} characters.",
+        error_messages={
+            "required": "Describe in detail how you will use the LRS",
+            "min_length": f"Your description must be at least {PURPOSE_MIN_LENGTH} "
+            "characters",
+            "max_length": f"Your description must be {PURPOSE_MAX_LENGTH:,} "
+            "characters or fewer",
+        },
+    )
+
+    class Meta:
+        model = RegistrationApplication
+        fields = ("purpose", "purpose_detail")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose_detail"].validators = [
+            ProhibitNullCharactersValidator(
+                message="Your description must not include hidden control characters"
+            )
+            if isinstance(v, ProhibitNullCharactersValidator)
+            else v
+            for v in self.fields["purpose_detail"].validators
+        ]
+
+
+# --- Signing director ---------------------------------------------------------------
+
+
+def director_label(director: Director) -> str:
+    since = (
+        govuk_date(director.appointed_on.isoformat()) if director.appointed_on else ""
+    )
+    return f"{director.name} (director since {since})" if since else director.name
+
+
+class SigningDirectorForm(forms.Form):
+    director = forms.ChoiceField(
+        label="Which director will sign the LRS agreement?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select the director who will sign the agreement",
+            "invalid_choice": "Select the director who will sign the agreement",
+        },
+    )
+    email = _email(
+        "The director's work email address",
+        required="Enter the director's work email address",
+    )
+
+    def __init__(self, *args: Any, directors: list[Director], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.directors = {d.appointment: d for d in directors if d.appointment}
+        director_field = self.fields["director"]
+        assert isinstance(director_field, forms.ChoiceField)  # noqa: S101
+        director_field.choices = [
+            (d.appointment, director_label(d)) for d in self.directors.values()
+        ]
+        self.fields[
+            "email"
+        ].help_text = "Their own email address, not a shared mailbox like info@."
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        validators.validate_personal_mailbox(email)
+        return email
+
+    @property
+    def chosen(self) -> Director:
+        return self.directors[self.cleaned_data["director"]]
+
+
+# --- Check answers ------------------------------------------------------------------
+
+
+class DeclarationForm(forms.Form):
+    confirmed = forms.BooleanField(
+        label="I confirm the declaration",
+        error_messages={
+            "required": "Confirm the declaration to submit the application"
+        },
+    )
+
+
+# --- Signing the agreement ----------------------------------------------------------
+
+
+class SignAgreementForm(forms.Form):
+    typed_name = _text(
+        "Your full name",
+        max_length=200,
+        required="Enter your full name",
+        help_text="As it appears at Companies House.",
+    )
+    confirmed = forms.BooleanField(
+        label="I have read the agreement and I agree to it on behalf of the "
+        "organisation",
+        error_messages={
+            "required": "Confirm that you have read and agree to the agreement"
+        },
+    )
+
+
+# --- The organisation's users -------------------------------------------------------
+
+
+class InviteUserForm(forms.Form):
+    full_name = _text("Full name", max_length=200, required="Enter their full name")
+    email = _email("Work email address", required="Enter their work email address")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = (
+            "Their own email address on your organisation's domain, not a shared "
+            "mailbox."
+        )
+
+
+class AcceptInvitationForm(forms.Form):
+    password = _password_field("Create a password")
+
+    def __init__(self, *args: Any, email: str, full_name: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.person = User(email=email, full_name=full_name)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _check_password(self, "password", self.person)
+        return cleaned
+
+
+# --- Once registered: changes of identity -----------------------------------------
+
+
+class OrganisationIdentityForm(forms.Form):
+    """A registered organisation's change of name or company number."""
+
+    legal_name = OrganisationDetailsForm.base_fields["legal_name"]
+    trading_names = OrganisationDetailsForm.base_fields["trading_names"]
+    companies_house_number = OrganisationDetailsForm.base_fields[
+        "companies_house_number"
+    ]
+
+    clean_trading_names = OrganisationDetailsForm.clean_trading_names
+    clean_companies_house_number = OrganisationDetailsForm.clean_companies_house_number

@@ -1,0 +1,635 @@
+"""Organisations, their registration applications and vetting checks, the LRS
+agreement and its signatures, memberships and invitations.
+
+Statuses change only through registration.services (one function per workflow,
+with a table of allowed moves). Every model here is history-tracked.
+"""
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from registration.storage import private_storage
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Organisation(models.Model):
+    """A training provider registered (or once registered) to use the LRS."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Access revoked"
+        DEREGISTERED = "deregistered", "Deregistered"
+
+    ukprn = models.CharField("UKPRN", max_length=8, unique=True)
+    legal_name = models.CharField(max_length=160)
+    trading_names = models.TextField(blank=True, help_text="One per line")
+    companies_house_number = models.CharField(max_length=8, db_index=True)
+    ico_number = models.CharField("ICO registration number", max_length=8)
+    registered_address = models.TextField()
+    website = models.URLField(
+        blank=True, help_text="Its users' email addresses must be on this domain."
+    )
+    estimated_learners_per_year = models.PositiveIntegerField()
+    purpose = models.CharField(max_length=20)
+    purpose_approved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a caseworker approved its purpose; empty means no access.",
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.REGISTERED
+    )
+    flagged_for_review = models.BooleanField(
+        default=False, help_text="An open re-verification case needs a caseworker."
+    )
+    registered_at = models.DateTimeField(default=timezone.now)
+    # The director who signed, as Companies House holds them, to notice them leaving.
+    signing_director_name = models.CharField(max_length=200, blank=True)
+    signing_director_appointment = models.CharField(max_length=200, blank=True)
+    signing_director_email = models.EmailField(blank=True)
+    last_signed_version = models.ForeignKey(
+        "AgreementVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("legal_name",)
+        permissions = (
+            (
+                "manage_users_organisation",
+                "Can invite and remove the organisation's users",
+            ),
+            ("view_usage_organisation", "Can see the organisation's usage"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["registered", "suspended", "revoked", "deregistered"]
+                ),
+                name="organisation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ukprn__regex=r"^[1-9][0-9]{7}$"),
+                name="organisation_ukprn_8_digits",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.ukprn})"
+
+    @property
+    def trading_name_list(self) -> list[str]:
+        return [n.strip() for n in self.trading_names.splitlines() if n.strip()]
+
+    @property
+    def can_use_lrs(self) -> bool:
+        return self.status == self.Status.REGISTERED
+
+
+class Membership(models.Model):
+    """A user of an organisation; the super user manages the others."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_super_user = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("organisation", "-is_super_user", "user__email")
+
+    def __str__(self) -> str:
+        role = "super user" if self.is_super_user else "user"
+        return f"{self.user} ({role} of {self.organisation.legal_name})"
+
+
+class RegistrationApplication(models.Model):
+    """What a provider applied with; vetted check by check before approval."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        MORE_INFO_REQUESTED = "more_info_requested", "More information needed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New registration"
+        REREGISTRATION = "reregistration", "Re-registration after revocation"
+
+    class Purpose(models.TextChoices):
+        OWN_STUDENTS = "own_students", "Enrol our own students"
+        OTHER = "other", "Another purpose"
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="registration_applications",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text="Set on approval, or from the start for a re-registration.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEW)
+    status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.DRAFT
+    )
+    reference = models.CharField(max_length=12, unique=True)
+
+    # Organisation details
+    legal_name = models.CharField(max_length=160, blank=True)
+    trading_names = models.TextField(blank=True)
+    ukprn = models.CharField("UKPRN", max_length=8, blank=True)
+    companies_house_number = models.CharField(max_length=8, blank=True)
+    ico_number = models.CharField("ICO registration number", max_length=8, blank=True)
+    registered_address = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    super_user_name = models.CharField(max_length=200, blank=True)
+    super_user_email = models.EmailField(blank=True)
+    # Accreditation and volume (awarding organisations are child rows)
+    estimated_learners_per_year = models.PositiveIntegerField(null=True, blank=True)
+    # Going concern
+    accounts_document = models.FileField(
+        storage=private_storage, upload_to="accounts/%Y/%m/", blank=True
+    )
+    # Purpose
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, blank=True)
+    purpose_detail = models.TextField(blank=True)
+    # Signing director, chosen from Companies House's current directors
+    signing_director_name = models.CharField(max_length=200, blank=True)
+    signing_director_appointment = models.CharField(max_length=200, blank=True)
+    signing_director_email = models.EmailField(blank=True)
+
+    declaration_accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    information_requested = models.TextField(
+        blank=True, help_text="What the caseworker asked the provider for."
+    )
+
+    history = HistoricalRecords(excluded_fields=["accounts_document"])
+
+    class Meta:
+        ordering = ("-created_at",)
+        permissions = (
+            ("vet_registrationapplication", "Can vet registration applications"),
+            ("decide_registrationapplication", "Can approve or reject applications"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "submitted",
+                        "more_info_requested",
+                        "approved",
+                        "rejected",
+                        "withdrawn",
+                    ]
+                ),
+                name="application_status_valid",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("status", "submitted_at"), name="application_queue_idx"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.legal_name or '(no name yet)'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registration:application", args=[self.reference])
+
+    @property
+    def is_exception(self) -> bool:
+        """Any purpose but enrolling their own students needs a follow-up discussion."""
+        return self.purpose == self.Purpose.OTHER
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.MORE_INFO_REQUESTED)
+
+
+class AwardingOrganisationAccreditation(models.Model):
+    application = models.ForeignKey(
+        RegistrationApplication,
+        on_delete=models.CASCADE,
+        related_name="accreditations",
+    )
+    awarding_organisation = models.CharField(max_length=160)
+    reference = models.CharField(max_length=60)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("awarding_organisation",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("application", "awarding_organisation"),
+                name="accreditation_unique_per_application",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.awarding_organisation} ({self.reference})"
+
+
+class CheckKind(models.TextChoices):
+    COMPANIES_HOUSE = "companies_house", "Companies House registration"
+    GOING_CONCERN = "going_concern", "Going concern"
+    ICO = "ico", "ICO registration"
+    UKPRN = "ukprn", "UKPRN"
+    AWARDING_ORGANISATIONS = "awarding_organisations", "Awarding organisations"
+    SIGNING_DIRECTOR = "signing_director", "Signing director and signature"
+    PURPOSE = "purpose", "Purpose"
+
+
+class ApplicationCheck(models.Model):
+    """One vetting check of an application: what the portal found, what the
+    caseworker decided."""
+
+    class Result(models.TextChoices):
+        NOT_RUN = "not_run", "Not run"
+        PASS = "pass", "Pass"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        FAIL = "fail", "Fail"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Not decided"
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+        NEEDS_FOLLOW_UP = "needs_follow_up", "Needs follow-up"
+
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.CASCADE, related_name="checks"
+    )
+    kind = models.CharField(max_length=30, choices=CheckKind.choices)
+    automatic_result = models.CharField(
+        max_length=20, choices=Result.choices, default=Result.NOT_RUN
+    )
+    automatic_summary = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=20, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    notes = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("application", "kind")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("application", "kind"), name="check_unique_per_application"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+
+class CheckGuidance(models.Model):
+    """Guidance for caseworkers on one kind of check, editable in admin."""
+
+    kind = models.CharField(max_length=30, choices=CheckKind.choices, unique=True)
+    text = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "check guidance"
+
+    def __str__(self) -> str:
+        return str(CheckKind(self.kind).label)
+
+
+class FollowUpDiscussion(models.Model):
+    """The follow-up discussion an exception purpose needs before approval."""
+
+    application = models.ForeignKey(
+        RegistrationApplication,
+        on_delete=models.CASCADE,
+        related_name="follow_up_discussions",
+    )
+    held_on = models.DateField()
+    attendees = models.TextField()
+    summary = models.TextField()
+    purpose_acceptable = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-held_on",)
+
+    def __str__(self) -> str:
+        return f"Discussion on {self.held_on:%d %B %Y}"
+
+
+class CompaniesHouseSnapshot(models.Model):
+    """What Companies House said about a company, and when."""
+
+    class Kind(models.TextChoices):
+        PROFILE = "profile", "Company profile"
+        OFFICERS = "officers", "Current officers"
+
+    company_number = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    found = models.BooleanField(default=True)
+    data = models.JSONField(default=dict)
+    source = models.CharField(max_length=10, default="api")
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-fetched_at",)
+        get_latest_by = "fetched_at"
+        indexes = (
+            models.Index(
+                fields=("company_number", "kind", "-fetched_at"),
+                name="ch_snapshot_latest_idx",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.company_number} {self.kind} at {self.fetched_at:%Y-%m-%d %H:%M}"
+
+
+class IcoRegistration(models.Model):
+    """One entry of the ICO register of fee payers (imported from its CSV)."""
+
+    registration_number = models.CharField(max_length=8, unique=True)
+    organisation_name = models.CharField(max_length=300)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=12, blank=True)
+    trading_names = models.TextField(blank=True)
+    public_authority = models.BooleanField(default=False)
+    payment_tier = models.CharField(max_length=20, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("registration_number",)
+        verbose_name = "ICO registration"
+
+    def __str__(self) -> str:
+        return f"{self.registration_number} {self.organisation_name}"
+
+
+class AgreementVersion(models.Model):
+    """A published version of the LRS agreement that directors sign."""
+
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    resign_deadline = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Registered organisations must re-sign this version by this date.",
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-number",)
+        get_latest_by = "number"
+
+    def __str__(self) -> str:
+        return f"Version {self.number}: {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The hash always matches the text: it is what a signature pins.
+        self.text_hash = sha256_text(self.text)
+        super().save(*args, **kwargs)
+
+
+class SigningRequest(models.Model):
+    """A single-use, expiring link emailed to the nominated director."""
+
+    application = models.ForeignKey(
+        RegistrationApplication,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signing_requests",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signing_requests",
+    )
+    agreement_version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT)
+    director_name = models.CharField(max_length=200)
+    director_appointment = models.CharField(max_length=200, blank=True)
+    email = models.EmailField()
+    # Only a hash of the token is stored; the token itself is only in the email.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(application__isnull=False) | Q(organisation__isnull=False),
+                name="signing_request_has_subject",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Signing link for {self.director_name}"
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.used_at is None
+            and self.cancelled_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class AgreementSignature(models.Model):
+    """A director's signature of one agreement version (never changed)."""
+
+    signing_request = models.OneToOneField(
+        SigningRequest, on_delete=models.PROTECT, related_name="signature"
+    )
+    agreement_version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT)
+    text_hash = models.CharField(max_length=64)
+    application = models.ForeignKey(
+        RegistrationApplication,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+    )
+    typed_name = models.CharField(max_length=200)
+    director_name_at_companies_house = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField()
+    user_agent = models.CharField(max_length=500)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-signed_at",)
+
+    def __str__(self) -> str:
+        version = self.agreement_version.number
+        return f"{self.director_name_at_companies_house} signed version {version}"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation to join an organisation."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.cancelled_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class ReverificationCase(models.Model):
+    """A change of identity or standing that must be vetted again (the 2020 lesson)."""
+
+    class Reason(models.TextChoices):
+        LEGAL_NAME_CHANGED = "legal_name_changed", "Legal name changed"
+        TRADING_NAME_CHANGED = "trading_name_changed", "Trading name changed"
+        COMPANY_NUMBER_CHANGED = (
+            "company_number_changed",
+            "Companies House number changed",
+        )
+        COMPANY_NOT_ACTIVE = "company_not_active", "Company no longer active"
+        DIRECTOR_LEFT = "director_left", "Signing director left office"
+        ICO_LAPSED = "ico_lapsed", "ICO registration lapsed"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="reverification_cases"
+    )
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    details = models.TextField()
+    source = models.CharField(
+        max_length=30, help_text="provider change, nightly re-verification, caseworker"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-opened_at",)
+        constraints = (
+            # One open case per organisation and reason: re-runs do not pile up.
+            models.UniqueConstraint(
+                fields=("organisation", "reason"),
+                condition=Q(status="open"),
+                name="reverification_one_open_per_reason",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.organisation.legal_name}"

@@ -1,0 +1,99 @@
+"""Who may see and do what in registration: the only place permission strings live.
+
+"Not found" and "not yours" both give 404 (architecture.md rule 6): views call
+these and raise Http404 when they say no.
+"""
+
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from lrs_portal import roles
+from lrs_portal.models import User
+from registration.models import Organisation, RegistrationApplication
+
+_MEMBER_PERMS = ("registration.view_organisation",)
+_SUPER_USER_PERMS = (
+    "registration.view_organisation",
+    "registration.manage_users_organisation",
+    "registration.view_usage_organisation",
+)
+
+
+def member_permissions_grant(
+    *, user: User, organisation: Organisation, super_user: bool
+) -> None:
+    """Give a member their role and object permissions on their organisation only."""
+    names = [roles.PROVIDER_USER] + ([roles.PROVIDER_SUPER_USER] if super_user else [])
+    user.groups.add(*Group.objects.filter(name__in=names))
+    for perm in _SUPER_USER_PERMS if super_user else _MEMBER_PERMS:
+        assign_perm(perm, user, organisation)
+
+
+def member_permissions_revoke(*, user: User, organisation: Organisation) -> None:
+    """Take away a former member's role and object permissions."""
+    user.groups.remove(
+        *Group.objects.filter(name__in=[roles.PROVIDER_USER, roles.PROVIDER_SUPER_USER])
+    )
+    for perm in _SUPER_USER_PERMS:
+        remove_perm(perm, user, organisation)
+
+
+def organisations_visible_to(user: User) -> QuerySet[Organisation]:
+    """Organisations a provider user may see: their own only."""
+    return get_objects_for_user(
+        user,
+        "registration.view_organisation",
+        klass=Organisation,
+        accept_global_perms=False,
+    )
+
+
+def can_manage_users(user: User, organisation: Organisation) -> bool:
+    """Only the organisation's super user invites and removes its users."""
+    if not user.is_active:
+        return False
+    return user.has_perm("registration.manage_users_organisation", organisation)
+
+
+def can_view_usage(user: User, organisation: Organisation) -> bool:
+    """Only the organisation's super user sees its usage and log."""
+    if not user.is_active:
+        return False
+    return user.has_perm("registration.view_usage_organisation", organisation)
+
+
+def applications_visible_to(user: User) -> QuerySet[RegistrationApplication]:
+    """A provider sees only the applications they made."""
+    return RegistrationApplication.objects.filter(applicant=user)
+
+
+def can_edit_application(user: User, application: RegistrationApplication) -> bool:
+    """The applicant edits their application while it is a draft or sent back."""
+    if application.applicant_id != user.pk:
+        return False
+    return application.is_editable
+
+
+def can_vet(user: User) -> bool:
+    """Caseworkers record check outcomes, follow-ups and requests for information."""
+    return user.is_active and user.has_perm("registration.vet_registrationapplication")
+
+
+def can_decide(user: User, application: RegistrationApplication) -> bool:
+    """Caseworkers approve or reject, never an application of their own."""
+    if application.applicant_id == user.pk:
+        return False
+    return user.is_active and user.has_perm(
+        "registration.decide_registrationapplication"
+    )
+
+
+def can_manage_agreements(user: User) -> bool:
+    """Caseworkers publish new agreement versions."""
+    return user.is_active and user.has_perm("registration.add_agreementversion")
+
+
+def can_change_organisation_status(user: User) -> bool:
+    """Caseworkers suspend, reinstate and revoke organisations."""
+    return user.is_active and user.has_perm("registration.change_organisation")

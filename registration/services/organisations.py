@@ -1,0 +1,187 @@
+"""Organisation status, identity changes and re-verification cases."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lrs_portal.models import User
+from lrs_portal.services import user_end_sessions
+from lrs_portal.transitions import TransitionNotAllowed, save_with_history, transition
+from registration.models import Organisation, ReverificationCase
+
+S = Organisation.Status
+ORGANISATION_TRANSITIONS: dict[str, set[str]] = {
+    S.REGISTERED: {S.SUSPENDED, S.REVOKED, S.DEREGISTERED},
+    S.SUSPENDED: {S.REGISTERED, S.REVOKED, S.DEREGISTERED},
+    # A revoked or deregistered organisation returns only through an approved
+    # re-registration application.
+    S.REVOKED: {S.REGISTERED},
+    S.DEREGISTERED: {S.REGISTERED},
+}
+_LOSES_ACCESS = {S.SUSPENDED, S.REVOKED, S.DEREGISTERED}
+
+
+def organisation_transition(
+    *, organisation: Organisation, to: str, acting_user: User, reason: str
+) -> Organisation:
+    """Change an organisation's status; losing access ends its users' sessions now."""
+    with transaction.atomic():
+        organisation = transition(
+            instance=organisation,
+            to=to,
+            allowed=ORGANISATION_TRANSITIONS,
+            acting_user=acting_user,
+            reason=reason,
+        )
+        if to in _LOSES_ACCESS:
+            for membership in organisation.memberships.select_related("user"):
+                user_end_sessions(user=membership.user)
+    return organisation
+
+
+def organisation_revoke(
+    *, organisation: Organisation, acting_user: User, reason: str
+) -> Organisation:
+    """Revoke an organisation's LRS access: its users are signed out at once."""
+    return organisation_transition(
+        organisation=organisation, to=S.REVOKED, acting_user=acting_user, reason=reason
+    )
+
+
+def organisation_reinstate(
+    *, organisation: Organisation, acting_user: User, reason: str
+) -> Organisation:
+    """Lift a suspension. A revoked or deregistered organisation returns only
+    through an approved re-registration, never by reinstatement."""
+    if organisation.status != S.SUSPENDED:
+        raise TransitionNotAllowed("Only a suspended organisation can be reinstated")
+    return organisation_transition(
+        organisation=organisation,
+        to=S.REGISTERED,
+        acting_user=acting_user,
+        reason=reason,
+    )
+
+
+def reverification_open(
+    *,
+    organisation: Organisation,
+    reason: str,
+    details: str,
+    source: str,
+    acting_user: User,
+) -> ReverificationCase:
+    """Open a re-verification case (one open per reason) and flag the organisation."""
+    with transaction.atomic():
+        case = ReverificationCase.objects.filter(
+            organisation=organisation,
+            reason=reason,
+            status=ReverificationCase.Status.OPEN,
+        ).first()
+        if case is None:
+            try:
+                with transaction.atomic():
+                    case = ReverificationCase(
+                        organisation=organisation,
+                        reason=reason,
+                        details=details,
+                        source=source,
+                    )
+                    save_with_history(case, acting_user=acting_user, reason=details)
+            except IntegrityError:  # opened concurrently: use that one
+                case = ReverificationCase.objects.get(
+                    organisation=organisation,
+                    reason=reason,
+                    status=ReverificationCase.Status.OPEN,
+                )
+        if not organisation.flagged_for_review:
+            organisation.flagged_for_review = True
+            save_with_history(
+                organisation,
+                acting_user=acting_user,
+                reason=f"Flagged for review: {case.get_reason_display()}",
+                fields=["flagged_for_review"],
+            )
+    return case
+
+
+def reverification_resolve(
+    *, case: ReverificationCase, acting_user: User, resolution: str
+) -> ReverificationCase:
+    """Close a case; the flag clears when the organisation has no open case left."""
+    with transaction.atomic():
+        case.status = ReverificationCase.Status.RESOLVED
+        case.resolved_at = timezone.now()
+        case.resolved_by = acting_user
+        case.resolution = resolution
+        save_with_history(case, acting_user=acting_user, reason=resolution)
+        organisation = case.organisation
+        still_open = organisation.reverification_cases.filter(
+            status=ReverificationCase.Status.OPEN
+        ).exists()
+        if not still_open and organisation.flagged_for_review:
+            organisation.flagged_for_review = False
+            save_with_history(
+                organisation,
+                acting_user=acting_user,
+                reason="Re-verification complete",
+                fields=["flagged_for_review"],
+            )
+    return case
+
+
+_IDENTITY_FIELDS = {
+    "legal_name": ReverificationCase.Reason.LEGAL_NAME_CHANGED,
+    "trading_names": ReverificationCase.Reason.TRADING_NAME_CHANGED,
+    "companies_house_number": ReverificationCase.Reason.COMPANY_NUMBER_CHANGED,
+}
+
+
+def organisation_change_details(
+    *,
+    organisation: Organisation,
+    acting_user: User,
+    source: str,
+    legal_name: str | None = None,
+    trading_names: str | None = None,
+    companies_house_number: str | None = None,
+) -> list[ReverificationCase]:
+    """Record a change of name or company number; each opens a re-verification case.
+
+    A new name on an old registration is how the 2020 misuse went unnoticed.
+    """
+    new_values = {
+        "legal_name": legal_name,
+        "trading_names": trading_names,
+        "companies_house_number": companies_house_number,
+    }
+    cases: list[ReverificationCase] = []
+    with transaction.atomic():
+        changed = [
+            field
+            for field, value in new_values.items()
+            if value is not None and value.strip() != getattr(organisation, field)
+        ]
+        if not changed:
+            return cases
+        old = {field: getattr(organisation, field) for field in changed}
+        for field in changed:
+            setattr(organisation, field, str(new_values[field]).strip())
+        save_with_history(
+            organisation,
+            acting_user=acting_user,
+            reason=f"Details changed ({source})",
+            fields=changed,
+        )
+        for field in changed:
+            before = old[field] or "(none)"
+            after = getattr(organisation, field) or "(none)"
+            cases.append(
+                reverification_open(
+                    organisation=organisation,
+                    reason=_IDENTITY_FIELDS[field],
+                    details=f"Changed from {before!r} to {after!r}.",
+                    source=source,
+                    acting_user=acting_user,
+                )
+            )
+    return cases

@@ -1,0 +1,52 @@
+from django.urls import path
+
+from registration.views import apply, members, organisation, signing, submit
+
+app_name = "registration"
+
+urlpatterns = [
+    # Applying to register (the applicant's own open application)
+    path("apply/create-account/", apply.create_account, name="create-account"),
+    path("apply/", apply.task_list, name="task-list"),
+    path(
+        "apply/organisation-details/",
+        apply.organisation_details,
+        name="organisation-details",
+    ),
+    path("apply/accreditation/", apply.accreditation, name="accreditation"),
+    path(
+        "apply/accreditation/<int:pk>/remove/",
+        apply.accreditation_remove,
+        name="remove-accreditation",
+    ),
+    path("apply/going-concern/", apply.going_concern, name="going-concern"),
+    path("apply/purpose/", apply.purpose, name="purpose"),
+    path("apply/signing-director/", apply.signing_director, name="signing-director"),
+    path("apply/check-answers/", submit.check_answers, name="check-answers"),
+    # One of the applicant's applications, by reference
+    path("apply/<str:reference>/", submit.application_status, name="application"),
+    path("apply/<str:reference>/submitted/", submit.submitted, name="submitted"),
+    path(
+        "apply/<str:reference>/signing-link/",
+        submit.resend_signing_link,
+        name="resend-signing-link",
+    ),
+    # The director's single-use link
+    path("agreement/sign/<str:token>/", signing.sign, name="sign"),
+    # Once registered: the organisation's users
+    path("organisation/users/", members.users, name="users"),
+    path("organisation/users/invite/", members.invite_user, name="invite-user"),
+    path(
+        "organisation/users/<int:pk>/remove/", members.remove_user, name="remove-user"
+    ),
+    path("organisation/terms/", members.user_terms, name="user-terms"),
+    path(
+        "organisation/details/",
+        organisation.organisation_details,
+        name="organisation-details-change",
+    ),
+    path("organisation/register-again/", organisation.reregister, name="reregister"),
+    path(
+        "invitation/<str:token>/", members.accept_invitation, name="accept-invitation"
+    ),
+]
