@@ -89,6 +89,15 @@ def world(caseworker, settings):
         reason="Excessive searches",
     )
 
+    revoked = _organisation("Revoked Learning Ltd", "https://revoked.example.com")
+    revoked_super_user = member_of(revoked, super_user=True)
+    organisation_transition(
+        organisation=revoked,
+        to=Organisation.Status.REVOKED,
+        acting_user=caseworker,
+        reason="Passed on access",
+    )
+
     applicant = UserFactory.create()
     application = RegistrationApplicationFactory.create(applicant=applicant)
     inactive_applicant = UserFactory.create(is_active=False)
@@ -128,6 +137,7 @@ def world(caseworker, settings):
             "super_user": super_user,
             "inactive_super_user": inactive_super_user,
             "member": member,
+            "revoked_super_user": revoked_super_user,
         },
         application=application,
         submitted=submitted,
@@ -215,6 +225,9 @@ PAGES = [
          inactive="inactive_super_user"),
     Page("user-terms", right="member", inactive="inactive_super_user",
          expect=(("other_organisation", OWN),)),
+    Page("organisation-details-change", right="super_user",
+         inactive="inactive_super_user", expect=(("other_organisation", OWN),)),
+    Page("reregister", right="revoked_super_user", inactive="inactive_super_user"),
     Page("accept-invitation", args="invitation_token", expect=ANYONE),
     Page("accept-invitation", args="spent_invitation_token", expect=SPENT),
 ]  # fmt: skip
