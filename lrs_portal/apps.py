@@ -10,9 +10,15 @@ class LrsPortalConfig(AppConfig):
 
     def ready(self) -> None:
         # django-structlog's documented hook for changing what a request logs.
+        from django.db.models.signals import post_migrate
         from django_structlog import signals
 
         from lrs_portal.logs import redact_request_log
+        from lrs_portal.roles import sync_roles
+
+        # Django creates permissions after every migrate (and after a test
+        # database flush) the same way; the roles follow them.
+        post_migrate.connect(sync_roles, dispatch_uid="lrs_portal.sync_roles")
 
         for signal in (
             signals.bind_extra_request_metadata,

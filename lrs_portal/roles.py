@@ -26,16 +26,78 @@ ALL = (
 STAFF_ROLES = frozenset({CASEWORKER, DSAP_ASSESSOR, DSAP_PANEL_MEMBER})
 MFA_REQUIRED = STAFF_ROLES
 
-# Model permissions of each role for lrs_portal's own models. Each app grants its
-# own models' permissions in a data migration (registration 0002, for example).
+# Model permissions of each role. Data migrations grant them when they are first
+# needed, and sync_roles (after every migrate, and after a test flush) keeps the
+# groups matching this table.
+_CASEWORKER_REGISTRATION = tuple(
+    f"registration.{codename}"
+    for codename in (
+        "view_registrationapplication",
+        "change_registrationapplication",
+        "vet_registrationapplication",
+        "decide_registrationapplication",
+        "view_applicationcheck",
+        "change_applicationcheck",
+        "view_awardingorganisationaccreditation",
+        "view_followupdiscussion",
+        "add_followupdiscussion",
+        "view_organisation",
+        "change_organisation",
+        "view_membership",
+        "view_invitation",
+        "view_signingrequest",
+        "view_agreementsignature",
+        "view_agreementversion",
+        "add_agreementversion",
+        "change_agreementversion",
+        "view_reverificationcase",
+        "change_reverificationcase",
+        "view_checkguidance",
+        "change_checkguidance",
+        "view_companieshousesnapshot",
+        "view_icoregistration",
+    )
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),
     PROVIDER_SUPER_USER: (),
-    CASEWORKER: ("lrs_portal.view_user", "lrs_portal.change_user"),
+    CASEWORKER: (
+        "lrs_portal.view_user",
+        "lrs_portal.change_user",
+        *_CASEWORKER_REGISTRATION,
+    ),
     DSAP_ASSESSOR: (),
     DSAP_PANEL_MEMBER: (),
     DSAP_REQUESTER: (),
 }
+
+
+def sync_roles(**_: Any) -> None:
+    """Make every role's group exist with its listed permissions, and the system
+    user exist (post_migrate: also after a test database flush)."""
+    from django.apps import apps as global_apps
+
+    from lrs_portal.models import User
+
+    group_model = global_apps.get_model("auth", "Group")
+    permission_model = global_apps.get_model("auth", "Permission")
+    for role, names in PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:  # its app may not be migrated yet
+                group.permissions.add(permission)
+    if not User.objects.filter(email=User.SYSTEM_EMAIL).exists():
+        system = User(
+            email=User.SYSTEM_EMAIL,
+            full_name="LRS Portal scheduled jobs",
+            is_active=False,
+        )
+        system.set_unusable_password()
+        system.save()
 
 
 def grant(apps: Any, role_permissions: dict[str, tuple[str, ...]]) -> None:

@@ -4,10 +4,20 @@ from django.db import migrations
 from lrs_portal import roles
 
 SYSTEM_EMAIL = "system@lrs-portal.invalid"
+# What this migration granted, frozen: roles.PERMISSIONS grows with later apps,
+# whose own migrations (and roles.sync_roles) grant their permissions.
+ROLE_PERMISSIONS = {
+    roles.PROVIDER_USER: (),
+    roles.PROVIDER_SUPER_USER: (),
+    roles.CASEWORKER: ("lrs_portal.view_user", "lrs_portal.change_user"),
+    roles.DSAP_ASSESSOR: (),
+    roles.DSAP_PANEL_MEMBER: (),
+    roles.DSAP_REQUESTER: (),
+}
 
 
 def create_roles(apps, schema_editor):
-    roles.grant(apps, roles.PERMISSIONS)
+    roles.grant(apps, ROLE_PERMISSIONS)
 
 
 def create_system_user(apps, schema_editor):

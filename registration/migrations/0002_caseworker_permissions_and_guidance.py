@@ -2,6 +2,7 @@ from django.db import migrations
 
 from lrs_portal import roles
 
+# Frozen copy of the permissions this migration granted (roles.PERMISSIONS may grow).
 CASEWORKER_PERMISSIONS = tuple(
     f"registration.{codename}"
     for codename in (

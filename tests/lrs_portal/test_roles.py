@@ -55,3 +55,15 @@ def test_emails_are_stored_lower_case():
     user = User.objects.create_user("Mixed.Case@Example.COM", "x" * 16, full_name="M")
 
     assert user.email == "mixed.case@example.com"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_and_the_system_user_survive_a_database_flush():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    caseworker = Group.objects.get(name=roles.CASEWORKER)
+    assert caseworker.permissions.filter(codename="decide_registrationapplication")
+    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ALL)
+    assert system_user().has_usable_password() is False
