@@ -58,6 +58,14 @@ _CASEWORKER_REGISTRATION = tuple(
         "view_icoregistration",
     )
 )
+_CASEWORKER_RECORDS = (
+    "records.view_learner",
+    "records.view_achievement",
+    "records.view_learnerview",
+    "records.view_usagealert",
+    "records.change_usagealert",
+    "records.view_jobrun",
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),
     PROVIDER_SUPER_USER: (),
@@ -65,6 +73,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lrs_portal.view_user",
         "lrs_portal.change_user",
         *_CASEWORKER_REGISTRATION,
+        *_CASEWORKER_RECORDS,
     ),
     DSAP_ASSESSOR: (),
     DSAP_PANEL_MEMBER: (),
