@@ -59,5 +59,6 @@ urlpatterns = [
     path("", include((portal_urls, "lrs_portal"))),
     path("", include((mfa_urls, "two_factor"))),
     path("", include("registration.urls")),
+    path("", include("records.urls")),
     path("admin/", admin.site.urls),
 ]

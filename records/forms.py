@@ -1,0 +1,261 @@
+"""The lookup forms and the log download's date range. Forms only validate: a
+bad ULN, name, date or postcode is refused here, before any search or log row."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.utils import timezone
+
+from records.models import Learner
+from records.uln import uln_problem
+
+NAME_MAX = 35
+EARLIEST_BIRTH = date(1900, 1, 1)
+LOG_DAYS = 90
+EARLIEST_LOG = date(2000, 1, 1)
+# A letter, then letters, spaces, hyphens, apostrophes and full stops. Each
+# character matches one branch only, so matching stays linear.
+_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '.-])*")
+# Lenient on purpose (GOV.UK "Addresses" pattern): the LRS matches the learner's
+# last known postcode, so only the shape is checked, not whether it exists.
+_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+_DATE_PARTS = ("day", "month", "year")
+GENDER_CHOICES = [
+    (Learner.Gender.FEMALE.value, "Female"),
+    (Learner.Gender.MALE.value, "Male"),
+    (Learner.Gender.NOT_KNOWN.value, "Not known"),
+    (Learner.Gender.NOT_SPECIFIED.value, "Not specified"),
+]
+
+
+def postcode_outward(postcode: str) -> str:
+    """The first half of a postcode ("LS2" of "LS2 9JT")."""
+    key = "".join(postcode.split()).upper()
+    return key[:-3] if len(key) > 3 else key
+
+
+class DateInputWidget(forms.MultiWidget):
+    """GOV.UK date input: day, month and year boxes (records/_date_input.html).
+
+    ``error_parts`` names the boxes to highlight; the error summary links to the
+    first of them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({part: forms.TextInput() for part in _DATE_PARTS})
+        self.error_parts: tuple[str, ...] = ()
+
+    def decompress(self, value: Any) -> list[str]:
+        if isinstance(value, date):
+            return [str(value.day), str(value.month), str(value.year)]
+        return ["", "", ""]
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}_{(self.error_parts or _DATE_PARTS)[0]}" if id_ else ""
+
+
+class DateInputField(forms.MultiValueField):
+    """The three boxes, stripped; the form decides whether they make a date."""
+
+    widget = DateInputWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        parts = [forms.CharField(required=False) for _ in _DATE_PARTS]
+        super().__init__(parts, required=False, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[str]) -> tuple[str, ...]:
+        return tuple(data_list) if data_list else ("", "", "")
+
+
+def _missing(label: str, missing: list[str]) -> str:
+    return f"{label} must include a {' and '.join(missing)}"
+
+
+def real_past_date(label: str, parts: tuple[str, ...]) -> date:
+    """A day, month and year as a real date in the past (GOV.UK date input errors).
+
+    Raises ValidationError; its ``params`` hold the boxes to highlight.
+    """
+    day, month, year = (p.strip() for p in parts)
+    named = dict(zip(_DATE_PARTS, (day, month, year), strict=True))
+    missing = [part for part, value in named.items() if not value]
+    if len(missing) == len(_DATE_PARTS):
+        raise _date_error(f"Enter the learner's {label.lower()}", _DATE_PARTS)
+    if missing:
+        raise _date_error(_missing(label, missing), tuple(missing))
+    if not all(v.isascii() and v.isdigit() for v in named.values()):
+        raise _date_error(f"{label} must be a real date", _DATE_PARTS)
+    if len(year) != 4:
+        raise _date_error("Year must include 4 numbers", ("year",))
+    try:
+        value = date(int(year), int(month), int(day))
+    except ValueError:
+        raise _date_error(f"{label} must be a real date", _DATE_PARTS) from None
+    if value >= timezone.localdate():
+        raise _date_error(f"{label} must be in the past", _DATE_PARTS)
+    if value < EARLIEST_BIRTH:
+        raise _date_error(
+            f"{label} must be the same as or after 1 January 1900", _DATE_PARTS
+        )
+    return value
+
+
+def _date_error(message: str, parts: tuple[str, ...]) -> forms.ValidationError:
+    return forms.ValidationError(message, code="date", params={"parts": parts})
+
+
+def _confirmation(label: str, error: str) -> forms.BooleanField:
+    return forms.BooleanField(label=label, error_messages={"required": error})
+
+
+class LookupConfirmationsForm(forms.Form):
+    """What the person confirms before every search (domain.md 1.5)."""
+
+    privacy_notice = _confirmation(
+        "I have given this learner the LRS privacy notice",
+        "Confirm you have given this learner the LRS privacy notice",
+    )
+    own_student = _confirmation(
+        "I am looking up this learner to enrol them as our own student",
+        "Confirm you are looking up this learner to enrol them as your own student",
+    )
+
+
+class UlnSearchForm(LookupConfirmationsForm):
+    field_order = ("uln", "privacy_notice", "own_student")
+
+    uln = forms.CharField(
+        label="Unique learner number (ULN)",
+        help_text="10 digits, for example 9276308686",
+        required=False,
+        strip=True,
+    )
+
+    def clean_uln(self) -> str:
+        # People copy ULNs with spaces ("927 630 8686"); the digits are what count.
+        uln = re.sub(r"[\s-]", "", self.cleaned_data["uln"])
+        problem = uln_problem(uln)
+        if problem:
+            raise forms.ValidationError(problem, code="invalid_uln")
+        return uln
+
+
+def _name_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        error_messages={"required": f"Enter the learner's {label.lower()}"},
+    )
+
+
+class DemographicsSearchForm(LookupConfirmationsForm):
+    """The five demographics the LRS matches on (domain.md 1.3)."""
+
+    field_order = (
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "gender",
+        "postcode",
+        "privacy_notice",
+        "own_student",
+    )
+
+    given_name = _name_field("Given name")
+    family_name = _name_field("Family name")
+    date_of_birth = DateInputField(label="Date of birth")
+    gender = forms.TypedChoiceField(
+        label="Gender",
+        choices=GENDER_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the learner's gender"},
+    )
+    postcode = forms.CharField(
+        label="Postcode",
+        help_text="The learner's last known postcode, for example LS2 9JT",
+        error_messages={"required": "Enter the learner's postcode"},
+    )
+
+    def _clean_name(self, name: str) -> str:
+        label = str(self.fields[name].label)
+        value = " ".join(self.cleaned_data[name].replace("\u2019", "'").split())
+        if len(value) > NAME_MAX:
+            raise forms.ValidationError(
+                f"{label} must be {NAME_MAX} characters or less", code="max_length"
+            )
+        if not _NAME.fullmatch(value):
+            raise forms.ValidationError(
+                f"{label} must only include letters a to z, spaces, hyphens, "
+                "apostrophes and full stops",
+                code="invalid_name",
+            )
+        return value
+
+    def clean_given_name(self) -> str:
+        return self._clean_name("given_name")
+
+    def clean_family_name(self) -> str:
+        return self._clean_name("family_name")
+
+    def clean_date_of_birth(self) -> date:
+        widget = cast(DateInputWidget, self.fields["date_of_birth"].widget)
+        try:
+            return real_past_date("Date of birth", self.cleaned_data["date_of_birth"])
+        except forms.ValidationError as error:
+            widget.error_parts = (error.params or {}).get("parts", _DATE_PARTS)
+            raise
+
+    def clean_postcode(self) -> str:
+        key = "".join(self.cleaned_data["postcode"].split()).upper()
+        found = _POSTCODE.fullmatch(key)
+        if found is None:
+            raise forms.ValidationError("Enter a real postcode", code="invalid")
+        return f"{found[1]} {found[2]}"
+
+
+class LogDownloadForm(forms.Form):
+    """The log's dates: ?from=YYYY-MM-DD&to=YYYY-MM-DD, by default the last 90 days."""
+
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="For example, 2026-01-31",
+        error_messages={
+            "invalid": "Enter the start date as year-month-day, like 2026-01-31"
+        },
+    )
+    date_to = forms.DateField(
+        label="To",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="For example, 2026-03-31",
+        error_messages={
+            "invalid": "Enter the end date as year-month-day, like 2026-03-31"
+        },
+    )
+    _PARAMETERS = {"date_from": "from", "date_to": "to"}
+
+    def add_prefix(self, field_name: str) -> str:
+        # The query string says ?from=…&to=…; "from" cannot be a Python name.
+        return self._PARAMETERS.get(field_name, field_name)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        today = datetime.now(UTC).date()
+        end = cleaned.get("date_to") or today
+        start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
+        if end > today:
+            self.add_error("date_to", "The end date must be today or in the past")
+        elif start > end:
+            self.add_error(
+                "date_from", "The start date must be the same as or before the end date"
+            )
+        elif start < EARLIEST_LOG:
+            self.add_error("date_from", "The start date must be in 2000 or later")
+        cleaned.update(date_from=start, date_to=end)
+        return cleaned

@@ -1,0 +1,116 @@
+"""The one gate every path to learner data goes through (architecture.md rule 1).
+
+It answers, in this order: is the user active and not suspended; is their
+organisation registered (not suspended, revoked or deregistered); has it signed
+the current agreement version; is its purpose approved; are the real-time caps
+still below their limits. A refusal names the reason and nothing more.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from lrs_portal.models import User
+from registration.models import Membership, Organisation
+from registration.services import agreement_current_version
+
+if TYPE_CHECKING:
+    from records.models import LearnerView
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+REFUSALS = {
+    "inactive": Refusal("inactive", "Your account cannot be used."),
+    "not_a_member": Refusal(
+        "not_a_member",
+        "Your account is not linked to a registered organisation.",
+    ),
+    "terms": Refusal("terms", "Accept the LRS user terms before looking up learners."),
+    "organisation_suspended": Refusal(
+        "organisation_suspended",
+        "Your organisation's access to the LRS is suspended.",
+    ),
+    "organisation_revoked": Refusal(
+        "organisation_revoked",
+        "Your organisation's access to the LRS has been revoked.",
+    ),
+    "organisation_deregistered": Refusal(
+        "organisation_deregistered",
+        "Your organisation is no longer registered to use the LRS.",
+    ),
+    "agreement_not_signed": Refusal(
+        "agreement_not_signed",
+        "Your organisation has not signed the current LRS agreement. A director "
+        "must sign it before you can look up learners.",
+    ),
+    "purpose_not_approved": Refusal(
+        "purpose_not_approved",
+        "Your organisation's purpose for using the LRS has not been approved.",
+    ),
+    "user_cap": Refusal(
+        "user_cap",
+        "You have reached the number of lookups allowed in an hour. Try again later.",
+    ),
+    "organisation_cap": Refusal(
+        "organisation_cap",
+        "Your organisation has reached its number of lookups for today. Try again "
+        "tomorrow.",
+    ),
+}
+
+_STATUS_REFUSAL: dict[str, str] = {
+    Organisation.Status.SUSPENDED: "organisation_suspended",
+    Organisation.Status.REVOKED: "organisation_revoked",
+    Organisation.Status.DEREGISTERED: "organisation_deregistered",
+}
+
+
+def lookup_membership(user: User) -> Membership | None:
+    """The user's membership, with its organisation, if they have one."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("organisation", "user")
+        .filter(user=user)
+        .first()
+    )
+
+
+def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
+    """Why this user may not look up learners now, or None if they may.
+
+    Caps are checked separately, inside the transaction that logs the lookup
+    (records.services), so that the count and the new row agree.
+    """
+    if not user.is_active:
+        return REFUSALS["inactive"]
+    if membership is None:
+        return REFUSALS["not_a_member"]
+    organisation = membership.organisation
+    if organisation.status in _STATUS_REFUSAL:
+        return REFUSALS[_STATUS_REFUSAL[organisation.status]]
+    current = agreement_current_version()
+    if current is None or organisation.last_signed_version_id != current.pk:
+        return REFUSALS["agreement_not_signed"]
+    if organisation.purpose_approved_at is None:
+        return REFUSALS["purpose_not_approved"]
+    if membership.terms_accepted_at is None:
+        return REFUSALS["terms"]
+    return None
+
+
+def log_visible_to(
+    user: User, membership: Membership | None
+) -> QuerySet["LearnerView"]:
+    """The super user sees their own organisation's log; nobody else's."""
+    from records.models import LearnerView
+
+    if membership is None or not membership.is_super_user:
+        return LearnerView.objects.none()
+    return LearnerView.objects.filter(organisation=membership.organisation)

@@ -1,0 +1,267 @@
+"""The records app's PostgreSQL-only features, behind plain functions.
+
+On PostgreSQL the learner view log (``records_learnerview``) is partitioned by
+calendar month (UTC) and append-only (architecture.md rule 3), jobs run under
+advisory locks (rule 7) and admin changelists use estimated counts. On SQLite every
+function here is a harmless no-op or a plain fallback, so the demo runs unchanged.
+Who may do what to the log: docs/runbooks/database-roles.md.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils import timezone
+
+LOG_TABLE = "records_learnerview"
+# The trigger function migration 0002 creates: it refuses UPDATE, DELETE and TRUNCATE.
+APPEND_ONLY_FUNCTION = "records_learnerview_append_only"
+# TRUNCATE triggers are per table (only row triggers pass from parent to
+# partitions), so each partition gets its own.
+TRUNCATE_TRIGGER = "records_learnerview_no_truncate"
+_BOUNDS = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
+# What any role but the owner may still do to the log itself.
+_LOG_KEEPS = ("SELECT", "INSERT")
+_LOG_TAKES = "UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+
+
+def is_postgres(*, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the database is PostgreSQL, which everything else here needs."""
+    return connections[using].vendor == "postgresql"
+
+
+def partition_name(month: date) -> str:
+    """The partition holding one month's rows, like records_learnerview_y2026m11."""
+    return f"{LOG_TABLE}_y{month.year:04d}m{month.month:02d}"
+
+
+def partitions_list(*, using: str = DEFAULT_DB_ALIAS) -> list[tuple[str, date, date]]:
+    """The log's range partitions as (name, first day, first day after), oldest first.
+
+    A DEFAULT partition, or one bounded by MINVALUE/MAXVALUE, is not listed, so
+    nothing here ever drops it.
+    """
+    if not is_postgres(using=using):
+        return []
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)"
+            " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = to_regclass(%s)",
+            [LOG_TABLE],
+        )
+        rows = cursor.fetchall()
+    found = []
+    for name, bounds in rows:
+        match = _BOUNDS.search(bounds or "")
+        if match:
+            found.append((name, _utc_date(match[1]), _utc_date(match[2])))
+    return sorted(found, key=lambda partition: partition[1])
+
+
+def partitions_ensure(
+    *,
+    months_ahead: int,
+    months_back: int = 0,
+    today: date | None = None,
+    dry_run: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[str]:
+    """Create the log's missing monthly partitions, from months_back before this
+    month to months_ahead after it; return their names (in dry_run, create none).
+
+    Each new partition is given to the log's owner, refuses TRUNCATE, and grants
+    nothing to anyone else: roles use the log through the parent table only.
+    """
+    if months_ahead < 0 or months_back < 0:
+        raise ValueError("months_ahead and months_back cannot be negative")
+    if not is_postgres(using=using):
+        return []
+    first = _this_month(today)
+    existing = {name for name, _, _ in partitions_list(using=using)}
+    missing = [
+        month
+        for month in (
+            _month_add(first, n) for n in range(-months_back, months_ahead + 1)
+        )
+        if partition_name(month) not in existing
+    ]
+    if missing and not dry_run:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_userbyid(relowner) <> current_user,"
+                " quote_ident(pg_get_userbyid(relowner))"
+                " FROM pg_class WHERE oid = to_regclass(%s)",
+                [LOG_TABLE],
+            )
+            row = cursor.fetchone()
+            owner = row[1] if row and row[0] else None
+            for month in missing:
+                _partition_create(cursor, month, owner=owner)
+    return [partition_name(month) for month in missing]
+
+
+def partitions_drop_older_than(
+    *,
+    retention_months: int,
+    today: date | None = None,
+    dry_run: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[str]:
+    """Detach and drop every log partition whose rows are all older than
+    retention_months; return their names (in dry_run, drop none).
+
+    Whole partitions only, never a DELETE: at least retention_months of rows are
+    always kept. Detaching and dropping fire no row or TRUNCATE trigger, and only
+    the table's owner may do either.
+    """
+    if retention_months < 1:
+        raise ValueError("retention_months must be at least 1")
+    if not is_postgres(using=using):
+        return []
+    # Partitions end on a first of the month, so "every row older than today
+    # minus N months" is "ends on or before the first of that month".
+    cutoff = _month_add(_this_month(today), -retention_months)
+    old = [name for name, _, end in partitions_list(using=using) if end <= cutoff]
+    if old and not dry_run:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            for name in old:
+                cursor.execute(
+                    f"ALTER TABLE {_q(LOG_TABLE)} DETACH PARTITION {_q(name)}"
+                )
+                cursor.execute(f"DROP TABLE {_q(name)}")
+    return old
+
+
+def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """Leave every role but the owner at most SELECT and INSERT on the log, and
+    nothing on its partitions (rule 3); return the statements it ran.
+    """
+    if not is_postgres(using=using):
+        return []
+    statements = []
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        grantees = _grantees(cursor, LOG_TABLE, keeping=_LOG_KEEPS)
+        if grantees:
+            statements.append(
+                f"REVOKE {_LOG_TAKES} ON TABLE {_q(LOG_TABLE)}"
+                f" FROM {', '.join(grantees)}"
+            )
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c"
+            " ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(%s)"
+            " ORDER BY c.relname",
+            [LOG_TABLE],
+        )
+        for (name,) in cursor.fetchall():
+            statements += _partition_revokes(cursor, name)
+        for statement in statements:
+            cursor.execute(statement)
+    return statements
+
+
+@contextmanager
+def advisory_lock(key: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
+    """Hold the PostgreSQL advisory lock named key for the block if it is free,
+    yielding whether it was taken; on SQLite, yield True.
+
+    The lock lives on a connection of its own, so it is released on exit whatever
+    state the caller's transactions are in, and at once if the process dies.
+    """
+    if not is_postgres(using=using):
+        yield True
+        return
+    params: dict[str, Any] = connections[using].get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as lock_connection:
+        row = lock_connection.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
+        ).fetchone()
+        yield bool(row and row[0])
+    # Closing the lock's connection released the lock.
+
+
+def estimated_count(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """The number of rows in model's table as the planner last estimated it,
+    summed over partitions; never a COUNT(*) on PostgreSQL, an exact count on SQLite.
+
+    A table never analysed counts as 0 until autovacuum (or ANALYZE) reaches it.
+    """
+    if not is_postgres(using=using):
+        return model._base_manager.using(using).count()
+    table = model._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(c.reltuples) FILTER (WHERE c.reltuples > 0), 0)"
+            " FROM pg_class c WHERE c.oid IN"
+            " (SELECT relid FROM pg_partition_tree(to_regclass(%s)) WHERE isleaf)"
+            " OR (c.oid = to_regclass(%s) AND c.relkind = 'r')",
+            [table, table],
+        )
+        row = cursor.fetchone()
+    return round(row[0]) if row else 0
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _this_month(today: date | None) -> date:
+    # timezone.now() is UTC, and so are the partitions' bounds.
+    return (today or timezone.now().date()).replace(day=1)
+
+
+def _month_add(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _utc_date(bound: str) -> date:
+    return datetime.fromisoformat(bound).astimezone(UTC).date()
+
+
+def _bound(month: date) -> str:
+    return f"'{month.isoformat()} 00:00:00+00'"
+
+
+def _partition_create(cursor: Any, month: date, *, owner: str | None) -> None:
+    name = _q(partition_name(month))
+    cursor.execute(
+        f"CREATE TABLE {name} PARTITION OF {_q(LOG_TABLE)}"
+        f" FOR VALUES FROM ({_bound(month)}) TO ({_bound(_month_add(month, 1))})"
+    )
+    cursor.execute(
+        f"CREATE TRIGGER {TRUNCATE_TRIGGER} BEFORE TRUNCATE ON {name}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {APPEND_ONLY_FUNCTION}()"
+    )
+    if owner:  # created by a superuser: the log's owner owns all of it
+        cursor.execute(f"ALTER TABLE {name} OWNER TO {owner}")
+    # The owner's default privileges may have granted the app role UPDATE and DELETE.
+    for statement in _partition_revokes(cursor, partition_name(month)):
+        cursor.execute(statement)
+
+
+def _partition_revokes(cursor: Any, name: str) -> list[str]:
+    grantees = _grantees(cursor, name, keeping=())
+    if not grantees:
+        return []
+    return [f"REVOKE ALL ON TABLE {_q(name)} FROM {', '.join(grantees)}"]
+
+
+def _grantees(cursor: Any, table: str, *, keeping: tuple[str, ...]) -> list[str]:
+    """The roles other than the owner holding a privilege on table not in keeping."""
+    cursor.execute(
+        "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+        " ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
+        " FROM pg_class c, aclexplode(c.relacl) a"
+        " WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner"
+        " AND NOT a.privilege_type = ANY(%s::text[]) ORDER BY 1",
+        [table, list(keeping)],
+    )
+    return [grantee for (grantee,) in cursor.fetchall()]

@@ -1,0 +1,334 @@
+"""Learner lookups: the gate, the real-time caps, and the log row written in the
+same transaction that reads the data (architecture.md rules 1 and 2)."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from lrs_portal.models import User, system_user
+from lrs_portal.transitions import save_with_history, transition
+from records.models import Learner, LearnerView, UsageAlert
+from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
+from records.uln import uln_problem
+from registration.models import Membership, Organisation
+
+POSSIBLE_MATCH_LIMIT = 10
+_SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
+OUTCOME = LearnerView.Outcome
+
+
+class InvalidUln(ValueError):
+    """A ULN that cannot be a learner's: refused before any search or log."""
+
+
+class LookupRefused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+@dataclass
+class LookupResult:
+    outcome: str
+    learner: Learner | None = None
+    candidates: list[Learner] = field(default_factory=list)
+
+
+def organisation_daily_cap(organisation: Organisation) -> int:
+    """Lookups a day: a multiple of the organisation's expected daily volume."""
+    expected = organisation.estimated_learners_per_year / settings.LOOKUP_WORKING_DAYS
+    return max(
+        settings.LOOKUP_ORG_DAILY_MINIMUM,
+        math.ceil(expected * settings.LOOKUP_ORG_DAILY_MULTIPLIER),
+    )
+
+
+def _day_start(now: datetime) -> datetime:
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+def _searches(queryset: QuerySet[LearnerView], since: datetime) -> int:
+    return (
+        queryset.filter(viewed_at__gte=since, action__in=_SEARCHES)
+        .exclude(outcome=OUTCOME.REFUSED)
+        .count()
+    )
+
+
+def _alert(
+    *, membership: Membership, rule: str, value: int, cap: int, user: bool
+) -> None:
+    subject = UsageAlert.Subject.USER if user else UsageAlert.Subject.ORGANISATION
+    day = timezone.now().date()
+    exists = UsageAlert.objects.filter(
+        subject_type=subject,
+        organisation=membership.organisation,
+        user=membership.user if user else None,
+        day=day,
+        rule=rule,
+    ).exists()
+    if exists:
+        return
+    alert = UsageAlert(
+        subject_type=subject,
+        organisation=membership.organisation,
+        user=membership.user if user else None,
+        day=day,
+        rule=rule,
+        value=Decimal(value),
+        threshold=Decimal(cap),
+        details="Real-time cap reached: further lookups are blocked.",
+    )
+    try:
+        with transaction.atomic():
+            save_with_history(alert, acting_user=system_user(), reason="Cap reached")
+    except IntegrityError:  # raised by a concurrent lookup at the same moment
+        pass
+
+
+def _cap_refusal(membership: Membership) -> Refusal | None:
+    """Refuse when a cap is already reached; raise the alert when this one reaches it.
+
+    Runs inside the lookup's transaction with the member's row locked, so that
+    one person's concurrent searches cannot all slip under the cap.
+    """
+    now = timezone.now()  # UTC
+    user_cap = settings.LOOKUP_USER_HOURLY_CAP
+    user_count = _searches(
+        LearnerView.objects.filter(user=membership.user), now - timedelta(hours=1)
+    )
+    org_cap = organisation_daily_cap(membership.organisation)
+    org_count = _searches(
+        LearnerView.objects.filter(organisation=membership.organisation),
+        _day_start(now),
+    )
+    if user_count >= user_cap:
+        _alert(
+            membership=membership,
+            rule="realtime_user_hourly_cap",
+            value=user_count,
+            cap=user_cap,
+            user=True,
+        )
+        return REFUSALS["user_cap"]
+    if org_count >= org_cap:
+        _alert(
+            membership=membership,
+            rule="realtime_org_daily_cap",
+            value=org_count,
+            cap=org_cap,
+            user=False,
+        )
+        return REFUSALS["organisation_cap"]
+    if user_count + 1 == user_cap:
+        _alert(
+            membership=membership,
+            rule="realtime_user_hourly_cap",
+            value=user_cap,
+            cap=user_cap,
+            user=True,
+        )
+    if org_count + 1 == org_cap:
+        _alert(
+            membership=membership,
+            rule="realtime_org_daily_cap",
+            value=org_cap,
+            cap=org_cap,
+            user=False,
+        )
+    return None
+
+
+def _log(
+    *,
+    membership: Membership,
+    action: str,
+    outcome: str,
+    request_id: str,
+    learner_uln: str = "",
+    match_count: int = 0,
+) -> LearnerView:
+    return LearnerView.objects.create(
+        user=membership.user,
+        organisation=membership.organisation,
+        action=action,
+        outcome=outcome,
+        learner_uln=learner_uln,
+        match_count=match_count,
+        request_id=request_id[:64],
+    )
+
+
+def _gate(user: User) -> Membership:
+    membership = lookup_membership(user)
+    refusal = lookup_refusal(user, membership)
+    if refusal is not None or membership is None:
+        raise LookupRefused(refusal or REFUSALS["not_a_member"])
+    return membership
+
+
+def _locked(membership: Membership) -> Membership:
+    return (
+        Membership.objects.select_for_update()
+        .select_related("organisation", "user")
+        .get(pk=membership.pk)
+    )
+
+
+def learner_search_by_uln(*, user: User, uln: str, request_id: str) -> LookupResult:
+    """Find a learner by ULN: exact match or no match, logged before it is shown."""
+    problem = uln_problem(uln)
+    if problem:
+        raise InvalidUln(problem)
+    membership = _gate(user)
+    with transaction.atomic():
+        membership = _locked(membership)
+        refusal = _cap_refusal(membership)
+        if refusal is not None:
+            _log(
+                membership=membership,
+                action=LearnerView.Action.SEARCH_ULN,
+                outcome=OUTCOME.REFUSED,
+                request_id=request_id,
+            )
+            refused = LookupRefused(refusal)
+        else:
+            learner = Learner.objects.filter(uln=uln.strip()).first()
+            _log(
+                membership=membership,
+                action=LearnerView.Action.SEARCH_ULN,
+                outcome=OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH,
+                learner_uln=learner.uln if learner else "",
+                match_count=1 if learner else 0,
+                request_id=request_id,
+            )
+            return LookupResult(
+                OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH, learner
+            )
+    raise refused
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def _postcode_key(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def learner_search_by_demographics(
+    *,
+    user: User,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    gender: int,
+    postcode: str,
+    request_id: str,
+) -> LookupResult:
+    """Find a learner by the five demographics, with the LRS's four outcomes."""
+    membership = _gate(user)
+    with transaction.atomic():
+        membership = _locked(membership)
+        refusal = _cap_refusal(membership)
+        if refusal is not None:
+            _log(
+                membership=membership,
+                action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
+                outcome=OUTCOME.REFUSED,
+                request_id=request_id,
+            )
+            refused = LookupRefused(refusal)
+        else:
+            result = _match(given_name, family_name, date_of_birth, gender, postcode)
+            _log(
+                membership=membership,
+                action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
+                outcome=result.outcome,
+                learner_uln=result.learner.uln if result.learner else "",
+                match_count=len(result.candidates) or (1 if result.learner else 0),
+                request_id=request_id,
+            )
+            return result
+    raise refused
+
+
+def _match(
+    given_name: str, family_name: str, date_of_birth: date, gender: int, postcode: str
+) -> LookupResult:
+    # Family name and date of birth narrow the search through an expression index;
+    # the other three demographics decide between exact and possible matches.
+    candidates: list[Learner] = list(
+        Learner.objects.annotate(family_upper=Upper("family_name"))
+        .filter(family_upper=family_name.strip().upper(), date_of_birth=date_of_birth)
+        # Ordering by date of birth first keeps the planner on the expression
+        # index (ordering by ULN alone tempts it into scanning the ULN index).
+        .order_by("date_of_birth", "uln")[: POSSIBLE_MATCH_LIMIT * 5 + 1]
+    )
+    wanted_postcode = _postcode_key(postcode)
+    exact = [
+        c
+        for c in candidates
+        if _same(c.given_name, given_name)
+        and c.gender == gender
+        and _postcode_key(c.postcode) == wanted_postcode
+    ]
+    if len(exact) == 1:
+        return LookupResult(OUTCOME.EXACT_MATCH, exact[0])
+    possible = [
+        c
+        for c in candidates
+        if _same(c.given_name, given_name)
+        or _postcode_key(c.postcode) == wanted_postcode
+    ]
+    if not possible:
+        return LookupResult(OUTCOME.NO_MATCH)
+    if len(possible) > POSSIBLE_MATCH_LIMIT:
+        return LookupResult(OUTCOME.TOO_MANY_MATCHES)
+    return LookupResult(OUTCOME.POSSIBLE_MATCHES, candidates=possible)
+
+
+def learner_view(*, user: User, learner_id: int, request_id: str) -> Learner:
+    """Show one learner's record and achievements, logged before it is shown.
+
+    Viewing follows a search, so it does not count towards the caps, but the
+    gate still applies: a suspension between search and view stops the view.
+    """
+    membership = _gate(user)
+    with transaction.atomic():
+        learner = Learner.objects.prefetch_related("achievements").get(pk=learner_id)
+        _log(
+            membership=membership,
+            action=LearnerView.Action.VIEW_RECORD,
+            outcome=OUTCOME.SHOWN,
+            learner_uln=learner.uln,
+            match_count=1,
+            request_id=request_id,
+        )
+    return learner
+
+
+ALERT_TRANSITIONS: dict[str, set[str]] = {
+    UsageAlert.Status.OPEN: {UsageAlert.Status.CLOSED},
+    UsageAlert.Status.CLOSED: set(),
+}
+
+
+def usage_alert_close(
+    *, alert: UsageAlert, acting_user: User, reason: str
+) -> UsageAlert:
+    """A caseworker closes an alert, saying why (the one way its status changes)."""
+    return transition(
+        instance=alert,
+        to=UsageAlert.Status.CLOSED,
+        allowed=ALERT_TRANSITIONS,
+        acting_user=acting_user,
+        reason=reason,
+    )

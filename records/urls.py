@@ -1,0 +1,16 @@
+from django.urls import path
+
+from records import views
+
+app_name = "records"
+
+urlpatterns = [
+    # Looking up learners (every page behind the gate)
+    path("learners/", views.find, name="find"),
+    path("learners/find-by-uln/", views.find_by_uln, name="find-by-uln"),
+    path("learners/find-by-details/", views.find_by_details, name="find-by-details"),
+    path("learners/record/", views.view_record, name="view-record"),
+    # The organisation's own usage and log, for its super user
+    path("organisation/usage/", views.usage, name="usage"),
+    path("organisation/usage/log.csv", views.usage_csv, name="usage-csv"),
+]

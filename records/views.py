@@ -1,0 +1,526 @@
+"""Looking up learners (by ULN or by the five demographics), viewing a record, and
+the super user's usage page and log download.
+
+Search results are rendered in the response to the POST, never redirected to: a
+redirect would have to carry the ULN or the name in a URL, and from there into
+browser history and proxy logs. So style.md's POST-redirect-GET does not apply
+to searches, and every page with learner data is sent with no-store.
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import wraps
+from http import HTTPStatus
+from math import floor, log10
+from typing import Any, ClassVar, Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
+
+from lrs_portal.models import User
+from records.forms import (
+    DemographicsSearchForm,
+    LogDownloadForm,
+    UlnSearchForm,
+    postcode_outward,
+)
+from records.models import Learner, LearnerView
+from records.permissions import (
+    Refusal,
+    log_visible_to,
+    lookup_membership,
+    lookup_refusal,
+)
+from records.services import (
+    LookupRefused,
+    LookupResult,
+    learner_search_by_demographics,
+    learner_search_by_uln,
+    learner_view,
+    organisation_daily_cap,
+)
+from registration.models import Membership
+
+P = ParamSpec("P")
+HANDLE_SALT = "records.learner-handle"
+HANDLE_MAX_AGE = timedelta(minutes=15)
+USAGE_DAYS = 30
+OUTCOME = LearnerView.Outcome
+ACTION = LearnerView.Action
+SEARCHES = (ACTION.SEARCH_ULN, ACTION.SEARCH_DEMOGRAPHICS)
+
+
+# --- who may look up learners -----------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (views behind @login_required only)."""
+    if not isinstance(request.user, User):
+        raise Http404
+    return request.user
+
+
+def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    return render(
+        request,
+        "records/refused.html",
+        {"refusal": refusal},
+        status=HTTPStatus.FORBIDDEN,
+    )
+
+
+def lookup_gate(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Anyone the gate refuses sees why, and nothing more, on every lookup page.
+
+    The services ask the gate again (with the caps) inside each lookup; this is
+    so that nobody fills in a form they cannot use.
+    """
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponse:
+        user = _user(request)
+        refusal = lookup_refusal(user, lookup_membership(user))
+        if refusal is not None:
+            return _refused(request, refusal)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def no_search_by_get(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """A search form's page takes no query string: search terms never go in a URL."""
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponse:
+        if request.method == "GET" and request.GET:
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _request_id(request: HttpRequest) -> str:
+    return str(getattr(request, "request_id", ""))
+
+
+# --- handles: which learner a "View record" button means --------------------------
+
+
+def learner_handle(learner: Learner, user: User) -> str:
+    """A signed, short-lived reference to a learner, usable by this user only."""
+    return signing.dumps({"l": learner.pk, "u": user.pk}, salt=HANDLE_SALT)
+
+
+def _handle_learner_id(handle: str, user: User) -> int:
+    try:
+        data = signing.loads(handle, salt=HANDLE_SALT, max_age=HANDLE_MAX_AGE)
+    except signing.BadSignature:  # also an expired one
+        raise Http404 from None
+    if not isinstance(data, dict) or data.get("u") != user.pk:
+        raise Http404
+    learner_id = data.get("l")
+    if not isinstance(learner_id, int):
+        raise Http404
+    return learner_id
+
+
+@dataclass(frozen=True)
+class Match:
+    """An exact match: enough to confirm it is the right person, then view."""
+
+    uln: str
+    name: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible match: only what tells the candidates apart (no ULN, date of
+    birth or full postcode), so the page cannot show more than that."""
+
+    given_name: str
+    middle_initial: str
+    family_name: str
+    gender: str
+    outward_code: str
+    handle: str
+
+
+def _full_name(learner: Learner) -> str:
+    names = (learner.given_name, learner.middle_names, learner.family_name)
+    return " ".join(name for name in names if name)
+
+
+def _candidate(learner: Learner, user: User) -> Candidate:
+    return Candidate(
+        given_name=learner.given_name,
+        middle_initial=learner.middle_names[:1].upper(),
+        family_name=learner.family_name,
+        gender=learner.get_gender_display(),
+        outward_code=postcode_outward(learner.postcode),
+        handle=learner_handle(learner, user),
+    )
+
+
+# --- lookups ---------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@lookup_gate
+def find(request: HttpRequest) -> HttpResponse:
+    return render(request, "records/find.html")
+
+
+def _results(
+    request: HttpRequest, result: LookupResult, *, search: str
+) -> HttpResponse:
+    user = _user(request)
+    context: dict[str, Any] = {"search": search}
+    if result.outcome == OUTCOME.EXACT_MATCH and result.learner is not None:
+        learner = result.learner
+        context["match"] = Match(
+            learner.uln, _full_name(learner), learner_handle(learner, user)
+        )
+        return render(request, "records/match.html", context)
+    if result.outcome == OUTCOME.POSSIBLE_MATCHES:
+        context["candidates"] = [_candidate(c, user) for c in result.candidates]
+        return render(request, "records/possible_matches.html", context)
+    if result.outcome == OUTCOME.TOO_MANY_MATCHES:
+        return render(request, "records/too_many_matches.html", context)
+    return render(request, "records/no_match.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+@lookup_gate
+@no_search_by_get
+def find_by_uln(request: HttpRequest) -> HttpResponse:
+    form = UlnSearchForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = learner_search_by_uln(
+                user=_user(request),
+                uln=form.cleaned_data["uln"],
+                request_id=_request_id(request),
+            )
+        except LookupRefused as refused:
+            return _refused(request, refused.refusal)
+        return _results(request, result, search="uln")
+    return render(request, "records/find_by_uln.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+@lookup_gate
+@no_search_by_get
+def find_by_details(request: HttpRequest) -> HttpResponse:
+    form = DemographicsSearchForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = learner_search_by_demographics(
+                user=_user(request),
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+                gender=data["gender"],
+                postcode=data["postcode"],
+                request_id=_request_id(request),
+            )
+        except LookupRefused as refused:
+            return _refused(request, refused.refusal)
+        return _results(request, result, search="details")
+    return render(request, "records/find_by_details.html", {"form": form})
+
+
+@never_cache
+@require_POST
+@login_required
+@lookup_gate
+def view_record(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    learner_id = _handle_learner_id(request.POST.get("handle", ""), user)
+    try:
+        learner = learner_view(
+            user=user, learner_id=learner_id, request_id=_request_id(request)
+        )
+    except LookupRefused as refused:
+        return _refused(request, refused.refusal)
+    except Learner.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "records/record.html",
+        {
+            "learner": learner,
+            "full_name": _full_name(learner),
+            "achievements": list(learner.achievements.all()),
+        },
+    )
+
+
+# --- the super user's usage page -------------------------------------------------
+
+
+def _usage_log(request: HttpRequest) -> tuple[Membership, QuerySet[LearnerView]]:
+    """The super user's membership and their organisation's log; 404 for anyone else."""
+    user = _user(request)
+    membership = lookup_membership(user)
+    if membership is None or not membership.is_super_user:
+        raise Http404
+    return membership, log_visible_to(user, membership)
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    day: date
+    searches: int = 0
+    views: int = 0
+    refused: int = 0
+
+
+def _usage_days(log: QuerySet[LearnerView], last: date) -> list[UsageDay]:
+    """Each of the last 30 days (UTC) with its counts: one GROUP BY query."""
+    first = last - timedelta(days=USAGE_DAYS - 1)
+    rows = (
+        log.filter(
+            viewed_at__gte=_utc_midnight(first),
+            viewed_at__lt=_utc_midnight(last + timedelta(days=1)),
+        )
+        .annotate(day=TruncDate("viewed_at", tzinfo=UTC))
+        .values("day")
+        .annotate(
+            searches=Count(
+                "pk", filter=Q(action__in=SEARCHES) & ~Q(outcome=OUTCOME.REFUSED)
+            ),
+            views=Count("pk", filter=Q(action=ACTION.VIEW_RECORD)),
+            refused=Count("pk", filter=Q(outcome=OUTCOME.REFUSED)),
+        )
+        .order_by("day")
+    )
+    counted = {row["day"]: UsageDay(**row) for row in rows}
+    days = (first + timedelta(days=n) for n in range(USAGE_DAYS))
+    return [counted.get(day, UsageDay(day)) for day in days]
+
+
+@dataclass(frozen=True)
+class Bar:
+    day: date
+    searches: int
+    x: float
+    y: float
+    width: float
+    height: float
+    reached: bool
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG bar chart's geometry, in viewBox units (records/_usage_chart.html)."""
+
+    cap: int
+    cap_y: float
+    bars: list[Bar]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    width: ClassVar[int] = 720
+    height: ClassVar[int] = 300
+    left: ClassVar[int] = 56  # the plot area, inside the axis labels
+    right: ClassVar[int] = 696
+    top: ClassVar[int] = 24
+    bottom: ClassVar[int] = 244
+    middle_x: ClassVar[float] = (left + right) / 2
+    middle_y: ClassVar[float] = (top + bottom) / 2
+
+
+def _nice_step(value: float) -> int:
+    """A round step (1, 2 or 5 times a power of ten) about a quarter of ``value``."""
+    rough = max(value / 4, 1)
+    power = 10 ** floor(log10(rough))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= rough))
+
+
+def usage_chart(days: list[UsageDay], cap: int) -> Chart:
+    left, bottom = Chart.left, Chart.bottom
+    peak = max([cap, *(d.searches for d in days)])
+    step = _nice_step(peak)
+    scale_top = step * (floor(peak / step) + 1)
+
+    def y(value: float) -> float:
+        return round(bottom - value / scale_top * (bottom - Chart.top), 1)
+
+    slot = (Chart.right - left) / len(days)
+    bars = [
+        Bar(
+            day=d.day,
+            searches=d.searches,
+            x=round(left + i * slot + slot * 0.15, 1),
+            y=y(d.searches),
+            width=round(slot * 0.7, 1),
+            height=round(bottom - y(d.searches), 1),
+            reached=d.searches >= cap,
+        )
+        for i, d in enumerate(days)
+    ]
+    labelled = sorted(range(len(days) - 1, -1, -7))  # always today, a week apart
+    return Chart(
+        cap=cap,
+        cap_y=y(cap),
+        bars=bars,
+        y_ticks=[Tick(y(v), str(v)) for v in range(0, scale_top + 1, step)],
+        x_ticks=[
+            Tick(round(left + (i + 0.5) * slot, 1), f"{days[i].day:%-d %b}")
+            for i in labelled
+        ],
+    )
+
+
+def _usage_page(
+    request: HttpRequest,
+    membership: Membership,
+    log: QuerySet[LearnerView],
+    form: LogDownloadForm,
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
+    today = datetime.now(UTC).date()
+    days = _usage_days(log, today)
+    cap = organisation_daily_cap(membership.organisation)
+    return render(
+        request,
+        "records/usage.html",
+        {
+            "organisation": membership.organisation,
+            "cap": cap,
+            "today": days[-1],
+            "days": list(reversed(days)),
+            "chart": usage_chart(days, cap),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def usage(request: HttpRequest) -> HttpResponse:
+    membership, log = _usage_log(request)
+    return _usage_page(request, membership, log, LogDownloadForm())
+
+
+# --- the log download ------------------------------------------------------------
+
+CSV_HEADER = (
+    "Time (UTC)",
+    "User email",
+    "Action",
+    "Outcome",
+    "Matches",
+    "Learner ULN",
+    "Request ID",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    """A file-like object that hands back what csv.writer writes to it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
+    yield writer.writerow(CSV_HEADER)
+    for viewed_at, email, action, outcome, matches, uln, request_id in rows:
+        cells = (
+            f"{viewed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            email,
+            actions.get(action, action),
+            outcomes.get(outcome, outcome),
+            matches,
+            uln,
+            request_id,
+        )
+        yield writer.writerow([csv_cell(cell) for cell in cells])
+
+
+@never_cache
+@require_GET
+@login_required
+def usage_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    membership, log = _usage_log(request)
+    form = LogDownloadForm(request.GET)
+    if not form.is_valid():
+        return _usage_page(request, membership, log, form, HTTPStatus.BAD_REQUEST)
+    start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    rows = (
+        log.filter(
+            viewed_at__gte=_utc_midnight(start),
+            viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
+        )
+        .order_by("-viewed_at", "-pk")
+        .values_list(
+            "viewed_at",
+            "user__email",
+            "action",
+            "outcome",
+            "match_count",
+            "learner_uln",
+            "request_id",
+        )
+        .iterator(chunk_size=2000)
+    )
+    response = StreamingHttpResponse(
+        _csv_lines(rows), content_type="text/csv; charset=utf-8"
+    )
+    ukprn = membership.organisation.ukprn
+    response["Content-Disposition"] = (
+        f'attachment; filename="lrs-log-{ukprn}-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"'
+    )
+    return response

@@ -1,0 +1,404 @@
+import csv
+import io
+import re
+from datetime import UTC, datetime, time, timedelta
+from html import unescape
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from records.models import LearnerView
+from records.services import organisation_daily_cap
+from records.views import csv_cell
+from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+
+pytestmark = pytest.mark.django_db
+ACTION = LearnerView.Action
+OUTCOME = LearnerView.Outcome
+USAGE = reverse("records:usage")
+CSV = reverse("records:usage-csv")
+
+
+@pytest.fixture
+def organisation():
+    version = AgreementVersionFactory.create()
+    return OrganisationFactory.create(
+        last_signed_version=version, estimated_learners_per_year=2000
+    )
+
+
+@pytest.fixture
+def super_user(organisation):
+    return member_of(organisation, super_user=True)
+
+
+@pytest.fixture
+def member(organisation):
+    return member_of(organisation)
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def super_client(super_user):
+    return signed_in(super_user)
+
+
+def today():
+    return datetime.now(UTC).date()
+
+
+def at(day, hour=12, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+def log(user, when, *, action=ACTION.SEARCH_ULN, outcome=OUTCOME.NO_MATCH, **kw):
+    return LearnerView.objects.create(
+        user=user,
+        organisation=user.membership.organisation,
+        viewed_at=when,
+        action=action,
+        outcome=outcome,
+        **kw,
+    )
+
+
+def body(response):
+    return unescape(response.content.decode())
+
+
+def table_row(html, day):
+    """The figures in the usage table's row for ``day``."""
+    label = f"{day.day} {day:%B %Y}"
+    row = re.search(rf"<th[^>]*>{label}</th>(.*?)</tr>", html, re.S)[1]
+    return [int(n) for n in re.findall(r">(\d+)</td>", row)]
+
+
+def bar_title(html, day):
+    label = f"{day.day} {day:%B %Y}"
+    return re.search(rf"<title>{label}: (\d+) search", html)[1]
+
+
+def read_csv(response):
+    assert response.status_code == HTTPStatus.OK
+    content = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(content)))
+
+
+# --- who sees the usage page ------------------------------------------------------
+
+
+def test_the_super_user_sees_their_organisations_usage(super_client, organisation):
+    response = super_client.get(USAGE)
+
+    html = body(response)
+    assert response.status_code == HTTPStatus.OK
+    assert html.count("<h1") == 1
+    assert organisation.legal_name in html
+    assert f"up to {organisation_daily_cap(organisation)} searches a day" in html
+    assert CSV in html
+    assert "Download your organisation's log (CSV)" in html
+
+
+@pytest.mark.parametrize("url", [USAGE, CSV])
+def test_an_ordinary_member_cannot_see_the_usage_or_log(member, url):
+    response = signed_in(member).get(url)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("url", [USAGE, CSV])
+def test_someone_outside_any_organisation_cannot_see_it(outsider, url):
+    assert signed_in(outsider).get(url).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("url", [USAGE, CSV])
+def test_someone_signed_out_is_sent_to_sign_in(client, url):
+    response = client.get(url)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("two_factor:login"))
+
+
+def test_another_organisations_super_user_sees_only_their_own(super_user, member):
+    log(member, at(today()))
+    log(member, at(today()))
+    other = member_of(
+        OrganisationFactory.create(legal_name="Other College Limited"),
+        super_user=True,
+    )
+    log(other, at(today()))
+
+    html = body(signed_in(other).get(USAGE))
+
+    assert "Other College Limited" in html
+    assert table_row(html, today())[0] == 1
+    assert super_user.membership.organisation.legal_name not in html
+
+
+# --- the figures -----------------------------------------------------------------
+
+
+def test_the_chart_and_table_count_each_days_searches(super_user, member):
+    day = today()
+    five_days_ago = day - timedelta(days=5)
+    for _ in range(3):
+        log(member, at(day, 0, 1))
+    log(super_user, at(day, 23, 59), action=ACTION.SEARCH_DEMOGRAPHICS)
+    log(member, at(day), action=ACTION.VIEW_RECORD, outcome=OUTCOME.SHOWN)
+    log(member, at(day), outcome=OUTCOME.REFUSED)
+    log(member, at(five_days_ago), outcome=OUTCOME.EXACT_MATCH)
+    log(member, at(five_days_ago), outcome=OUTCOME.EXACT_MATCH)
+    log(member, at(day - timedelta(days=30)))  # outside the 30 days
+    stranger = member_of(OrganisationFactory.create())
+    log(stranger, at(day))
+
+    html = body(signed_in(super_user).get(USAGE))
+
+    cap = organisation_daily_cap(super_user.membership.organisation)
+    assert table_row(html, day) == [4, cap, 1, 1]
+    assert table_row(html, five_days_ago) == [2, cap, 0, 0]
+    assert table_row(html, day - timedelta(days=1)) == [0, cap, 0, 0]
+    assert bar_title(html, day) == "4"
+    assert bar_title(html, five_days_ago) == "2"
+    assert html.count('class="app-usage-chart__bar') == 30
+    assert html.count('<tr class="govuk-table__row">') == 31  # heading + 30 days
+    month_ago = day - timedelta(days=30)
+    assert f">{month_ago.day} {month_ago:%B %Y}</th>" not in html
+    assert "Today so far: 4 searches" in html
+
+
+def test_days_are_counted_in_utc(super_user):
+    day = today()
+    log(super_user, at(day, 0, 0))
+    log(super_user, at(day - timedelta(days=1), 23, 59))
+
+    html = body(signed_in(super_user).get(USAGE))
+
+    assert table_row(html, day)[0] == 1
+    assert table_row(html, day - timedelta(days=1))[0] == 1
+
+
+def test_a_day_at_the_cap_is_marked_and_the_cap_line_drawn(super_user, settings):
+    settings.LOOKUP_ORG_DAILY_MINIMUM = 2
+    settings.LOOKUP_ORG_DAILY_MULTIPLIER = 1
+    organisation = super_user.membership.organisation
+    organisation.estimated_learners_per_year = 10
+    organisation.save()
+    log(super_user, at(today()))
+    log(super_user, at(today()))
+
+    html = body(signed_in(super_user).get(USAGE))
+
+    assert html.count("app-usage-chart__bar--reached") == 1
+    assert 'class="app-usage-chart__cap"' in html
+    assert "Daily limit: 2" in html
+
+
+def test_the_chart_uses_no_inline_styles_or_scripts(super_client, super_user):
+    log(super_user, at(today()))
+
+    html = body(super_client.get(USAGE))
+
+    svg = re.search(r"<svg class=\"app-usage-chart\".*?</svg>", html, re.S)[0]
+    assert "style" not in svg
+    assert "<script" not in svg
+    assert "<title" in svg
+    assert "<style" not in html
+    assert " style=" not in html
+    assert html.count("<script") == 2  # base.html's two nonce'd scripts
+
+
+def test_the_usage_page_makes_the_same_few_queries_for_30_days_of_rows(
+    super_user, member, django_assert_max_num_queries
+):
+    for days_ago in range(30):
+        for minute in range(3):
+            log(member, at(today() - timedelta(days=days_ago), 9, minute))
+    client = signed_in(super_user)
+
+    with django_assert_max_num_queries(5):
+        response = client.get(USAGE)
+
+    assert response.status_code == HTTPStatus.OK
+    assert table_row(body(response), today() - timedelta(days=29))[0] == 3
+
+
+# --- the log download ------------------------------------------------------------
+
+
+def test_the_log_lists_the_organisations_rows_newest_first(super_client, member):
+    log(member, at(today(), 9), request_id="req-old")
+    log(
+        member,
+        at(today(), 10, 30),
+        action=ACTION.SEARCH_DEMOGRAPHICS,
+        outcome=OUTCOME.POSSIBLE_MATCHES,
+        match_count=3,
+        request_id="req-new",
+    )
+    log(
+        member,
+        at(today(), 10),
+        action=ACTION.VIEW_RECORD,
+        outcome=OUTCOME.SHOWN,
+        match_count=1,
+        learner_uln="9276308686",
+        request_id="req-mid",
+    )
+
+    response = super_client.get(CSV)
+
+    rows = read_csv(response)
+    assert rows[0] == [
+        "Time (UTC)",
+        "User email",
+        "Action",
+        "Outcome",
+        "Matches",
+        "Learner ULN",
+        "Request ID",
+    ]
+    assert rows[1] == [
+        f"{today():%Y-%m-%d} 10:30:00",
+        member.email,
+        "Search by demographics",
+        "Possible matches",
+        "3",
+        "",
+        "req-new",
+    ]
+    assert rows[2][2:] == ["View record", "Record shown", "1", "9276308686", "req-mid"]
+    assert rows[3][6] == "req-old"
+    assert len(rows) == 4
+
+
+def test_the_log_is_a_dated_never_cached_download(super_client, organisation):
+    response = super_client.get(CSV)
+
+    end = today()
+    start = end - timedelta(days=89)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="lrs-log-{organisation.ukprn}-'
+        f'{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"'
+    )
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_log_never_includes_another_organisations_rows(super_client, member):
+    log(member, at(today()), request_id="ours")
+    stranger = member_of(OrganisationFactory.create())
+    log(stranger, at(today()), request_id="theirs")
+
+    rows = read_csv(super_client.get(CSV))
+
+    assert [row[6] for row in rows[1:]] == ["ours"]
+
+
+def test_the_log_covers_the_last_90_days_by_default(super_client, member):
+    log(member, at(today() - timedelta(days=89), 0, 0), request_id="day-90")
+    log(member, at(today() - timedelta(days=90), 23, 59), request_id="day-91")
+
+    rows = read_csv(super_client.get(CSV))
+
+    assert [row[6] for row in rows[1:]] == ["day-90"]
+
+
+def test_the_log_can_be_limited_to_chosen_dates(super_client, member):
+    start, end = today() - timedelta(days=40), today() - timedelta(days=10)
+    for day in (start - timedelta(days=1), start, end, end + timedelta(days=1)):
+        log(member, at(day, 0, 0), request_id=f"{day}-start")
+        log(member, at(day, 23, 59), request_id=f"{day}-end")
+
+    response = super_client.get(CSV, {"from": f"{start}", "to": f"{end}"})
+
+    assert [row[6] for row in read_csv(response)[1:]] == [
+        f"{end}-end",
+        f"{end}-start",
+        f"{start}-end",
+        f"{start}-start",
+    ]
+    assert f"{start}-to-{end}.csv" in response["Content-Disposition"]
+
+
+def test_only_a_start_date_runs_to_today(super_client, member):
+    log(member, at(today()), request_id="today")
+    log(member, at(today() - timedelta(days=200)), request_id="long-ago")
+
+    start = today() - timedelta(days=300)
+    response = super_client.get(CSV, {"from": f"{start:%Y-%m-%d}"})
+
+    assert [row[6] for row in read_csv(response)[1:]] == ["today", "long-ago"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"from": "2026-13-01"}, "from", "Enter the start date as year-month-day"),
+        ({"from": "1/2/2026"}, "from", "Enter the start date as year-month-day"),
+        ({"to": "yesterday"}, "to", "Enter the end date as year-month-day"),
+        (
+            {"from": "2026-02-02", "to": "2026-02-01"},
+            "from",
+            "The start date must be the same as or before the end date",
+        ),
+        ({"to": "2999-01-01"}, "to", "The end date must be today or in the past"),
+        ({"from": "1999-12-31"}, "from", "The start date must be in 2000 or later"),
+    ],
+)
+def test_bad_dates_show_the_usage_page_with_an_error(
+    super_client, member, query, field, message
+):
+    log(member, at(today()), request_id="never-sent")
+
+    response = super_client.get(CSV, query)
+
+    html = body(response)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"].startswith("text/html")
+    assert 'class="govuk-error-summary"' in html
+    assert f'href="#id_{field}"' in html
+    assert f'id="id_{field}_error"' in html
+    assert message in html
+    assert "never-sent" not in html
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+1+2", "'+1+2"),
+        ("-1+2", "'-1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("plain-value", "plain-value"),
+    ],
+)
+def test_cells_that_start_a_formula_are_escaped(super_client, member, value, cell):
+    log(member, at(today()), request_id=value)
+
+    rows = read_csv(super_client.get(CSV))
+
+    assert rows[1][6] == cell
+
+
+def test_an_email_address_starting_a_formula_is_escaped(super_client, organisation):
+    sneaky = member_of(organisation)
+    sneaky.email = "=cmd@college.example.com"
+    sneaky.save()
+    log(sneaky, at(today()))
+
+    rows = read_csv(super_client.get(CSV))
+
+    assert rows[1][1] == "'=cmd@college.example.com"
+
+
+def test_numbers_are_never_escaped():
+    assert csv_cell(3) == "3"
