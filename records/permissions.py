@@ -1,15 +1,19 @@
 """The one gate every path to learner data goes through (architecture.md rule 1).
 
-It answers, in this order: is the user active and not suspended; is their
-organisation registered (not suspended, revoked or deregistered); has it signed
-the current agreement version; is its purpose approved; are the real-time caps
-still below their limits. A refusal names the reason and nothing more.
+lookup_refusal answers, in this order: is the user active; are they a member of
+an organisation; is it registered (not suspended, revoked or deregistered); has
+it signed the current agreement version (or an earlier one while the current
+version's re-sign deadline has not passed); is its purpose approved; has the
+user accepted the user terms. The real-time caps come last, checked by
+records.services inside the transaction that logs the lookup. A refusal names
+the reason and nothing more.
 """
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from lrs_portal.models import User
 from registration.models import Membership, Organisation
@@ -82,6 +86,19 @@ def lookup_membership(user: User) -> Membership | None:
     )
 
 
+def _agreement_in_force(organisation: Organisation) -> bool:
+    """The current version is signed, or an earlier one is and the current
+    version's re-sign deadline has not passed yet."""
+    current = agreement_current_version()
+    signed = organisation.last_signed_version
+    if current is None or signed is None:
+        return False
+    if signed.pk == current.pk:
+        return True
+    deadline = current.resign_deadline
+    return deadline is not None and timezone.localdate() <= deadline
+
+
 def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
     """Why this user may not look up learners now, or None if they may.
 
@@ -95,8 +112,7 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
     organisation = membership.organisation
     if organisation.status in _STATUS_REFUSAL:
         return REFUSALS[_STATUS_REFUSAL[organisation.status]]
-    current = agreement_current_version()
-    if current is None or organisation.last_signed_version_id != current.pk:
+    if not _agreement_in_force(organisation):
         return REFUSALS["agreement_not_signed"]
     if organisation.purpose_approved_at is None:
         return REFUSALS["purpose_not_approved"]

@@ -1,5 +1,6 @@
 """Registration applications: apply, vet check by check, decide."""
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,8 @@ from registration.models import (
 )
 from registration.services.agreements import agreement_current_version
 from registration.services.organisations import organisation_transition
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from registration.companies_house import CompanyFacts
@@ -208,7 +211,14 @@ def application_submit(
         # Companies House is called after commit, by a worker: never inside a
         # transaction or a web request (style.md 6.11).
         pk, user_pk = application.pk, acting_user.pk
-        transaction.on_commit(lambda: application_run_checks_task.delay(pk, user_pk))
+
+        def enqueue() -> None:
+            try:
+                application_run_checks_task.delay(pk, user_pk)
+            except Exception:  # broker down: a caseworker re-runs the checks
+                logger.warning("application_checks_enqueue_failed", extra={"id": pk})
+
+        transaction.on_commit(enqueue)
     return application
 
 

@@ -316,3 +316,20 @@ def test_the_demographic_search_uses_the_expression_index(searcher):
         cursor.execute("SET enable_seqscan = on")
 
     assert "learner_family_dob_idx" in plan
+
+
+def test_an_earlier_signature_holds_until_the_resign_deadline(searcher):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    newer = AgreementVersionFactory.create(
+        resign_deadline=timezone.localdate() + timedelta(days=30)
+    )
+    learner_search_by_uln(user=searcher, uln="9276308686", request_id="x")
+
+    newer.resign_deadline = timezone.localdate() - timedelta(days=1)
+    newer.save()
+    with pytest.raises(LookupRefused) as refused:
+        learner_search_by_uln(user=searcher, uln="9276308686", request_id="x")
+    assert refused.value.refusal.code == "agreement_not_signed"

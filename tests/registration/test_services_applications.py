@@ -505,3 +505,22 @@ def test_approval_records_when_the_purpose_was_approved(draft, version, casework
     organisation = application_approve(application=application, acting_user=caseworker)
 
     assert organisation.purpose_approved_at is not None
+
+
+def test_a_broker_outage_on_submit_leaves_the_application_submitted(
+    draft, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    with (
+        mock.patch(
+            "registration.tasks.application_run_checks_task.delay",
+            side_effect=OSError("broker down"),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        application = application_submit(application=draft, acting_user=draft.applicant)
+
+    application.refresh_from_db()
+    assert application.status == A.SUBMITTED
+    assert not application.checks.exists()  # a caseworker re-runs them
