@@ -2,6 +2,7 @@
 same transaction that reads the data (architecture.md rules 1 and 2)."""
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -182,37 +183,54 @@ def _locked(membership: Membership) -> Membership:
     )
 
 
+def _logged_search(
+    *, user: User, action: str, request_id: str, find: Callable[[], LookupResult]
+) -> LookupResult:
+    """Gate, caps, then the search and its log row in one transaction (rules 1, 2).
+
+    A refusal by a cap is logged too, and committed, before it is raised.
+    """
+    membership = _gate(user)
+    with transaction.atomic():
+        membership = _locked(membership)
+        refusal = _cap_refusal(membership)
+        if refusal is None:
+            result = find()
+            _log(
+                membership=membership,
+                action=action,
+                outcome=result.outcome,
+                learner_uln=result.learner.uln if result.learner else "",
+                match_count=len(result.candidates) or (1 if result.learner else 0),
+                request_id=request_id,
+            )
+            return result
+        _log(
+            membership=membership,
+            action=action,
+            outcome=OUTCOME.REFUSED,
+            request_id=request_id,
+        )
+    raise LookupRefused(refusal)
+
+
 def learner_search_by_uln(*, user: User, uln: str, request_id: str) -> LookupResult:
     """Find a learner by ULN: exact match or no match, logged before it is shown."""
     problem = uln_problem(uln)
     if problem:
         raise InvalidUln(problem)
-    membership = _gate(user)
-    with transaction.atomic():
-        membership = _locked(membership)
-        refusal = _cap_refusal(membership)
-        if refusal is not None:
-            _log(
-                membership=membership,
-                action=LearnerView.Action.SEARCH_ULN,
-                outcome=OUTCOME.REFUSED,
-                request_id=request_id,
-            )
-            refused = LookupRefused(refusal)
-        else:
-            learner = Learner.objects.filter(uln=uln.strip()).first()
-            _log(
-                membership=membership,
-                action=LearnerView.Action.SEARCH_ULN,
-                outcome=OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH,
-                learner_uln=learner.uln if learner else "",
-                match_count=1 if learner else 0,
-                request_id=request_id,
-            )
-            return LookupResult(
-                OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH, learner
-            )
-    raise refused
+
+    def find() -> LookupResult:
+        learner = Learner.objects.filter(uln=uln.strip()).first()
+        outcome = OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH
+        return LookupResult(outcome, learner)
+
+    return _logged_search(
+        user=user,
+        action=LearnerView.Action.SEARCH_ULN,
+        request_id=request_id,
+        find=find,
+    )
 
 
 def _same(a: str, b: str) -> bool:
@@ -234,30 +252,12 @@ def learner_search_by_demographics(
     request_id: str,
 ) -> LookupResult:
     """Find a learner by the five demographics, with the LRS's four outcomes."""
-    membership = _gate(user)
-    with transaction.atomic():
-        membership = _locked(membership)
-        refusal = _cap_refusal(membership)
-        if refusal is not None:
-            _log(
-                membership=membership,
-                action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
-                outcome=OUTCOME.REFUSED,
-                request_id=request_id,
-            )
-            refused = LookupRefused(refusal)
-        else:
-            result = _match(given_name, family_name, date_of_birth, gender, postcode)
-            _log(
-                membership=membership,
-                action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
-                outcome=result.outcome,
-                learner_uln=result.learner.uln if result.learner else "",
-                match_count=len(result.candidates) or (1 if result.learner else 0),
-                request_id=request_id,
-            )
-            return result
-    raise refused
+    return _logged_search(
+        user=user,
+        action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
+        request_id=request_id,
+        find=lambda: _match(given_name, family_name, date_of_birth, gender, postcode),
+    )
 
 
 def _match(

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from lrs_portal import roles
 from lrs_portal.models import Notification, UserSession
 from registration import permissions
 from registration.admin.base import csv_cell
@@ -43,33 +44,12 @@ pytestmark = pytest.mark.django_db
 A = RegistrationApplication.Status
 S = Organisation.Status
 
-# What the Caseworker role is granted by registration's data migration; given to the
-# test caseworker explicitly so these tests do not depend on that migration.
-CASEWORKER_CODENAMES = (
-    "view_registrationapplication",
-    "change_registrationapplication",
-    "vet_registrationapplication",
-    "decide_registrationapplication",
-    "view_applicationcheck",
-    "change_applicationcheck",
-    "view_awardingorganisationaccreditation",
-    "view_followupdiscussion",
-    "add_followupdiscussion",
-    "view_organisation",
-    "change_organisation",
-    "view_membership",
-    "view_invitation",
-    "view_signingrequest",
-    "view_agreementsignature",
-    "view_agreementversion",
-    "add_agreementversion",
-    "change_agreementversion",
-    "view_reverificationcase",
-    "change_reverificationcase",
-    "view_checkguidance",
-    "change_checkguidance",
-    "view_companieshousesnapshot",
-    "view_icoregistration",
+# The Caseworker role's registration permissions (lrs_portal.roles keeps the group
+# in step); given to the test caseworker explicitly as well.
+CASEWORKER_CODENAMES = tuple(
+    name.split(".")[1]
+    for name in roles.PERMISSIONS[roles.CASEWORKER]
+    if name.startswith("registration.")
 )
 
 
