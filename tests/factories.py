@@ -143,6 +143,7 @@ class RegistrationApplicationFactory(DjangoModelFactory[RegistrationApplication]
 
     class Meta:
         model = RegistrationApplication
+        skip_postgeneration_save = True
 
     applicant = factory.SubFactory(UserFactory)
     reference = factory.Sequence(lambda n: f"LRS-T{n:05d}")
