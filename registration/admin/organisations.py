@@ -21,6 +21,7 @@ from django.utils.text import Truncator, capfirst
 from lrs_portal.models import User
 from registration import permissions
 from registration.admin.base import (
+    ConfirmForm,
     Groups,
     ReadOnlyFormMixin,
     ReasonForm,
@@ -45,7 +46,9 @@ from registration.services import (
     organisation_reinstate,
     organisation_revoke,
     organisation_transition,
+    signing_request_send,
 )
+from registration.services.agreements import SigningRefused
 
 # --- organisations -----------------------------------------------------------------
 
@@ -279,6 +282,14 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             tools.append(self.workflow_tool("Reinstate", "reinstate", organisation))
         if S.REVOKED in allowed:
             tools.append(self.workflow_tool("Revoke access", "revoke", organisation))
+        if organisation.status == S.REGISTERED and organisation.signing_director_email:
+            tools.append(
+                self.workflow_tool(
+                    "Send the director a signing link",
+                    "send_signing_link",
+                    organisation,
+                )
+            )
         return tools
 
     def get_urls(self) -> list[URLPattern]:
@@ -286,6 +297,7 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             self.workflow_path("suspend", self.suspend_view),
             self.workflow_path("reinstate", self.reinstate_view),
             self.workflow_path("revoke", self.revoke_view),
+            self.workflow_path("send_signing_link", self.send_signing_link_view),
             *self.default_urls(),
         ]
 
@@ -313,6 +325,36 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             title=f"{verb}: {organisation.legal_name}",
             submit_label=verb,
             intro=intro,
+            act=act,
+        )
+
+    def send_signing_link_view(
+        self, request: HttpRequest, object_id: str
+    ) -> HttpResponse:
+        organisation = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            try:
+                sent = signing_request_send(
+                    acting_user=_user(request), organisation=organisation
+                )
+            except SigningRefused as exc:
+                return str(exc)
+            return f"Sent a signing link to {sent.email}."
+
+        return self.workflow(
+            request,
+            organisation,
+            allowed=permissions.can_change_organisation_status(_user(request))
+            and organisation.status == S.REGISTERED,
+            form_class=ConfirmForm,
+            title=f"Send a signing link: {organisation.legal_name}",
+            submit_label="Send the link",
+            intro=(
+                f"{organisation.signing_director_name} "
+                f"({organisation.signing_director_email}) gets a single-use link to "
+                "sign the current agreement; any earlier unused link stops working."
+            ),
             act=act,
         )
 

@@ -993,3 +993,30 @@ def test_the_organisation_list_runs_a_bounded_number_of_queries(
         response = vetting.get(_url(Organisation, "changelist"))
 
     assert len(response.context["cl"].result_list) == 30
+
+
+def test_a_caseworker_sends_a_registered_organisations_director_a_signing_link(
+    vetting,
+):
+    AgreementVersionFactory.create()
+    organisation = OrganisationFactory.create()
+    url = _url(Organisation, "send_signing_link", organisation.pk)
+
+    response = vetting.post(url, {})
+
+    assert response.status_code == HTTPStatus.FOUND
+    note = Notification.objects.get(reference="agreement.signing_link")
+    assert note.to == organisation.signing_director_email
+    assert organisation.signing_requests.count() == 1
+
+
+def test_no_signing_link_for_a_suspended_organisation(vetting):
+    AgreementVersionFactory.create()
+    organisation = OrganisationFactory.create(status=S.SUSPENDED)
+
+    response = vetting.post(
+        _url(Organisation, "send_signing_link", organisation.pk), {}
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not Notification.objects.exists()
