@@ -25,7 +25,9 @@ class Learner(models.Model):
         NOTICE_NOT_SEEN = 0, "Privacy notice not seen"
         NOTICE_SEEN = 1, "Privacy notice seen, may share"
 
-    uln = models.CharField("ULN", max_length=10, unique=True)
+    # Unique through a named constraint, not unique=True, which would also add a
+    # varchar_pattern_ops index that no query uses and every import must write.
+    uln = models.CharField("ULN", max_length=10)
     given_name = models.CharField(max_length=35)
     middle_names = models.CharField(max_length=70, blank=True)
     family_name = models.CharField(max_length=35)
@@ -42,6 +44,7 @@ class Learner(models.Model):
     class Meta:
         ordering = ("uln",)
         constraints = (
+            models.UniqueConstraint(fields=("uln",), name="learner_uln_unique"),
             models.CheckConstraint(
                 condition=Q(gender__in=[0, 1, 2, 9]), name="learner_gender_code"
             ),
@@ -65,8 +68,9 @@ class Learner(models.Model):
 class Achievement(models.Model):
     """A learning event: a qualification a learner was awarded."""
 
+    # No index of its own: the natural-key constraint below starts with learner.
     learner = models.ForeignKey(
-        Learner, on_delete=models.CASCADE, related_name="achievements"
+        Learner, on_delete=models.CASCADE, related_name="achievements", db_index=False
     )
     awarding_organisation = models.CharField(max_length=160)
     qualification_title = models.CharField(max_length=255)

@@ -276,7 +276,7 @@ def test_the_uln_lookup_is_an_index_scan(searcher):
         cursor.execute("SET enable_seqscan = on")
 
     assert "Index" in plan
-    assert "records_learner_uln" in plan
+    assert "learner_uln_unique" in plan
 
 
 @pytest.mark.postgres
