@@ -167,20 +167,25 @@ def _log(
     )
 
 
-def _gate(user: User) -> Membership:
-    membership = lookup_membership(user)
+def _gate(user: User, *, lock: bool = False) -> Membership:
+    """The member, if the gate lets them through; else LookupRefused.
+
+    With ``lock`` (inside a transaction) the member's row alone is locked, so one
+    person's concurrent searches are counted against the caps one at a time
+    without serialising their colleagues' (the organisation row stays free).
+    """
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("organisation", "user")
+        .filter(user=user)
+        .first()
+        if lock and user.is_authenticated
+        else lookup_membership(user)
+    )
     refusal = lookup_refusal(user, membership)
     if refusal is not None or membership is None:
         raise LookupRefused(refusal or REFUSALS["not_a_member"])
     return membership
-
-
-def _locked(membership: Membership) -> Membership:
-    return (
-        Membership.objects.select_for_update()
-        .select_related("organisation", "user")
-        .get(pk=membership.pk)
-    )
 
 
 def _logged_search(
@@ -190,9 +195,8 @@ def _logged_search(
 
     A refusal by a cap is logged too, and committed, before it is raised.
     """
-    membership = _gate(user)
     with transaction.atomic():
-        membership = _locked(membership)
+        membership = _gate(user, lock=True)
         refusal = _cap_refusal(membership)
         if refusal is None:
             result = find()

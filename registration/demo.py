@@ -120,10 +120,9 @@ def _waiting_application(by: User) -> None:
 
     # Reading the company (from the offline fixtures) is the "going concern" step.
     company_fetch(company_number=application.companies_house_number)
+    # Submitting queues the automatic checks; without a broker (the demo) they
+    # run in-process once seed_demo's transaction commits.
     application_submit(application=application, acting_user=applicant)
-    from registration.services import application_run_checks
-
-    application_run_checks(application=application, acting_user=applicant)
 
 
 def seed() -> list[str]:
