@@ -11,7 +11,7 @@ from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from lrs_portal.models import Notification, User
+from lrs_portal.models import JobRun, Notification, User
 
 
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
@@ -166,3 +166,36 @@ class NotificationAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
         "created_at",
         "sent_at",
     )
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
+    """What each run of a scheduled job did: read-only, newest first."""
+
+    list_display = ("job", "started_at", "finished_at", "outcome", "days", "totals")
+    list_filter = ("job", "outcome")
+    date_hierarchy = "started_at"
+    list_per_page = 50
+    readonly_fields = (
+        "job",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "first_day",
+        "last_day",
+        "counts",
+        "error",
+    )
+
+    @admin.display(description="Days")
+    def days(self, run: JobRun) -> str:
+        if run.first_day is None:
+            return "-"
+        if run.last_day is None or run.last_day == run.first_day:
+            return f"{run.first_day:%Y-%m-%d}"
+        return f"{run.first_day:%Y-%m-%d} to {run.last_day:%Y-%m-%d}"
+
+    @admin.display(description="Counts")
+    def totals(self, run: JobRun) -> str:
+        counts = run.counts if isinstance(run.counts, dict) else {}
+        return ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))

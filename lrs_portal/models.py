@@ -158,6 +158,37 @@ class Notification(models.Model):
         return f"{self.reference} ({self.get_status_display()})"
 
 
+class JobRun(models.Model):
+    """What one run of a scheduled job did (lrs_portal.jobs.job_run writes it)."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run held the lock)"
+
+    job = models.CharField(max_length=60)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-started_at",)
+        indexes = (
+            models.Index(fields=("job", "-started_at"), name="job_run_job_idx"),
+            models.Index(fields=("job", "-last_day"), name="job_run_last_day_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+
 def system_user() -> User:
     """The inactive account that scheduled jobs record as the acting user."""
     return User.objects.get(email=User.SYSTEM_EMAIL)

@@ -56,6 +56,9 @@ _CASEWORKER_REGISTRATION = tuple(
         "change_checkguidance",
         "view_companieshousesnapshot",
         "view_icoregistration",
+        "view_suspension",
+        "change_suspension",
+        "decide_suspension",
     )
 )
 _CASEWORKER_RECORDS = (
@@ -64,7 +67,10 @@ _CASEWORKER_RECORDS = (
     "records.view_learnerview",
     "records.view_usagealert",
     "records.change_usagealert",
-    "records.view_jobrun",
+    "lrs_portal.view_jobrun",
+    "records.view_auditrule",
+    "records.change_auditrule",
+    "records.view_usageday",
 )
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),

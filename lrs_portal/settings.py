@@ -417,6 +417,50 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
 }
 
+# --- Nightly jobs ------------------------------------------------------------
+# Each runs under an advisory lock and records a JobRun (lrs_portal.jobs); the
+# times are UK local time (CELERY_TIMEZONE). Runbook: docs/runbooks/worker-and-beat.md.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Create the learner view log's partitions ahead, drop those past
+        # retention: 01:05 (https://crontab.guru/#5_1_*_*_*).
+        "records-maintain-partitions": {
+            "task": "records.tasks.maintain_partitions_task",
+            "schedule": crontab(hour=1, minute=5),
+        },
+        # Audit yesterday's (UTC) usage, catching up missed days: 01:30.
+        "records-audit-usage": {
+            "task": "records.tasks.audit_usage_task",
+            "schedule": crontab(hour=1, minute=30),
+        },
+        # Re-read Companies House and the ICO register: 02:30.
+        "registration-reverify-organisations": {
+            "task": "registration.tasks.reverify_organisations_task",
+            "schedule": crontab(hour=2, minute=30),
+        },
+        # The deregistration ladder: 04:00.
+        "registration-housekeeping": {
+            "task": "registration.tasks.housekeeping_task",
+            "schedule": crontab(hour=4, minute=0),
+        },
+    }
+)
+# The usage audit: lookups before or after these local hours count as night-time.
+AUDIT_WORKING_HOURS = (
+    env_int("AUDIT_WORKING_HOURS_START", default=7, minimum=0),
+    env_int("AUDIT_WORKING_HOURS_END", default=20, minimum=1),
+)
+if not AUDIT_WORKING_HOURS[0] < AUDIT_WORKING_HOURS[1] <= 24:
+    _fail("AUDIT_WORKING_HOURS_END", "must be after the start and at most 24")
+# A user's baseline is their mean daily searches over this many earlier days,
+# on days they were active, once there are at least the minimum of them.
+AUDIT_BASELINE_DAYS = env_int("AUDIT_BASELINE_DAYS", default=28, minimum=7)
+AUDIT_BASELINE_MINIMUM_DAYS = env_int(
+    "AUDIT_BASELINE_MINIMUM_DAYS", default=5, minimum=1
+)
+# How many missed days one run catches up, at most.
+AUDIT_CATCH_UP_DAYS = env_int("AUDIT_CATCH_UP_DAYS", default=31, minimum=1)
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year

@@ -38,7 +38,7 @@ from django.utils.functional import cached_property
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
-from records.models import Achievement, JobRun, Learner, LearnerView, UsageAlert
+from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.pg import estimated_count
 from records.reports import (
     access_report_csv,
@@ -550,31 +550,4 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         )
 
 
-@admin.register(JobRun)
-class JobRunAdmin(LargeTableAdmin):
-    list_display = ("job", "started_at", "finished_at", "outcome", "days", "totals")
-    list_filter = ("job", "outcome")
-    sortable_by = ("started_at",)
-    fields = (
-        "job",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "first_day",
-        "last_day",
-        "counts",
-        "error",
-    )
-
-    @admin.display(description="Days")
-    def days(self, run: JobRun) -> str:
-        if run.first_day is None:
-            return "-"
-        if run.last_day is None or run.last_day == run.first_day:
-            return f"{run.first_day:%Y-%m-%d}"
-        return f"{run.first_day:%Y-%m-%d} to {run.last_day:%Y-%m-%d}"
-
-    @admin.display(description="Counts")
-    def totals(self, run: JobRun) -> str:
-        counts = run.counts if isinstance(run.counts, dict) else {}
-        return ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
+from records import casework_admin  # noqa: E402,F401  (registers Suspension)

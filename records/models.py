@@ -133,8 +133,9 @@ class LearnerView(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     match_count = models.PositiveSmallIntegerField(default=0)
-    # The learner matched, if exactly one: kept as the ULN (not a foreign key)
-    # so a partitioned table needs no reference to learners.
+    # The learner matched, if exactly one, or the ULN searched for (found or
+    # not): kept as the ULN (not a foreign key) so a partitioned table needs no
+    # reference to learners.
     learner_uln = models.CharField(max_length=10, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
 
@@ -215,29 +216,84 @@ class UsageAlert(models.Model):
         return f"{self.rule} on {self.day}"
 
 
-class JobRun(models.Model):
-    """What one run of a scheduled job did."""
+class AuditRule(models.Model):
+    """One rule of the nightly usage audit, tuned by caseworkers in admin.
 
-    class Outcome(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped (another run held the lock)"
+    The rules themselves (what each measures) are code in records.audit; what
+    counts as too much, and whether a hit suspends, is data here.
+    """
 
-    job = models.CharField(max_length=60)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(
-        max_length=10, choices=Outcome.choices, default=Outcome.RUNNING
+    class Code(models.TextChoices):
+        ORG_VOLUME = "org_volume", "Organisation volume above its expected volume"
+        USER_VOLUME = "user_volume", "User volume above a daily cap"
+        USER_SPIKE = "user_spike", "User volume far above their own baseline"
+        NO_MATCH_RATE = "no_match_rate", "High no-match rate in detail searches"
+        CONSECUTIVE_ULNS = "consecutive_ulns", "Searches of consecutive ULNs"
+        NIGHT_TIME = "night_time", "Lookups outside working hours"
+
+    code = models.CharField(max_length=40, choices=Code.choices, unique=True)
+    enabled = models.BooleanField(default=True)
+    threshold = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="What counts as too much: see the rule's description.",
     )
-    first_day = models.DateField(null=True, blank=True)
-    last_day = models.DateField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    minimum_volume = models.PositiveIntegerField(
+        default=0,
+        help_text="The rule applies only to subjects with at least this many "
+        "searches that day.",
+    )
+    suspends = models.BooleanField(
+        default=False,
+        help_text="A hit suspends the user or organisation at once, not only alerts.",
+    )
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
-        ordering = ("-started_at",)
-        indexes = (models.Index(fields=("job", "-started_at"), name="jobrun_job_idx"),)
+        ordering = ("code",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(threshold__gt=0), name="audit_rule_threshold_positive"
+            ),
+        )
 
     def __str__(self) -> str:
-        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+        return self.get_code_display()
+
+
+class UsageDay(models.Model):
+    """One user's lookups on one UTC day, as the nightly audit counted them.
+
+    Derived from the log (never edited by hand); the audit rewrites a day's rows
+    when it runs for that day again, and reads earlier days for baselines.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField()
+    searches = models.PositiveIntegerField(default=0)
+    views = models.PositiveIntegerField(default=0)
+    detail_searches = models.PositiveIntegerField(default=0)
+    detail_no_matches = models.PositiveIntegerField(default=0)
+    night_lookups = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    longest_uln_run = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-day",)
+        constraints = (
+            models.UniqueConstraint(fields=("user", "day"), name="usage_day_once"),
+        )
+        indexes = (
+            models.Index(fields=("organisation", "day"), name="usage_day_org_idx"),
+            models.Index(fields=("day", "searches"), name="usage_day_heavy_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}"

@@ -1,9 +1,10 @@
 """The one gate every path to learner data goes through (architecture.md rule 1).
 
 lookup_refusal answers, in this order: is the user active; are they a member of
-an organisation; is it registered (not suspended, revoked or deregistered); has
-it signed the current agreement version (or an earlier one while the current
-version's re-sign deadline has not passed); is its purpose approved; has the
+an organisation; is their own access suspended; is it registered (not
+suspended, revoked or deregistered); has it signed the current agreement
+version (or an earlier one while the current version's re-sign deadline has
+not passed); is its purpose approved; has the
 user accepted the user terms. The real-time caps come last, checked by
 records.services inside the transaction that logs the lookup. A refusal names
 the reason and nothing more.
@@ -34,6 +35,11 @@ REFUSALS = {
     "not_a_member": Refusal(
         "not_a_member",
         "Your account is not linked to a registered organisation.",
+    ),
+    "user_suspended": Refusal(
+        "user_suspended",
+        "Your access to the LRS is suspended. Your organisation's super user has "
+        "been told why.",
     ),
     "terms": Refusal("terms", "Accept the LRS user terms before looking up learners."),
     "organisation_suspended": Refusal(
@@ -109,6 +115,8 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
         return REFUSALS["inactive"]
     if membership is None:
         return REFUSALS["not_a_member"]
+    if membership.suspended_at is not None:
+        return REFUSALS["user_suspended"]
     organisation = membership.organisation
     if organisation.status in _STATUS_REFUSAL:
         return REFUSALS[_STATUS_REFUSAL[organisation.status]]

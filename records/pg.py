@@ -1,19 +1,16 @@
 """The records app's PostgreSQL-only features, behind plain functions.
 
 On PostgreSQL the learner view log (``records_learnerview``) is partitioned by
-calendar month (UTC) and append-only (architecture.md rule 3), jobs run under
-advisory locks (rule 7) and admin changelists use estimated counts. On SQLite every
-function here is a harmless no-op or a plain fallback, so the demo runs unchanged.
+calendar month (UTC) and append-only (architecture.md rule 3), and admin
+changelists use estimated counts. On SQLite every function here is a harmless
+no-op or a plain fallback, so the demo runs unchanged.
 Who may do what to the log: docs/runbooks/database-roles.md.
 """
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
@@ -162,26 +159,6 @@ def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
         for statement in statements:
             cursor.execute(statement)
     return statements
-
-
-@contextmanager
-def advisory_lock(key: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
-    """Hold the PostgreSQL advisory lock named key for the block if it is free,
-    yielding whether it was taken; on SQLite, yield True.
-
-    The lock lives on a connection of its own, so it is released on exit whatever
-    state the caller's transactions are in, and at once if the process dies.
-    """
-    if not is_postgres(using=using):
-        yield True
-        return
-    params: dict[str, Any] = connections[using].get_connection_params()
-    with psycopg.connect(**params, autocommit=True) as lock_connection:
-        row = lock_connection.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
-        ).fetchone()
-        yield bool(row and row[0])
-    # Closing the lock's connection released the lock.
 
 
 def estimated_count(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> int:

@@ -189,11 +189,18 @@ def _gate(user: User, *, lock: bool = False) -> Membership:
 
 
 def _logged_search(
-    *, user: User, action: str, request_id: str, find: Callable[[], LookupResult]
+    *,
+    user: User,
+    action: str,
+    request_id: str,
+    find: Callable[[], LookupResult],
+    searched_uln: str = "",
 ) -> LookupResult:
     """Gate, caps, then the search and its log row in one transaction (rules 1, 2).
 
-    A refusal by a cap is logged too, and committed, before it is raised.
+    A refusal by a cap is logged too, and committed, before it is raised. A ULN
+    search logs the ULN searched for even when nobody has it, so that the
+    nightly audit sees enumeration and a subject access report sees every search.
     """
     with transaction.atomic():
         membership = _gate(user, lock=True)
@@ -204,7 +211,7 @@ def _logged_search(
                 membership=membership,
                 action=action,
                 outcome=result.outcome,
-                learner_uln=result.learner.uln if result.learner else "",
+                learner_uln=result.learner.uln if result.learner else searched_uln,
                 match_count=len(result.candidates) or (1 if result.learner else 0),
                 request_id=request_id,
             )
@@ -214,6 +221,7 @@ def _logged_search(
             action=action,
             outcome=OUTCOME.REFUSED,
             request_id=request_id,
+            learner_uln=searched_uln,
         )
     raise LookupRefused(refusal)
 
@@ -234,6 +242,7 @@ def learner_search_by_uln(*, user: User, uln: str, request_id: str) -> LookupRes
         action=LearnerView.Action.SEARCH_ULN,
         request_id=request_id,
         find=find,
+        searched_uln=uln.strip(),
     )
 
 

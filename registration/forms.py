@@ -549,3 +549,32 @@ class OrganisationIdentityForm(forms.Form):
 
     clean_trading_names = OrganisationDetailsForm.clean_trading_names
     clean_companies_house_number = OrganisationDetailsForm.clean_companies_house_number
+
+
+# --- Suspensions ---------------------------------------------------------------
+
+
+class SuspensionExplanationForm(forms.Form):
+    """The super user's explanation of a suspension, for the caseworkers."""
+
+    explanation = forms.CharField(
+        label="Your explanation",
+        help_text="Say why the usage happened and what your organisation has done "
+        "about it. Do not include learners' names, dates of birth or ULNs.",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "required": "Enter your explanation",
+            "max_length": "Your explanation must be 5,000 characters or fewer",
+        },
+    )
+
+    def clean_explanation(self) -> str:
+        value: str = self.cleaned_data["explanation"].strip()
+        if not value:
+            raise forms.ValidationError("Enter your explanation")
+        if "\x00" in value:
+            raise forms.ValidationError(
+                "Your explanation contains a character we cannot accept"
+            )
+        return value

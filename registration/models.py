@@ -114,6 +114,11 @@ class Membership(models.Model):
     is_super_user = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while a suspension of this user is in force: no lookups.",
+    )
 
     history = HistoricalRecords()
 
@@ -633,3 +638,118 @@ class ReverificationCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.organisation.legal_name}"
+
+
+class Suspension(models.Model):
+    """A suspension of a user or an organisation, and the case around it: why
+    (the usage that caused it), the provider's explanation and the outcome.
+
+    Statuses change only through registration.services.suspensions.
+    """
+
+    class Subject(models.TextChoices):
+        USER = "user", "User"
+        ORGANISATION = "organisation", "Organisation"
+
+    class Source(models.TextChoices):
+        USAGE_AUDIT = "usage_audit", "Nightly usage audit"
+        HOUSEKEEPING = "housekeeping", "Deregistration housekeeping"
+        CASEWORKER = "caseworker", "Caseworker"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Suspended, awaiting a decision"
+        UPHELD = "upheld", "Suspension upheld"
+        REINSTATED = "reinstated", "Reinstated (false positive)"
+        ESCALATED = "escalated", "Escalated to revocation"
+        LIFTED = "lifted", "Lifted (cause resolved)"
+
+    subject_type = models.CharField(max_length=20, choices=Subject.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="suspensions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="suspensions",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # What opened it: a rule code such as "org_volume", or a housekeeping step.
+    cause = models.CharField(max_length=40)
+    day = models.DateField(help_text="The day of usage (or of the check) it is about.")
+    reason = models.TextField(help_text="Shown to the provider, in plain words.")
+    rules = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The rules hit: code, label, value and threshold.",
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    explanation = models.TextField(blank=True)
+    explained_at = models.DateTimeField(null=True, blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-opened_at",)
+        permissions = (("decide_suspension", "Can reinstate, uphold or escalate"),)
+        constraints = (
+            # A job run twice for the same day opens one suspension, and a
+            # reinstated one is never opened again for that day (rule 7).
+            models.UniqueConstraint(
+                fields=("user", "source", "cause", "day"),
+                condition=Q(subject_type="user"),
+                name="suspension_once_per_user_cause_day",
+            ),
+            models.UniqueConstraint(
+                fields=("organisation", "source", "cause", "day"),
+                condition=Q(subject_type="organisation"),
+                name="suspension_once_per_org_cause_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(subject_type="organisation") | Q(user__isnull=False),
+                name="suspension_user_subject_has_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["open", "upheld", "reinstated", "escalated", "lifted"]
+                ),
+                name="suspension_status_valid",
+            ),
+        )
+        indexes = (
+            models.Index(fields=("status", "-opened_at"), name="suspension_queue_idx"),
+        )
+
+    def __str__(self) -> str:
+        who = self.user if self.subject_type == self.Subject.USER else self.organisation
+        return f"Suspension of {who} ({self.day:%d %b %Y})"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.UPHELD)
+
+    @property
+    def subject_label(self) -> str:
+        if self.subject_type == self.Subject.USER and self.user is not None:
+            return f"{self.user.full_name} ({self.user.email})"
+        return self.organisation.legal_name

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from registration.views import apply, members, organisation, signing, submit
+from registration.views import (
+    apply,
+    members,
+    organisation,
+    signing,
+    submit,
+    suspension,
+)
 
 app_name = "registration"
 
@@ -44,6 +51,12 @@ urlpatterns = [
         "organisation/details/",
         organisation.organisation_details,
         name="organisation-details-change",
+    ),
+    path("organisation/suspension/", suspension.suspensions, name="suspension"),
+    path(
+        "organisation/suspension/<int:pk>/explain/",
+        suspension.explain,
+        name="explain-suspension",
     ),
     path("organisation/register-again/", organisation.reregister, name="reregister"),
     path(

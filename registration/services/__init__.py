@@ -45,11 +45,23 @@ from registration.services.organisations import (
     reverification_open,
     reverification_resolve,
 )
+from registration.services.suspensions import (
+    SUSPENSION_TRANSITIONS,
+    ExplanationRefused,
+    suspension_escalate,
+    suspension_explain,
+    suspension_open,
+    suspension_reinstate,
+    suspension_transition,
+    suspension_uphold,
+)
 
 __all__ = [
     "APPLICATION_TRANSITIONS",
     "ORGANISATION_TRANSITIONS",
+    "SUSPENSION_TRANSITIONS",
     "ApprovalBlocked",
+    "ExplanationRefused",
     "agreement_current_version",
     "agreement_publish_recipients",
     "agreement_sign",
@@ -80,4 +92,10 @@ __all__ = [
     "reverification_resolve",
     "signing_request_find",
     "signing_request_send",
+    "suspension_escalate",
+    "suspension_explain",
+    "suspension_open",
+    "suspension_reinstate",
+    "suspension_transition",
+    "suspension_uphold",
 ]

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lrs_portal.admin import BaseAdmin
+from lrs_portal.models import JobRun
 from records import admin as records_admin
-from records.models import Achievement, JobRun, Learner, LearnerView, UsageAlert
+from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.uln import uln_check_digit
 from tests.conftest import verified_client
 from tests.factories import OrganisationFactory, UserFactory

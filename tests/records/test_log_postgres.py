@@ -27,8 +27,10 @@ from django.db import (
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from lrs_portal.jobs import advisory_lock
+from lrs_portal.models import JobRun
 from records import pg
-from records.models import JobRun, LearnerView
+from records.models import LearnerView
 from tests.factories import OrganisationFactory, UserFactory
 
 LOG = pg.LOG_TABLE
@@ -491,9 +493,9 @@ def test_a_held_advisory_lock_cannot_be_taken_by_another_connection():
     key = f"tests.{uuid.uuid4()}"
     try_lock = "SELECT pg_try_advisory_lock(hashtext(%s))"
 
-    with pg.advisory_lock(key) as locked, second_connection() as other:
+    with advisory_lock(key) as locked, second_connection() as other:
         taken_by_other = other.execute(try_lock, (key,)).fetchone()
-        with pg.advisory_lock(key) as locked_again:
+        with advisory_lock(key) as locked_again:
             pass
 
     assert locked is True
@@ -505,7 +507,7 @@ def test_a_held_advisory_lock_cannot_be_taken_by_another_connection():
 @pytest.mark.django_db
 def test_an_advisory_lock_is_free_again_after_the_block_even_if_it_failed():
     key = f"tests.{uuid.uuid4()}"
-    with pytest.raises(RuntimeError), pg.advisory_lock(key):
+    with pytest.raises(RuntimeError), advisory_lock(key):
         raise RuntimeError
 
     with second_connection() as other:
@@ -597,7 +599,7 @@ def test_maintain_partitions_run_twice_does_nothing_the_second_time():
 def test_maintain_partitions_skips_while_another_run_holds_the_lock():
     out = StringIO()
 
-    with pg.advisory_lock("records.maintain_partitions"):
+    with advisory_lock("lrs.job.maintain_partitions"):
         call_command("maintain_partitions", stdout=out)
 
     assert "holds the lock" in out.getvalue()
@@ -642,7 +644,7 @@ def test_partition_functions_do_nothing_without_postgres(
 def test_advisory_lock_is_always_taken_without_postgres(
     without_postgres, django_assert_num_queries
 ):
-    with django_assert_num_queries(0), pg.advisory_lock("anything") as locked:
+    with django_assert_num_queries(0), advisory_lock("anything") as locked:
         assert locked is True
 
 

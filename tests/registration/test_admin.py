@@ -924,7 +924,20 @@ def test_every_registration_change_page_renders_with_data(
 ):
     client = verified_client(request.getfixturevalue(persona))
     organisation = OrganisationFactory.create()
-    member_of(organisation)
+    member = member_of(organisation)
+    from registration.models import Suspension
+    from registration.services import suspension_open
+
+    suspension_open(
+        subject_type=Suspension.Subject.USER,
+        organisation=organisation,
+        user=member,
+        source=Suspension.Source.CASEWORKER,
+        cause="caseworker",
+        day=timezone.now().date(),
+        reason="Searches at night",
+        acting_user=approvable.applicant,
+    )
     reverification_open(
         organisation=organisation,
         reason=ReverificationCase.Reason.ICO_LAPSED,

@@ -7,6 +7,7 @@ single-use link pages need no sign-in and give 410 once the link is spent.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from http import HTTPStatus
 from typing import Any
 
@@ -15,11 +16,12 @@ from django.test import Client
 from django.urls import reverse
 
 from lrs_portal.models import Notification
-from registration.models import Organisation, RegistrationApplication
+from registration.models import Organisation, RegistrationApplication, Suspension
 from registration.services import (
     invitation_send,
     organisation_transition,
     signing_request_send,
+    suspension_open,
 )
 from tests.factories import (
     AgreementVersionFactory,
@@ -37,6 +39,7 @@ NOT_FOUND = "not found"
 GONE = "gone"  # 410, "This link has expired or has already been used"
 REDIRECT = "redirect"  # 302 somewhere other than sign-in
 OWN = "own"  # 200, but about the visitor's own organisation, never ours
+INVALID = "invalid"  # 400, the form's errors (an empty form posted)
 OUR_NAME = "Northfield College Limited"
 
 VISITORS = ["anonymous", "other_organisation", "inactive", "suspended_org", "right"]
@@ -55,6 +58,7 @@ class World:
     application_reference: str
     submitted_reference: str
     accreditation_pk: int
+    suspension_pk: int
 
 
 def _token(reference: str, marker: str) -> str:
@@ -96,6 +100,17 @@ def world(caseworker, settings):
         to=Organisation.Status.REVOKED,
         acting_user=caseworker,
         reason="Passed on access",
+    )
+
+    member_suspension, _ = suspension_open(
+        subject_type=Suspension.Subject.USER,
+        organisation=ours,
+        user=member,
+        source=Suspension.Source.CASEWORKER,
+        cause="caseworker",
+        day=date(2026, 11, 27),
+        reason="Searches at night",
+        acting_user=caseworker,
     )
 
     applicant = UserFactory.create()
@@ -149,6 +164,7 @@ def world(caseworker, settings):
         application_reference=application.reference,
         submitted_reference=submitted.reference,
         accreditation_pk=application.accreditations.earliest("pk").pk,
+        suspension_pk=member_suspension.pk,
     )
 
 
@@ -228,6 +244,11 @@ PAGES = [
     Page("organisation-details-change", right="super_user",
          inactive="inactive_super_user", expect=(("other_organisation", OWN),)),
     Page("reregister", right="revoked_super_user", inactive="inactive_super_user"),
+    Page("suspension", right="super_user", inactive="inactive_super_user",
+         expect=(("other_organisation", OWN), ("suspended_org", OWN))),
+    Page("explain-suspension", args="suspension_pk", method="post",
+         right="super_user", inactive="inactive_super_user",
+         expect=(("right", INVALID),)),
     Page("accept-invitation", args="invitation_token", expect=ANYONE),
     Page("accept-invitation", args="spent_invitation_token", expect=SPENT),
 ]  # fmt: skip
@@ -268,6 +289,9 @@ def test_each_page_answers_each_visitor_as_it_should(world, page, visitor):
         assert not response.url.startswith(reverse("two_factor:login"))
     elif outcome == NOT_FOUND:
         assert response.status_code == HTTPStatus.NOT_FOUND
+    elif outcome == INVALID:
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert "Enter your explanation" in response.content.decode()
     else:
         assert response.status_code == HTTPStatus.GONE
 

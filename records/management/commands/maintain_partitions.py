@@ -1,14 +1,11 @@
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
-from django.utils import timezone
 
+from lrs_portal.jobs import JobLocked
 from records import pg
-from records.models import JobRun
-
-JOB = "maintain_partitions"
+from records.jobs import partitions_maintain
 
 
 class Command(BaseCommand):
@@ -33,53 +30,20 @@ class Command(BaseCommand):
             )
             return
         dry_run: bool = options["dry_run"]
-        with pg.advisory_lock(f"records.{JOB}") as locked:
-            if not locked:
-                self.stdout.write("Another maintain_partitions run holds the lock.")
-                if not dry_run:
-                    JobRun.objects.create(
-                        job=JOB,
-                        outcome=JobRun.Outcome.SKIPPED,
-                        finished_at=timezone.now(),
-                    )
-                return
-            if dry_run:
-                created, dropped = _maintain(dry_run=True)
-            else:
-                created, dropped = _maintain_recorded()
-        self.stdout.write("\n".join(_report(created, dropped, dry_run=dry_run)))
-
-
-def _maintain(*, dry_run: bool) -> tuple[list[str], list[str]]:
-    retention = settings.LEARNER_VIEW_RETENTION_MONTHS
-    dropped = pg.partitions_drop_older_than(retention_months=retention, dry_run=dry_run)
-    created = pg.partitions_ensure(
-        months_back=retention,
-        months_ahead=settings.LEARNER_VIEW_PARTITIONS_AHEAD,
-        dry_run=dry_run,
-    )
-    return created, dropped
-
-
-def _maintain_recorded() -> tuple[list[str], list[str]]:
-    run = JobRun.objects.create(job=JOB)
-    try:
-        created, dropped = _maintain(dry_run=False)
-    except DatabaseError as exc:
-        run.outcome = JobRun.Outcome.FAILED
-        run.error = str(exc)
-        run.finished_at = timezone.now()
-        run.save(update_fields=["outcome", "error", "finished_at"])
-        raise CommandError(
-            f"{exc}".strip() + "\nNothing was changed. Partitions can be created and "
-            "dropped only by the log's owner role: see "
-            "docs/runbooks/database-roles.md."
-        ) from exc
-    run.outcome = JobRun.Outcome.SUCCEEDED
-    run.counts = {"created": len(created), "dropped": len(dropped)}
-    run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "counts", "finished_at"])
-    return created, dropped
+        try:
+            changes = partitions_maintain(dry_run=dry_run)
+        except JobLocked as exc:
+            self.stdout.write(str(exc))
+            return
+        except DatabaseError as exc:
+            raise CommandError(
+                f"{exc}".strip() + "\nNothing was changed. Partitions can be created "
+                "and dropped only by the log's owner role: see "
+                "docs/runbooks/database-roles.md."
+            ) from exc
+        self.stdout.write(
+            "\n".join(_report(changes.created, changes.dropped, dry_run=dry_run))
+        )
 
 
 def _report(created: list[str], dropped: list[str], *, dry_run: bool) -> list[str]:

@@ -1,0 +1,427 @@
+"""The nightly usage audit (issue 5; architecture.md rules 4, 5 and 7).
+
+For each UTC day it counts, from the learner view log, every user's searches,
+record views, detail searches that found nobody, lookups outside working hours
+and the longest run of consecutive ULNs searched; it keeps those counts as
+``UsageDay`` rows; it applies the ``AuditRule`` table; each hit becomes one
+``UsageAlert`` (unique per subject, day and rule), and the hits of rules marked
+as suspending open one ``Suspension`` per subject and day.
+
+Each day is audited in one transaction: a run that fails half way leaves every
+finished day finished and nothing of the failed day, and the next run carries
+on from the first day not finished. Running a day again finds the same hits,
+whose alerts and suspensions already exist, and so adds nothing; a suspension a
+caseworker reinstated is never opened again for that day, and its day is left
+out of the subject's later baselines.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
+
+from lrs_portal.jobs import JobProgress, job_last_day_done
+from lrs_portal.models import User, system_user
+from lrs_portal.transitions import save_with_history
+from records.models import AuditRule, LearnerView, UsageAlert, UsageDay
+from registration.models import Organisation, Suspension
+from registration.services import suspension_open
+
+JOB = "audit_usage"
+Code = AuditRule.Code
+A = LearnerView.Action
+O = LearnerView.Outcome  # noqa: E741
+_SEARCHES = (A.SEARCH_ULN, A.SEARCH_DEMOGRAPHICS)
+TWO_PLACES = Decimal("0.01")
+
+# The longest run of consecutive ULN stems (the nine digits before the check
+# digit) each user searched for on one day. A gap of 2 still continues a run:
+# one stem in eleven has no valid check digit, so an enumeration skips it.
+_ULN_RUNS_SQL = """
+SELECT user_id, MAX(run) FROM (
+  SELECT user_id, grp, COUNT(*) AS run FROM (
+    SELECT user_id, SUM(brk) OVER (
+      PARTITION BY user_id ORDER BY stem ROWS UNBOUNDED PRECEDING) AS grp
+    FROM (
+      SELECT user_id, stem,
+        CASE WHEN stem - LAG(stem) OVER (PARTITION BY user_id ORDER BY stem) <= 2
+        THEN 0 ELSE 1 END AS brk
+      FROM (
+        SELECT DISTINCT user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) AS stem
+        FROM {table}
+        WHERE viewed_at >= %s AND viewed_at < %s
+          AND action = %s AND learner_uln <> ''
+      ) AS stems
+    ) AS breaks
+  ) AS groups GROUP BY user_id, grp
+) AS runs GROUP BY user_id
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: AuditRule
+    subject_type: str
+    organisation: Organisation
+    user: User | None
+    value: Decimal
+    threshold: Decimal
+    details: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.code,
+            "label": self.rule.get_code_display(),
+            "value": str(self.value),
+            "threshold": str(self.threshold),
+            "details": self.details,
+        }
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def usage_days_count(day: date) -> list[UsageDay]:
+    """Count one day of the log per user (not saved)."""
+    start, end = _day_bounds(day)
+    working_start, working_end = settings.AUDIT_WORKING_HOURS
+    counted = ~Q(outcome=O.REFUSED)
+    with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
+        night = Q(viewed_at__hour__lt=working_start) | Q(
+            viewed_at__hour__gte=working_end
+        )
+        rows = (
+            LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
+            .order_by()
+            .values("user_id", "organisation_id")
+            .annotate(
+                searches=Count("pk", filter=counted & Q(action__in=_SEARCHES)),
+                views=Count("pk", filter=counted & Q(action=A.VIEW_RECORD)),
+                detail_searches=Count(
+                    "pk", filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
+                ),
+                detail_no_matches=Count(
+                    "pk",
+                    filter=Q(action=A.SEARCH_DEMOGRAPHICS, outcome=O.NO_MATCH),
+                ),
+                night_lookups=Count("pk", filter=counted & night),
+                refused=Count("pk", filter=Q(outcome=O.REFUSED)),
+            )
+        )
+        counted_rows = list(rows)
+    runs = _uln_runs(start, end)
+    return [
+        UsageDay(
+            user_id=row["user_id"],
+            organisation_id=row["organisation_id"],
+            day=day,
+            searches=row["searches"],
+            views=row["views"],
+            detail_searches=row["detail_searches"],
+            detail_no_matches=row["detail_no_matches"],
+            night_lookups=row["night_lookups"],
+            refused=row["refused"],
+            longest_uln_run=runs.get(row["user_id"], 0),
+        )
+        for row in counted_rows
+    ]
+
+
+def _uln_runs(start: datetime, end: datetime) -> dict[int, int]:
+    sql = _ULN_RUNS_SQL.format(
+        table=connection.ops.quote_name(LearnerView._meta.db_table)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, end, A.SEARCH_ULN])
+        return {user_id: int(run) for user_id, run in cursor.fetchall()}
+
+
+def _usage_days_save(day: date, counted: list[UsageDay]) -> None:
+    """Replace the day's counts (derived data, not history-tracked)."""
+    UsageDay.objects.filter(day=day).delete()
+    UsageDay.objects.bulk_create(counted, batch_size=1000)
+
+
+def _excluded_days(day: date) -> tuple[set[tuple[int, date]], set[tuple[int, date]]]:
+    """(user, day) and (organisation, day) pairs a caseworker found were false
+    positives: left out of baselines."""
+    since = day - timedelta(days=settings.AUDIT_BASELINE_DAYS)
+    reinstated = Suspension.objects.filter(
+        status=Suspension.Status.REINSTATED,
+        source=Suspension.Source.USAGE_AUDIT,
+        day__gte=since,
+        day__lt=day,
+    ).values_list("subject_type", "user_id", "organisation_id", "day")
+    users: set[tuple[int, date]] = set()
+    organisations: set[tuple[int, date]] = set()
+    for subject_type, user_id, organisation_id, when in reinstated:
+        if subject_type == Suspension.Subject.USER:
+            users.add((user_id, when))
+        else:
+            organisations.add((organisation_id, when))
+    return users, organisations
+
+
+def _baselines(day: date, user_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each user's mean searches a day on the days they were active in the
+    baseline window, false positives left out; only users with enough days."""
+    since = day - timedelta(days=settings.AUDIT_BASELINE_DAYS)
+    excluded_users, excluded_orgs = _excluded_days(day)
+    rows = UsageDay.objects.filter(
+        user_id__in=list(user_ids), day__gte=since, day__lt=day
+    ).values_list("user_id", "organisation_id", "day", "searches")
+    per_user: dict[int, list[int]] = defaultdict(list)
+    for user_id, organisation_id, when, searches in rows:
+        if (user_id, when) in excluded_users or (
+            organisation_id,
+            when,
+        ) in excluded_orgs:
+            continue
+        per_user[user_id].append(searches)
+    return {
+        user_id: Decimal(sum(days)) / len(days)
+        for user_id, days in per_user.items()
+        if len(days) >= settings.AUDIT_BASELINE_MINIMUM_DAYS
+    }
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def expected_daily_volume(organisation: Organisation) -> Decimal:
+    """Searches a day the organisation's declared learners a year imply."""
+    return Decimal(organisation.estimated_learners_per_year) / Decimal(
+        settings.LOOKUP_WORKING_DAYS
+    )
+
+
+def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
+    """Every rule hit for one day's counts."""
+    rules = {rule.code: rule for rule in AuditRule.objects.filter(enabled=True)}
+    users = User.objects.in_bulk([row.user_id for row in counted])
+    organisations = Organisation.objects.in_bulk(
+        list({row.organisation_id for row in counted})
+    )
+    hits: list[Hit] = []
+
+    def user_hit(
+        rule: AuditRule, row: UsageDay, value: Decimal, limit: Decimal, details: str
+    ) -> None:
+        hits.append(
+            Hit(
+                rule=rule,
+                subject_type=UsageAlert.Subject.USER,
+                organisation=organisations[row.organisation_id],
+                user=users[row.user_id],
+                value=_q(value),
+                threshold=_q(limit),
+                details=details,
+            )
+        )
+
+    rule = rules.get(Code.ORG_VOLUME)
+    if rule is not None:
+        totals: dict[int, int] = defaultdict(int)
+        for row in counted:
+            totals[row.organisation_id] += row.searches
+        for organisation_id, searches in sorted(totals.items()):
+            organisation = organisations[organisation_id]
+            expected = expected_daily_volume(organisation)
+            limit = max(Decimal(rule.minimum_volume), rule.threshold * expected)
+            if searches > limit:
+                hits.append(
+                    Hit(
+                        rule=rule,
+                        subject_type=UsageAlert.Subject.ORGANISATION,
+                        organisation=organisation,
+                        user=None,
+                        value=Decimal(searches),
+                        threshold=_q(limit),
+                        details=(
+                            f"{searches} searches against an expected "
+                            f"{_q(expected)} a day ({rule.threshold} times that is "
+                            f"{_q(limit)})."
+                        ),
+                    )
+                )
+    baselines = (
+        _baselines(day, [row.user_id for row in counted])
+        if Code.USER_SPIKE in rules
+        else {}
+    )
+    for row in sorted(counted, key=lambda r: (r.organisation_id, r.user_id)):
+        rule = rules.get(Code.USER_VOLUME)
+        if (
+            rule
+            and row.searches >= rule.minimum_volume
+            and row.searches > rule.threshold
+        ):
+            user_hit(
+                rule,
+                row,
+                Decimal(row.searches),
+                rule.threshold,
+                f"{row.searches} searches in the day.",
+            )
+        rule = rules.get(Code.USER_SPIKE)
+        baseline = baselines.get(row.user_id)
+        if rule and baseline is not None and row.searches >= rule.minimum_volume:
+            limit = rule.threshold * max(baseline, Decimal(1))
+            if row.searches > limit:
+                user_hit(
+                    rule,
+                    row,
+                    Decimal(row.searches),
+                    limit,
+                    f"{row.searches} searches against a usual {_q(baseline)} a day.",
+                )
+        rule = rules.get(Code.NO_MATCH_RATE)
+        if rule and row.detail_searches and row.detail_searches >= rule.minimum_volume:
+            rate = Decimal(row.detail_no_matches) / Decimal(row.detail_searches)
+            if rate > rule.threshold:
+                user_hit(
+                    rule,
+                    row,
+                    rate,
+                    rule.threshold,
+                    f"{row.detail_no_matches} of {row.detail_searches} searches by "
+                    "details found nobody.",
+                )
+        rule = rules.get(Code.CONSECUTIVE_ULNS)
+        if (
+            rule
+            and row.searches >= rule.minimum_volume
+            and row.longest_uln_run >= rule.threshold
+        ):
+            user_hit(
+                rule,
+                row,
+                Decimal(row.longest_uln_run),
+                rule.threshold,
+                f"A run of {row.longest_uln_run} consecutive ULNs searched.",
+            )
+        rule = rules.get(Code.NIGHT_TIME)
+        if (
+            rule
+            and row.night_lookups >= rule.minimum_volume
+            and row.night_lookups > rule.threshold
+        ):
+            user_hit(
+                rule,
+                row,
+                Decimal(row.night_lookups),
+                rule.threshold,
+                f"{row.night_lookups} lookups outside working hours.",
+            )
+    return hits
+
+
+def _alert_once(hit: Hit, day: date, acting_user: User) -> bool:
+    """Raise the hit's alert unless it exists; return whether it is new."""
+    subject: dict[str, Any] = {
+        "subject_type": hit.subject_type,
+        "organisation": hit.organisation,
+        "day": day,
+        "rule": hit.rule.code,
+    }
+    if hit.user is not None:
+        subject["user"] = hit.user
+    if UsageAlert.objects.filter(**subject).exists():
+        return False
+    alert = UsageAlert(
+        **subject, value=hit.value, threshold=hit.threshold, details=hit.details
+    )
+    try:
+        with transaction.atomic():
+            save_with_history(
+                alert, acting_user=acting_user, reason=f"Nightly audit: {hit.rule}"
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _suspension_reason(hits: list[Hit]) -> str:
+    found = "; ".join(
+        f"{hit.rule.get_code_display().lower()}: {hit.details}" for hit in hits
+    )
+    return f"The nightly check of LRS usage found {found}"
+
+
+def audit_day(day: date, progress: JobProgress) -> None:
+    """Audit one UTC day in one transaction."""
+    acting_user = system_user()
+    with transaction.atomic():
+        counted = usage_days_count(day)
+        _usage_days_save(day, counted)
+        hits = hits_find(day, counted)
+        suspending: dict[tuple[str, int], list[Hit]] = defaultdict(list)
+        for hit in hits:
+            progress.add("hits")
+            if _alert_once(hit, day, acting_user):
+                progress.add("alerts_raised")
+            if hit.rule.suspends:
+                key_id = hit.user.pk if hit.user is not None else hit.organisation.pk
+                suspending[(hit.subject_type, key_id)].append(hit)
+        # Organisations first: a user of a suspended organisation is already out.
+        for (subject_type, _), subject_hits in sorted(
+            suspending.items(),
+            key=lambda item: item[0][0] != UsageAlert.Subject.ORGANISATION,
+        ):
+            first = subject_hits[0]
+            _, created = suspension_open(
+                subject_type=subject_type,
+                organisation=first.organisation,
+                user=first.user,
+                source=Suspension.Source.USAGE_AUDIT,
+                cause="usage",
+                day=day,
+                reason=_suspension_reason(subject_hits),
+                rules=[hit.as_json() for hit in subject_hits],
+                acting_user=acting_user,
+            )
+            if created:
+                progress.add("suspensions_opened")
+        progress.add("days_audited")
+        progress.add("users_counted", len(counted))
+    progress.day_done(day)
+
+
+def audit_days_due(*, today: date | None = None) -> list[date]:
+    """Every day from the first not yet audited to yesterday (UTC), at most
+    AUDIT_CATCH_UP_DAYS of them; yesterday alone on the first run."""
+    yesterday = (today or timezone.now().date()) - timedelta(days=1)
+    last_done = job_last_day_done(JOB)
+    first = yesterday if last_done is None else last_done + timedelta(days=1)
+    first = max(first, yesterday - timedelta(days=settings.AUDIT_CATCH_UP_DAYS - 1))
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def audit_usage(progress: JobProgress, *, day: date | None = None) -> list[date]:
+    """Audit one given day, or every day due; return the days audited."""
+    days = [day] if day is not None else audit_days_due()
+    for each in days:
+        audit_day(each, progress)
+    return days
+
+
+def heaviest_users(*, days: int = 30, limit: int = 10) -> list[dict[str, Any]]:
+    """The heaviest users of the last days, by searches (the admin dashboard)."""
+    since = timezone.now().date() - timedelta(days=days)
+    return list(
+        UsageDay.objects.filter(day__gte=since)
+        .values("user_id", "user__email", "organisation__legal_name")
+        .annotate(searches=Sum("searches"), mean=Avg("searches"), days=Count("day"))
+        .order_by("-searches")[:limit]
+    )

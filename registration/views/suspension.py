@@ -1,0 +1,106 @@
+"""The super user's view of their organisation's suspensions, and their
+explanation, which reaches the caseworkers' queue (issue 5)."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from registration import permissions
+from registration.forms import SuspensionExplanationForm
+from registration.models import Membership, Suspension
+from registration.services import ExplanationRefused, suspension_explain
+from registration.views.access import signed_in_user
+
+HISTORY = timedelta(days=365)
+
+
+def _super_user_membership(request: HttpRequest) -> Membership:
+    """The super user's membership, whatever the organisation's status; else 404."""
+    user = signed_in_user(request)
+    membership = (
+        Membership.objects.select_related("organisation", "user")
+        .filter(user=user)
+        .first()
+    )
+    if membership is None or not permissions.can_manage_users(
+        user, membership.organisation
+    ):
+        raise Http404
+    return membership
+
+
+def _suspensions(membership: Membership) -> list[Suspension]:
+    in_force = Case(
+        When(status__in=[Suspension.Status.OPEN, Suspension.Status.UPHELD], then=0),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return list(
+        Suspension.objects.filter(
+            organisation=membership.organisation,
+            opened_at__gte=timezone.now() - HISTORY,
+        )
+        .select_related("user")
+        .annotate(in_force_first=in_force)
+        .order_by("in_force_first", "-opened_at")[:50]
+    )
+
+
+@require_http_methods(["GET"])
+@login_required
+def suspensions(request: HttpRequest) -> HttpResponse:
+    membership = _super_user_membership(request)
+    return render(
+        request,
+        "registration/org_suspensions.html",
+        {
+            "organisation": membership.organisation,
+            "suspensions": _suspensions(membership),
+            "form": SuspensionExplanationForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def explain(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _super_user_membership(request)
+    suspension = Suspension.objects.filter(
+        pk=pk, organisation=membership.organisation
+    ).first()
+    if suspension is None:
+        raise Http404
+    form = SuspensionExplanationForm(request.POST)
+    if form.is_valid():
+        try:
+            suspension_explain(
+                suspension=suspension,
+                acting_user=membership.user,
+                explanation=form.cleaned_data["explanation"],
+            )
+        except ExplanationRefused as exc:
+            form.add_error("explanation", str(exc))
+        else:
+            messages.success(
+                request,
+                "We have sent your explanation to the Department for Education. "
+                "A caseworker will review it and email you the outcome",
+            )
+            return redirect("registration:suspension")
+    return render(
+        request,
+        "registration/org_suspensions.html",
+        {
+            "organisation": membership.organisation,
+            "suspensions": _suspensions(membership),
+            "form": form,
+            "explaining": suspension.pk,
+        },
+        status=400,
+    )
