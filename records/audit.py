@@ -66,6 +66,78 @@ SELECT user_id, MAX(run) FROM (
 """
 
 
+# Each rule's defaults: threshold, minimum volume, whether a hit suspends, and
+# what it means. Caseworkers tune them in admin; audit_rules_ensure only adds a
+# rule that is missing, never overwrites one.
+DEFAULT_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
+    (
+        "org_volume",
+        Decimal("3"),
+        20,
+        True,
+        "The organisation's searches in a day are above this multiple of its "
+        "expected daily volume (declared learners a year over 200 working days), "
+        "and above the minimum volume.",
+    ),
+    (
+        "user_volume",
+        Decimal("150"),
+        0,
+        True,
+        "One user made more than this many searches in a day.",
+    ),
+    (
+        "user_spike",
+        Decimal("5"),
+        50,
+        False,
+        "One user's searches are above this multiple of their own usual daily "
+        "searches (the mean of their active days over the previous 28 days, "
+        "false positives left out).",
+    ),
+    (
+        "no_match_rate",
+        Decimal("0.5"),
+        20,
+        False,
+        "More than this share (0 to 1) of a user's searches by details found "
+        "nobody: a sign of fishing for people who are not the organisation's "
+        "students. Applies from the minimum volume of such searches.",
+    ),
+    (
+        "consecutive_ulns",
+        Decimal("20"),
+        0,
+        True,
+        "A user searched a run of at least this many consecutive ULNs in a day: "
+        "a sign of enumerating the register.",
+    ),
+    (
+        "night_time",
+        Decimal("30"),
+        0,
+        False,
+        "A user made more than this many lookups outside working hours "
+        "(AUDIT_WORKING_HOURS_START to AUDIT_WORKING_HOURS_END, UK time).",
+    ),
+)
+
+
+def audit_rules_ensure(**_: Any) -> None:
+    """Create any missing audit rule with its defaults (after every migrate, and
+    before every audit run)."""
+    for code, threshold, minimum, suspends, description in DEFAULT_RULES:
+        AuditRule.objects.get_or_create(
+            code=code,
+            defaults={
+                "threshold": threshold,
+                "minimum_volume": minimum,
+                "suspends": suspends,
+                "description": description,
+            },
+        )
+
+
 @dataclass(frozen=True)
 class Hit:
     rule: AuditRule
@@ -208,6 +280,7 @@ def expected_daily_volume(organisation: Organisation) -> Decimal:
 
 def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
     """Every rule hit for one day's counts."""
+    audit_rules_ensure()
     rules = {rule.code: rule for rule in AuditRule.objects.filter(enabled=True)}
     users = User.objects.in_bulk([row.user_id for row in counted])
     organisations = Organisation.objects.in_bulk(

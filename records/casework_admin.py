@@ -20,7 +20,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import JobRun, User
+from lrs_portal.transitions import save_with_history
 from records.audit import expected_daily_volume, heaviest_users
 from records.models import AuditRule, UsageAlert, UsageDay
 from registration.admin.base import DefaultChoiceFilter, RegistrationAdmin
@@ -355,3 +357,61 @@ class SuspensionAdmin(RegistrationAdmin):
         return TemplateResponse(
             request, "admin/registration/suspension/dashboard.html", context
         )
+
+
+@admin.register(AuditRule)
+class AuditRuleAdmin(BaseAdmin):
+    """The nightly audit's rules: caseworkers tune thresholds; none is deleted
+    (untick "enabled" instead), and every change keeps its history."""
+
+    list_display = ("code", "enabled", "threshold", "minimum_volume", "suspends")
+    list_editable = ()
+    fields = (
+        "code",
+        "description",
+        "enabled",
+        "threshold",
+        "minimum_volume",
+        "suspends",
+    )
+    readonly_fields = ("code", "description")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: AuditRule, form: Any, change: bool
+    ) -> None:
+        save_with_history(
+            obj,
+            acting_user=_user(request),
+            reason=f"Audit rule changed: {', '.join(form.changed_data) or 'nothing'}",
+        )
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(ViewOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Each user's lookups a day as the audit counted them (read-only)."""
+
+    list_display = (
+        "day",
+        "user",
+        "organisation",
+        "searches",
+        "views",
+        "detail_searches",
+        "detail_no_matches",
+        "night_lookups",
+        "longest_uln_run",
+    )
+    list_filter = ("day",)
+    list_select_related = ("user", "organisation")
+    search_fields = ("=organisation__ukprn", "=user__email")
+    search_help_text = "Exact UKPRN or user email address"
+    date_hierarchy = "day"
+    sortable_by = ("day", "searches")
+    ordering = ("-day", "-searches")
+    raw_id_fields = ("user", "organisation")

@@ -1,7 +1,13 @@
 import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -120,3 +126,56 @@ def verified_client(user: User) -> Client:
 @pytest.fixture
 def admin_verified_client(superuser: User) -> Client:
     return verified_client(superuser)
+
+
+# --- a real Celery worker ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
+    """A real Celery worker on a private queue, using the test database."""
+    queue = f"test-{uuid.uuid4().hex}"
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        # django-environ drops one leading slash from the path.
+        "EMAIL_URL": f"filemail:///{outbox}",
+        "CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "lrs_portal", "worker",
+            "--pool=solo", "--queues", queue, "--without-mingle",
+            "--without-gossip", "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield queue, outbox
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        print(output.decode(errors="replace")[-4000:])
+
+
+@pytest.fixture
+def log_truncate_allowed(transactional_db: None) -> Iterator[None]:
+    """Let the flush after this test empty the log (docs/runbooks/database-roles.md).
+
+    This teardown runs before pytest-django's flush, on the connection the flush
+    uses; Django closes that connection after the flush, so the setting goes with it.
+    """
+    yield
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET lrs.allow_truncate = on")

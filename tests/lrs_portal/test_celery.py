@@ -1,16 +1,11 @@
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 from kombu.exceptions import OperationalError
 
 from lrs_portal.models import Notification
@@ -61,41 +56,6 @@ def test_enqueueing_to_a_hung_broker_fails_fast_instead_of_hanging(
         app.send_task("lrs_portal.tasks.notification_deliver_task", args=[1])
 
     assert time.monotonic() - started < 20
-
-
-@pytest.fixture
-def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
-    """A real Celery worker on a private queue, using the test database."""
-    queue = f"test-{uuid.uuid4().hex}"
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        # django-environ drops one leading slash from the path.
-        "EMAIL_URL": f"filemail:///{outbox}",
-        "CONN_MAX_AGE": "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "lrs_portal", "worker",
-            "--pool=solo", "--queues", queue, "--without-mingle",
-            "--without-gossip", "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        yield queue, outbox
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-        print(output.decode(errors="replace")[-4000:])
 
 
 @pytest.mark.redis

@@ -6,12 +6,10 @@ rendered in the response to the POST, and "View record" posts a signed handle).
 """
 
 import shutil
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from records.models import Learner, LearnerView
@@ -58,19 +56,6 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def _log_truncate_allowed(transactional_db: None) -> Iterator[None]:
-    """Let the flush after this test empty the log (docs/runbooks/database-roles.md).
-
-    This teardown runs before pytest-django's flush, on the connection the flush
-    uses; Django closes that connection after the flush, so the setting goes with it.
-    """
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET lrs.allow_truncate = on")
-
-
-@pytest.fixture
 def searcher():
     version = AgreementVersionFactory.create()
     organisation = OrganisationFactory.create(last_signed_version=version)
@@ -110,7 +95,7 @@ def _assert_exact_match(page: Page) -> None:
     expect(summary).to_contain_text(ULN)
 
 
-@pytest.mark.usefixtures("_log_truncate_allowed")
+@pytest.mark.usefixtures("log_truncate_allowed")
 def test_a_provider_finds_a_learner_by_uln_and_by_details_leaving_one_log_row_each(
     live_server, page: Page, searcher, learner
 ):

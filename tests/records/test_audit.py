@@ -1,0 +1,681 @@
+"""The nightly usage audit, suspensions it opens, and the casework around them
+(issue 5). These run on SQLite and on PostgreSQL; the lock and the real worker
+tests need PostgreSQL and Redis."""
+
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lrs_portal.jobs import JobLocked, advisory_lock
+from lrs_portal.models import JobRun, Notification, UserSession, system_user
+from records import audit
+from records.jobs import audit_usage_run
+from records.models import AuditRule, LearnerView, UsageAlert, UsageDay
+from records.services import LookupRefused, learner_search_by_uln
+from registration.models import Organisation, Suspension
+from registration.services import (
+    ExplanationRefused,
+    suspension_escalate,
+    suspension_explain,
+    suspension_reinstate,
+    suspension_uphold,
+)
+from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+from tests.records.factories import nth_uln
+
+pytestmark = pytest.mark.django_db
+A = LearnerView.Action
+OUT = LearnerView.Outcome
+Code = AuditRule.Code
+
+
+def today() -> date:
+    return timezone.now().date()
+
+
+def yesterday() -> date:
+    return today() - timedelta(days=1)
+
+
+def log(user, day, n, *, action=A.SEARCH_ULN, outcome=OUT.EXACT_MATCH, hour=12,
+        ulns=None, start=0):  # fmt: skip
+    """n rows of the log for user on day (UTC), a second apart from hour."""
+    organisation = user.membership.organisation
+    moment = datetime.combine(day, time(hour), tzinfo=UTC)
+    LearnerView.objects.bulk_create(
+        LearnerView(
+            user=user,
+            organisation=organisation,
+            action=action,
+            outcome=outcome,
+            viewed_at=moment + timedelta(seconds=i),
+            learner_uln=ulns[i] if ulns else nth_uln(start + 7 * i),
+        )
+        for i in range(n)
+    )
+
+
+def rule(code, **changes):
+    audit.audit_rules_ensure()
+    found = AuditRule.objects.get(code=code)
+    for field, value in changes.items():
+        setattr(found, field, value)
+    found.save()
+    return found
+
+
+@pytest.fixture
+def version():
+    return AgreementVersionFactory.create()
+
+
+@pytest.fixture
+def college(version):
+    """A registered college declaring 2,000 learners a year: 10 a working day, so
+    the organisation volume rule's limit is 30 searches a day."""
+    return OrganisationFactory.create(
+        last_signed_version=version, estimated_learners_per_year=2000
+    )
+
+
+@pytest.fixture
+def super_user(college):
+    return member_of(college, super_user=True)
+
+
+@pytest.fixture
+def searcher(college, super_user):
+    return member_of(college)
+
+
+@pytest.fixture
+def caseworker_user(caseworker):
+    return caseworker
+
+
+def _emails(reference_part: str) -> list[Notification]:
+    return list(Notification.objects.filter(reference__contains=reference_part))
+
+
+# --- the story the issue ends with ------------------------------------------------
+
+
+def test_a_provider_beyond_its_volume_is_suspended_refused_explains_and_reinstated(
+    searcher, super_user, caseworker_user, college
+):
+    log(searcher, yesterday(), 95)  # limit 30 (3 x 10 a day)
+    session = UserSession.objects.create(
+        session_key="k" * 32,
+        session_data="",
+        expire_date=timezone.now() + timedelta(days=1),
+        user=searcher,
+    )
+
+    run = audit_usage_run()
+
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.SUSPENDED
+    assert not UserSession.objects.filter(pk=session.pk).exists()
+    alert = UsageAlert.objects.get(rule=Code.ORG_VOLUME)
+    assert (alert.value, alert.threshold) == (Decimal(95), Decimal("30.00"))
+    suspension = Suspension.objects.get()
+    assert suspension.subject_type == Suspension.Subject.ORGANISATION
+    assert suspension.source == Suspension.Source.USAGE_AUDIT
+    assert suspension.rules[0]["rule"] == Code.ORG_VOLUME
+    assert run.outcome == JobRun.Outcome.SUCCEEDED
+    assert run.first_day == run.last_day == yesterday()
+    assert {n.to for n in _emails(f"suspension.{suspension.pk}.opened")} == {
+        super_user.email,
+        caseworker_user.email,
+    }
+    # The next morning: refused, saying why.
+    with pytest.raises(LookupRefused) as refused:
+        learner_search_by_uln(user=searcher, uln="9276308686", request_id="r")
+    assert refused.value.refusal.code == "organisation_suspended"
+    # The super user explains on their page; the caseworkers hear of it.
+    client = Client()
+    client.force_login(super_user)
+    page = client.get(reverse("registration:suspension"))
+    assert "95" in page.content.decode()
+    response = client.post(
+        reverse("registration:explain-suspension", args=[suspension.pk]),
+        {"explanation": "Enrolment week: we enrolled 90 apprentices."},
+    )
+    assert response.status_code == 302
+    suspension.refresh_from_db()
+    assert suspension.explanation == "Enrolment week: we enrolled 90 apprentices."
+    assert (
+        _emails(f"suspension.{suspension.pk}.explained")[0].to == caseworker_user.email
+    )
+    # A caseworker reinstates it as a false positive; the provider is told.
+    suspension_reinstate(
+        suspension=suspension, acting_user=caseworker_user, reason="Enrolment week"
+    )
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.REGISTERED
+    assert _emails(f"suspension.{suspension.pk}.reinstated")[0].to == super_user.email
+    result = learner_search_by_uln(user=searcher, uln="9276308686", request_id="r2")
+    assert result.outcome == OUT.NO_MATCH
+    record = suspension.history.earliest("history_date")
+    assert record.history_user == system_user()
+    latest = suspension.history.latest("history_date")
+    assert latest.history_user == caseworker_user
+    assert latest.history_change_reason == "Enrolment week"
+
+
+def test_running_the_same_day_twice_gives_one_alert_one_suspension_one_email(
+    searcher, super_user, caseworker_user
+):
+    log(searcher, yesterday(), 95)
+
+    audit_usage_run(day=yesterday())
+    audit_usage_run(day=yesterday())
+
+    assert UsageAlert.objects.filter(rule=Code.ORG_VOLUME).count() == 1
+    assert Suspension.objects.count() == 1
+    assert len(_emails(".opened")) == 2  # the super user and the caseworker, once
+    assert UsageDay.objects.filter(day=yesterday()).count() == 1
+
+
+def test_a_reinstatement_is_never_undone_by_a_later_run_for_that_day(
+    searcher, caseworker_user, college
+):
+    log(searcher, yesterday(), 95)
+    audit_usage_run(day=yesterday())
+    suspension_reinstate(
+        suspension=Suspension.objects.get(), acting_user=caseworker_user, reason="OK"
+    )
+
+    audit_usage_run(day=yesterday())
+
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.REGISTERED
+    assert Suspension.objects.get().status == Suspension.Status.REINSTATED
+
+
+def test_a_reinstated_false_positive_is_left_out_of_later_baselines(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_SPIKE, suspends=True, threshold=Decimal(5), minimum_volume=50)
+    spike_day = today() - timedelta(days=3)
+    for back in range(4, 10):
+        log(searcher, today() - timedelta(days=back), 10)
+    log(searcher, spike_day, 100)
+    log(searcher, spike_day + timedelta(days=1), 100)
+    for back in range(9, 2, -1):
+        audit_usage_run(day=today() - timedelta(days=back))
+    spike = Suspension.objects.get(day=spike_day)
+    suspension_reinstate(suspension=spike, acting_user=system_user(), reason="Test")
+
+    audit_usage_run(day=spike_day + timedelta(days=1))
+
+    # Baseline 10 a day (the reinstated 100 left out): 100 > 5 x 10.
+    assert UsageAlert.objects.filter(
+        rule=Code.USER_SPIKE, day=spike_day + timedelta(days=1)
+    ).exists()
+    assert Suspension.objects.filter(day=spike_day + timedelta(days=1)).exists()
+
+
+def test_the_baseline_does_count_a_day_that_was_not_reinstated(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_SPIKE, threshold=Decimal(5), minimum_volume=50)
+    spike_day = today() - timedelta(days=3)
+    for back in range(4, 10):
+        log(searcher, today() - timedelta(days=back), 10)
+    log(searcher, spike_day, 100)
+    log(searcher, spike_day + timedelta(days=1), 100)
+    for back in range(9, 1, -1):
+        audit_usage_run(day=today() - timedelta(days=back))
+
+    # Baseline (6 x 10 + 100) / 7 = 22.86: 100 is under 5 times that.
+    assert not UsageAlert.objects.filter(
+        rule=Code.USER_SPIKE, day=spike_day + timedelta(days=1)
+    ).exists()
+    assert UsageAlert.objects.filter(rule=Code.USER_SPIKE, day=spike_day).exists()
+
+
+# --- catching up, failing half way, the lock --------------------------------------
+
+
+def test_a_run_catches_up_every_day_missed_since_the_last(searcher):
+    JobRun.objects.create(
+        job=audit.JOB,
+        outcome=JobRun.Outcome.SUCCEEDED,
+        first_day=today() - timedelta(days=4),
+        last_day=today() - timedelta(days=4),
+    )
+
+    run = audit_usage_run()
+
+    assert run.first_day == today() - timedelta(days=3)
+    assert run.last_day == yesterday()
+    assert run.counts["days_audited"] == 3
+
+
+def test_the_first_run_audits_yesterday_only_and_a_second_run_nothing(searcher):
+    first = audit_usage_run()
+    second = audit_usage_run()
+
+    assert (first.first_day, first.last_day) == (yesterday(), yesterday())
+    assert second.first_day is None
+    assert second.counts == {}
+
+
+def test_a_run_that_fails_half_way_is_completed_by_the_next_with_nothing_twice(
+    searcher, monkeypatch
+):
+    JobRun.objects.create(
+        job=audit.JOB,
+        outcome=JobRun.Outcome.SUCCEEDED,
+        last_day=today() - timedelta(days=3),
+    )
+    log(searcher, today() - timedelta(days=2), 95)
+    log(searcher, yesterday(), 95)
+    real = audit.hits_find
+
+    def fail_on_yesterday(day, counted):
+        if day == yesterday():
+            raise RuntimeError("injected failure")
+        return real(day, counted)
+
+    monkeypatch.setattr(audit, "hits_find", fail_on_yesterday)
+    with pytest.raises(RuntimeError, match="injected"):
+        audit_usage_run()
+    failed = JobRun.objects.filter(outcome=JobRun.Outcome.FAILED).get()
+    assert failed.last_day == today() - timedelta(days=2)
+    assert "injected failure" in failed.error
+    assert not UsageDay.objects.filter(day=yesterday()).exists()  # rolled back
+    assert UsageAlert.objects.count() == 1
+
+    monkeypatch.setattr(audit, "hits_find", real)
+    finished = audit_usage_run()
+
+    assert (finished.first_day, finished.last_day) == (yesterday(), yesterday())
+    assert UsageAlert.objects.filter(rule=Code.ORG_VOLUME).count() == 2
+    assert sorted(UsageAlert.objects.values_list("day", flat=True)) == [
+        today() - timedelta(days=2),
+        yesterday(),
+    ]
+
+
+@pytest.mark.postgres
+def test_a_second_concurrent_run_exits_at_once_saying_so(searcher):
+    out = StringIO()
+    with advisory_lock(f"lrs.job.{audit.JOB}") as locked:
+        assert locked
+        started = clock.monotonic()
+        call_command("audit_usage", stdout=out)
+        took = clock.monotonic() - started
+
+    assert "holds the lock" in out.getvalue()
+    assert took < 10
+    assert JobRun.objects.get().outcome == JobRun.Outcome.SKIPPED
+    assert not UsageDay.objects.exists()
+
+
+@pytest.mark.postgres
+def test_the_task_records_a_skipped_run_when_locked(searcher):
+    from records.tasks import audit_usage_task
+
+    with advisory_lock(f"lrs.job.{audit.JOB}"):
+        audit_usage_task()
+        with pytest.raises(JobLocked):
+            audit_usage_run()
+
+    assert JobRun.objects.filter(outcome=JobRun.Outcome.SKIPPED).count() == 2
+
+
+# --- each rule --------------------------------------------------------------------
+
+
+def _hits(day=None):
+    return set(
+        UsageAlert.objects.filter(day=day or yesterday()).values_list(
+            "rule", "subject_type"
+        )
+    )
+
+
+def test_an_organisation_within_its_volume_raises_nothing(searcher):
+    log(searcher, yesterday(), 30)  # the limit itself is not above it
+
+    audit_usage_run()
+
+    assert _hits() == set()
+    assert not Suspension.objects.exists()
+
+
+def test_refused_lookups_do_not_count_towards_volume(searcher):
+    log(searcher, yesterday(), 95, outcome=OUT.REFUSED)
+
+    audit_usage_run()
+
+    assert _hits() == set()
+    assert UsageDay.objects.get().refused == 95
+
+
+def test_a_user_above_the_daily_cap_is_suspended_alone(searcher, super_user, college):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, threshold=Decimal(40))
+    log(searcher, yesterday(), 41)
+
+    audit_usage_run()
+
+    assert _hits() == {(Code.USER_VOLUME, "user")}
+    searcher.membership.refresh_from_db()
+    assert searcher.membership.suspended_at is not None
+    with pytest.raises(LookupRefused) as refused:
+        learner_search_by_uln(user=searcher, uln="9276308686", request_id="r")
+    assert refused.value.refusal.code == "user_suspended"
+    # A colleague carries on.
+    assert learner_search_by_uln(user=super_user, uln="9276308686", request_id="s")
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.REGISTERED
+
+
+def test_a_high_no_match_rate_of_detail_searches_is_fishing(searcher):
+    rule(Code.NO_MATCH_RATE, threshold=Decimal("0.5"), minimum_volume=20)
+    log(
+        searcher,
+        yesterday(),
+        15,
+        action=A.SEARCH_DEMOGRAPHICS,
+        outcome=OUT.NO_MATCH,
+        ulns=[""] * 15,
+    )
+    log(
+        searcher,
+        yesterday(),
+        5,
+        action=A.SEARCH_DEMOGRAPHICS,
+        outcome=OUT.EXACT_MATCH,
+        hour=13,
+    )
+
+    audit_usage_run()
+
+    assert (Code.NO_MATCH_RATE, "user") in _hits()
+    alert = UsageAlert.objects.get(rule=Code.NO_MATCH_RATE)
+    assert alert.value == Decimal("0.75")
+    assert not Suspension.objects.exists()  # alerts, does not suspend by default
+
+
+def test_a_low_volume_of_detail_searches_is_not_judged_on_its_rate(searcher):
+    rule(Code.NO_MATCH_RATE, threshold=Decimal("0.5"), minimum_volume=20)
+    log(
+        searcher,
+        yesterday(),
+        10,
+        action=A.SEARCH_DEMOGRAPHICS,
+        outcome=OUT.NO_MATCH,
+        ulns=[""] * 10,
+    )
+
+    audit_usage_run()
+
+    assert (Code.NO_MATCH_RATE, "user") not in _hits()
+
+
+def test_searching_consecutive_ulns_is_enumeration(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
+    # Every valid ULN from one stem on: consecutive stems, skipping those with no
+    # check digit.
+    from records.uln import uln_check_digit
+
+    ulns = []
+    stem = 300_000_000
+    while len(ulns) < 20:
+        check = uln_check_digit(str(stem))
+        if check is not None:
+            ulns.append(f"{stem}{check}")
+        stem += 1
+    log(searcher, yesterday(), 20, outcome=OUT.NO_MATCH, ulns=ulns)
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == 20
+    assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
+    assert Suspension.objects.get().rules[0]["rule"] == Code.CONSECUTIVE_ULNS
+
+
+def test_scattered_ulns_are_not_a_run(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    log(searcher, yesterday(), 25)  # every 7th ULN: gaps of 14 stems
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == 1
+    assert (Code.CONSECUTIVE_ULNS, "user") not in _hits()
+
+
+def test_lookups_outside_working_hours_in_uk_time(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.NIGHT_TIME, threshold=Decimal(10))
+    log(searcher, yesterday(), 11, hour=2)  # 02:00 UTC is night in London
+    log(searcher, yesterday(), 40, hour=12, start=1000)
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().night_lookups == 11
+    assert (Code.NIGHT_TIME, "user") in _hits()
+
+
+def test_a_disabled_rule_finds_nothing(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    log(searcher, yesterday(), 500)
+
+    audit_usage_run()
+
+    assert (Code.ORG_VOLUME, "organisation") not in _hits()
+
+
+def test_a_rule_not_marked_as_suspending_only_alerts(searcher, college):
+    rule(Code.ORG_VOLUME, suspends=False)
+    log(searcher, yesterday(), 95)
+
+    audit_usage_run()
+
+    assert (Code.ORG_VOLUME, "organisation") in _hits()
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.REGISTERED
+    assert not Suspension.objects.exists()
+
+
+def test_the_audit_counts_each_user_of_each_organisation_separately(searcher, version):
+    other = member_of(OrganisationFactory.create(last_signed_version=version))
+    log(searcher, yesterday(), 3)
+    log(other, yesterday(), 2, action=A.VIEW_RECORD, outcome=OUT.SHOWN)
+    log(other, yesterday() - timedelta(days=1), 9)  # another day: not counted
+
+    audit_usage_run()
+
+    rows = {row.user_id: row for row in UsageDay.objects.filter(day=yesterday())}
+    assert (rows[searcher.pk].searches, rows[searcher.pk].views) == (3, 0)
+    assert (rows[other.pk].searches, rows[other.pk].views) == (0, 2)
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def test_the_command_audits_a_given_day_and_says_what_it_did(searcher):
+    log(searcher, today() - timedelta(days=5), 95)
+    out = StringIO()
+
+    call_command("audit_usage", "--date", str(today() - timedelta(days=5)), stdout=out)
+
+    assert f"Audited {today() - timedelta(days=5)}" in out.getvalue()
+    assert "suspensions_opened: 1" in out.getvalue()
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30", ""])
+def test_the_command_refuses_a_bad_date(value):
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("audit_usage", "--date", value or "x")
+
+
+def test_the_command_refuses_a_day_not_over_yet():
+    with pytest.raises(CommandError, match="not finished"):
+        call_command("audit_usage", "--date", str(today()))
+
+
+# --- suspensions: decisions and explanations ------------------------------------
+
+
+@pytest.fixture
+def suspended(searcher, super_user):
+    log(searcher, yesterday(), 95)
+    audit_usage_run()
+    return Suspension.objects.get()
+
+
+def test_upholding_keeps_access_away_and_tells_the_provider(
+    suspended, caseworker_user, college, super_user
+):
+    suspension_uphold(
+        suspension=suspended, acting_user=caseworker_user, reason="Misuse"
+    )
+
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.SUSPENDED
+    assert _emails(f"suspension.{suspended.pk}.upheld")[0].to == super_user.email
+
+
+def test_escalating_revokes_the_organisation(suspended, caseworker_user, college):
+    suspension_escalate(
+        suspension=suspended, acting_user=caseworker_user, reason="Sold access"
+    )
+
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.REVOKED
+    assert suspended.history.latest("history_date").history_user == caseworker_user
+
+
+def test_a_decided_suspension_cannot_be_decided_again(suspended, caseworker_user):
+    from lrs_portal.transitions import TransitionNotAllowed
+
+    suspension_reinstate(suspension=suspended, acting_user=caseworker_user, reason="OK")
+
+    with pytest.raises(TransitionNotAllowed):
+        suspension_escalate(
+            suspension=suspended, acting_user=caseworker_user, reason="No"
+        )
+
+
+def test_a_decision_needs_a_reason(suspended, caseworker_user):
+    from lrs_portal.transitions import TransitionNotAllowed
+
+    with pytest.raises(TransitionNotAllowed, match="reason"):
+        suspension_reinstate(
+            suspension=suspended, acting_user=caseworker_user, reason=" "
+        )
+
+
+def test_only_the_super_user_may_explain(suspended, searcher):
+    with pytest.raises(PermissionError):
+        suspension_explain(suspension=suspended, acting_user=searcher, explanation="x")
+
+
+def test_an_explanation_after_the_decision_is_refused(
+    suspended, super_user, caseworker_user
+):
+    suspension_reinstate(suspension=suspended, acting_user=caseworker_user, reason="OK")
+
+    with pytest.raises(ExplanationRefused, match="already been decided"):
+        suspension_explain(
+            suspension=suspended, acting_user=super_user, explanation="Late"
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "Enter your explanation"),
+        ("   ", "Enter your explanation"),
+        ("x" * 5001, "5,000 characters or fewer"),
+        ("nul \x00 byte", "Null characters are not allowed"),
+    ],
+)
+def test_a_bad_explanation_is_shown_with_its_error_and_changes_nothing(
+    suspended, super_user, text, error
+):
+    client = Client()
+    client.force_login(super_user)
+
+    response = client.post(
+        reverse("registration:explain-suspension", args=[suspended.pk]),
+        {"explanation": text},
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert error in body
+    assert "govuk-error-summary" in body
+    suspended.refresh_from_db()
+    assert suspended.explained_at is None
+
+
+def test_another_organisations_suspension_is_not_found(suspended, version):
+    stranger = member_of(
+        OrganisationFactory.create(last_signed_version=version), super_user=True
+    )
+    client = Client()
+    client.force_login(stranger)
+
+    response = client.post(
+        reverse("registration:explain-suspension", args=[suspended.pk]),
+        {"explanation": "x"},
+    )
+    page = client.get(reverse("registration:suspension"))
+
+    assert response.status_code == 404
+    assert suspended.reason not in page.content.decode()
+
+
+def test_the_suspension_page_has_an_empty_state(super_user):
+    client = Client()
+    client.force_login(super_user)
+
+    body = client.get(reverse("registration:suspension")).content.decode()
+
+    assert "no suspensions in the last 12 months" in body
+
+
+# --- a real worker --------------------------------------------------------------
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("log_truncate_allowed")
+def test_a_real_worker_runs_the_audit_through_redis(worker, searcher):
+    from records.tasks import audit_usage_task
+
+    queue, _ = worker
+    log(searcher, yesterday(), 95)
+
+    audit_usage_task.apply_async(queue=queue)
+
+    deadline = clock.monotonic() + 90
+    run = None
+    while clock.monotonic() < deadline:
+        run = (
+            JobRun.objects.filter(job=audit.JOB)
+            .exclude(outcome=JobRun.Outcome.RUNNING)
+            .first()
+        )
+        if run is not None:
+            break
+        clock.sleep(0.5)
+    assert run is not None, "the worker did not finish the audit"
+    assert run.outcome == JobRun.Outcome.SUCCEEDED
+    assert Suspension.objects.get().subject_type == Suspension.Subject.ORGANISATION
+    assert mail.outbox == []  # sent by the worker, not this process
