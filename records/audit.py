@@ -495,6 +495,6 @@ def heaviest_users(*, days: int = 30, limit: int = 10) -> list[dict[str, Any]]:
     return list(
         UsageDay.objects.filter(day__gte=since)
         .values("user_id", "user__email", "organisation__legal_name")
-        .annotate(searches=Sum("searches"), mean=Avg("searches"), days=Count("day"))
-        .order_by("-searches")[:limit]
+        .annotate(total=Sum("searches"), mean=Avg("searches"), active_days=Count("day"))
+        .order_by("-total", "user_id")[:limit]
     )
