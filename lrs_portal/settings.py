@@ -445,6 +445,12 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# maintain_partitions creates and drops tables, which only the log's owner role
+# may do: it goes to its own queue, consumed by one worker that connects as the
+# owner (docs/runbooks/worker-and-beat.md). Every other task uses "celery".
+CELERY_TASK_ROUTES = {
+    "records.tasks.maintain_partitions_task": {"queue": "maintenance"},
+}
 # The usage audit: lookups before or after these local hours count as night-time.
 AUDIT_WORKING_HOURS = (
     env_int("AUDIT_WORKING_HOURS_START", default=7, minimum=0),

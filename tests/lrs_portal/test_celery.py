@@ -77,3 +77,13 @@ def test_a_real_worker_delivers_a_notification_through_redis(worker):
     sent = [path.read_text() for path in outbox.iterdir()]
     assert len(sent) == 1
     assert "Worker integration check" in sent[0]
+
+
+def test_partition_upkeep_goes_to_the_owners_queue_and_the_rest_to_celery():
+    from lrs_portal.celery import app
+
+    def queue(task: str) -> str:
+        return app.amqp.router.route({}, task)["queue"].name
+
+    assert queue("records.tasks.maintain_partitions_task") == "maintenance"
+    assert queue("records.tasks.audit_usage_task") == "celery"
