@@ -73,6 +73,24 @@ def rule(code, **changes):
     return found
 
 
+@pytest.fixture(autouse=True)
+def _no_update_on_tracked_models(monkeypatch):
+    """Rule 4: QuerySet.update() would skip history; fail any test that uses it on
+    a history-tracked model."""
+    from django.db.models import QuerySet
+    from simple_history.models import registered_models
+
+    real = QuerySet.update
+
+    def guarded(self, **kwargs):
+        assert self.model not in registered_models.values(), (
+            f"QuerySet.update() on history-tracked {self.model.__name__}"
+        )
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", guarded)
+
+
 @pytest.fixture
 def version():
     return AgreementVersionFactory.create()
@@ -501,6 +519,50 @@ def test_the_audit_counts_each_user_of_each_organisation_separately(searcher, ve
     rows = {row.user_id: row for row in UsageDay.objects.filter(day=yesterday())}
     assert (rows[searcher.pk].searches, rows[searcher.pk].views) == (3, 0)
     assert (rows[other.pk].searches, rows[other.pk].views) == (0, 2)
+
+
+def test_every_change_the_audit_makes_has_the_system_user_and_a_reason(
+    searcher, college
+):
+    rule(Code.USER_VOLUME, threshold=Decimal(40))
+    log(searcher, yesterday(), 95)
+
+    audit_usage_run()
+
+    system = system_user()
+    for tracked in (
+        college.history.latest("history_date"),
+        searcher.membership.history.latest("history_date"),
+        *(s.history.earliest("history_date") for s in Suspension.objects.all()),
+        *(a.history.earliest("history_date") for a in UsageAlert.objects.all()),
+    ):
+        assert tracked.history_user == system
+        assert tracked.history_change_reason
+    assert Suspension.objects.count() == 2  # the organisation and the user
+
+
+def test_with_the_broker_down_the_audit_still_runs_and_its_emails_wait(
+    searcher, super_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from lrs_portal.tasks import notification_deliver_task
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399")
+
+    monkeypatch.setattr(notification_deliver_task, "delay", broker_down)
+    log(searcher, yesterday(), 95)
+    out = StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("audit_usage", stdout=out)
+
+    assert "suspensions_opened: 1" in out.getvalue()
+    assert Suspension.objects.count() == 1
+    queued = _emails(".opened")
+    assert queued
+    assert {n.status for n in queued} == {Notification.Status.QUEUED}
 
 
 # --- the command ------------------------------------------------------------------
