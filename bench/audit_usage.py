@@ -104,7 +104,7 @@ def _insert(
             " (ARRAY['search_uln', 'search_demographics', 'view_record'])[1 + g %% 3],"
             " (ARRAY['exact_match', 'no_match', 'possible_matches', 'shown',"
             "  'exact_match', 'refused', 'exact_match'])[1 + (g / 3) %% 7],"
-            " 1, (1000000000 + (g * 7919) %% 899999999)::text, ''"
+            " 1, (1000000000 + (g::bigint * 7919) %% 899999999)::text, ''"
             " FROM generate_series(1, %s) AS g",
             [start, days, users, len(pairs), organisations, len(pairs), count],
         )

@@ -56,6 +56,11 @@ ACCOUNTS = (
         (roles.PROVIDER_USER,),
     ),
     DemoAccount(
+        "alex.morgan@swiftcheck-screening.example.com",
+        "Alex Morgan",
+        (roles.PROVIDER_SUPER_USER, roles.PROVIDER_USER),
+    ),
+    DemoAccount(
         "rhea.jones@research-institute.example.com",
         "Rhea Jones",
         (roles.DSAP_REQUESTER,),

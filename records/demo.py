@@ -10,10 +10,12 @@ are the same on every machine and every day.
 import csv
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from records import audit
 from records.loading import achievements_import, learners_import
+from records.models import LearnerView
 from records.synthetic import synthetic_write
 from records.uln import uln_check_digit
 
@@ -117,6 +119,69 @@ def _write(folder: Path) -> tuple[Path, Path]:
     return learners, achievements
 
 
+DEMO_REQUEST_ID = "demo-usage"
+USAGE_DAYS = 14
+# Searches a day by each demo user over the last two weeks; Swiftcheck's super
+# user searched far beyond its declared 1,000 learners a year two days ago.
+USAGE = {
+    "tom.reed@northfield-college.example.com": lambda back: 6 + back % 5,
+    "priya.shah@northfield-college.example.com": lambda back: 2 + back % 3,
+    "alex.morgan@swiftcheck-screening.example.com": lambda back: (
+        120 if back == 2 else 3 + back % 2
+    ),
+}
+
+
+def _usage() -> str:
+    """Two weeks of lookups by the demo providers, audited as the nightly job
+    would (once: a second seed finds the rows and adds nothing)."""
+    from lrs_portal.jobs import JobProgress, job_run
+    from lrs_portal.models import User
+    from registration.models import Suspension
+
+    if LearnerView.objects.filter(request_id=DEMO_REQUEST_ID).exists():
+        return "Usage: already loaded."
+    today = datetime.now(UTC).date()
+    rows = []
+    for email, per_day in USAGE.items():
+        user = User.objects.select_related("membership").get(email=email)
+        organisation_id = user.membership.organisation_id
+        for back in range(USAGE_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            start = datetime.combine(day, time(9), tzinfo=UTC)
+            for n in range(per_day(back)):
+                rows.append(
+                    LearnerView(
+                        user=user,
+                        organisation_id=organisation_id,
+                        action=LearnerView.Action.SEARCH_ULN,
+                        outcome=LearnerView.Outcome.EXACT_MATCH
+                        if n % 4
+                        else LearnerView.Outcome.NO_MATCH,
+                        viewed_at=start + timedelta(minutes=3 * n),
+                        learner_uln=AMELIA.uln if n % 4 else "",
+                        request_id=DEMO_REQUEST_ID,
+                    )
+                )
+    LearnerView.objects.bulk_create(rows, batch_size=1000)
+    days = [today - timedelta(days=back) for back in range(USAGE_DAYS, 0, -1)]
+
+    def work(progress: JobProgress) -> None:
+        for day in days:
+            audit.audit_day(day, progress)
+
+    job_run(audit.JOB, work)
+    suspended = Suspension.objects.filter(
+        source=Suspension.Source.USAGE_AUDIT, status=Suspension.Status.OPEN
+    ).count()
+    return (
+        f"Usage: {len(rows):,} lookups over {USAGE_DAYS} days, audited; {suspended} "
+        "suspension(s) opened. Sign in as alex.morgan@swiftcheck-screening.example.com "
+        "to read and explain it (Suspensions), or as the caseworker to decide it "
+        "(admin: Suspensions, and the casework dashboard)."
+    )
+
+
 def _long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -134,6 +199,7 @@ def seed() -> list[str]:
             + "; ".join(map(str, learners.rejections + achievements.rejections))
         )
     bennett, smith = OLIVERS[0], _smiths()[0]
+    usage = _usage()
     return [
         f"Learner records: {learners.rows_read:,} learners and "
         f"{achievements.rows_read:,} achievements ({learners.added:,} learners "
@@ -152,4 +218,5 @@ def seed() -> list[str]:
         f"{HARRY.postcode}",
         "  ULN 9276308687 (a mistyped digit) and 9999999999 (the temporary ULN) "
         "are refused as not valid",
+        usage,
     ]

@@ -2,6 +2,7 @@
 a registered college with its users, and applications waiting for a caseworker."""
 
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
@@ -33,6 +34,22 @@ NORTHFIELD = {
 }
 
 
+SWIFTCHECK = {
+    "ukprn": "10098765",
+    "legal_name": "SWIFTCHECK SCREENING LIMITED",
+    "trading_names": "Swiftcheck",
+    "companies_house_number": "11223344",
+    "ico_number": "ZC334455",
+    "registered_address": "2 Market Street\nManchester\nM1 1AE",
+    "website": "https://swiftcheck-screening.example.com",
+    "estimated_learners_per_year": 1000,
+    "purpose": "own_students",
+    "signing_director_name": "MORGAN, Alexandra Jane",
+    "signing_director_appointment": "/company/11223344/appointments/alexandra-morgan",
+    "signing_director_email": "alex.morgan@swiftcheck-screening.example.com",
+}
+
+
 def _agreement(by: User) -> AgreementVersion:
     version = AgreementVersion.objects.filter(number=1).first()
     if version is None:
@@ -47,19 +64,21 @@ def _agreement(by: User) -> AgreementVersion:
     return version
 
 
-def _northfield(by: User, version: AgreementVersion) -> Organisation:
-    organisation = Organisation.objects.filter(ukprn=NORTHFIELD["ukprn"]).first()
+def _registered(
+    by: User,
+    version: AgreementVersion,
+    details: dict[str, Any],
+    members: tuple[tuple[str, bool], ...],
+) -> Organisation:
+    organisation = Organisation.objects.filter(ukprn=details["ukprn"]).first()
     if organisation is None:
         organisation = Organisation(
-            **NORTHFIELD,
+            **details,
             last_signed_version=version,
             purpose_approved_at=timezone.now(),
         )
         save_with_history(organisation, acting_user=by, reason="Demo: registered")
-    for email, super_user in (
-        ("priya.shah@northfield-college.example.com", True),
-        ("tom.reed@northfield-college.example.com", False),
-    ):
+    for email, super_user in members:
         user = User.objects.get(email=email)
         if not Membership.objects.filter(user=user).exists():
             membership = Membership(
@@ -134,11 +153,27 @@ def seed() -> list[str]:
     )
     by = system_user()
     version = _agreement(by)
-    organisation = _northfield(by, version)
+    organisation = _registered(
+        by,
+        version,
+        NORTHFIELD,
+        (
+            ("priya.shah@northfield-college.example.com", True),
+            ("tom.reed@northfield-college.example.com", False),
+        ),
+    )
+    swiftcheck = _registered(
+        by,
+        version,
+        SWIFTCHECK,
+        (("alex.morgan@swiftcheck-screening.example.com", True),),
+    )
     _waiting_application(by)
     return [
         f"Registered organisation: {organisation} (super user priya.shah@…, "
         "user tom.reed@…)",
+        f"Registered organisation: {swiftcheck} (super user alex.morgan@…; its "
+        "usage two days ago is far above its declared volume)",
         "Application waiting for vetting: LRS-DEMO01 Riverside Training "
         "(an exception purpose; applicant sam.patel@riverside-training.example.com)",
     ]
