@@ -2,12 +2,14 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
         .venv/bin/python bench/audit_usage.py [--day-rows 1000000]
-        [--other-rows 9000000] [--members 400] [--repeats 3]
+        [--other-rows 9000000] [--members 10000] [--repeats 3]
 
 Creates a scratch database next to DATABASE_URL's and migrates it, creates
---members provider users across organisations, puts --day-rows LearnerView rows
-on one UTC day (the audit day, four days ago) and --other-rows on the other
-days of the last two months (one INSERT ... SELECT generate_series each), ANALYZEs,
+--members provider users, four to an organisation, puts --day-rows LearnerView
+rows on one UTC day (the audit day, four days ago; 19 in 20 in working hours,
+actions, outcomes and ULNs mixed, so an ordinary user hits no rule) plus 4,000
+for ten heavy users who do, and --other-rows on the 56 days before (one
+INSERT ... SELECT generate_series each), ANALYZEs,
 then times, alternately --repeats times each and taking the median:
 
 (a) the bare SQL aggregate of the audit day: one GROUP BY of that day's rows
@@ -35,6 +37,10 @@ from lookups import _libpq, _scratch_url  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS_PER_ORGANISATION = 4
+# Ten users far above the user volume rule on the audit day (about 270 searches
+# each), so the audit also raises alerts and opens suspensions.
+HEAVY_USERS = 10
+HEAVY_ROWS = 4_000
 
 BARE_SQL = """
 SELECT user_id, organisation_id,
@@ -57,33 +63,54 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--day-rows", type=int, default=1_000_000)
     parser.add_argument("--other-rows", type=int, default=9_000_000)
-    parser.add_argument("--members", type=int, default=400)
+    parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     return parser.parse_args()
 
 
 def _members(count: int) -> list[tuple[int, int]]:
-    from django.test.utils import override_settings
+    """count provider users, four to an organisation, written in bulk (no
+    passwords or object permissions: the audit needs neither)."""
+    from django.contrib.auth.hashers import make_password
 
-    from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+    from lrs_portal.models import User
+    from registration.models import Membership, Organisation
 
-    # The factories set a password: a fast hasher keeps 400 of them to seconds.
-    override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    ).enable()
-
-    version = AgreementVersionFactory.create()
-    pairs = []
-    organisation = OrganisationFactory.create(last_signed_version=version)
-    for index in range(count):
-        first = index % MEMBERS_PER_ORGANISATION == 0
-        if first:
-            organisation = OrganisationFactory.create(
-                last_signed_version=version, estimated_learners_per_year=200_000
-            )
-        user = member_of(organisation, super_user=first)
-        pairs.append((user.pk, user.membership.organisation_id))
-    return pairs
+    organisations = Organisation.objects.bulk_create(
+        Organisation(
+            ukprn=f"{10_000_000 + n}",
+            legal_name=f"BENCH PROVIDER {n} LIMITED",
+            companies_house_number=f"{n:08d}",
+            ico_number=f"Z{n:07d}",
+            registered_address="1 Bench Road",
+            website=f"https://provider{n}.example.com",
+            # 20,000 a year: 100 a working day, a volume limit of 300.
+            estimated_learners_per_year=20_000,
+            purpose="own_students",
+        )
+        for n in range(
+            (count + MEMBERS_PER_ORGANISATION - 1) // MEMBERS_PER_ORGANISATION
+        )
+    )
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        User(
+            email=f"user{n}@bench.example.com", full_name=f"User {n}", password=unusable
+        )
+        for n in range(count)
+    )
+    Membership.objects.bulk_create(
+        Membership(
+            user=user,
+            organisation=organisations[n // MEMBERS_PER_ORGANISATION],
+            is_super_user=n % MEMBERS_PER_ORGANISATION == 0,
+        )
+        for n, user in enumerate(users)
+    )
+    return [
+        (user.pk, organisations[n // MEMBERS_PER_ORGANISATION].pk)
+        for n, user in enumerate(users)
+    ]
 
 
 def _insert(
@@ -99,7 +126,10 @@ def _insert(
         cursor.execute(
             "INSERT INTO records_learnerview (viewed_at, user_id, organisation_id,"
             " action, outcome, match_count, learner_uln, request_id)"
-            " SELECT %s::timestamptz + random() * (%s * interval '1 day'),"
+            " SELECT %s::timestamptz + floor(random() * %s) * interval '1 day'"
+            # 19 in 20 between 07:00 and 19:59 UTC (working hours in winter)
+            " + CASE WHEN g %% 20 = 0 THEN random() * interval '24 hours'"
+            " ELSE interval '7 hours' + random() * interval '13 hours' END,"
             " (%s::bigint[])[1 + g %% %s], (%s::bigint[])[1 + g %% %s],"
             " (ARRAY['search_uln', 'search_demographics', 'view_record'])[1 + g %% 3],"
             " (ARRAY['exact_match', 'no_match', 'possible_matches', 'shown',"
@@ -174,12 +204,13 @@ def _run(arguments: argparse.Namespace) -> None:
     day = today - timedelta(days=4)
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     began = time.perf_counter()
-    _insert(arguments.day_rows, pairs, day_start, 0.999999)
+    _insert(arguments.day_rows, pairs, day_start, 1)
+    _insert(HEAVY_ROWS, pairs[:HEAVY_USERS], day_start, 1)
     took = time.perf_counter() - began
     print(f"insert {arguments.day_rows:,} rows on {day}: {took:.1f} s")
     first = day_start - timedelta(days=56)  # eight weeks before the day
     began = time.perf_counter()
-    _insert(arguments.other_rows, pairs, first, 55.999)
+    _insert(arguments.other_rows, pairs, first, 56)
     took = time.perf_counter() - began
     print(f"insert {arguments.other_rows:,} rows on other days: {took:.1f} s")
     total = arguments.day_rows + arguments.other_rows
@@ -193,7 +224,7 @@ def _run(arguments: argparse.Namespace) -> None:
         f"{UsageAlert.objects.filter(day=day).count()} alerts"
     )
     began = time.perf_counter()
-    _insert(arguments.other_rows, pairs, first - timedelta(days=56), 55.999)
+    _insert(arguments.other_rows, pairs, first - timedelta(days=56), 56)
     took = time.perf_counter() - began
     print(f"\ninsert {arguments.other_rows:,} more rows on earlier days: {took:.1f} s")
     total += arguments.other_rows

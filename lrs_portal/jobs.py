@@ -106,7 +106,8 @@ def job_run(
         run.finished_at = timezone.now()
         run.save(update_fields=["outcome", "counts", "finished_at"])
         logger.info(
-            "job_finished", extra={"job": job, "job_run_id": run.pk, **progress.counts}
+            "job_finished",
+            extra={"job": job, "job_run_id": run.pk, "counts": progress.counts},
         )
         return run
 

@@ -24,13 +24,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from lrs_portal.jobs import JobProgress, job_last_day_done
 from lrs_portal.models import User, system_user
-from lrs_portal.transitions import save_with_history
 from records.models import AuditRule, LearnerView, UsageAlert, UsageDay
 from registration.models import Organisation, Suspension
 from registration.services import suspension_open
@@ -400,29 +400,72 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
     return hits
 
 
-def _alert_once(hit: Hit, day: date, acting_user: User) -> bool:
-    """Raise the hit's alert unless it exists; return whether it is new."""
-    subject: dict[str, Any] = {
-        "subject_type": hit.subject_type,
-        "organisation": hit.organisation,
-        "day": day,
-        "rule": hit.rule.code,
-    }
-    if hit.user is not None:
-        subject["user"] = hit.user
-    if UsageAlert.objects.filter(**subject).exists():
-        return False
-    alert = UsageAlert(
-        **subject, value=hit.value, threshold=hit.threshold, details=hit.details
+def _alert_key(
+    subject_type: str, organisation_id: int, user_id: int | None, rule: str
+) -> tuple[str, int, int | None, str]:
+    return (
+        subject_type,
+        organisation_id,
+        user_id if subject_type == UsageAlert.Subject.USER else None,
+        rule,
     )
-    try:
-        with transaction.atomic():
-            save_with_history(
-                alert, acting_user=acting_user, reason=f"Nightly audit: {hit.rule}"
+
+
+def _alerts_raise(hits: list[Hit], day: date, acting_user: User) -> int:
+    """Raise each hit's alert unless the day already has it; return how many are
+    new. One query reads the day's alerts, one writes the new ones and one their
+    history (the run holds the job's lock, so nothing else adds audit alerts)."""
+    existing = {
+        _alert_key(*row)
+        for row in UsageAlert.objects.filter(day=day).values_list(
+            "subject_type", "organisation_id", "user_id", "rule"
+        )
+    }
+    new = []
+    for hit in hits:
+        key = _alert_key(
+            hit.subject_type,
+            hit.organisation.pk,
+            hit.user.pk if hit.user is not None else None,
+            hit.rule.code,
+        )
+        if key in existing:
+            continue
+        existing.add(key)
+        new.append(
+            UsageAlert(
+                subject_type=hit.subject_type,
+                organisation=hit.organisation,
+                user=hit.user,
+                day=day,
+                rule=hit.rule.code,
+                value=hit.value,
+                threshold=hit.threshold,
+                details=hit.details,
             )
-    except IntegrityError:
-        return False
-    return True
+        )
+    if new:
+        bulk_create_with_history(
+            new,
+            UsageAlert,
+            batch_size=500,
+            default_user=acting_user,
+            default_change_reason="Nightly usage audit",
+        )
+    return len(new)
+
+
+def _already_decided(day: date) -> set[tuple[str, int]]:
+    """Subjects with a usage-audit case for the day, or any case in force: opening
+    another would change nothing, so the audit does not try."""
+    cases = Suspension.objects.filter(
+        Q(source=Suspension.Source.USAGE_AUDIT, cause="usage", day=day)
+        | Q(status__in=[Suspension.Status.OPEN, Suspension.Status.UPHELD])
+    ).values_list("subject_type", "user_id", "organisation_id")
+    return {
+        (subject_type, user_id if subject_type == Suspension.Subject.USER else org_id)
+        for subject_type, user_id, org_id in cases
+    }
 
 
 def _suspension_reason(hits: list[Hit]) -> str:
@@ -439,14 +482,15 @@ def audit_day(day: date, progress: JobProgress) -> None:
         counted = usage_days_count(day)
         _usage_days_save(day, counted)
         hits = hits_find(day, counted)
+        progress.add("hits", len(hits))
+        progress.add("alerts_raised", _alerts_raise(hits, day, acting_user))
+        decided = _already_decided(day)
         suspending: dict[tuple[str, int], list[Hit]] = defaultdict(list)
         for hit in hits:
-            progress.add("hits")
-            if _alert_once(hit, day, acting_user):
-                progress.add("alerts_raised")
             if hit.rule.suspends:
                 key_id = hit.user.pk if hit.user is not None else hit.organisation.pk
-                suspending[(hit.subject_type, key_id)].append(hit)
+                if (hit.subject_type, key_id) not in decided:
+                    suspending[(hit.subject_type, key_id)].append(hit)
         # Organisations first: a user of a suspended organisation is already out.
         for (subject_type, _), subject_hits in sorted(
             suspending.items(),

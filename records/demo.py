@@ -9,6 +9,7 @@ are the same on every machine and every day.
 
 import csv
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -123,7 +124,7 @@ DEMO_REQUEST_ID = "demo-usage"
 USAGE_DAYS = 14
 # Searches a day by each demo user over the last two weeks; Swiftcheck's super
 # user searched far beyond its declared 1,000 learners a year two days ago.
-USAGE = {
+USAGE: dict[str, Callable[[int], int]] = {
     "tom.reed@northfield-college.example.com": lambda back: 6 + back % 5,
     "priya.shah@northfield-college.example.com": lambda back: 2 + back % 3,
     "alex.morgan@swiftcheck-screening.example.com": lambda back: (
@@ -141,10 +142,18 @@ def _usage() -> str:
 
     if LearnerView.objects.filter(request_id=DEMO_REQUEST_ID).exists():
         return "Usage: already loaded."
+    users = {
+        user.email: user
+        for user in User.objects.filter(
+            email__in=USAGE, membership__isnull=False
+        ).select_related("membership")
+    }
+    if len(users) < len(USAGE):
+        return "Usage: none loaded (the demo providers' accounts are missing)."
     today = datetime.now(UTC).date()
     rows = []
     for email, per_day in USAGE.items():
-        user = User.objects.select_related("membership").get(email=email)
+        user = users[email]
         organisation_id = user.membership.organisation_id
         for back in range(USAGE_DAYS, 0, -1):
             day = today - timedelta(days=back)

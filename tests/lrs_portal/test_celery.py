@@ -83,7 +83,7 @@ def test_partition_upkeep_goes_to_the_owners_queue_and_the_rest_to_celery():
     from lrs_portal.celery import app
 
     def queue(task: str) -> str:
-        return app.amqp.router.route({}, task)["queue"].name
+        return str(app.amqp.router.route({}, task)["queue"].name)
 
     assert queue("records.tasks.maintain_partitions_task") == "maintenance"
     assert queue("records.tasks.audit_usage_task") == "celery"

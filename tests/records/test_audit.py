@@ -741,3 +741,19 @@ def test_a_real_worker_runs_the_audit_through_redis(worker, searcher):
     assert run.outcome == JobRun.Outcome.SUCCEEDED
     assert Suspension.objects.get().subject_type == Suspension.Subject.ORGANISATION
     assert mail.outbox == []  # sent by the worker, not this process
+
+
+def test_the_account_page_says_access_is_suspended_and_where_to_explain(
+    suspended, super_user, searcher
+):
+    boss, member = Client(), Client()
+    boss.force_login(super_user)
+    member.force_login(searcher)
+
+    for_boss = boss.get(reverse("lrs_portal:account")).content.decode()
+    for_member = member.get(reverse("lrs_portal:account")).content.decode()
+
+    assert "Your organisation's access to the LRS is suspended" in for_boss
+    assert reverse("registration:suspension") in for_boss
+    assert "super user has been told why" in for_member
+    assert reverse("registration:suspension") not in for_member

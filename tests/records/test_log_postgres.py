@@ -535,7 +535,7 @@ def test_estimated_count_sums_the_partitions_after_analyze():
 def test_estimated_count_of_a_plain_table():
     for _ in range(3):
         JobRun.objects.create(job="check")
-    sql("ANALYZE records_jobrun")
+    sql("ANALYZE lrs_portal_jobrun")
 
     assert pg.estimated_count(JobRun) == 3
 
