@@ -65,6 +65,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--other-rows", type=int, default=9_000_000)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="After the first measurement, print the plans of the audit's queries.",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="After the first measurement, profile one more audit run (cProfile).",
+    )
     return parser.parse_args()
 
 
@@ -182,6 +192,27 @@ def _measure(label: str, day: date, repeats: int) -> tuple[float, float]:
     return a, b
 
 
+def _explain(day: date) -> None:
+    from django.db import connection, transaction
+
+    from records import audit
+    from records.models import LearnerView
+
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    counts_sql, counts_params = audit._counts_query(start, end)
+    runs_sql = audit._ULN_RUNS_SQL.format(table="records_learnerview")
+    for label, sql, params in (
+        ("the counts", counts_sql, counts_params),
+        ("the ULN runs", runs_sql, (start, end, LearnerView.Action.SEARCH_ULN)),
+    ):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # as the audit does
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        print(f"\nEXPLAIN ANALYZE of {label}:\n{plan}")
+
+
 def _all(values: list[float]) -> str:
     return "[" + ", ".join(f"{v * 1000:.0f}" for v in values) + " ms]"
 
@@ -223,6 +254,15 @@ def _run(arguments: argparse.Namespace) -> None:
         f"  the audit found {UsageDay.objects.filter(day=day).count()} users, raised "
         f"{UsageAlert.objects.filter(day=day).count()} alerts"
     )
+    if arguments.explain:
+        _explain(day)
+    if arguments.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(_audit, day)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     began = time.perf_counter()
     _insert(arguments.other_rows, pairs, first - timedelta(days=56), 56)
     took = time.perf_counter() - began

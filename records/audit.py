@@ -44,24 +44,29 @@ TWO_PLACES = Decimal("0.01")
 
 # The longest run of consecutive ULN stems (the nine digits before the check
 # digit) each user searched for on one day. A gap of 2 still continues a run:
-# one stem in eleven has no valid check digit, so an enumeration skips it.
+# one stem in eleven has no valid check digit, so an enumeration skips it. The
+# same ULN searched twice neither breaks a run nor lengthens it. One sort; the
+# windows share its order, so runs are measured row by row, never grouped.
 _ULN_RUNS_SQL = """
-SELECT user_id, MAX(run) FROM (
-  SELECT user_id, grp, COUNT(*) AS run FROM (
-    SELECT user_id, SUM(brk) OVER (
-      PARTITION BY user_id ORDER BY stem ROWS UNBOUNDED PRECEDING) AS grp
+SELECT user_id, MAX(idx - start + 1) AS run FROM (
+  SELECT user_id, idx, MAX(CASE WHEN brk = 1 THEN idx END) OVER (
+    PARTITION BY user_id ORDER BY stem ROWS UNBOUNDED PRECEDING) AS start
+  FROM (
+    SELECT user_id, stem, brk, SUM(1 - dup) OVER (
+      PARTITION BY user_id ORDER BY stem ROWS UNBOUNDED PRECEDING) AS idx
     FROM (
       SELECT user_id, stem,
-        CASE WHEN stem - LAG(stem) OVER (PARTITION BY user_id ORDER BY stem) <= 2
-        THEN 0 ELSE 1 END AS brk
+        CASE WHEN stem - LAG(stem) OVER w <= 2 THEN 0 ELSE 1 END AS brk,
+        CASE WHEN stem = LAG(stem) OVER w THEN 1 ELSE 0 END AS dup
       FROM (
-        SELECT DISTINCT user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) AS stem
+        SELECT user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) AS stem
         FROM {table}
         WHERE viewed_at >= %s AND viewed_at < %s
           AND action = %s AND learner_uln <> ''
       ) AS stems
+      WINDOW w AS (PARTITION BY user_id ORDER BY stem)
     ) AS breaks
-  ) AS groups GROUP BY user_id, grp
+  ) AS numbered
 ) AS runs GROUP BY user_id
 """
 
@@ -163,9 +168,19 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def usage_days_count(day: date) -> list[UsageDay]:
-    """Count one day of the log per user (not saved)."""
-    start, end = _day_bounds(day)
+_COUNTS = (
+    "searches",
+    "views",
+    "detail_searches",
+    "detail_no_matches",
+    "night_lookups",
+    "refused",
+)
+
+
+def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
+    """The day's counts per user as SQL (the ORM writes it for either database,
+    with the local-time hour that decides night-time)."""
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
@@ -190,38 +205,48 @@ def usage_days_count(day: date) -> list[UsageDay]:
                 refused=Count("pk", filter=Q(outcome=O.REFUSED)),
             )
         )
-        counted_rows = list(rows)
-    runs = _uln_runs(start, end)
-    return [
-        UsageDay(
-            user_id=row["user_id"],
-            organisation_id=row["organisation_id"],
-            day=day,
-            searches=row["searches"],
-            views=row["views"],
-            detail_searches=row["detail_searches"],
-            detail_no_matches=row["detail_no_matches"],
-            night_lookups=row["night_lookups"],
-            refused=row["refused"],
-            longest_uln_run=runs.get(row["user_id"], 0),
-        )
-        for row in counted_rows
-    ]
+        sql, params = rows.query.sql_with_params()
+    return sql, tuple(params)
 
 
-def _uln_runs(start: datetime, end: datetime) -> dict[int, int]:
-    sql = _ULN_RUNS_SQL.format(
-        table=connection.ops.quote_name(LearnerView._meta.db_table)
+def usage_days_write(day: date) -> int:
+    """Replace the day's UsageDay rows with counts of the log; return how many
+    users were counted.
+
+    One query reads the day's rows for the counts and again for the ULN runs
+    (a plain SELECT, so PostgreSQL may scan in parallel, which it never does
+    for INSERT ... SELECT); the result, one row per user, is written in one
+    batch. The log's rows never come into Python. UsageDay is derived data, not
+    history-tracked."""
+    start, end = _day_bounds(day)
+    counts_sql, counts_params = _counts_query(start, end)
+    quote = connection.ops.quote_name
+    runs_sql = _ULN_RUNS_SQL.format(table=quote(LearnerView._meta.db_table))
+    picked = ", ".join(f"c.{quote(name)}" for name in _COUNTS)
+    select = (
+        f"SELECT c.user_id, c.organisation_id, {picked}, COALESCE(r.run, 0)"  # noqa: S608
+        f" FROM ({counts_sql}) AS c LEFT JOIN ({runs_sql}) AS r"
+        " ON r.user_id = c.user_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [start, end, A.SEARCH_ULN])
-        return {user_id: int(run) for user_id, run in cursor.fetchall()}
-
-
-def _usage_days_save(day: date, counted: list[UsageDay]) -> None:
-    """Replace the day's counts (derived data, not history-tracked)."""
+    columns = ", ".join(
+        quote(name)
+        for name in ("user_id", "organisation_id", *_COUNTS, "longest_uln_run")
+    )
+    insert = (
+        f"INSERT INTO {quote(UsageDay._meta.db_table)} (day, {columns})"  # noqa: S608
+        f" VALUES (%s, {', '.join(['%s'] * (len(_COUNTS) + 3))})"
+    )
     UsageDay.objects.filter(day=day).delete()
-    UsageDay.objects.bulk_create(counted, batch_size=1000)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A day's sort and aggregates fit in memory rather than spill to disk;
+            # for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(select, [*counts_params, start, end, A.SEARCH_ULN])
+        rows = [(day, *row) for row in cursor.fetchall()]
+        if rows:
+            cursor.executemany(insert, rows)
+    return len(rows)
 
 
 def _excluded_days(day: date) -> tuple[set[tuple[int, date]], set[tuple[int, date]]]:
@@ -271,36 +296,24 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def expected_daily_volume(organisation: Organisation) -> Decimal:
-    """Searches a day the organisation's declared learners a year imply."""
-    return Decimal(organisation.estimated_learners_per_year) / Decimal(
-        settings.LOOKUP_WORKING_DAYS
-    )
+def expected_daily_volume(learners_per_year: int) -> Decimal:
+    """Searches a day an organisation's declared learners a year imply."""
+    return Decimal(learners_per_year) / Decimal(settings.LOOKUP_WORKING_DAYS)
 
 
 def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
     """Every rule hit for one day's counts."""
     audit_rules_ensure()
     rules = {rule.code: rule for rule in AuditRule.objects.filter(enabled=True)}
-    users = User.objects.in_bulk([row.user_id for row in counted])
-    organisations = Organisation.objects.in_bulk(
-        list({row.organisation_id for row in counted})
-    )
-    hits: list[Hit] = []
+    # (rule, organisation id, user id or None, value, threshold, details): the
+    # users and organisations are read only for the hits.
+    found: list[tuple[AuditRule, int, int | None, Decimal, Decimal, str]] = []
 
     def user_hit(
         rule: AuditRule, row: UsageDay, value: Decimal, limit: Decimal, details: str
     ) -> None:
-        hits.append(
-            Hit(
-                rule=rule,
-                subject_type=UsageAlert.Subject.USER,
-                organisation=organisations[row.organisation_id],
-                user=users[row.user_id],
-                value=_q(value),
-                threshold=_q(limit),
-                details=details,
-            )
+        found.append(
+            (rule, row.organisation_id, row.user_id, _q(value), _q(limit), details)
         )
 
     rule = rules.get(Code.ORG_VOLUME)
@@ -308,24 +321,25 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
         totals: dict[int, int] = defaultdict(int)
         for row in counted:
             totals[row.organisation_id] += row.searches
+        declared = dict(
+            Organisation.objects.filter(pk__in=list(totals)).values_list(
+                "pk", "estimated_learners_per_year"
+            )
+        )
         for organisation_id, searches in sorted(totals.items()):
-            organisation = organisations[organisation_id]
-            expected = expected_daily_volume(organisation)
+            expected = expected_daily_volume(declared[organisation_id])
             limit = max(Decimal(rule.minimum_volume), rule.threshold * expected)
             if searches > limit:
-                hits.append(
-                    Hit(
-                        rule=rule,
-                        subject_type=UsageAlert.Subject.ORGANISATION,
-                        organisation=organisation,
-                        user=None,
-                        value=Decimal(searches),
-                        threshold=_q(limit),
-                        details=(
-                            f"{searches} searches against an expected "
-                            f"{_q(expected)} a day ({rule.threshold} times that is "
-                            f"{_q(limit)})."
-                        ),
+                found.append(
+                    (
+                        rule,
+                        organisation_id,
+                        None,
+                        Decimal(searches),
+                        _q(limit),
+                        f"{searches} searches against an expected "
+                        f"{_q(expected)} a day ({rule.threshold} times that is "
+                        f"{_q(limit)}).",
                     )
                 )
     baselines = (
@@ -397,7 +411,22 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
                 rule.threshold,
                 f"{row.night_lookups} lookups outside working hours.",
             )
-    return hits
+    users = User.objects.in_bulk([user for _, _, user, *_ in found if user])
+    organisations = Organisation.objects.in_bulk(list({org for _, org, *_ in found}))
+    return [
+        Hit(
+            rule=rule,
+            subject_type=UsageAlert.Subject.USER
+            if user_id
+            else UsageAlert.Subject.ORGANISATION,
+            organisation=organisations[organisation_id],
+            user=users[user_id] if user_id else None,
+            value=value,
+            threshold=threshold,
+            details=details,
+        )
+        for rule, organisation_id, user_id, value, threshold, details in found
+    ]
 
 
 def _alert_key(
@@ -479,8 +508,8 @@ def audit_day(day: date, progress: JobProgress) -> None:
     """Audit one UTC day in one transaction."""
     acting_user = system_user()
     with transaction.atomic():
-        counted = usage_days_count(day)
-        _usage_days_save(day, counted)
+        users_counted = usage_days_write(day)
+        counted = list(UsageDay.objects.filter(day=day).order_by())
         hits = hits_find(day, counted)
         progress.add("hits", len(hits))
         progress.add("alerts_raised", _alerts_raise(hits, day, acting_user))
@@ -511,7 +540,7 @@ def audit_day(day: date, progress: JobProgress) -> None:
             if created:
                 progress.add("suspensions_opened")
         progress.add("days_audited")
-        progress.add("users_counted", len(counted))
+        progress.add("users_counted", users_counted)
     progress.day_done(day)
 
 

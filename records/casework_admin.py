@@ -133,7 +133,9 @@ def _threshold(suspension: Suspension) -> Decimal | None:
         rule = AuditRule.objects.filter(code=AuditRule.Code.ORG_VOLUME).first()
         if rule is None:
             return None
-        expected = expected_daily_volume(suspension.organisation)
+        expected = expected_daily_volume(
+            suspension.organisation.estimated_learners_per_year
+        )
         return max(Decimal(rule.minimum_volume), rule.threshold * expected)
     rule = AuditRule.objects.filter(code=AuditRule.Code.USER_VOLUME).first()
     return None if rule is None else rule.threshold

@@ -465,6 +465,25 @@ def test_searching_consecutive_ulns_is_enumeration(searcher):
     assert Suspension.objects.get().rules[0]["rule"] == Code.CONSECUTIVE_ULNS
 
 
+def test_the_same_uln_searched_again_neither_breaks_nor_lengthens_a_run(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    from records.uln import uln_check_digit
+
+    ulns = []
+    stem = 400_000_000
+    while len(ulns) < 5:
+        check = uln_check_digit(str(stem))
+        if check is not None:
+            ulns.append(f"{stem}{check}")
+        stem += 1
+    searched = [ulns[0], ulns[1], ulns[1], ulns[1], ulns[2], ulns[3], ulns[4], ulns[0]]
+    log(searcher, yesterday(), len(searched), ulns=searched)
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == 5
+
+
 def test_scattered_ulns_are_not_a_run(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     log(searcher, yesterday(), 25)  # every 7th ULN: gaps of 14 stems
