@@ -29,3 +29,11 @@ def reverify_organisations_task() -> None:
 
     with suppress(JobLocked):
         reverify_organisations_run()
+
+
+@shared_task
+def housekeeping_task() -> None:
+    from registration.services.housekeeping import housekeeping_run
+
+    with suppress(JobLocked):
+        housekeeping_run()
