@@ -1,9 +1,12 @@
 """The nightly re-verification of registered organisations (issue 5)."""
 
 import json
+import threading
 from collections import deque
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from unittest import mock
 
 import pytest
 import requests
@@ -445,3 +448,49 @@ def test_a_run_keeps_every_request_within_the_limit(http, clock):
     assert _busiest_window(sent, 10) == 3
     assert run.counts["companies_house_requests"] == 8
     assert run.counts["rate_limit_waits_seconds"] == 20
+
+
+class _BusyOnce(BaseHTTPRequestHandler):
+    """503 for the first request, then a profile."""
+
+    seen = 0
+
+    def do_GET(self):
+        type(self).seen += 1
+        if type(self).seen == 1:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"company_number": "01234567"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_retry_waits_for_the_limiter_like_a_first_request(http, clock):
+    # responses does its own retrying without urllib3's waits, so this test
+    # uses a loopback server to see urllib3 retry through our Retry.
+    http.add_passthru("http://127.0.0.1")
+    _BusyOnce.seen = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BusyOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    limiter = RateLimiter(limit=600, period=300, clock=clock.clock, sleep=clock.sleep)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with mock.patch("urllib3.util.retry.time.sleep"):
+            profile = CompaniesHouseClient(
+                api_key=KEY, base_url=base, rate_limiter=limiter
+            ).get_profile("01234567")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert profile == {"company_number": "01234567"}
+    assert _BusyOnce.seen == 2
+    assert limiter.requests == 2
