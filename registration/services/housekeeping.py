@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from lrs_portal.jobs import JobProgress, job_run
@@ -349,17 +349,18 @@ def _deregister(organisation: Organisation, *, reason: str, key: str) -> Action:
 
 
 def _suspended_too_long_actions(now: datetime) -> Iterator[Action]:
+    """Organisations whose oldest suspension in force is older than the setting."""
     days = settings.HOUSEKEEPING_SUSPENDED_DAYS
-    since_by_id: dict[int, datetime] = {}
-    for row in Suspension.objects.filter(
-        subject_type=ORG, status__in=IN_FORCE, organisation__status=S.SUSPENDED
-    ).values("organisation", "opened_at"):
-        first = since_by_id.get(row["organisation"])
-        if first is None or row["opened_at"] < first:
-            since_by_id[row["organisation"]] = row["opened_at"]
-    cutoff = now - timedelta(days=days)
-    due = [pk for pk, since in since_by_id.items() if since <= cutoff]
-    for organisation in Organisation.objects.filter(pk__in=due).order_by("pk"):
+    due = (
+        Suspension.objects.filter(
+            subject_type=ORG, status__in=IN_FORCE, organisation__status=S.SUSPENDED
+        )
+        .values("organisation")
+        .annotate(since=Min("opened_at"))
+        .filter(since__lte=now - timedelta(days=days))
+    )
+    since_by_id = {row["organisation"]: row["since"] for row in due}
+    for organisation in Organisation.objects.filter(pk__in=since_by_id).order_by("pk"):
         since = since_by_id[organisation.pk]
         yield _deregister(
             organisation,
