@@ -531,6 +531,15 @@ COMPANIES_HOUSE_RATE_LIMIT = env_int(
 COMPANIES_HOUSE_RATE_PERIOD_SECONDS = env_int(
     "COMPANIES_HOUSE_RATE_PERIOD_SECONDS", default=300, minimum=1
 )
+# reverify_organisations stops after this long (its task's time limits are just
+# above it, below the broker's visibility timeout); the next run carries on with
+# the organisations read longest ago. At 600 requests in 5 minutes and two an
+# organisation, 100 minutes covers about 6,000 organisations.
+REVERIFY_TIME_BUDGET_MINUTES = env_int(
+    "REVERIFY_TIME_BUDGET_MINUTES", default=100, minimum=1
+)
+if REVERIFY_TIME_BUDGET_MINUTES > 105:
+    _fail("REVERIFY_TIME_BUDGET_MINUTES", "must be at most 105 (the task's time limit)")
 # Rows import_ico_register reads, compares and upserts together (the register has
 # about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
 ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)

@@ -23,7 +23,11 @@ def application_run_checks_task(application_id: int, acting_user_id: int) -> Non
     )
 
 
-@shared_task
+# It waits on Companies House's rate limit, so it runs far longer than the default
+# time limits allow: it stops itself after REVERIFY_TIME_BUDGET_MINUTES (default
+# 100), and these limits, just above that, stay below the broker's 2-hour
+# visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS).
+@shared_task(soft_time_limit=110 * 60, time_limit=115 * 60)
 def reverify_organisations_task() -> None:
     from registration.services.reverification import reverify_organisations_run
 

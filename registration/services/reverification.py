@@ -9,10 +9,14 @@ organisation is counted and that organisation skipped; the others still run.
 """
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from lrs_portal.jobs import JobProgress, job_run
@@ -28,7 +32,12 @@ from registration.companies_house import (
     rate_limiter_from_settings,
     status_finding,
 )
-from registration.models import IcoRegistration, Organisation, ReverificationCase
+from registration.models import (
+    CompaniesHouseSnapshot,
+    IcoRegistration,
+    Organisation,
+    ReverificationCase,
+)
 from registration.services.organisations import reverification_open
 from registration.validators import normalise_ico_number
 
@@ -165,21 +174,37 @@ def organisation_reverify(
 
 
 def organisations_to_reverify() -> list[Organisation]:
+    """Registered and suspended organisations, those whose company was read longest
+    ago (or never) first: a run cut short is carried on by the next."""
+    last_read = (
+        CompaniesHouseSnapshot.objects.filter(
+            company_number=OuterRef("companies_house_number"),
+            kind=CompaniesHouseSnapshot.Kind.PROFILE,
+        )
+        .order_by("-fetched_at")
+        .values("fetched_at")[:1]
+    )
     return list(
         Organisation.objects.filter(
             status__in=(Organisation.Status.REGISTERED, Organisation.Status.SUSPENDED)
-        ).order_by("pk")
+        )
+        .annotate(last_read=Subquery(last_read))
+        .order_by(F("last_read").asc(nulls_first=True), "pk")
     )
 
 
 def reverify_organisations_run(
-    *, client: CompaniesHouseClient | None = None
+    *,
+    client: CompaniesHouseClient | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> JobRun | None:
     """Re-verify every registered or suspended organisation, within Companies
-    House's rate limit (COMPANIES_HOUSE_RATE_LIMIT requests a period)."""
+    House's rate limit (COMPANIES_HOUSE_RATE_LIMIT requests a period), stopping
+    after REVERIFY_TIME_BUDGET_MINUTES; the next run starts with those left."""
     own_client = client is None
     if client is None:
         client = CompaniesHouseClient(rate_limiter=rate_limiter_from_settings())
+    stop_at = clock() + settings.REVERIFY_TIME_BUDGET_MINUTES * 60
 
     def work(progress: JobProgress) -> None:
         acting_user = system_user()
@@ -188,7 +213,13 @@ def reverify_organisations_run(
         imported = IcoRegistration.objects.exists()
         if not imported:
             progress.add("ico_register_not_imported")
-        for organisation in organisations_to_reverify():
+        organisations = organisations_to_reverify()
+        for done, organisation in enumerate(organisations):
+            if clock() >= stop_at:
+                progress.add(
+                    "organisations_left_for_next_run", len(organisations) - done
+                )
+                break
             organisation_reverify(
                 organisation=organisation,
                 client=client,

@@ -494,3 +494,26 @@ def test_a_retry_waits_for_the_limiter_like_a_first_request(http, clock):
     assert profile == {"company_number": "01234567"}
     assert _BusyOnce.seen == 2
     assert limiter.requests == 2
+
+
+def test_a_run_stops_at_its_time_budget_and_the_next_starts_with_those_left(
+    http, clock, settings
+):
+    settings.REVERIFY_TIME_BUDGET_MINUTES = 1
+    limiter = RateLimiter(limit=2, period=60, clock=clock.clock, sleep=clock.sleep)
+    client = CompaniesHouseClient(api_key=KEY, base_url=API, rate_limiter=limiter)
+    organisations = [registered() for _ in range(3)]
+    for organisation in organisations:
+        company(http, organisation)
+
+    first = reverify_organisations_run(client=client, clock=clock.clock)
+    asked_first = len(http.calls)
+    second = reverify_organisations_run(client=client, clock=clock.clock)
+
+    # Two requests an organisation, two a minute, a minute's budget: two done.
+    assert first.counts["organisations_checked"] == 2
+    assert first.counts["organisations_left_for_next_run"] == 1
+    assert first.outcome == JobRun.Outcome.SUCCEEDED
+    left = organisations[2].companies_house_number
+    assert left in http.calls[asked_first].request.url
+    assert second.counts["organisations_checked"] == 1
