@@ -140,7 +140,9 @@ def test_signing_after_the_suspension_lifts_it_and_access_returns(versions):
     assert organisation.status == S.REGISTERED
     assert_by_the_system(suspension.history.latest(), "signed version 2")
     assert_by_the_system(organisation.history.latest(), "signed version 2")
-    assert "Access has been restored" in emails_to(super_user)[-1].body
+    told = emails_to(super_user)[-1].body
+    assert told.startswith("We have lifted the suspension of")
+    assert "Access has been restored" in told
     assert outcome.run.counts == {"suspensions_lifted": 1}
 
 
