@@ -466,6 +466,26 @@ AUDIT_BASELINE_MINIMUM_DAYS = env_int(
 )
 # How many missed days one run catches up, at most.
 AUDIT_CATCH_UP_DAYS = env_int("AUDIT_CATCH_UP_DAYS", default=31, minimum=1)
+# The deregistration ladder (registration.services.housekeeping): an organisation
+# suspended this long without a decision is deregistered; an ICO registration
+# lapsed this long suspends it; nobody signing in or searching for this many
+# months brings a warning, and deregistration this many days after it; an
+# account not used for this many days is closed.
+HOUSEKEEPING_SUSPENDED_DAYS = env_int(
+    "HOUSEKEEPING_SUSPENDED_DAYS", default=60, minimum=1
+)
+HOUSEKEEPING_ICO_GRACE_DAYS = env_int(
+    "HOUSEKEEPING_ICO_GRACE_DAYS", default=30, minimum=0
+)
+HOUSEKEEPING_DORMANT_MONTHS = env_int(
+    "HOUSEKEEPING_DORMANT_MONTHS", default=12, minimum=1
+)
+HOUSEKEEPING_DORMANT_GRACE_DAYS = env_int(
+    "HOUSEKEEPING_DORMANT_GRACE_DAYS", default=30, minimum=1
+)
+HOUSEKEEPING_UNUSED_ACCOUNT_DAYS = env_int(
+    "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=180, minimum=1
+)
 
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
@@ -509,6 +529,23 @@ COMPANIES_HOUSE_FIXTURES = env_str(
 # The longest Retry-After (seconds) worth waiting for on a 429 or 503; a longer one
 # gives up at once ("try again later") rather than hold a web request or worker.
 COMPANIES_HOUSE_MAX_RETRY_AFTER = env_int("COMPANIES_HOUSE_MAX_RETRY_AFTER", default=10)
+# Companies House allows 600 requests in any 5 minutes per key (domain.md 4.2); the
+# nightly re-verification keeps within this many requests per this many seconds.
+COMPANIES_HOUSE_RATE_LIMIT = env_int(
+    "COMPANIES_HOUSE_RATE_LIMIT", default=600, minimum=1
+)
+COMPANIES_HOUSE_RATE_PERIOD_SECONDS = env_int(
+    "COMPANIES_HOUSE_RATE_PERIOD_SECONDS", default=300, minimum=1
+)
+# reverify_organisations stops after this long (its task's time limits are just
+# above it, below the broker's visibility timeout); the next run carries on with
+# the organisations read longest ago. At 600 requests in 5 minutes and two an
+# organisation, 100 minutes covers about 6,000 organisations.
+REVERIFY_TIME_BUDGET_MINUTES = env_int(
+    "REVERIFY_TIME_BUDGET_MINUTES", default=100, minimum=1
+)
+if REVERIFY_TIME_BUDGET_MINUTES > 105:
+    _fail("REVERIFY_TIME_BUDGET_MINUTES", "must be at most 105 (the task's time limit)")
 # Rows import_ico_register reads, compares and upserts together (the register has
 # about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
 ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)

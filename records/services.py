@@ -19,6 +19,7 @@ from records.models import Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
 from records.uln import uln_problem
 from registration.models import Membership, Organisation
+from registration.services import membership_record_lookup
 
 POSSIBLE_MATCH_LIMIT = 10
 _SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
@@ -206,6 +207,8 @@ def _logged_search(
         membership = _gate(user, lock=True)
         refusal = _cap_refusal(membership)
         if refusal is None:
+            # The member's row is locked already: at most one UPDATE a day.
+            membership_record_lookup(membership=membership)
             result = find()
             _log(
                 membership=membership,

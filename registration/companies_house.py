@@ -10,8 +10,10 @@ every decision can be traced back to the data it was made on.
 import json
 import logging
 import re
+import time
 import unicodedata
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -49,18 +51,78 @@ class CompaniesHouseUnavailable(Exception):
 # --- HTTP client and offline fixtures -----------------------------------------
 
 
+class RateLimiter:
+    """At most ``limit`` requests in any ``period`` seconds (Companies House allows
+    600 in 5 minutes): before each request, wait until the one ``limit`` requests
+    back is a whole period old. The clock and sleep are injected so that tests
+    need not wait."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        period: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("A rate limit needs a limit of 1 or more and a period")
+        self.limit = limit
+        self.period = period
+        self.clock = clock
+        self.sleep = sleep
+        self.requests = 0
+        self.waited = 0.0
+        self._recent: deque[float] = deque()
+
+    def acquire(self) -> None:
+        """Block until one more request keeps within the limit, and count it."""
+        now = self.clock()
+        while len(self._recent) >= self.limit:
+            wait = self._recent[0] + self.period - now
+            if wait <= 0:
+                self._recent.popleft()
+                continue
+            self.sleep(wait)
+            self.waited += wait
+            now = self.clock()
+        self._recent.append(now)
+        self.requests += 1
+
+
+def rate_limiter_from_settings() -> RateLimiter:
+    return RateLimiter(
+        limit=settings.COMPANIES_HOUSE_RATE_LIMIT,
+        period=settings.COMPANIES_HOUSE_RATE_PERIOD_SECONDS,
+    )
+
+
 class _Retry(Retry):
     """urllib3's Retry, except that it gives up at once when a Retry-After asks for a
     longer wait than a caller should block for (the rate-limit window is 5 minutes;
-    retrying early only spends more of the quota)."""
+    retrying early only spends more of the quota), and that each retry first waits
+    for the rate limiter, if any, as a first attempt does."""
 
-    def __init__(self, *args: Any, give_up_after: float = 10, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        give_up_after: float = 10,
+        before_retry: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.give_up_after = give_up_after
+        self.before_retry = before_retry
 
     def new(self, **kw: Any) -> Self:
         kw.setdefault("give_up_after", self.give_up_after)
+        kw.setdefault("before_retry", self.before_retry)
         return super().new(**kw)
+
+    def sleep(self, response: Any = None) -> None:
+        super().sleep(response)
+        if self.before_retry is not None:
+            self.before_retry()
 
     def increment(
         self,
@@ -86,7 +148,11 @@ class _Retry(Retry):
             return None
 
 
-def companies_house_retry(*, give_up_after: float | None = None) -> Retry:
+def companies_house_retry(
+    *,
+    give_up_after: float | None = None,
+    before_retry: Callable[[], None] | None = None,
+) -> Retry:
     """The retry policy for Companies House: 3 retries with backoff, 429 included."""
     if give_up_after is None:
         give_up_after = settings.COMPANIES_HOUSE_MAX_RETRY_AFTER
@@ -97,6 +163,7 @@ def companies_house_retry(*, give_up_after: float | None = None) -> Retry:
         allowed_methods={"GET"},
         respect_retry_after_header=True,
         give_up_after=give_up_after,
+        before_retry=before_retry,
     )
 
 
@@ -132,8 +199,11 @@ class CompaniesHouseClient:
         base_url: str | None = None,
         fixtures_dir: str | Path | None = None,
         retry: Retry | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.api_key = settings.COMPANIES_HOUSE_API_KEY if api_key is None else api_key
+        # Every HTTP request, retries included, waits for it (fixtures do not).
+        self.rate_limiter = rate_limiter
         self.base_url = (base_url or settings.COMPANIES_HOUSE_API_URL).rstrip("/")
         self.fixtures_dir = Path(fixtures_dir or settings.COMPANIES_HOUSE_FIXTURES)
         self.offline = not self.api_key
@@ -141,7 +211,11 @@ class CompaniesHouseClient:
         # The key is the username, the password empty (domain.md 4.2).
         self.session.auth = (self.api_key, "")
         self.session.headers["Accept"] = "application/json"
-        adapter = HTTPAdapter(max_retries=retry or companies_house_retry())
+        if retry is None:
+            retry = companies_house_retry(
+                before_retry=rate_limiter.acquire if rate_limiter else None
+            )
+        adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
 
@@ -188,6 +262,8 @@ class CompaniesHouseClient:
         self, path: str, params: dict[str, str | int] | None = None
     ) -> dict[str, Any] | None:
         """The JSON body of a GET, or None for 404; CompaniesHouseUnavailable else."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire()
         try:
             response = self.session.get(
                 self.base_url + path, params=params, timeout=TIMEOUT

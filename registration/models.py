@@ -65,6 +65,12 @@ class Organisation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    dormancy_warned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When housekeeping warned that nobody had signed in or searched "
+        "for a long time; cleared when it is used again.",
+    )
 
     history = HistoricalRecords()
 
@@ -119,8 +125,13 @@ class Membership(models.Model):
         blank=True,
         help_text="Set while a suspension of this user is in force: no lookups.",
     )
+    # Written by membership_record_lookup at most once a day; not history worth
+    # keeping (like User.last_login).
+    last_lookup_on = models.DateField(
+        null=True, blank=True, help_text="The last day (UTC) this member searched."
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["last_lookup_on"])
 
     class Meta:
         ordering = ("organisation", "-is_super_user", "user__email")

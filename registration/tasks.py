@@ -1,4 +1,14 @@
+"""Celery tasks for registration: each only calls one service.
+
+A nightly run that finds another holding the job's lock is recorded as skipped by
+lrs_portal.jobs and ends quietly here.
+"""
+
+from contextlib import suppress
+
 from celery import shared_task
+
+from lrs_portal.jobs import JobLocked
 
 
 @shared_task(acks_late=True)
@@ -11,3 +21,23 @@ def application_run_checks_task(application_id: int, acting_user_id: int) -> Non
         application=RegistrationApplication.objects.get(pk=application_id),
         acting_user=User.objects.get(pk=acting_user_id),
     )
+
+
+# It waits on Companies House's rate limit, so it runs far longer than the default
+# time limits allow: it stops itself after REVERIFY_TIME_BUDGET_MINUTES (default
+# 100), and these limits, just above that, stay below the broker's 2-hour
+# visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS).
+@shared_task(soft_time_limit=110 * 60, time_limit=115 * 60)
+def reverify_organisations_task() -> None:
+    from registration.services.reverification import reverify_organisations_run
+
+    with suppress(JobLocked):
+        reverify_organisations_run()
+
+
+@shared_task
+def housekeeping_task() -> None:
+    from registration.services.housekeeping import housekeeping_run
+
+    with suppress(JobLocked):
+        housekeeping_run()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -71,6 +73,7 @@ ROLE_PERSONAS = {
 from registration.models import (  # noqa: E402
     AgreementVersion,
     AwardingOrganisationAccreditation,
+    IcoRegistration,
     Membership,
     Organisation,
     RegistrationApplication,
@@ -120,6 +123,20 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     organisation = factory.SubFactory(OrganisationFactory)
     is_super_user = False
     terms_accepted_at = factory.LazyFunction(timezone.now)
+
+
+class IcoRegistrationFactory(DjangoModelFactory[IcoRegistration]):
+    """A current entry of the ICO register; pass end_date for a lapsed one."""
+
+    class Meta:
+        model = IcoRegistration
+
+    registration_number = factory.Sequence(lambda n: f"ZX{n:06d}")
+    organisation_name = factory.Sequence(lambda n: f"College {n} Limited")
+    start_date = factory.LazyFunction(
+        lambda: timezone.now().date() - timedelta(days=365)
+    )
+    end_date = factory.LazyFunction(lambda: timezone.now().date() + timedelta(days=365))
 
 
 def member_of(organisation: Organisation, *, super_user: bool = False, **user_kwargs):

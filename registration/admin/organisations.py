@@ -16,9 +16,11 @@ from django.http import (
     HttpResponse,
 )
 from django.urls import URLPattern
+from django.utils import timezone
 from django.utils.text import Truncator, capfirst
 
 from lrs_portal.models import User
+from lrs_portal.transitions import TransitionNotAllowed
 from registration import permissions
 from registration.admin.base import (
     ConfirmForm,
@@ -40,15 +42,18 @@ from registration.models import (
     Organisation,
     RegistrationApplication,
     ReverificationCase,
+    Suspension,
 )
 from registration.services import (
     ORGANISATION_TRANSITIONS,
     organisation_reinstate,
     organisation_revoke,
-    organisation_transition,
     signing_request_send,
+    suspension_open,
+    suspension_reinstate,
 )
 from registration.services.agreements import SigningRefused
+from registration.services.suspensions import IN_FORCE
 
 # --- organisations -----------------------------------------------------------------
 
@@ -360,33 +365,64 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
 
     def suspend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         def suspend(organisation: Organisation, user: User, reason: str) -> object:
-            return organisation_transition(
+            # A caseworker's suspension is a case like any other: explained by the
+            # provider, decided in the suspensions queue.
+            suspension, created = suspension_open(
+                subject_type=Suspension.Subject.ORGANISATION,
                 organisation=organisation,
-                to=Organisation.Status.SUSPENDED,
-                acting_user=user,
+                source=Suspension.Source.CASEWORKER,
+                cause="caseworker",
+                day=timezone.now().date(),
                 reason=reason,
+                acting_user=user,
             )
+            if not created:
+                raise TransitionNotAllowed(
+                    "Not suspended: the organisation already has a suspension in "
+                    "force, or a caseworker suspension of it was decided today "
+                    f"({suspension})."
+                )
+            return suspension
 
         return self._status_page(
             request,
             object_id,
             verb="Suspend",
-            intro="Its users lose LRS access and are signed out at once.",
+            intro=(
+                "Its users lose LRS access and are signed out at once. The super "
+                "user is told why and can explain; decide it under Suspensions."
+            ),
             change=suspend,
             done="Suspended the organisation; its users were signed out.",
         )
 
     def reinstate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         def reinstate(organisation: Organisation, user: User, reason: str) -> object:
-            return organisation_reinstate(
-                organisation=organisation, acting_user=user, reason=reason
-            )
+            in_force = Suspension.objects.filter(
+                subject_type=Suspension.Subject.ORGANISATION,
+                organisation=organisation,
+                status__in=IN_FORCE,
+            ).order_by("opened_at")
+            if not in_force:  # suspended before suspensions were cases
+                return organisation_reinstate(
+                    organisation=organisation, acting_user=user, reason=reason
+                )
+            return [
+                suspension_reinstate(
+                    suspension=suspension, acting_user=user, reason=reason
+                )
+                for suspension in in_force
+            ]
 
         return self._status_page(
             request,
             object_id,
             verb="Reinstate",
-            intro="Its users can use the LRS again.",
+            intro=(
+                "Every suspension of the organisation in force is reinstated (a false "
+                "positive: no later run suspends it again for the same cause and "
+                "day), and its users can use the LRS again."
+            ),
             change=reinstate,
             done="Reinstated the organisation.",
         )

@@ -34,6 +34,7 @@ from registration.services.members import (
     invitation_find,
     invitation_send,
     membership_accept_terms,
+    membership_record_lookup,
     membership_remove,
 )
 from registration.services.organisations import (
@@ -82,6 +83,7 @@ __all__ = [
     "invitation_find",
     "invitation_send",
     "membership_accept_terms",
+    "membership_record_lookup",
     "membership_remove",
     "organisation_change_details",
     "organisation_reinstate",

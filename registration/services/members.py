@@ -1,6 +1,6 @@
 """An organisation's users: invitations, terms, removal."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -154,3 +154,25 @@ def membership_remove(*, membership: Membership, acting_user: User) -> User:
         )
         user_end_sessions(user=user)
     return user
+
+
+def membership_record_lookup(
+    *, membership: Membership, when: datetime | None = None
+) -> bool:
+    """Note the day (UTC) of a member's search, which keeps their organisation and
+    account from counting as unused (housekeeping); return whether it wrote.
+
+    records calls it on each lookup. It writes at most once a member a day and keeps
+    no history row, so the lookup path gains no more than one small UPDATE a day.
+    """
+    day = (when or timezone.now()).astimezone(UTC).date()
+    if membership.last_lookup_on is not None and membership.last_lookup_on >= day:
+        return False
+    membership.last_lookup_on = day
+    # A usage timestamp, not a change of state: like User.last_login, not history.
+    membership.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        membership.save(update_fields=["last_lookup_on"])
+    finally:
+        del membership.skip_history_when_saving  # type: ignore[attr-defined]
+    return True

@@ -349,7 +349,7 @@ def _notify_decided(suspension: Suspension) -> None:
             to=email,
             subject="Decision on your Learning Records Service suspension",
             body=(
-                f"A caseworker has decided the suspension of "
+                f"{_decided_by(suspension)} the suspension of "
                 f"{suspension.subject_label} opened on "
                 f"{suspension.opened_at:%d %B %Y}.\n\n{outcome}\n\n"
                 f"Reason: {suspension.decision_reason}\n\n"
@@ -357,3 +357,11 @@ def _notify_decided(suspension: Suspension) -> None:
             ),
             reference=f"suspension.{suspension.pk}.{suspension.status}",
         )
+
+
+def _decided_by(suspension: Suspension) -> str:
+    # No decider is recorded for the (inactive) system user: housekeeping lifts a
+    # suspension once its cause is resolved, and no caseworker decided that.
+    if suspension.decided_by is not None:
+        return "A caseworker has decided"
+    return "We have lifted" if suspension.status == St.LIFTED else "We have decided"

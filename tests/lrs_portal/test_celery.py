@@ -87,3 +87,17 @@ def test_partition_upkeep_goes_to_the_owners_queue_and_the_rest_to_celery():
 
     assert queue("records.tasks.maintain_partitions_task") == "maintenance"
     assert queue("records.tasks.audit_usage_task") == "celery"
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from django.conf import settings
+
+    from lrs_portal.celery import app
+
+    app.loader.import_default_modules()
+    missing = [
+        entry["task"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] not in app.tasks
+    ]
+    assert missing == []

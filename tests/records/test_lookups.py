@@ -333,3 +333,12 @@ def test_an_earlier_signature_holds_until_the_resign_deadline(searcher):
     with pytest.raises(LookupRefused) as refused:
         learner_search_by_uln(user=searcher, uln="9276308686", request_id="x")
     assert refused.value.refusal.code == "agreement_not_signed"
+
+
+def test_a_search_records_the_members_last_lookup_day_for_housekeeping(searcher):
+    from django.utils import timezone
+
+    learner_search_by_uln(user=searcher, uln="1964986809", request_id="x")
+
+    searcher.membership.refresh_from_db()
+    assert searcher.membership.last_lookup_on == timezone.now().date()

@@ -29,8 +29,13 @@ from registration.models import (
     RegistrationApplication,
     ReverificationCase,
     SigningRequest,
+    Suspension,
 )
-from registration.services import check_record_outcome, reverification_open
+from registration.services import (
+    check_record_outcome,
+    reverification_open,
+    suspension_reinstate,
+)
 from tests.conftest import verified_client
 from tests.factories import (
     AgreementVersionFactory,
@@ -693,10 +698,15 @@ def signed_in_member():
 
 
 @pytest.mark.parametrize(
-    ("page", "status"), [("suspend", S.SUSPENDED), ("revoke", S.REVOKED)]
+    ("page", "status", "why"),
+    [
+        # A suspension is a case now: its reason says so in the history.
+        ("suspend", S.SUSPENDED, "Suspended: Access passed on to a third party"),
+        ("revoke", S.REVOKED, "Access passed on to a third party"),
+    ],
 )
 def test_suspending_or_revoking_signs_the_members_out(
-    vetting, vetter, signed_in_member, page, status
+    vetting, vetter, signed_in_member, page, status, why
 ):
     organisation, member = signed_in_member
     url = _url(Organisation, page, organisation.pk)
@@ -711,7 +721,61 @@ def test_suspending_or_revoking_signs_the_members_out(
     assert not UserSession.objects.filter(user=member).exists()
     latest = organisation.history.latest()
     assert latest.history_user == vetter
-    assert latest.history_change_reason == "Access passed on to a third party"
+    assert latest.history_change_reason == why
+
+
+def test_suspending_opens_a_caseworker_suspension_case(vetting, vetter):
+    organisation = OrganisationFactory.create()
+    super_user = member_of(organisation, super_user=True)
+
+    vetting.post(
+        _url(Organisation, "suspend", organisation.pk),
+        {"reason": "Searches for a screening firm"},
+    )
+
+    suspension = Suspension.objects.get(organisation=organisation)
+    assert suspension.subject_type == Suspension.Subject.ORGANISATION
+    assert (suspension.source, suspension.cause) == ("caseworker", "caseworker")
+    assert suspension.day == timezone.now().date()
+    assert suspension.reason == "Searches for a screening firm"
+    assert suspension.history.get().history_user == vetter
+    assert Notification.objects.filter(
+        to=super_user.email, reference=f"suspension.{suspension.pk}.opened"
+    ).exists()
+
+
+def test_suspending_an_organisation_already_suspended_today_says_so(vetting, vetter):
+    organisation = OrganisationFactory.create()
+    url = _url(Organisation, "suspend", organisation.pk)
+    vetting.post(url, {"reason": "First"})
+    suspension_reinstate(
+        suspension=Suspension.objects.get(), acting_user=vetter, reason="Mistake"
+    )
+
+    response = vetting.post(url, {"reason": "Second"}, follow=True)
+
+    assert Suspension.objects.count() == 1
+    organisation.refresh_from_db()
+    assert organisation.status == S.REGISTERED
+    assert any("Not suspended" in message for message in _messages(response))
+
+
+def test_reinstating_reinstates_every_suspension_in_force(vetting, vetter):
+    organisation = OrganisationFactory.create()
+    vetting.post(_url(Organisation, "suspend", organisation.pk), {"reason": "Why"})
+    suspension = Suspension.objects.get()
+
+    vetting.post(
+        _url(Organisation, "reinstate", organisation.pk), {"reason": "False alarm"}
+    )
+
+    suspension.refresh_from_db()
+    assert suspension.status == Suspension.Status.REINSTATED
+    assert suspension.decided_by == vetter
+    assert suspension.decision_reason == "False alarm"
+    organisation.refresh_from_db()
+    assert organisation.status == S.REGISTERED
+    assert organisation.history.latest().history_change_reason == "False alarm"
 
 
 def test_reinstating_a_suspended_organisation(vetting):
@@ -768,7 +832,7 @@ def test_the_organisation_page_tells_its_story_newest_first(vetting, vetter, ver
     timeline = response.context["timeline"]
     whats = [entry.what for entry in timeline]
     assert whats[0] == "Status: Registered → Suspended"
-    assert timeline[0].why == "Searches far above the declared volume"
+    assert timeline[0].why == "Suspended: Searches far above the declared volume"
     assert vetter.full_name in timeline[0].who
     assert "Re-verification case opened: ICO registration lapsed" in whats
     assert f"Application {application.reference}: UKPRN check: Pass" in whats
