@@ -673,6 +673,7 @@ class Suspension(models.Model):
         REINSTATED = "reinstated", "Reinstated (false positive)"
         ESCALATED = "escalated", "Escalated to revocation"
         LIFTED = "lifted", "Lifted (cause resolved)"
+        CLOSED = "closed", "Closed (the organisation left and registered again)"
 
     subject_type = models.CharField(max_length=20, choices=Subject.choices)
     organisation = models.ForeignKey(
@@ -742,7 +743,14 @@ class Suspension(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["open", "upheld", "reinstated", "escalated", "lifted"]
+                    status__in=[
+                        "open",
+                        "upheld",
+                        "reinstated",
+                        "escalated",
+                        "lifted",
+                        "closed",
+                    ]
                 ),
                 name="suspension_status_valid",
             ),

@@ -18,6 +18,8 @@ ORGANISATION_TRANSITIONS: dict[str, set[str]] = {
     S.DEREGISTERED: {S.REGISTERED},
 }
 _LOSES_ACCESS = {S.SUSPENDED, S.REVOKED, S.DEREGISTERED}
+# Left the register: a return is a new, vetted registration.
+_RETURNS_FROM = {S.REVOKED, S.DEREGISTERED}
 
 
 def organisation_transition(
@@ -25,6 +27,11 @@ def organisation_transition(
 ) -> Organisation:
     """Change an organisation's status; losing access ends its users' sessions now."""
     with transaction.atomic():
+        previous = (
+            Organisation.objects.select_for_update()
+            .values_list("status", flat=True)
+            .get(pk=organisation.pk)
+        )
         organisation = transition(
             instance=organisation,
             to=to,
@@ -35,6 +42,14 @@ def organisation_transition(
         if to in _LOSES_ACCESS:
             for membership in organisation.memberships.select_related("user"):
                 user_end_sessions(user=membership.user)
+        if to == S.REGISTERED and previous in _RETURNS_FROM:
+            from registration.services.suspensions import suspensions_close_on_return
+
+            suspensions_close_on_return(
+                organisation=organisation,
+                acting_user=acting_user,
+                reason=f"Registered again: {reason}",
+            )
     return organisation
 
 

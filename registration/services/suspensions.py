@@ -28,11 +28,12 @@ from registration.services.organisations import (
 
 St = Suspension.Status
 SUSPENSION_TRANSITIONS: dict[str, set[str]] = {
-    St.OPEN: {St.UPHELD, St.REINSTATED, St.ESCALATED, St.LIFTED},
-    St.UPHELD: {St.REINSTATED, St.ESCALATED, St.LIFTED},
+    St.OPEN: {St.UPHELD, St.REINSTATED, St.ESCALATED, St.LIFTED, St.CLOSED},
+    St.UPHELD: {St.REINSTATED, St.ESCALATED, St.LIFTED, St.CLOSED},
     St.REINSTATED: set(),
     St.ESCALATED: set(),
     St.LIFTED: set(),
+    St.CLOSED: set(),
 }
 IN_FORCE = (St.OPEN, St.UPHELD)
 
@@ -185,8 +186,29 @@ def suspension_transition(
             _release(suspension, acting_user=acting_user, reason=reason)
         elif to == St.ESCALATED:
             _escalate(suspension, acting_user=acting_user, reason=reason)
+        elif to == St.CLOSED:
+            if suspension.subject_type == Suspension.Subject.USER:
+                _release(suspension, acting_user=acting_user, reason=reason)
+            return suspension  # the re-registration itself told the provider
         _notify_decided(suspension)
     return suspension
+
+
+def suspensions_close_on_return(
+    *, organisation: Organisation, acting_user: User, reason: str
+) -> int:
+    """Close every case still in force when a revoked or deregistered
+    organisation is registered again (after a vetted re-registration): they
+    were about the old registration, and left open they would stop the nightly
+    jobs suspending it afresh. Return how many were closed."""
+    cases = Suspension.objects.filter(organisation=organisation, status__in=IN_FORCE)
+    closed = 0
+    for case in cases:
+        suspension_transition(
+            suspension=case, to=St.CLOSED, acting_user=acting_user, reason=reason
+        )
+        closed += 1
+    return closed
 
 
 def _escalate(suspension: Suspension, *, acting_user: User, reason: str) -> None:

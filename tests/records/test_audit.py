@@ -776,3 +776,41 @@ def test_the_account_page_says_access_is_suspended_and_where_to_explain(
     assert reverse("registration:suspension") in for_boss
     assert "super user has been told why" in for_member
     assert reverse("registration:suspension") not in for_member
+
+
+def test_a_deregistered_organisation_that_registers_again_can_be_suspended_afresh(
+    suspended, searcher, college, caseworker_user
+):
+    from registration.services import organisation_transition
+
+    organisation_transition(
+        organisation=college,
+        to=Organisation.Status.DEREGISTERED,
+        acting_user=system_user(),
+        reason="Suspended for 60 days with no resolution",
+    )
+    organisation_transition(
+        organisation=college,
+        to=Organisation.Status.REGISTERED,
+        acting_user=caseworker_user,
+        reason="Re-registration LRS-T00001 approved",
+    )
+    suspended.refresh_from_db()
+    assert suspended.status == Suspension.Status.CLOSED
+    assert not _emails(f"suspension.{suspended.pk}.closed")
+
+    log(searcher, today() - timedelta(days=2), 95)
+    audit_usage_run(day=today() - timedelta(days=2))
+
+    college.refresh_from_db()
+    assert college.status == Organisation.Status.SUSPENDED
+    assert Suspension.objects.filter(status=Suspension.Status.OPEN).count() == 1
+
+
+def test_reinstating_a_suspended_organisation_closes_no_other_case(
+    suspended, caseworker_user
+):
+    suspension_reinstate(suspension=suspended, acting_user=caseworker_user, reason="OK")
+
+    suspended.refresh_from_db()
+    assert suspended.status == Suspension.Status.REINSTATED
