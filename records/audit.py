@@ -62,7 +62,7 @@ SELECT user_id, MAX(idx - start + 1) AS run FROM (
         SELECT user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) AS stem
         FROM {table}
         WHERE viewed_at >= %s AND viewed_at < %s
-          AND action = %s AND learner_uln <> ''
+          AND action = %s AND learner_uln <> '' {users}
       ) AS stems
       WINDOW w AS (PARTITION BY user_id ORDER BY stem)
     ) AS breaks
@@ -209,25 +209,74 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
     return sql, tuple(params)
 
 
+# ULN stems are grouped in blocks of this many for the cheap first pass that
+# finds who could have a long run (see _uln_run_candidates).
+STEM_BLOCK = 64
+
+_ULN_CLUSTERS_SQL = """
+SELECT DISTINCT user_id FROM (
+  SELECT user_id FROM {table}
+  WHERE viewed_at >= %s AND viewed_at < %s AND action = %s AND learner_uln <> ''
+  GROUP BY user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) / {block}
+  HAVING COUNT(*) >= %s
+) AS dense
+"""
+
+
+def _run_floor(threshold: int) -> int:
+    """Searches one block of stems must hold for a run of threshold to be possible.
+
+    A run of T stems, each at most 2 after the last, spans at most 2(T - 1)
+    values, so it touches at most floor(2(T - 1) / B) + 2 blocks of B, and one of
+    them holds at least T over that many of its stems (and of the searches)."""
+    threshold = max(threshold, 1)
+    blocks = (2 * (threshold - 1)) // STEM_BLOCK + 2
+    return -(-threshold // blocks)
+
+
+def _uln_runs(start: datetime, end: datetime) -> dict[int, int]:
+    """The longest ULN run of each user who could reach the rule's threshold.
+
+    A first pass, one hash aggregate, finds the users with a dense block of ULN
+    stems; only their searches are sorted and measured exactly. With the rule
+    switched off nothing is measured."""
+    rule = AuditRule.objects.filter(code=Code.CONSECUTIVE_ULNS, enabled=True).first()
+    if rule is None:
+        return {}
+    table = connection.ops.quote_name(LearnerView._meta.db_table)
+    day: list[Any] = [start, end, A.SEARCH_ULN]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ULN_CLUSTERS_SQL.format(table=table, block=STEM_BLOCK),
+            [*day, _run_floor(int(rule.threshold))],
+        )
+        candidates = [user_id for (user_id,) in cursor.fetchall()]
+        runs: dict[int, int] = {}
+        for first in range(0, len(candidates), 500):
+            some = candidates[first : first + 500]
+            placeholders = ", ".join(["%s"] * len(some))
+            sql = _ULN_RUNS_SQL.format(
+                table=table, users=f"AND user_id IN ({placeholders})"
+            )
+            cursor.execute(sql, [*day, *some])
+            runs.update((user_id, int(run)) for user_id, run in cursor.fetchall())
+    return runs
+
+
 def usage_days_write(day: date) -> int:
     """Replace the day's UsageDay rows with counts of the log; return how many
     users were counted.
 
-    One query reads the day's rows for the counts and again for the ULN runs
-    (a plain SELECT, so PostgreSQL may scan in parallel, which it never does
-    for INSERT ... SELECT); the result, one row per user, is written in one
-    batch. The log's rows never come into Python. UsageDay is derived data, not
-    history-tracked."""
+    The counts are one aggregate of the day's rows (a plain SELECT, so
+    PostgreSQL may scan in parallel); the ULN runs are measured only for the
+    users who could reach the rule; the result, one row per user, is written in
+    one batch. The log's rows never come into Python. UsageDay is derived data,
+    not history-tracked."""
     start, end = _day_bounds(day)
     counts_sql, counts_params = _counts_query(start, end)
     quote = connection.ops.quote_name
-    runs_sql = _ULN_RUNS_SQL.format(table=quote(LearnerView._meta.db_table))
     picked = ", ".join(f"c.{quote(name)}" for name in _COUNTS)
-    select = (
-        f"SELECT c.user_id, c.organisation_id, {picked}, COALESCE(r.run, 0)"  # noqa: S608
-        f" FROM ({counts_sql}) AS c LEFT JOIN ({runs_sql}) AS r"
-        " ON r.user_id = c.user_id"
-    )
+    select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608
     columns = ", ".join(
         quote(name)
         for name in ("user_id", "organisation_id", *_COUNTS, "longest_uln_run")
@@ -242,8 +291,10 @@ def usage_days_write(day: date) -> int:
             # A day's sort and aggregates fit in memory rather than spill to disk;
             # for this transaction only.
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(select, [*counts_params, start, end, A.SEARCH_ULN])
-        rows = [(day, *row) for row in cursor.fetchall()]
+        cursor.execute(select, counts_params)
+        counted = cursor.fetchall()
+        runs = _uln_runs(start, end)
+        rows = [(day, *row, runs.get(row[0])) for row in counted]
         if rows:
             cursor.executemany(insert, rows)
     return len(rows)
@@ -389,6 +440,7 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
         if (
             rule
             and row.searches >= rule.minimum_volume
+            and row.longest_uln_run is not None
             and row.longest_uln_run >= rule.threshold
         ):
             user_hit(

@@ -283,7 +283,13 @@ class UsageDay(models.Model):
     detail_no_matches = models.PositiveIntegerField(default=0)
     night_lookups = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
-    longest_uln_run = models.PositiveIntegerField(default=0)
+    longest_uln_run = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The longest run of consecutive ULNs searched, measured for users "
+        "whose ULN searches clustered closely enough to reach the rule's threshold; "
+        "empty when they did not.",
+    )
 
     class Meta:
         ordering = ("-day",)

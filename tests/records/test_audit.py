@@ -467,6 +467,7 @@ def test_searching_consecutive_ulns_is_enumeration(searcher):
 
 def test_the_same_uln_searched_again_neither_breaks_nor_lengthens_a_run(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(5))
     from records.uln import uln_check_digit
 
     ulns = []
@@ -484,14 +485,62 @@ def test_the_same_uln_searched_again_neither_breaks_nor_lengthens_a_run(searcher
     assert UsageDay.objects.get().longest_uln_run == 5
 
 
-def test_scattered_ulns_are_not_a_run(searcher):
+def test_scattered_ulns_are_not_a_run_and_are_not_even_measured(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     log(searcher, yesterday(), 25)  # every 7th ULN: gaps of 14 stems
 
     audit_usage_run()
 
-    assert UsageDay.objects.get().longest_uln_run == 1
+    assert UsageDay.objects.get().longest_uln_run is None
     assert (Code.CONSECUTIVE_ULNS, "user") not in _hits()
+
+
+def _consecutive(count, stem=500_000_000):
+    from records.uln import uln_check_digit
+
+    ulns = []
+    while len(ulns) < count:
+        check = uln_check_digit(str(stem))
+        if check is not None:
+            ulns.append(f"{stem}{check}")
+        stem += 1
+    return ulns
+
+
+@pytest.mark.parametrize("threshold", [3, 5, 20, 64, 150])
+def test_a_run_just_long_enough_is_always_found_by_the_first_pass(searcher, threshold):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(threshold))
+    # Start the run just before a block boundary, so it is split across blocks.
+    start = (500_000_000 // audit.STEM_BLOCK + 1) * audit.STEM_BLOCK - 3
+    log(searcher, yesterday(), threshold, ulns=_consecutive(threshold, start))
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == threshold
+    assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
+
+
+def test_a_dense_cluster_short_of_the_threshold_is_measured_exactly(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
+    log(searcher, yesterday(), 15, ulns=_consecutive(15))
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == 15
+    assert (Code.CONSECUTIVE_ULNS, "user") not in _hits()
+
+
+def test_with_the_run_rule_off_no_run_is_measured(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, enabled=False)
+    log(searcher, yesterday(), 30, ulns=_consecutive(30))
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run is None
 
 
 def test_lookups_outside_working_hours_in_uk_time(searcher):
