@@ -26,7 +26,7 @@ from django.utils import timezone
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun, User, system_user
 from lrs_portal.services import notification_send, user_end_sessions
-from lrs_portal.transitions import save_with_history
+from lrs_portal.transitions import TransitionNotAllowed, save_with_history
 from registration.companies_house import govuk_date, status_finding
 from registration.models import (
     AgreementVersion,
@@ -161,12 +161,15 @@ def _lift_actions(version: AgreementVersion | None) -> Iterator[Action]:
 
 def _lift(suspension: Suspension, *, reason: str) -> Action:
     def apply(acting_user: User) -> bool:
-        suspension_transition(
-            suspension=suspension,
-            to=Suspension.Status.LIFTED,
-            acting_user=acting_user,
-            reason=reason,
-        )
+        try:
+            suspension_transition(
+                suspension=suspension,
+                to=Suspension.Status.LIFTED,
+                acting_user=acting_user,
+                reason=reason,
+            )
+        except TransitionNotAllowed:  # decided by a caseworker since the plan
+            return False
         return True
 
     return Action(
@@ -320,12 +323,23 @@ def _ico_actions(today: date, suspending: set[int]) -> Iterator[Action]:
 # --- deregistration -----------------------------------------------------------------
 
 
-def _deregister(organisation: Organisation, *, reason: str, key: str) -> Action:
+def _deregister(
+    organisation: Organisation,
+    *,
+    reason: str,
+    key: str,
+    still_due: Callable[[Organisation], bool],
+) -> Action:
+    """Deregister, if the reason still holds when the step is done: an earlier
+    step of the same run (a lifted suspension) or a caseworker (a reinstatement)
+    may have resolved it since the plan was made."""
+
     def apply(acting_user: User) -> bool:
         with transaction.atomic():
-            organisation.refresh_from_db(fields=["status"])
-            if organisation.status == S.DEREGISTERED:
+            locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+            if locked.status == S.DEREGISTERED or not still_due(locked):
                 return False
+            organisation.status = locked.status
             organisation_transition(
                 organisation=organisation,
                 to=S.DEREGISTERED,
@@ -369,6 +383,15 @@ def _suspended_too_long_actions(now: datetime) -> Iterator[Action]:
                 f"{days} days."
             ),
             key="deregistered_suspended",
+            still_due=lambda locked: (
+                locked.status == S.SUSPENDED
+                and Suspension.objects.filter(
+                    subject_type=ORG,
+                    organisation=locked,
+                    status__in=IN_FORCE,
+                    opened_at__lte=now - timedelta(days=days),
+                ).exists()
+            ),
         )
 
 
@@ -379,6 +402,17 @@ def _used_since(organisation: Any, moment: datetime) -> bool:
     """Whether any member signed in or searched since the moment (organisation is
     annotated with last_sign_in and last_lookup)."""
     sign_in, lookup = organisation.last_sign_in, organisation.last_lookup
+    return (sign_in is not None and sign_in >= moment) or (
+        lookup is not None and lookup >= moment.date()
+    )
+
+
+def _used_since_by_members(organisation: Organisation, moment: datetime) -> bool:
+    """The same question as _used_since, asked of the database now."""
+    usage = organisation.memberships.aggregate(
+        last_sign_in=Max("user__last_login"), last_lookup=Max("last_lookup_on")
+    )
+    sign_in, lookup = usage["last_sign_in"], usage["last_lookup"]
     return (sign_in is not None and sign_in >= moment) or (
         lookup is not None and lookup >= moment.date()
     )
@@ -409,6 +443,11 @@ def _dormancy_actions(now: datetime) -> Iterator[Action]:
                     f"{govuk_date(warned_at.date())}."
                 ),
                 key="deregistered_dormant",
+                still_due=lambda locked: (
+                    locked.status == S.REGISTERED
+                    and locked.dormancy_warned_at is not None
+                    and not _used_since_by_members(locked, locked.dormancy_warned_at)
+                ),
             )
         elif (
             warned_at is None
@@ -530,7 +569,7 @@ def _deactivate(user: User, *, days: int) -> Action:
 
     return Action(
         "accounts_deactivated",
-        f"Close the account of {user.email} ({user.membership.organisation}): "
+        f"Close the account of user {user.pk} ({user.membership.organisation}): "
         f"not used for {days} days",
         apply,
     )
