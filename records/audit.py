@@ -15,6 +15,7 @@ caseworker reinstated is never opened again for that day, and its day is left
 out of the subject's later baselines.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from lrs_portal.jobs import JobProgress, job_last_day_done
+from lrs_portal.jobs import JobProgress
 from lrs_portal.models import User, system_user
-from records.models import AuditRule, LearnerView, UsageAlert, UsageDay
+from records.models import AuditedDay, AuditRule, LearnerView, UsageAlert, UsageDay
 from registration.models import Organisation, Suspension
 from registration.services import suspension_open
+
+logger = logging.getLogger(__name__)
 
 JOB = "audit_usage"
 Code = AuditRule.Code
@@ -328,14 +331,20 @@ def _baselines(day: date, user_ids: Iterable[int]) -> dict[int, Decimal]:
     rows = UsageDay.objects.filter(
         user_id__in=list(user_ids), day__gte=since, day__lt=day
     ).values_list("user_id", "organisation_id", "day", "searches")
-    per_user: dict[int, list[int]] = defaultdict(list)
+    # A user who moved organisation has two rows on a day: one day of searches.
+    per_day: dict[tuple[int, date], int] = defaultdict(int)
+    left_out: set[tuple[int, date]] = set()
     for user_id, organisation_id, when, searches in rows:
         if (user_id, when) in excluded_users or (
             organisation_id,
             when,
         ) in excluded_orgs:
-            continue
-        per_user[user_id].append(searches)
+            left_out.add((user_id, when))
+        per_day[(user_id, when)] += searches
+    per_user: dict[int, list[int]] = defaultdict(list)
+    for (user_id, when), searches in per_day.items():
+        if (user_id, when) not in left_out:
+            per_user[user_id].append(searches)
     return {
         user_id: Decimal(sum(days)) / len(days)
         for user_id, days in per_user.items()
@@ -483,13 +492,12 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
 
 def _alert_key(
     subject_type: str, organisation_id: int, user_id: int | None, rule: str
-) -> tuple[str, int, int | None, str]:
-    return (
-        subject_type,
-        organisation_id,
-        user_id if subject_type == UsageAlert.Subject.USER else None,
-        rule,
-    )
+) -> tuple[str, int | None, str]:
+    """What makes an alert unique: a user's is one per user, day and rule (in
+    whichever organisation), an organisation's one per organisation."""
+    if subject_type == UsageAlert.Subject.USER:
+        return (subject_type, user_id, rule)
+    return (subject_type, organisation_id, rule)
 
 
 def _alerts_raise(hits: list[Hit], day: date, acting_user: User) -> int:
@@ -559,6 +567,7 @@ def _suspension_reason(hits: list[Hit]) -> str:
 def audit_day(day: date, progress: JobProgress) -> None:
     """Audit one UTC day in one transaction."""
     acting_user = system_user()
+    audit_rules_ensure()  # before the ULN runs read their rule
     with transaction.atomic():
         users_counted = usage_days_write(day)
         counted = list(UsageDay.objects.filter(day=day).order_by())
@@ -593,22 +602,49 @@ def audit_day(day: date, progress: JobProgress) -> None:
                 progress.add("suspensions_opened")
         progress.add("days_audited")
         progress.add("users_counted", users_counted)
+        AuditedDay.objects.update_or_create(
+            day=day, defaults={"audited_at": timezone.now()}
+        )
     progress.day_done(day)
 
 
-def audit_days_due(*, today: date | None = None) -> list[date]:
-    """Every day from the first not yet audited to yesterday (UTC), at most
-    AUDIT_CATCH_UP_DAYS of them; yesterday alone on the first run."""
+def audit_days_due(*, today: date | None = None) -> tuple[list[date], int]:
+    """The days to audit: every day of the last AUDIT_CATCH_UP_DAYS up to
+    yesterday (UTC) not audited yet, from the first day ever audited on
+    (yesterday alone on the very first run); and how many missed days lie
+    before that window, which no run will audit unless asked with --date."""
     yesterday = (today or timezone.now().date()) - timedelta(days=1)
-    last_done = job_last_day_done(JOB)
-    first = yesterday if last_done is None else last_done + timedelta(days=1)
-    first = max(first, yesterday - timedelta(days=settings.AUDIT_CATCH_UP_DAYS - 1))
-    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+    first_ever = (
+        AuditedDay.objects.order_by("day").values_list("day", flat=True).first()
+    )
+    if first_ever is None:
+        return [yesterday], 0
+    window = yesterday - timedelta(days=settings.AUDIT_CATCH_UP_DAYS - 1)
+    start = max(window, first_ever)
+    done = set(
+        AuditedDay.objects.filter(day__gte=start, day__lte=yesterday).values_list(
+            "day", flat=True
+        )
+    )
+    days = [start + timedelta(days=n) for n in range((yesterday - start).days + 1)]
+    beyond = 0
+    if first_ever < window:
+        audited_before = AuditedDay.objects.filter(day__lt=window).count()
+        beyond = (window - first_ever).days - audited_before
+    return [day for day in days if day not in done], beyond
 
 
 def audit_usage(progress: JobProgress, *, day: date | None = None) -> list[date]:
     """Audit one given day, or every day due; return the days audited."""
-    days = [day] if day is not None else audit_days_due()
+    if day is not None:
+        days = [day]
+    else:
+        days, beyond = audit_days_due()
+        if beyond:
+            progress.add("days_missed_beyond_catch_up", beyond)
+            logger.warning(
+                "audit_days_beyond_catch_up", extra={"days": beyond, "job": JOB}
+            )
     for each in days:
         audit_day(each, progress)
     return days

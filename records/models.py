@@ -264,7 +264,8 @@ class AuditRule(models.Model):
 
 
 class UsageDay(models.Model):
-    """One user's lookups on one UTC day, as the nightly audit counted them.
+    """One user's lookups for one organisation on one UTC day, as the nightly
+    audit counted them.
 
     Derived from the log (never edited by hand); the audit rewrites a day's rows
     when it runs for that day again, and reads earlier days for baselines.
@@ -294,7 +295,10 @@ class UsageDay(models.Model):
     class Meta:
         ordering = ("-day",)
         constraints = (
-            models.UniqueConstraint(fields=("user", "day"), name="usage_day_once"),
+            # A user who moves organisation during a day has a row for each.
+            models.UniqueConstraint(
+                fields=("user", "organisation", "day"), name="usage_day_once"
+            ),
         )
         indexes = (
             models.Index(fields=("organisation", "day"), name="usage_day_org_idx"),
@@ -303,3 +307,21 @@ class UsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.day}"
+
+
+class AuditedDay(models.Model):
+    """A UTC day the usage audit finished, written in that day's transaction.
+
+    The days due are the days of the catch-up window with no row, so a day
+    audited by hand (``audit_usage --date``) never makes the nightly run skip
+    an earlier day that was missed.
+    """
+
+    day = models.DateField(unique=True)
+    audited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-day",)
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"

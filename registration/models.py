@@ -673,7 +673,7 @@ class Suspension(models.Model):
         REINSTATED = "reinstated", "Reinstated (false positive)"
         ESCALATED = "escalated", "Escalated to revocation"
         LIFTED = "lifted", "Lifted (cause resolved)"
-        CLOSED = "closed", "Closed (the organisation left and registered again)"
+        CLOSED = "closed", "Closed (the organisation left the register)"
 
     subject_type = models.CharField(max_length=20, choices=Subject.choices)
     organisation = models.ForeignKey(

@@ -19,12 +19,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalsuspension',
             name='status',
-            field=models.CharField(choices=[('open', 'Suspended, awaiting a decision'), ('upheld', 'Suspension upheld'), ('reinstated', 'Reinstated (false positive)'), ('escalated', 'Escalated to revocation'), ('lifted', 'Lifted (cause resolved)'), ('closed', 'Closed (the organisation left and registered again)')], default='open', max_length=12),
+            field=models.CharField(choices=[('open', 'Suspended, awaiting a decision'), ('upheld', 'Suspension upheld'), ('reinstated', 'Reinstated (false positive)'), ('escalated', 'Escalated to revocation'), ('lifted', 'Lifted (cause resolved)'), ('closed', 'Closed (the organisation left the register)')], default='open', max_length=12),
         ),
         migrations.AlterField(
             model_name='suspension',
             name='status',
-            field=models.CharField(choices=[('open', 'Suspended, awaiting a decision'), ('upheld', 'Suspension upheld'), ('reinstated', 'Reinstated (false positive)'), ('escalated', 'Escalated to revocation'), ('lifted', 'Lifted (cause resolved)'), ('closed', 'Closed (the organisation left and registered again)')], default='open', max_length=12),
+            field=models.CharField(choices=[('open', 'Suspended, awaiting a decision'), ('upheld', 'Suspension upheld'), ('reinstated', 'Reinstated (false positive)'), ('escalated', 'Escalated to revocation'), ('lifted', 'Lifted (cause resolved)'), ('closed', 'Closed (the organisation left the register)')], default='open', max_length=12),
         ),
         migrations.AddConstraint(
             model_name='suspension',

@@ -18,7 +18,7 @@ ORGANISATION_TRANSITIONS: dict[str, set[str]] = {
     S.DEREGISTERED: {S.REGISTERED},
 }
 _LOSES_ACCESS = {S.SUSPENDED, S.REVOKED, S.DEREGISTERED}
-# Left the register: a return is a new, vetted registration.
+# Leaving the register: a return is a new, vetted registration.
 _RETURNS_FROM = {S.REVOKED, S.DEREGISTERED}
 
 
@@ -42,13 +42,15 @@ def organisation_transition(
         if to in _LOSES_ACCESS:
             for membership in organisation.memberships.select_related("user"):
                 user_end_sessions(user=membership.user)
-        if to == S.REGISTERED and previous in _RETURNS_FROM:
-            from registration.services.suspensions import suspensions_close_on_return
+        if to in _RETURNS_FROM and previous not in _RETURNS_FROM:
+            from registration.services.suspensions import suspensions_close
 
-            suspensions_close_on_return(
+            # Its cases are about a registration that has ended: out of the queue,
+            # and none left in force to stop a future registration's suspension.
+            suspensions_close(
                 organisation=organisation,
                 acting_user=acting_user,
-                reason=f"Registered again: {reason}",
+                reason=f"The organisation left the register: {reason}",
             )
     return organisation
 

@@ -187,21 +187,24 @@ def suspension_transition(
         elif to == St.ESCALATED:
             _escalate(suspension, acting_user=acting_user, reason=reason)
         elif to == St.CLOSED:
-            if suspension.subject_type == Suspension.Subject.USER:
-                _release(suspension, acting_user=acting_user, reason=reason)
-            return suspension  # the re-registration itself told the provider
+            return suspension  # the revocation or deregistration told the provider
         _notify_decided(suspension)
     return suspension
 
 
-def suspensions_close_on_return(
+def suspensions_close(
     *, organisation: Organisation, acting_user: User, reason: str
 ) -> int:
-    """Close every case still in force when a revoked or deregistered
-    organisation is registered again (after a vetted re-registration): they
-    were about the old registration, and left open they would stop the nightly
-    jobs suspending it afresh. Return how many were closed."""
-    cases = Suspension.objects.filter(organisation=organisation, status__in=IN_FORCE)
+    """Close the organisation's own cases still in force when it leaves the
+    register (revoked or deregistered): they are about a registration that has
+    ended. Left open they would sit in the queue, and stop the nightly jobs
+    suspending a later registration afresh. Cases about single users stay as
+    they are: a caseworker decides those. Return how many were closed."""
+    cases = Suspension.objects.filter(
+        organisation=organisation,
+        subject_type=Suspension.Subject.ORGANISATION,
+        status__in=IN_FORCE,
+    )
     closed = 0
     for case in cases:
         suspension_transition(

@@ -19,7 +19,7 @@ from lrs_portal.jobs import JobLocked, advisory_lock
 from lrs_portal.models import JobRun, Notification, UserSession, system_user
 from records import audit
 from records.jobs import audit_usage_run
-from records.models import AuditRule, LearnerView, UsageAlert, UsageDay
+from records.models import AuditedDay, AuditRule, LearnerView, UsageAlert, UsageDay
 from records.services import LookupRefused, learner_search_by_uln
 from registration.models import Organisation, Suspension
 from registration.services import (
@@ -264,18 +264,57 @@ def test_the_baseline_does_count_a_day_that_was_not_reinstated(searcher):
 
 
 def test_a_run_catches_up_every_day_missed_since_the_last(searcher):
-    JobRun.objects.create(
-        job=audit.JOB,
-        outcome=JobRun.Outcome.SUCCEEDED,
-        first_day=today() - timedelta(days=4),
-        last_day=today() - timedelta(days=4),
-    )
+    AuditedDay.objects.create(day=today() - timedelta(days=4))
 
     run = audit_usage_run()
 
     assert run.first_day == today() - timedelta(days=3)
     assert run.last_day == yesterday()
     assert run.counts["days_audited"] == 3
+
+
+def test_a_day_audited_by_hand_does_not_hide_an_earlier_missed_day(searcher):
+    AuditedDay.objects.create(day=today() - timedelta(days=4))
+    log(searcher, today() - timedelta(days=3), 95)
+    audit_usage_run(day=today() - timedelta(days=2))
+
+    run = audit_usage_run()
+
+    assert sorted(AuditedDay.objects.values_list("day", flat=True)) == [
+        today() - timedelta(days=n) for n in (4, 3, 2, 1)
+    ]
+    assert run.counts["days_audited"] == 2  # the missed day and yesterday
+    assert UsageAlert.objects.filter(day=today() - timedelta(days=3)).exists()
+
+
+def test_missed_days_beyond_the_catch_up_window_are_counted(searcher, settings):
+    settings.AUDIT_CATCH_UP_DAYS = 3
+    AuditedDay.objects.create(day=today() - timedelta(days=10))
+
+    run = audit_usage_run()
+
+    assert run.counts["days_audited"] == 3
+    assert run.counts["days_missed_beyond_catch_up"] == 6
+
+
+def test_a_user_who_moves_organisation_during_the_day_is_counted_in_each(
+    searcher, version
+):
+    log(searcher, yesterday(), 5)
+    other = OrganisationFactory.create(last_signed_version=version)
+    membership = searcher.membership  # removed, then invited by another
+    membership.organisation = other
+    membership.save()
+    log(searcher, yesterday(), 7, hour=15, start=500)
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, threshold=Decimal(4))
+
+    audit_usage_run()
+
+    rows = UsageDay.objects.filter(user=searcher).order_by("searches")
+    assert [row.searches for row in rows] == [5, 7]
+    assert UsageAlert.objects.filter(rule=Code.USER_VOLUME).count() == 1
+    assert Suspension.objects.filter(user=searcher).count() == 1
 
 
 def test_the_first_run_audits_yesterday_only_and_a_second_run_nothing(searcher):
@@ -290,11 +329,7 @@ def test_the_first_run_audits_yesterday_only_and_a_second_run_nothing(searcher):
 def test_a_run_that_fails_half_way_is_completed_by_the_next_with_nothing_twice(
     searcher, monkeypatch
 ):
-    JobRun.objects.create(
-        job=audit.JOB,
-        outcome=JobRun.Outcome.SUCCEEDED,
-        last_day=today() - timedelta(days=3),
-    )
+    AuditedDay.objects.create(day=today() - timedelta(days=3))
     log(searcher, today() - timedelta(days=2), 95)
     log(searcher, yesterday(), 95)
     real = audit.hits_find
@@ -838,6 +873,8 @@ def test_a_deregistered_organisation_that_registers_again_can_be_suspended_afres
         acting_user=system_user(),
         reason="Suspended for 60 days with no resolution",
     )
+    suspended.refresh_from_db()
+    assert suspended.status == Suspension.Status.CLOSED  # out of the queue at once
     organisation_transition(
         organisation=college,
         to=Organisation.Status.REGISTERED,
@@ -854,6 +891,25 @@ def test_a_deregistered_organisation_that_registers_again_can_be_suspended_afres
     college.refresh_from_db()
     assert college.status == Organisation.Status.SUSPENDED
     assert Suspension.objects.filter(status=Suspension.Status.OPEN).count() == 1
+
+
+def test_leaving_the_register_keeps_a_users_own_suspension_for_a_caseworker(
+    searcher, college, super_user
+):
+    from registration.services import organisation_revoke
+
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, threshold=Decimal(40))
+    log(searcher, yesterday(), 41)
+    audit_usage_run()
+    user_case = Suspension.objects.get(subject_type=Suspension.Subject.USER)
+
+    organisation_revoke(organisation=college, acting_user=system_user(), reason="X")
+
+    user_case.refresh_from_db()
+    assert user_case.status == Suspension.Status.OPEN
+    searcher.membership.refresh_from_db()
+    assert searcher.membership.suspended_at is not None
 
 
 def test_reinstating_a_suspended_organisation_closes_no_other_case(
