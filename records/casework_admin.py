@@ -23,7 +23,7 @@ from django.utils import timezone
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import JobRun, User
 from lrs_portal.transitions import save_with_history
-from records.audit import expected_daily_volume, heaviest_users
+from records.audit import heaviest_users
 from records.models import AuditRule, UsageAlert, UsageDay
 from registration.admin.base import DefaultChoiceFilter, RegistrationAdmin
 from registration.models import Suspension
@@ -127,18 +127,20 @@ def usage_chart(suspension: Suspension) -> dict[str, Any]:
     }
 
 
+_VOLUME_RULES = (AuditRule.Code.ORG_VOLUME, AuditRule.Code.USER_VOLUME)
+
+
 def _threshold(suspension: Suspension) -> Decimal | None:
-    """The volume limit the subject was held to (organisation or user volume)."""
-    if suspension.subject_type == Suspension.Subject.ORGANISATION:
-        rule = AuditRule.objects.filter(code=AuditRule.Code.ORG_VOLUME).first()
-        if rule is None:
-            return None
-        expected = expected_daily_volume(
-            suspension.organisation.estimated_learners_per_year
-        )
-        return max(Decimal(rule.minimum_volume), rule.threshold * expected)
-    rule = AuditRule.objects.filter(code=AuditRule.Code.USER_VOLUME).first()
-    return None if rule is None else rule.threshold
+    """The volume limit the subject was held to when the case opened (recorded
+    with the rules hit), or None when no volume rule was hit: a line at today's
+    threshold, or another rule's, would mislead."""
+    for hit in suspension.rules:
+        if isinstance(hit, dict) and hit.get("rule") in _VOLUME_RULES:
+            try:
+                return Decimal(str(hit["threshold"]))
+            except (KeyError, ArithmeticError, ValueError):
+                return None
+    return None
 
 
 @admin.register(Suspension)

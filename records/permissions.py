@@ -132,9 +132,14 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
 def log_visible_to(
     user: User, membership: Membership | None
 ) -> QuerySet["LearnerView"]:
-    """The super user sees their own organisation's log; nobody else's."""
+    """The super user sees their own organisation's log; nobody else's, and not
+    while their own access is suspended."""
     from records.models import LearnerView
 
-    if membership is None or not membership.is_super_user:
+    if (
+        membership is None
+        or not membership.is_super_user
+        or membership.suspended_at is not None
+    ):
         return LearnerView.objects.none()
     return LearnerView.objects.filter(organisation=membership.organisation)

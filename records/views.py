@@ -292,10 +292,15 @@ def view_record(request: HttpRequest) -> HttpResponse:
 
 
 def _usage_log(request: HttpRequest) -> tuple[Membership, QuerySet[LearnerView]]:
-    """The super user's membership and their organisation's log; 404 for anyone else."""
+    """The super user's membership and their organisation's log; 404 for anyone
+    else, and for a super user whose own access is suspended."""
     user = _user(request)
     membership = lookup_membership(user)
-    if membership is None or not membership.is_super_user:
+    if (
+        membership is None
+        or not membership.is_super_user
+        or membership.suspended_at is not None
+    ):
         raise Http404
     return membership, log_visible_to(user, membership)
 

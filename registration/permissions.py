@@ -10,7 +10,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from lrs_portal import roles
 from lrs_portal.models import User
-from registration.models import Organisation, RegistrationApplication
+from registration.models import Membership, Organisation, RegistrationApplication
 
 _MEMBER_PERMS = ("registration.view_organisation",)
 _SUPER_USER_PERMS = (
@@ -49,18 +49,35 @@ def organisations_visible_to(user: User) -> QuerySet[Organisation]:
     )
 
 
+def _own_access_suspended(user: User) -> bool:
+    """Whether a suspension of this user (not their organisation) is in force."""
+    return Membership.objects.filter(user=user, suspended_at__isnull=False).exists()
+
+
 def can_manage_users(user: User, organisation: Organisation) -> bool:
-    """Only the organisation's super user invites and removes its users."""
-    if not user.is_active:
+    """Only the organisation's super user invites and removes its users, and not
+    while their own access is suspended."""
+    if not user.is_active or _own_access_suspended(user):
         return False
     return user.has_perm("registration.manage_users_organisation", organisation)
 
 
 def can_view_usage(user: User, organisation: Organisation) -> bool:
-    """Only the organisation's super user sees its usage and log."""
-    if not user.is_active:
+    """Only the organisation's super user sees its usage and log, and not while
+    their own access is suspended (the log lists the ULNs searched)."""
+    if not user.is_active or _own_access_suspended(user):
         return False
     return user.has_perm("registration.view_usage_organisation", organisation)
+
+
+def can_explain_suspension(user: User, organisation: Organisation) -> bool:
+    """The organisation's super user reads its suspensions and explains them,
+    even while suspended themselves: that is what the page is for."""
+    if not user.is_active:
+        return False
+    return Membership.objects.filter(
+        user=user, organisation=organisation, is_super_user=True
+    ).exists()
 
 
 def applications_visible_to(user: User) -> QuerySet[RegistrationApplication]:

@@ -274,7 +274,7 @@ def suspension_explain(
     from registration import permissions
 
     explanation = explanation.strip()
-    if not permissions.can_manage_users(acting_user, suspension.organisation):
+    if not permissions.can_explain_suspension(acting_user, suspension.organisation):
         raise PermissionError("Only the organisation's super user can explain")
     if not explanation:
         raise ExplanationRefused("Enter your explanation")
@@ -282,6 +282,10 @@ def suspension_explain(
         locked = Suspension.objects.select_for_update().get(pk=suspension.pk)
         if not locked.in_force:
             raise ExplanationRefused("This suspension has already been decided")
+        if locked.explained_at is not None:
+            raise ExplanationRefused(
+                "Your organisation has already sent its explanation of this suspension"
+            )
         locked.explanation = explanation
         locked.explained_at = timezone.now()
         locked.explained_by = acting_user

@@ -28,7 +28,7 @@ def _super_user_membership(request: HttpRequest) -> Membership:
         .filter(user=user)
         .first()
     )
-    if membership is None or not permissions.can_manage_users(
+    if membership is None or not permissions.can_explain_suspension(
         user, membership.organisation
     ):
         raise Http404
@@ -85,7 +85,10 @@ def explain(request: HttpRequest, pk: int) -> HttpResponse:
                 explanation=form.cleaned_data["explanation"],
             )
         except ExplanationRefused as exc:
-            form.add_error("explanation", str(exc))
+            # Decided, or explained from another tab, meanwhile: the page now
+            # shows the case without a form, so say why at the top of it.
+            messages.error(request, str(exc))
+            return redirect("registration:suspension")
         else:
             messages.success(
                 request,

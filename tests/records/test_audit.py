@@ -557,6 +557,34 @@ def test_a_run_just_long_enough_is_always_found_by_the_first_pass(searcher, thre
     assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
 
 
+@pytest.mark.parametrize("threshold", [5, 20, 33, 100])
+def test_a_run_with_every_gap_of_two_across_blocks_is_found(searcher, threshold):
+    from records.uln import uln_check_digit
+
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(threshold))
+
+    # Every second stem, each with a check digit: the widest a run can be.
+    def valid(stem: int) -> bool:
+        return uln_check_digit(str(stem)) is not None
+
+    stem = 700_000_000 // audit.STEM_BLOCK * audit.STEM_BLOCK + audit.STEM_BLOCK - 3
+    stem = stem if valid(stem) else stem + 1
+    ulns = []
+    while len(ulns) < threshold:
+        ulns.append(f"{stem}{uln_check_digit(str(stem))}")
+        stem = stem + 2 if valid(stem + 2) else stem + 1
+    spans = int(ulns[-1][:9]) // audit.STEM_BLOCK - int(ulns[0][:9]) // audit.STEM_BLOCK
+    assert spans >= 1  # the run crosses a block boundary
+    log(searcher, yesterday(), threshold, ulns=ulns)
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run >= threshold
+    assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
+
+
 def test_a_dense_cluster_short_of_the_threshold_is_measured_exactly(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
@@ -588,6 +616,30 @@ def test_lookups_outside_working_hours_in_uk_time(searcher):
 
     assert UsageDay.objects.get().night_lookups == 11
     assert (Code.NIGHT_TIME, "user") in _hits()
+
+
+def test_night_time_follows_british_summer_time(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    summer = date(2026, 7, 14)  # London is UTC+1
+    # 06:30 UTC is 07:30 in London (working); 19:30 UTC is 20:30 (night).
+    log(searcher, summer, 4, hour=6)
+    organisation = searcher.membership.organisation
+    LearnerView.objects.bulk_create(
+        LearnerView(
+            user=searcher,
+            organisation=organisation,
+            action=A.SEARCH_ULN,
+            outcome=OUT.EXACT_MATCH,
+            viewed_at=datetime(2026, 7, 14, 19, 30, i, tzinfo=UTC),
+            learner_uln=nth_uln(900 + 7 * i),
+        )
+        for i in range(3)
+    )
+
+    audit_usage_run(day=summer)
+
+    # 06:00-06:00:03 UTC is 07:00 in London: working hours; 19:30 UTC is night.
+    assert UsageDay.objects.get(day=summer).night_lookups == 3
 
 
 def test_a_disabled_rule_finds_nothing(searcher):
@@ -919,3 +971,54 @@ def test_reinstating_a_suspended_organisation_closes_no_other_case(
 
     suspended.refresh_from_db()
     assert suspended.status == Suspension.Status.REINSTATED
+
+
+def test_a_second_explanation_is_refused_and_the_page_says_why(
+    suspended, super_user, caseworker_user
+):
+    client = Client()
+    client.force_login(super_user)
+    url = reverse("registration:explain-suspension", args=[suspended.pk])
+    client.post(url, {"explanation": "Enrolment week."})
+
+    response = client.post(url, {"explanation": "Something else."}, follow=True)
+
+    suspended.refresh_from_db()
+    assert suspended.explanation == "Enrolment week."
+    assert "already sent its explanation" in response.content.decode()
+    assert len(_emails(f"suspension.{suspended.pk}.explained")) == 1
+
+
+@pytest.fixture
+def suspended_super_user(super_user, college, searcher):
+    """The super user suspended on their own (user volume); the college is not."""
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, threshold=Decimal(40))
+    log(super_user, yesterday(), 41)
+    audit_usage_run()
+    return Suspension.objects.get(user=super_user)
+
+
+def test_a_suspended_super_user_cannot_invite_or_read_the_log_but_can_explain(
+    suspended_super_user, super_user, college
+):
+    from registration.services import invitation_send
+
+    client = Client()
+    client.force_login(super_user)
+
+    assert client.get(reverse("registration:users")).status_code == 404
+    assert client.get(reverse("records:usage")).status_code == 404
+    with pytest.raises(PermissionError):
+        invitation_send(
+            organisation=college,
+            acting_user=super_user,
+            email="new.person@college.example.com",
+            full_name="New Person",
+        )
+    assert client.get(reverse("registration:suspension")).status_code == 200
+    response = client.post(
+        reverse("registration:explain-suspension", args=[suspended_super_user.pk]),
+        {"explanation": "A script ran in a loop; it is fixed."},
+    )
+    assert response.status_code == 302
