@@ -91,6 +91,18 @@ def _no_update_on_tracked_models(monkeypatch):
     monkeypatch.setattr(QuerySet, "update", guarded)
 
 
+def _consecutive(count, stem=500_000_000):
+    from records.uln import uln_check_digit
+
+    ulns = []
+    while len(ulns) < count:
+        check = uln_check_digit(str(stem))
+        if check is not None:
+            ulns.append(f"{stem}{check}")
+        stem += 1
+    return ulns
+
+
 @pytest.fixture
 def version():
     return AgreementVersionFactory.create()
@@ -482,16 +494,7 @@ def test_searching_consecutive_ulns_is_enumeration(searcher):
     rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
     # Every valid ULN from one stem on: consecutive stems, skipping those with no
     # check digit.
-    from records.uln import uln_check_digit
-
-    ulns = []
-    stem = 300_000_000
-    while len(ulns) < 20:
-        check = uln_check_digit(str(stem))
-        if check is not None:
-            ulns.append(f"{stem}{check}")
-        stem += 1
-    log(searcher, yesterday(), 20, outcome=OUT.NO_MATCH, ulns=ulns)
+    log(searcher, yesterday(), 20, outcome=OUT.NO_MATCH, ulns=_consecutive(20))
 
     audit_usage_run()
 
@@ -503,15 +506,7 @@ def test_searching_consecutive_ulns_is_enumeration(searcher):
 def test_the_same_uln_searched_again_neither_breaks_nor_lengthens_a_run(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(5))
-    from records.uln import uln_check_digit
-
-    ulns = []
-    stem = 400_000_000
-    while len(ulns) < 5:
-        check = uln_check_digit(str(stem))
-        if check is not None:
-            ulns.append(f"{stem}{check}")
-        stem += 1
+    ulns = _consecutive(5, 400_000_000)
     searched = [ulns[0], ulns[1], ulns[1], ulns[1], ulns[2], ulns[3], ulns[4], ulns[0]]
     log(searcher, yesterday(), len(searched), ulns=searched)
 
@@ -528,18 +523,6 @@ def test_scattered_ulns_are_not_a_run_and_are_not_even_measured(searcher):
 
     assert UsageDay.objects.get().longest_uln_run is None
     assert (Code.CONSECUTIVE_ULNS, "user") not in _hits()
-
-
-def _consecutive(count, stem=500_000_000):
-    from records.uln import uln_check_digit
-
-    ulns = []
-    while len(ulns) < count:
-        check = uln_check_digit(str(stem))
-        if check is not None:
-            ulns.append(f"{stem}{check}")
-        stem += 1
-    return ulns
 
 
 @pytest.mark.parametrize("threshold", [3, 5, 20, 64, 150])
