@@ -1,0 +1,862 @@
+"""The department's admin for data share requests: triage, assessment, the panel,
+the SIRO, releases and destruction certificates.
+
+Request pages are read-only; every change is a workflow page (get_urls) that
+re-checks permission and calls approvals.services. Assessors and panel members
+hold no model permissions: they see only the requests their object permissions
+(approvals.permissions) give them.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from approvals import permissions
+from approvals.models import (
+    FIVE_SAFES,
+    Affiliation,
+    Assessment,
+    DataShareRequest,
+    Decision,
+    DestructionCertificate,
+    NightlyRun,
+    PanelMeeting,
+    PanelVote,
+    Recommendation,
+    Release,
+    RequestedDataset,
+    Researcher,
+    ResearchOrganisation,
+    RiskSettings,
+    SafeRating,
+    SiroEscalation,
+)
+from approvals.services import (
+    assessment_record,
+    certificate_accept,
+    decision_blockers,
+    decision_record,
+    panel_conflict_declare,
+    panel_vote_cast,
+    release_record,
+    request_accept_for_assessment,
+    request_assign_assessor,
+    request_place_on_meeting,
+    request_return_for_information,
+    requester_add,
+    researchers_to_flag,
+    risk_escalation_record,
+    risk_score,
+)
+from lrs_portal import roles
+from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
+from lrs_portal.models import User
+from registration.admin.base import (
+    ConfirmForm,
+    ReadOnlyFormMixin,
+    RegistrationAdmin,
+    RequestInformationForm,
+    ViewOnlyInline,
+    _user,
+)
+
+S = DataShareRequest.Status
+_TEXT = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+
+def _text(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, help_text=help_text, widget=_TEXT
+    )
+
+
+class NotYoursIsNotFound:
+    """Rule 6 in the admin: a row outside the person's queryset is a 404 on its
+    change and history pages (Django would redirect with "doesn't exist")."""
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponseRedirect:
+        raise Http404
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
+            raise Http404
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc,no-any-return]
+
+
+# --- organisations, affiliations, settings ----------------------------------------
+
+
+class AddRequesterForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address of an existing account",
+        help_text="They become a requester for this organisation only.",
+    )
+
+    def clean_email(self) -> User:
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
+        if user is None or not user.is_active:
+            raise forms.ValidationError("No active account has this email address")
+        return user
+
+
+@admin.register(ResearchOrganisation)
+class ResearchOrganisationAdmin(RegistrationAdmin):
+    list_display = ("name", "kind", "ico_number")
+    list_filter = ("kind",)
+    search_fields = ("name", "=ico_number")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        organisation = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if organisation is not None and self.has_change_permission(request):
+            context["workflow_tools"] = [
+                self.workflow_tool("Add a requester", "add_requester", organisation)
+            ]
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            self.workflow_path("add_requester", self.add_requester_view),
+            *self.default_urls(),
+        ]
+
+    def add_requester_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        organisation = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            requester_add(
+                user=data["email"],
+                organisation=organisation,
+                acting_user=_user(request),
+            )
+            return f"{data['email']} is now a requester for {organisation}."
+
+        return self.workflow(
+            request,
+            organisation,
+            allowed=self.has_change_permission(request),
+            form_class=AddRequesterForm,
+            title=f"Add a requester: {organisation}",
+            submit_label="Add the requester",
+            act=act,
+        )
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(BaseAdmin):
+    """Whom department staff and panel members work for (the own-organisation
+    rule). Requesters are added from their organisation's page."""
+
+    list_display = ("user", "organisation", "created_at")
+    list_select_related = ("user", "organisation")
+    raw_id_fields = ("user",)
+    search_fields = ("user__email", "organisation__name")
+
+
+@admin.register(RiskSettings)
+class RiskSettingsAdmin(BaseAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not RiskSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(NightlyRun)
+class NightlyRunAdmin(ViewOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("run_on", "started_at", "finished_at", "counts")
+
+
+# --- panel meetings ---------------------------------------------------------------
+
+
+class PanelMeetingForm(forms.ModelForm[PanelMeeting]):
+    class Meta:
+        model = PanelMeeting
+        fields = ("held_on", "chair", "members")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chair, members = cleaned.get("chair"), cleaned.get("members")
+        if chair is not None and members is not None and chair not in members:
+            self.add_error("chair", "The chair must be one of the members")
+        if members is not None and len(members) < 3:
+            self.add_error("members", "A meeting needs at least three members")
+        return cleaned
+
+
+class MeetingRequestInline(ViewOnlyInline):
+    model = DataShareRequest
+    fk_name = "panel_meeting"
+    fields = ("reference", "project_title", "organisation", "status")
+    verbose_name_plural = "requests on the agenda"
+
+
+@admin.register(PanelMeeting)
+class PanelMeetingAdmin(NotYoursIsNotFound, BaseAdmin):
+    form = PanelMeetingForm
+    list_display = ("held_on", "chair")
+    list_select_related = ("chair",)
+    filter_horizontal = ("members",)
+    raw_id_fields = ("chair",)
+    inlines = (MeetingRequestInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PanelMeeting]:
+        return permissions.meetings_visible_to_staff(_user(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or _is_dsap_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None:
+            return self.get_queryset(request).filter(pk=obj.pk).exists()
+        return super().has_view_permission(request) or _is_dsap_staff(request)
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        # The members of a meeting, and only they, vote on its open requests.
+        permissions.panel_permissions_sync(meeting=form.instance)
+
+
+def _is_dsap_staff(request: HttpRequest) -> bool:
+    """Assessors and panel members: no model permissions, but their own requests
+    (asked once per request: the admin's sidebar asks for every model)."""
+    cached: bool | None = getattr(request, "_approvals_dsap_staff", None)
+    if cached is None:
+        user = _user(request)
+        dsap = (roles.DSAP_ASSESSOR, roles.DSAP_PANEL_MEMBER)
+        cached = user.is_active and user.groups.filter(name__in=dsap).exists()
+        request._approvals_dsap_staff = cached  # type: ignore[attr-defined]
+    return cached
+
+
+# --- the request page's inlines ---------------------------------------------------
+
+
+class DatasetInline(ViewOnlyInline):
+    model = RequestedDataset
+    fields = ("name", "academic_year", "tier")
+
+
+class ResearcherInline(ViewOnlyInline):
+    model = Researcher
+    fields = (
+        "full_name",
+        "email",
+        "accreditation",
+        "accreditation_number",
+        "accreditation_expires_on",
+        "accredited_for_the_share",
+    )
+    readonly_fields = ("accredited_for_the_share",)
+
+    @admin.display(description="Accredited until the end date", boolean=True)
+    def accredited_for_the_share(self, researcher: Researcher) -> bool:
+        return researcher.accredited_until(researcher.request.end_date)
+
+
+class AssessmentInline(ViewOnlyInline):
+    model = Assessment
+    fields = (
+        "assessor",
+        *(name for key, _ in FIVE_SAFES for name in (key, f"{key}_reason")),
+        "risk_score",
+        "risk_breakdown",
+        "recommendation",
+        "recommended_conditions",
+        "completed_at",
+    )
+
+
+class VoteInline(ViewOnlyInline):
+    model = PanelVote
+    fields = (
+        "meeting",
+        "member",
+        "conflict_declared",
+        "conflict_detail",
+        "vote",
+        "comments",
+        "cast_at",
+    )
+
+
+class EscalationInline(ViewOnlyInline):
+    model = SiroEscalation
+    fields = ("siro", "risk_score", "risk_appetite", "risk_accepted", "comments")
+
+
+class DecisionInline(ViewOnlyInline):
+    model = Decision
+    fields = (
+        "meeting",
+        "outcome",
+        "reasons",
+        "conditions",
+        "supports_aims",
+        "votes_for",
+        "votes_cast",
+        "risk_score",
+        "risk_appetite",
+        "above_risk_appetite",
+        "escalation",
+        "chair",
+        "decided_at",
+    )
+
+
+class ReleaseInline(ViewOnlyInline):
+    model = Release
+    fields = ("dataset", "srs_project_reference", "access_route", "end_date")
+
+
+class CertificateInline(ViewOnlyInline):
+    model = DestructionCertificate
+    fields = (
+        "destroyed_by",
+        "destroyed_on",
+        "what_was_destroyed",
+        "method",
+        "submitted_at",
+        "accepted_by",
+        "accepted_at",
+    )
+
+
+# --- workflow forms ---------------------------------------------------------------
+
+
+def _assign_form(request: DataShareRequest) -> type[forms.Form]:
+    eligible = User.objects.filter(
+        is_active=True, is_staff=True, groups__name=roles.DSAP_ASSESSOR
+    ).exclude(affiliation__organisation=request.organisation_id)
+
+    class AssignAssessorForm(forms.Form):
+        assessor = forms.ModelChoiceField(queryset=eligible)
+        no_conflict_declared = forms.BooleanField(
+            label="The assessor has declared no conflict of interest",
+            required=False,
+        )
+
+    return AssignAssessorForm
+
+
+class AssessmentForm(forms.Form):
+    recommendation = forms.ChoiceField(choices=Recommendation.choices)
+    recommended_conditions = _text("Conditions recommended", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, label in FIVE_SAFES:
+            self.fields[key] = forms.ChoiceField(
+                label=label, choices=SafeRating.choices, widget=forms.RadioSelect
+            )
+            self.fields[f"{key}_reason"] = _text(f"{label}: reason")
+        self.order_fields([n for key, _ in FIVE_SAFES for n in (key, f"{key}_reason")])
+
+
+def _meeting_form() -> type[forms.Form]:
+    upcoming = PanelMeeting.objects.filter(held_on__gte=timezone.localdate())
+
+    class PlaceOnMeetingForm(forms.Form):
+        meeting = forms.ModelChoiceField(queryset=upcoming)
+
+    return PlaceOnMeetingForm
+
+
+class ConflictForm(forms.Form):
+    detail = _text("Your conflict of interest", help_text="You will not vote.")
+
+
+class VoteForm(forms.Form):
+    vote = forms.ChoiceField(choices=PanelVote.Vote.choices, widget=forms.RadioSelect)
+    comments = _text("Comments", required=False)
+
+
+class EscalationForm(forms.Form):
+    risk_accepted = forms.TypedChoiceField(
+        label="Do you accept the risk?",
+        choices=(("yes", "Yes, the panel may approve it"), ("no", "No")),
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    comments = _text("Reasons")
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=Decision.Outcome.choices, widget=forms.RadioSelect
+    )
+    reasons = _text("Reasons")
+    supports_aims = _text("How the request supports the department's aims")
+    conditions = _text("Conditions of approval", required=False)
+
+
+def _release_form(request: DataShareRequest) -> type[forms.Form]:
+    unreleased = request.datasets.filter(release__isnull=True)
+
+    class ReleaseForm(forms.Form):
+        dataset = forms.ModelChoiceField(queryset=unreleased)
+        srs_project_reference = forms.CharField(
+            label="ONS SRS project reference", max_length=40, required=False
+        )
+        researchers = forms.ModelMultipleChoiceField(
+            queryset=request.researchers.all(), widget=forms.CheckboxSelectMultiple
+        )
+        end_date = forms.DateField(
+            initial=request.end_date,
+            widget=forms.DateInput(attrs={"type": "date"}),
+        )
+
+    return ReleaseForm
+
+
+# --- requests ---------------------------------------------------------------------
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "needs"
+    parameter_name = "needs"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return (
+            ("triage", "Triage"),
+            ("assessor", "An assessor"),
+            ("meeting", "A panel meeting"),
+            ("release", "Release"),
+            ("certificate", "Certificate overdue or to accept"),
+        )
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        value = self.value()
+        today = timezone.localdate()
+        filters = {
+            "triage": Q(status=S.SUBMITTED),
+            "assessor": Q(status=S.ASSESSMENT, assessor__isnull=True),
+            "meeting": Q(status__in=[S.PANEL, S.DEFERRED], panel_meeting__isnull=True)
+            | Q(status=S.DEFERRED),
+            "release": Q(status__in=[S.APPROVED, S.APPROVED_WITH_CONDITIONS]),
+            "certificate": Q(status=S.CLOSING)
+            & (Q(certificate_due_on__lt=today) | Q(certificate__isnull=False)),
+        }
+        return queryset.filter(filters[value]) if value in filters else queryset
+
+
+@admin.register(DataShareRequest)
+class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationAdmin):
+    list_display = (
+        "reference",
+        "project_title",
+        "organisation",
+        "status",
+        "assessor",
+        "panel_meeting",
+        "end_date",
+        "certificate_overdue",
+    )
+    list_filter = (QueueFilter, "status", "legal_gateway", "access_route")
+    list_select_related = ("organisation", "assessor", "panel_meeting")
+    search_fields = ("=reference", "project_title", "organisation__name")
+    ordering = ("submitted_at", "pk")
+    inlines = (
+        DatasetInline,
+        ResearcherInline,
+        AssessmentInline,
+        VoteInline,
+        EscalationInline,
+        DecisionInline,
+        ReleaseInline,
+        CertificateInline,
+    )
+    exclude = ("history",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in DataShareRequest._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DataShareRequest]:
+        visible = permissions.requests_visible_to_staff(_user(request))
+        return visible.select_related("organisation", "assessor", "panel_meeting")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or _is_dsap_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None:
+            return self.get_queryset(request).filter(pk=obj.pk).exists()
+        return super().has_view_permission(request) or _is_dsap_staff(request)
+
+    @admin.display(description="Certificate overdue", boolean=True)
+    def certificate_overdue(self, request: DataShareRequest) -> bool:
+        due = request.certificate_due_on
+        return (
+            request.status == S.CLOSING
+            and due is not None
+            and due < timezone.localdate()
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if obj is not None and self.has_view_permission(request, obj):
+            context["workflow_tools"] = self.tools(request, obj)
+        return super().change_view(request, object_id, form_url, context)
+
+    def tools(
+        self, request: HttpRequest, obj: DataShareRequest
+    ) -> list[dict[str, str]]:
+        user = _user(request)
+        offered = []
+        if permissions.can_triage(user, obj):
+            if obj.status == S.SUBMITTED:
+                offered += [
+                    ("Return for more information", "return_for_information"),
+                    ("Triage complete: send to assessment", "accept"),
+                ]
+            if obj.status == S.ASSESSMENT:
+                offered.append(("Assign an assessor", "assign_assessor"))
+            if obj.status in (S.PANEL, S.DEFERRED):
+                offered.append(("Place on a panel meeting", "place_on_meeting"))
+        if obj.status == S.ASSESSMENT and permissions.can_assess(user, obj):
+            offered.append(("Record the assessment", "assess"))
+        if obj.status == S.PANEL and obj.panel_meeting_id:
+            if permissions.can_vote(user, obj):
+                offered += [
+                    ("Declare a conflict", "declare_conflict"),
+                    ("Vote", "vote"),
+                ]
+            if permissions.can_accept_risk(user, obj):
+                offered.append(("Answer the risk escalation", "escalation"))
+            if permissions.can_decide(user, obj):
+                offered.append(("Record the decision", "decide"))
+        if permissions.can_release(user, obj):
+            if obj.is_approved or obj.status == S.RELEASED:
+                offered.append(("Release a dataset", "release"))
+            if obj.status in (S.RELEASED, S.CLOSING) and hasattr(obj, "certificate"):
+                offered.append(
+                    ("Accept the destruction certificate", "accept_certificate")
+                )
+        return [self.workflow_tool(label, name, obj) for label, name in offered]
+
+    def get_urls(self) -> list[URLPattern]:
+        views = (
+            ("return_for_information", self.return_view),
+            ("accept", self.accept_view),
+            ("assign_assessor", self.assign_view),
+            ("assess", self.assess_view),
+            ("place_on_meeting", self.place_view),
+            ("declare_conflict", self.conflict_view),
+            ("vote", self.vote_view),
+            ("escalation", self.escalation_view),
+            ("decide", self.decide_view),
+            ("release", self.release_view),
+            ("accept_certificate", self.accept_certificate_view),
+        )
+        return [
+            *(self.workflow_path(name, view) for name, view in views),
+            *self.default_urls(),
+        ]
+
+    # --- triage ---
+
+    def return_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            request_return_for_information(
+                request=obj,
+                acting_user=_user(request),
+                request_text=data["request_text"],
+            )
+            return "Returned to the requester for more information."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_triage(_user(request), obj),
+            form_class=RequestInformationForm,
+            title=f"Return for more information: {obj.reference}",
+            submit_label="Return the request",
+            intro="The requester sees this text, answers it and resubmits.",
+            act=act,
+        )
+
+    def accept_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            request_accept_for_assessment(request=obj, acting_user=_user(request))
+            return "Triage complete: the request is ready for an assessor."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_triage(_user(request), obj),
+            form_class=ConfirmForm,
+            title=f"Triage complete: {obj.reference}",
+            submit_label="Send to assessment",
+            act=act,
+        )
+
+    def assign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            request_assign_assessor(request=obj, acting_user=_user(request), **data)
+            return f"Assigned {data['assessor']} as the assessor."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_triage(_user(request), obj),
+            form_class=_assign_form(obj),
+            title=f"Assign an assessor: {obj.reference}",
+            submit_label="Assign",
+            intro=(
+                "Only assessors from outside the requesting organisation are "
+                "listed. They must have declared no conflict of interest."
+            ),
+            act=act,
+        )
+
+    # --- assessment ---
+
+    def assess_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+        score, breakdown = risk_score(obj)
+
+        def act(data: dict[str, Any]) -> str:
+            assessment = assessment_record(
+                request=obj,
+                acting_user=_user(request),
+                ratings={key: data[key] for key, _ in FIVE_SAFES},
+                reasons={key: data[f"{key}_reason"] for key, _ in FIVE_SAFES},
+                recommendation=data["recommendation"],
+                recommended_conditions=data["recommended_conditions"],
+            )
+            return f"Assessment recorded: risk score {assessment.risk_score}."
+
+        factors = ", ".join(f"{name} {points}" for name, points in breakdown.items())
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_assess(_user(request), obj),
+            form_class=AssessmentForm,
+            title=f"Assess {obj.reference} against the Five Safes",
+            submit_label="Record the assessment",
+            intro=(
+                f"The risk model scores this request {score} ({factors}); the "
+                f"risk appetite is {RiskSettings.current().risk_appetite}."
+            ),
+            act=act,
+        )
+
+    # --- the panel ---
+
+    def place_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            request_place_on_meeting(
+                request=obj, acting_user=_user(request), meeting=data["meeting"]
+            )
+            return f"Placed on the {data['meeting']}."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_triage(_user(request), obj),
+            form_class=_meeting_form(),
+            title=f"Place {obj.reference} on a panel meeting",
+            submit_label="Place on the meeting",
+            act=act,
+        )
+
+    def conflict_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            panel_conflict_declare(
+                request=obj, acting_user=_user(request), detail=data["detail"]
+            )
+            return "Conflict declared: you will not vote on this request."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_vote(_user(request), obj),
+            form_class=ConflictForm,
+            title=f"Declare a conflict of interest: {obj.reference}",
+            submit_label="Declare the conflict",
+            act=act,
+        )
+
+    def vote_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            vote = panel_vote_cast(request=obj, acting_user=_user(request), **data)
+            return f"Vote recorded: {vote.get_vote_display()}."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_vote(_user(request), obj),
+            form_class=VoteForm,
+            title=f"Vote on {obj.reference}",
+            submit_label="Record my vote",
+            intro="You vote once. Declare a conflict instead if you have one.",
+            act=act,
+        )
+
+    def escalation_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            escalation = risk_escalation_record(
+                request=obj, acting_user=_user(request), **data
+            )
+            return f"Recorded: {escalation}."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_accept_risk(_user(request), obj),
+            form_class=EscalationForm,
+            title=f"Risk above appetite: {obj.reference}",
+            submit_label="Record my answer",
+            act=act,
+        )
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            decision = decision_record(request=obj, acting_user=_user(request), **data)
+            return f"Decision recorded: {decision.get_outcome_display()}."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_decide(_user(request), obj),
+            form_class=DecisionForm,
+            title=f"Record the panel's decision: {obj.reference}",
+            submit_label="Record the decision",
+            items=decision_blockers(obj, Decision.Outcome.APPROVED),
+            items_heading="The request cannot be approved yet:",
+            act=act,
+        )
+
+    # --- after approval ---
+
+    def release_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+        flagged = researchers_to_flag(list(obj.researchers.all()), obj.end_date)
+
+        def act(data: dict[str, Any]) -> str:
+            release = release_record(
+                request=obj,
+                acting_user=_user(request),
+                dataset=data["dataset"],
+                srs_project_reference=data["srs_project_reference"],
+                researchers=list(data["researchers"]),
+                end_date=data["end_date"],
+            )
+            return f"Released {release.dataset}."
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_release(_user(request), obj),
+            form_class=_release_form(obj),
+            title=f"Release a dataset: {obj.reference}",
+            submit_label="Record the release",
+            items=[
+                f"{r.full_name}: accreditation does not last until the end date"
+                for r in flagged
+            ],
+            items_heading="Check these researchers before releasing:",
+            act=act,
+        )
+
+    def accept_certificate_view(
+        self, request: HttpRequest, object_id: str
+    ) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            certificate_accept(request=obj, acting_user=_user(request))
+            return "Certificate accepted: the case is closed."
+
+        certificate = getattr(obj, "certificate", None)
+        intro = (
+            f"{certificate.destroyed_by} destroyed {certificate.what_was_destroyed} "
+            f"on {certificate.destroyed_on:%d %B %Y} by {certificate.method}"
+            if certificate
+            else "No certificate has been submitted."
+        )
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_release(_user(request), obj),
+            form_class=ConfirmForm,
+            title=f"Accept the destruction certificate: {obj.reference}",
+            submit_label="Accept and close the case",
+            intro=intro,
+            act=act,
+        )
+
+
+@admin.register(Release)
+class ReleaseAdmin(ViewOnlyMixin, BaseAdmin):
+    list_display = (
+        "request",
+        "dataset",
+        "srs_project_reference",
+        "access_route",
+        "end_date",
+        "flagged_researchers",
+    )
+    list_select_related = ("request", "dataset")
+
+    @admin.display(description="Accreditation ends before the end date")
+    def flagged_researchers(self, release: Release) -> SafeString | str:
+        flagged = researchers_to_flag(list(release.researchers.all()), release.end_date)
+        if not flagged:
+            return "None"
+        return format_html_join(", ", "{}", ((r.full_name,) for r in flagged))
+
+
+@admin.register(DestructionCertificate)
+class DestructionCertificateAdmin(ViewOnlyMixin, BaseAdmin):
+    list_display = ("request", "destroyed_by", "destroyed_on", "accepted_at")
+    list_select_related = ("request",)
+
+    @admin.display(description="Request")
+    def request_link(self, certificate: DestructionCertificate) -> SafeString:
+        return format_html("{}", certificate.request.reference)
