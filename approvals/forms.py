@@ -18,6 +18,8 @@ FIRST_NPD_YEAR = 2002  # the NPD starts with 2002/03
 RECORDS_MAX = 50_000_000
 LONGEST_SHARE_YEARS = 5
 YES_NO = (("yes", "Yes"), ("no", "No"))
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
 _DATE_PARTS = ("day", "month", "year")
 
 
@@ -86,7 +88,13 @@ class DateField(forms.MultiValueField):
     widget = DateInputWidget
 
     def __init__(self, *, label: str, required: str, **kwargs: Any) -> None:
-        parts = [forms.CharField(required=False, max_length=10) for _ in _DATE_PARTS]
+        real = f"{label} must be a real date"
+        parts = [
+            forms.CharField(
+                required=False, max_length=10, error_messages={"max_length": real}
+            )
+            for _ in _DATE_PARTS
+        ]
         self.missing_message = required
         super().__init__(
             parts, label=label, required=False, require_all_fields=False, **kwargs
@@ -109,9 +117,21 @@ class DateField(forms.MultiValueField):
         if len(year) != 4:
             raise forms.ValidationError("Year must include 4 numbers")
         try:
-            return date(int(year), int(month), int(day))
+            value = date(int(year), int(month), int(day))
         except ValueError:
             raise forms.ValidationError(f"{label} must be a real date") from None
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                f"{label} must be between {EARLIEST_YEAR} and {LATEST_YEAR}"
+            )
+        return value
+
+
+def _years_after(start: date, years: int) -> date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February, in a year that is not a leap year
+        return start.replace(year=start.year + years, day=28)
 
 
 # --- the request's sections -------------------------------------------------------
@@ -306,7 +326,7 @@ class DatesForm(forms.Form):
         if start and end:
             if end <= start:
                 self.add_error("end_date", "End date must be after the start date")
-            elif end > start.replace(year=start.year + LONGEST_SHARE_YEARS):
+            elif end > _years_after(start, LONGEST_SHARE_YEARS):
                 self.add_error(
                     "end_date",
                     f"End date must be within {LONGEST_SHARE_YEARS} years of the "
