@@ -220,3 +220,9 @@ def test_a_requester_cannot_reach_the_admin(cast: Cast):
 
     assert response.status_code == HTTPStatus.FOUND
     assert "/admin/login/" in response.url or "login" in response.url
+
+
+def test_the_siro_role_needs_mfa_and_may_accept_risk(siro):
+    assert siro.requires_mfa
+    assert siro.has_perm("approvals.accept_risk_datasharerequest")
+    assert not siro.has_perm("approvals.triage_datasharerequest")

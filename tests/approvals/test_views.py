@@ -357,3 +357,15 @@ def test_the_register_csv_cannot_run_formulas(cast: Cast):
     assert "'=HYPERLINK" in body
     assert "2019/20 (tier 2)" in body
     assert body.splitlines()[0].startswith("Reference,Requesting organisation")
+
+
+def test_a_requester_s_account_page_links_to_their_requests(cast: Cast):
+    response = _client(cast.requester).get(reverse("lrs_portal:account"))
+
+    assert reverse("approvals:requests") in response.text
+
+
+def test_a_provider_s_account_page_does_not(provider_user):
+    response = _client(provider_user).get(reverse("lrs_portal:account"))
+
+    assert reverse("approvals:requests") not in response.text
