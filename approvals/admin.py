@@ -425,7 +425,7 @@ def _release_form(request: DataShareRequest) -> type[forms.Form]:
         )
         end_date = forms.DateField(
             initial=request.end_date,
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
 
     return ReleaseForm
