@@ -187,19 +187,27 @@ def assessment_record(
     for key, _ in FIVE_SAFES:
         fields[key] = ratings[key]
         fields[f"{key}_reason"] = reasons[key]
+    # A request back from a return is assessed again: the row is updated and
+    # its history keeps the earlier assessment.
+    assessment = Assessment.objects.filter(request=request).first() or Assessment(
+        request=request
+    )
+    values = {
+        "assessor": acting_user,
+        "risk_score": score,
+        "risk_breakdown": breakdown,
+        "recommendation": recommendation,
+        "recommended_conditions": recommended_conditions,
+        "completed_at": timezone.now(),
+        **fields,
+    }
+    for field, value in values.items():
+        setattr(assessment, field, value)
     with transaction.atomic():
-        assessment = save_with_history(
-            Assessment(
-                request=request,
-                assessor=acting_user,
-                risk_score=score,
-                risk_breakdown=breakdown,
-                recommendation=recommendation,
-                recommended_conditions=recommended_conditions,
-                **fields,
-            ),
+        save_with_history(
+            assessment,
             acting_user=acting_user,
-            reason="Assessment recorded",
+            reason="Assessment recorded" if assessment.pk is None else "Reassessed",
         )
         request_transition(
             request=request,
@@ -225,6 +233,8 @@ def request_place_on_meeting(
         raise Refused(["Choose a meeting that has not yet been held"])
     if request.panel_meeting_id == meeting.pk:
         raise Refused(["The request is already on this meeting"])
+    if Decision.objects.filter(request=request, meeting=meeting).exists():
+        raise Refused(["The panel has already decided on it at this meeting"])
     with transaction.atomic():
         if request.status == S.DEFERRED:
             request = request_transition(
@@ -426,12 +436,18 @@ def decision_record(
             acting_user=acting_user,
             reason=f"Decision: {outcome}",
         )
+        changes: dict[str, Any] = {"decided_at": decision.decided_at}
+        if outcome == Decision.Outcome.DEFERRED:
+            # Off this meeting's agenda: its votes are spent, and a later meeting
+            # votes afresh.
+            permissions.panel_permissions_revoke(meeting=meeting, request=request)
+            changes["panel_meeting"] = None
         request = request_transition(
             request=request,
             to=_OUTCOME_STATUS[Decision.Outcome(outcome)],
             acting_user=acting_user,
             reason=f"Panel decision: {decision.get_outcome_display()}",
-            changes={"decided_at": decision.decided_at},
+            changes=changes,
         )
         _tell_requester(
             request,

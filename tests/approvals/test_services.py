@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from approvals import services
 from approvals.models import (
+    FIVE_SAFES,
     DataShareRequest,
     Decision,
     PanelVote,
@@ -646,3 +647,47 @@ def test_the_decision_row_is_one_per_meeting(cast: Cast):
     cast.approve()
 
     assert Decision.objects.filter(request=cast.request).count() == 1
+
+
+def test_a_deferral_takes_the_request_off_the_meeting(cast: Cast):
+    cast.to_panel()
+    cast.votes("defer", "defer", "defer")
+    cast.decide("deferred")
+
+    request = cast.refresh()
+    assert request.panel_meeting is None
+    assert not cast.members[1].has_perm("approvals.vote_datasharerequest", request)
+    with pytest.raises(services.Refused, match="already decided"):
+        services.request_place_on_meeting(
+            request=request, acting_user=cast.caseworker, meeting=cast.meeting
+        )
+
+
+def test_a_deferred_request_returned_for_information_is_assessed_again(cast: Cast):
+    cast.to_panel()
+    cast.votes("defer", "defer", "defer")
+    cast.decide("deferred")
+    services.request_return_for_information(
+        request=cast.refresh(), acting_user=cast.caseworker, request_text="Outputs?"
+    )
+    services.request_submit(
+        request=cast.refresh(), acting_user=cast.requester, response="Checked by ONS"
+    )
+    services.request_accept_for_assessment(
+        request=cast.refresh(), acting_user=cast.caseworker
+    )
+    services.assessment_record(
+        request=cast.refresh(),
+        acting_user=cast.assessor,
+        ratings={key: "medium" for key, _ in FIVE_SAFES},
+        reasons={key: "Looked again" for key, _ in FIVE_SAFES},
+        recommendation="approve",
+    )
+
+    request = cast.refresh()
+    assert request.status == S.PANEL
+    assert request.panel_meeting is None
+    assert request.assessment.safe_data == "medium"
+    assert request.assessment.history.count() == 2
+    with pytest.raises(services.Refused):  # no meeting yet: nobody votes
+        cast.votes("approve")
