@@ -170,6 +170,12 @@ class AffiliationAdmin(BaseAdmin):
     raw_id_fields = ("user",)
     search_fields = ("user__email", "organisation__name")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Changing your own employer would dodge the own-organisation rule.
+        if obj is not None and obj.user_id == request.user.pk:
+            return False
+        return bool(super().has_change_permission(request, obj))
+
 
 @admin.register(RiskSettings)
 class RiskSettingsAdmin(BaseAdmin):
@@ -203,7 +209,18 @@ class PanelMeetingForm(forms.ModelForm[PanelMeeting]):
         return cleaned
 
 
-class MeetingRequestInline(ViewOnlyInline):
+class CaseInline(ViewOnlyInline):
+    """A read-only part of a request (or meeting) page. Assessors and panel
+    members hold no model permissions, but the page is theirs to read: the
+    admin shows it only when the request is in their queryset."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(super().has_view_permission(request, obj)) or _is_dsap_staff(
+            request
+        )
+
+
+class MeetingRequestInline(CaseInline):
     model = DataShareRequest
     fk_name = "panel_meeting"
     fields = ("reference", "project_title", "organisation", "status")
@@ -253,12 +270,12 @@ def _is_dsap_staff(request: HttpRequest) -> bool:
 # --- the request page's inlines ---------------------------------------------------
 
 
-class DatasetInline(ViewOnlyInline):
+class DatasetInline(CaseInline):
     model = RequestedDataset
     fields = ("name", "academic_year", "tier")
 
 
-class ResearcherInline(ViewOnlyInline):
+class ResearcherInline(CaseInline):
     model = Researcher
     fields = (
         "full_name",
@@ -275,7 +292,7 @@ class ResearcherInline(ViewOnlyInline):
         return researcher.accredited_until(researcher.request.end_date)
 
 
-class AssessmentInline(ViewOnlyInline):
+class AssessmentInline(CaseInline):
     model = Assessment
     fields = (
         "assessor",
@@ -288,7 +305,7 @@ class AssessmentInline(ViewOnlyInline):
     )
 
 
-class VoteInline(ViewOnlyInline):
+class VoteInline(CaseInline):
     model = PanelVote
     fields = (
         "meeting",
@@ -301,12 +318,12 @@ class VoteInline(ViewOnlyInline):
     )
 
 
-class EscalationInline(ViewOnlyInline):
+class EscalationInline(CaseInline):
     model = SiroEscalation
     fields = ("siro", "risk_score", "risk_appetite", "risk_accepted", "comments")
 
 
-class DecisionInline(ViewOnlyInline):
+class DecisionInline(CaseInline):
     model = Decision
     fields = (
         "meeting",
@@ -325,12 +342,12 @@ class DecisionInline(ViewOnlyInline):
     )
 
 
-class ReleaseInline(ViewOnlyInline):
+class ReleaseInline(CaseInline):
     model = Release
     fields = ("dataset", "srs_project_reference", "access_route", "end_date")
 
 
-class CertificateInline(ViewOnlyInline):
+class CertificateInline(CaseInline):
     model = DestructionCertificate
     fields = (
         "destroyed_by",

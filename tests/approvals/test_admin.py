@@ -249,3 +249,29 @@ def test_the_release_page_flags_researchers_whose_accreditation_ends_too_soon(
         f"{researcher.full_name}: accreditation does not last until the end date"
         in response.text
     )
+
+
+def test_a_panel_member_reads_the_whole_case_before_voting(cast: Cast):
+    cast.to_panel()
+    researcher = cast.request.researchers.get()
+
+    response = verified_client(cast.members[1]).get(_wf("change", cast.request))
+
+    assert researcher.full_name in response.text
+    assert "2019/20" in response.text
+    assert "Safe projects is fine" in response.text  # the assessment's reasons
+
+
+def test_nobody_changes_their_own_affiliation(cast: Cast):
+    from tests.approvals.factories import AffiliationFactory
+
+    own = AffiliationFactory.create(user=cast.caseworker)
+    other_org = ResearchOrganisation.objects.create(name="Elsewhere", kind="charity")
+    url = reverse("admin:approvals_affiliation_change", args=[own.pk])
+
+    verified_client(cast.caseworker).post(
+        url, {"user": cast.caseworker.pk, "organisation": other_org.pk}
+    )
+
+    own.refresh_from_db()
+    assert own.organisation != other_org
