@@ -54,8 +54,13 @@ def organisations_requesting_for(user: User) -> QuerySet[ResearchOrganisation]:
     """The organisations a requester requests data for (their own)."""
     if not user.is_active:
         return ResearchOrganisation.objects.none()
+    # Not even a superuser requests for an organisation they do not work for.
     return get_objects_for_user(
-        user, _REQUEST_FOR, klass=ResearchOrganisation, accept_global_perms=False
+        user,
+        _REQUEST_FOR,
+        klass=ResearchOrganisation,
+        accept_global_perms=False,
+        with_superuser=False,
     )
 
 

@@ -32,7 +32,15 @@ REQUEST_PAGES = [
     "section:dates",
 ]
 POST_ONLY = ["remove-dataset", "remove-researcher"]
-STRANGERS = ["outsider", "other_requester", "caseworker", "assessor", "panel_member"]
+STRANGERS = [
+    "outsider",
+    "other_requester",
+    "caseworker",
+    "assessor",
+    "panel_member",
+    "siro",
+    "superuser",
+]
 
 
 def _visitor(kind: str, cast: Cast) -> Client:
@@ -45,6 +53,8 @@ def _visitor(kind: str, cast: Cast) -> Client:
         "caseworker": lambda: cast.caseworker,
         "assessor": lambda: cast.assessor,
         "panel_member": lambda: cast.members[1],
+        "siro": lambda: cast.siro,
+        "superuser": lambda: UserFactory.create(superuser=True),
         "requester": lambda: cast.requester,
     }
     if kind == "anonymous":
