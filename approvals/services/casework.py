@@ -52,6 +52,18 @@ def _tell_requester(request: DataShareRequest, subject: str, body: str) -> None:
     )
 
 
+def _tell_staff(
+    people: list[User], request: DataShareRequest, what: str, body: str
+) -> None:
+    for person in people:
+        notification_send(
+            to=person.email,
+            subject=f"Data share request {request.reference}: {what}",
+            body=body,
+            reference=f"approvals.{request.reference}.staff",
+        )
+
+
 # --- triage ---------------------------------------------------------------------------
 
 
@@ -125,6 +137,12 @@ def request_assign_assessor(
             fields=["assessor", "assessor_no_conflict_declared_at"],
         )
         permissions.assessor_permissions_grant(user=assessor, request=previous)
+        _tell_staff(
+            [assessor],
+            previous,
+            "you are its assessor",
+            "Assess it against the Five Safes in the casework admin.",
+        )
     return previous
 
 
@@ -255,6 +273,12 @@ def request_place_on_meeting(
             fields=["panel_meeting"],
         )
         permissions.panel_permissions_grant(meeting=meeting, request=request)
+        _tell_staff(
+            list(meeting.members.all()),
+            request,
+            f"is on the agenda of the {meeting}",
+            "Read it, then declare any conflict or vote in the casework admin.",
+        )
     return request
 
 

@@ -691,3 +691,16 @@ def test_a_deferred_request_returned_for_information_is_assessed_again(cast: Cas
     assert request.assessment.history.count() == 2
     with pytest.raises(services.Refused):  # no meeting yet: nobody votes
         cast.votes("approve")
+
+
+def test_the_assessor_and_the_members_are_told_by_email(cast: Cast):
+    from lrs_portal.models import Notification
+
+    cast.to_panel()
+
+    told = set(
+        Notification.objects.filter(
+            reference=f"approvals.{cast.request.reference}.staff"
+        ).values_list("to", flat=True)
+    )
+    assert told == {cast.assessor.email, *(m.email for m in cast.members)}
