@@ -1,42 +1,45 @@
-"""The department's admin for data share requests: triage, assessment, the panel,
-the SIRO, releases and destruction certificates.
-
-Request pages are read-only; every change is a workflow page (get_urls) that
-re-checks permission and calls approvals.services. Assessors and panel members
-hold no model permissions: they see only the requests their object permissions
-(approvals.permissions) give them.
-"""
+"""Data share requests: the queue, the read-only case page and its workflow
+pages, releases and destruction certificates."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from approvals import permissions
+from approvals.admin.base import (
+    CaseInline,
+    NotYoursIsNotFound,
+    S,
+    is_dsap_staff,
+)
+from approvals.admin.forms import (
+    AssessmentForm,
+    ConflictForm,
+    DecisionForm,
+    EscalationForm,
+    VoteForm,
+    assign_form,
+    meeting_form,
+    release_form,
+)
 from approvals.models import (
     FIVE_SAFES,
-    Affiliation,
     Assessment,
     DataShareRequest,
     Decision,
     DestructionCertificate,
-    NightlyRun,
-    PanelMeeting,
     PanelVote,
-    Recommendation,
     Release,
     RequestedDataset,
     Researcher,
-    ResearchOrganisation,
     RiskSettings,
-    SafeRating,
     SiroEscalation,
 )
 from approvals.services import (
@@ -51,221 +54,18 @@ from approvals.services import (
     request_assign_assessor,
     request_place_on_meeting,
     request_return_for_information,
-    requester_add,
     researchers_to_flag,
     risk_escalation_record,
     risk_score,
 )
-from lrs_portal import roles
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
-from lrs_portal.models import User
 from registration.admin.base import (
     ConfirmForm,
     ReadOnlyFormMixin,
     RegistrationAdmin,
     RequestInformationForm,
-    ViewOnlyInline,
     _user,
 )
-
-S = DataShareRequest.Status
-_TEXT = forms.Textarea(attrs={"rows": 4, "cols": 80})
-
-
-def _text(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
-    return forms.CharField(
-        label=label, required=required, help_text=help_text, widget=_TEXT
-    )
-
-
-class NotYoursIsNotFound:
-    """Rule 6 in the admin: a row outside the person's queryset is a 404 on its
-    change and history pages (Django would redirect with "doesn't exist")."""
-
-    def _get_obj_does_not_exist_redirect(
-        self, request: HttpRequest, opts: Any, object_id: str
-    ) -> HttpResponseRedirect:
-        raise Http404
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        if self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
-            raise Http404
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc,no-any-return]
-
-
-# --- organisations, affiliations, settings ----------------------------------------
-
-
-class AddRequesterForm(forms.Form):
-    email = forms.EmailField(
-        label="Email address of an existing account",
-        help_text="They become a requester for this organisation only.",
-    )
-
-    def clean_email(self) -> User:
-        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
-        if user is None or not user.is_active:
-            raise forms.ValidationError("No active account has this email address")
-        return user
-
-
-@admin.register(ResearchOrganisation)
-class ResearchOrganisationAdmin(RegistrationAdmin):
-    list_display = ("name", "kind", "ico_number")
-    list_filter = ("kind",)
-    search_fields = ("name", "=ico_number")
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        organisation = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if organisation is not None and self.has_change_permission(request):
-            context["workflow_tools"] = [
-                self.workflow_tool("Add a requester", "add_requester", organisation)
-            ]
-        return super().change_view(request, object_id, form_url, context)
-
-    def get_urls(self) -> list[URLPattern]:
-        return [
-            self.workflow_path("add_requester", self.add_requester_view),
-            *self.default_urls(),
-        ]
-
-    def add_requester_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        organisation = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            requester_add(
-                user=data["email"],
-                organisation=organisation,
-                acting_user=_user(request),
-            )
-            return f"{data['email']} is now a requester for {organisation}."
-
-        return self.workflow(
-            request,
-            organisation,
-            allowed=self.has_change_permission(request),
-            form_class=AddRequesterForm,
-            title=f"Add a requester: {organisation}",
-            submit_label="Add the requester",
-            act=act,
-        )
-
-
-@admin.register(Affiliation)
-class AffiliationAdmin(BaseAdmin):
-    """Whom department staff and panel members work for (the own-organisation
-    rule). Requesters are added from their organisation's page."""
-
-    list_display = ("user", "organisation", "created_at")
-    list_select_related = ("user", "organisation")
-    raw_id_fields = ("user",)
-    search_fields = ("user__email", "organisation__name")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Changing your own employer would dodge the own-organisation rule.
-        if obj is not None and obj.user_id == request.user.pk:
-            return False
-        return bool(super().has_change_permission(request, obj))
-
-
-@admin.register(RiskSettings)
-class RiskSettingsAdmin(BaseAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not RiskSettings.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(NightlyRun)
-class NightlyRunAdmin(ViewOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("run_on", "started_at", "finished_at", "counts")
-
-
-# --- panel meetings ---------------------------------------------------------------
-
-
-class PanelMeetingForm(forms.ModelForm[PanelMeeting]):
-    class Meta:
-        model = PanelMeeting
-        fields = ("held_on", "chair", "members")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        chair, members = cleaned.get("chair"), cleaned.get("members")
-        if chair is not None and members is not None and chair not in members:
-            self.add_error("chair", "The chair must be one of the members")
-        if members is not None and len(members) < 3:
-            self.add_error("members", "A meeting needs at least three members")
-        return cleaned
-
-
-class CaseInline(ViewOnlyInline):
-    """A read-only part of a request (or meeting) page. Assessors and panel
-    members hold no model permissions, but the page is theirs to read: the
-    admin shows it only when the request is in their queryset."""
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(super().has_view_permission(request, obj)) or _is_dsap_staff(
-            request
-        )
-
-
-class MeetingRequestInline(CaseInline):
-    model = DataShareRequest
-    fk_name = "panel_meeting"
-    fields = ("reference", "project_title", "organisation", "status")
-    verbose_name_plural = "requests on the agenda"
-
-
-@admin.register(PanelMeeting)
-class PanelMeetingAdmin(NotYoursIsNotFound, BaseAdmin):
-    form = PanelMeetingForm
-    list_display = ("held_on", "chair")
-    list_select_related = ("chair",)
-    filter_horizontal = ("members",)
-    raw_id_fields = ("chair",)
-    inlines = (MeetingRequestInline,)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PanelMeeting]:
-        return permissions.meetings_visible_to_staff(_user(request))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return super().has_module_permission(request) or _is_dsap_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None:
-            return self.get_queryset(request).filter(pk=obj.pk).exists()
-        return super().has_view_permission(request) or _is_dsap_staff(request)
-
-    def save_related(
-        self, request: HttpRequest, form: Any, formsets: Any, change: bool
-    ) -> None:
-        super().save_related(request, form, formsets, change)
-        # The members of a meeting, and only they, vote on its open requests.
-        permissions.panel_permissions_sync(meeting=form.instance)
-
-
-def _is_dsap_staff(request: HttpRequest) -> bool:
-    """Assessors and panel members: no model permissions, but their own requests
-    (asked once per request: the admin's sidebar asks for every model)."""
-    cached: bool | None = getattr(request, "_approvals_dsap_staff", None)
-    if cached is None:
-        user = _user(request)
-        dsap = (roles.DSAP_ASSESSOR, roles.DSAP_PANEL_MEMBER)
-        cached = user.is_active and user.groups.filter(name__in=dsap).exists()
-        request._approvals_dsap_staff = cached  # type: ignore[attr-defined]
-    return cached
-
 
 # --- the request page's inlines ---------------------------------------------------
 
@@ -360,94 +160,6 @@ class CertificateInline(CaseInline):
     )
 
 
-# --- workflow forms ---------------------------------------------------------------
-
-
-def _assign_form(request: DataShareRequest) -> type[forms.Form]:
-    eligible = User.objects.filter(
-        is_active=True, is_staff=True, groups__name=roles.DSAP_ASSESSOR
-    ).exclude(affiliation__organisation=request.organisation_id)
-
-    class AssignAssessorForm(forms.Form):
-        assessor = forms.ModelChoiceField(queryset=eligible)
-        no_conflict_declared = forms.BooleanField(
-            label="The assessor has declared no conflict of interest",
-            required=False,
-        )
-
-    return AssignAssessorForm
-
-
-class AssessmentForm(forms.Form):
-    recommendation = forms.ChoiceField(choices=Recommendation.choices)
-    recommended_conditions = _text("Conditions recommended", required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for key, label in FIVE_SAFES:
-            self.fields[key] = forms.ChoiceField(
-                label=label, choices=SafeRating.choices, widget=forms.RadioSelect
-            )
-            self.fields[f"{key}_reason"] = _text(f"{label}: reason")
-        self.order_fields([n for key, _ in FIVE_SAFES for n in (key, f"{key}_reason")])
-
-
-def _meeting_form() -> type[forms.Form]:
-    upcoming = PanelMeeting.objects.filter(held_on__gte=timezone.localdate())
-
-    class PlaceOnMeetingForm(forms.Form):
-        meeting = forms.ModelChoiceField(queryset=upcoming)
-
-    return PlaceOnMeetingForm
-
-
-class ConflictForm(forms.Form):
-    detail = _text("Your conflict of interest", help_text="You will not vote.")
-
-
-class VoteForm(forms.Form):
-    vote = forms.ChoiceField(choices=PanelVote.Vote.choices, widget=forms.RadioSelect)
-    comments = _text("Comments", required=False)
-
-
-class EscalationForm(forms.Form):
-    risk_accepted = forms.TypedChoiceField(
-        label="Do you accept the risk?",
-        choices=(("yes", "Yes, the panel may approve it"), ("no", "No")),
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-    )
-    comments = _text("Reasons")
-
-
-class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(
-        choices=Decision.Outcome.choices, widget=forms.RadioSelect
-    )
-    reasons = _text("Reasons")
-    supports_aims = _text("How the request supports the department's aims")
-    conditions = _text("Conditions of approval", required=False)
-
-
-def _release_form(request: DataShareRequest) -> type[forms.Form]:
-    unreleased = request.datasets.filter(release__isnull=True)
-
-    class ReleaseForm(forms.Form):
-        dataset = forms.ModelChoiceField(queryset=unreleased)
-        srs_project_reference = forms.CharField(
-            label="ONS SRS project reference", max_length=40, required=False
-        )
-        researchers = forms.ModelMultipleChoiceField(
-            queryset=request.researchers.all(), widget=forms.CheckboxSelectMultiple
-        )
-        end_date = forms.DateField(
-            initial=request.end_date,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        )
-
-    return ReleaseForm
-
-
 # --- requests ---------------------------------------------------------------------
 
 
@@ -515,12 +227,12 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
         return visible.select_related("organisation", "assessor", "panel_meeting")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return super().has_module_permission(request) or _is_dsap_staff(request)
+        return super().has_module_permission(request) or is_dsap_staff(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
             return self.get_queryset(request).filter(pk=obj.pk).exists()
-        return super().has_view_permission(request) or _is_dsap_staff(request)
+        return super().has_view_permission(request) or is_dsap_staff(request)
 
     @admin.display(description="Certificate overdue", boolean=True)
     def certificate_overdue(self, request: DataShareRequest) -> bool:
@@ -651,7 +363,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             request,
             obj,
             allowed=permissions.can_triage(_user(request), obj),
-            form_class=_assign_form(obj),
+            form_class=assign_form(obj),
             title=f"Assign an assessor: {obj.reference}",
             submit_label="Assign",
             intro=(
@@ -708,7 +420,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             request,
             obj,
             allowed=permissions.can_triage(_user(request), obj),
-            form_class=_meeting_form(),
+            form_class=meeting_form(),
             title=f"Place {obj.reference} on a panel meeting",
             submit_label="Place on the meeting",
             act=act,
@@ -810,7 +522,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             request,
             obj,
             allowed=permissions.can_release(_user(request), obj),
-            form_class=_release_form(obj),
+            form_class=release_form(obj),
             title=f"Release a dataset: {obj.reference}",
             submit_label="Record the release",
             items=[
@@ -873,7 +585,3 @@ class ReleaseAdmin(ViewOnlyMixin, BaseAdmin):
 class DestructionCertificateAdmin(ViewOnlyMixin, BaseAdmin):
     list_display = ("request", "destroyed_by", "destroyed_on", "accepted_at")
     list_select_related = ("request",)
-
-    @admin.display(description="Request")
-    def request_link(self, certificate: DestructionCertificate) -> SafeString:
-        return format_html("{}", certificate.request.reference)
