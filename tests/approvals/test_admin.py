@@ -275,3 +275,44 @@ def test_nobody_changes_their_own_affiliation(cast: Cast):
 
     own.refresh_from_db()
     assert own.organisation != other_org
+
+
+@pytest.mark.parametrize(
+    "model", ["researchorganisation", "affiliation", "panelmeeting"]
+)
+def test_the_add_pages_render(admin_verified_client, model):
+    response = admin_verified_client.get(reverse(f"admin:approvals_{model}_add"))
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_every_change_page_renders(cast: Cast, admin_verified_client):
+    cast.release()
+    services_certificate(cast)
+    share = cast.refresh()
+    rows = {
+        "datasharerequest": share.pk,
+        "researchorganisation": share.organisation_id,
+        "affiliation": cast.requester.affiliation.pk,
+        "panelmeeting": cast.meeting.pk,
+        "release": share.releases.get().pk,
+        "destructioncertificate": share.certificate.pk,
+        "risksettings": RiskSettings.current().pk,
+    }
+
+    for model, pk in rows.items():
+        url = reverse(f"admin:approvals_{model}_change", args=[pk])
+        assert admin_verified_client.get(url).status_code == HTTPStatus.OK, model
+
+
+def services_certificate(cast: Cast) -> None:
+    from approvals import services
+
+    services.certificate_submit(
+        request=cast.refresh(),
+        acting_user=cast.requester,
+        destroyed_by="A",
+        destroyed_on=timezone.localdate(),
+        what_was_destroyed="All",
+        method="Deleted",
+    )
