@@ -127,6 +127,10 @@ def siro(db: None) -> User:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
     organisation = ResearchOrganisationFactory.create()
     members = [staff(roles.DSAP_PANEL_MEMBER) for _ in range(4)]
     chair = members[0]
