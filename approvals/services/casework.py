@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from approvals import permissions
@@ -111,8 +111,6 @@ def request_assign_assessor(
     """Assign an independent assessor, who has declared no conflict of interest."""
     if not permissions.can_triage(acting_user, request):
         raise PermissionError("You cannot assign an assessor to this request")
-    if request.status != S.ASSESSMENT:
-        raise Refused(["Only a request being assessed can have an assessor"])
     if not permissions.can_be_assessor(assessor, request):
         raise Refused(
             [
@@ -124,6 +122,8 @@ def request_assign_assessor(
         raise Refused(["The assessor must declare that they have no conflict"])
     with transaction.atomic():
         previous = DataShareRequest.objects.select_for_update().get(pk=request.pk)
+        if previous.status != S.ASSESSMENT:
+            raise Refused(["Only a request being assessed can have an assessor"])
         if previous.assessor is not None:
             permissions.assessor_permissions_revoke(
                 user=previous.assessor, request=previous
@@ -333,7 +333,13 @@ def panel_vote_cast(
         vote=vote,
         comments=comments,
     )
-    return save_with_history(row, acting_user=acting_user, reason=f"Voted: {vote}")
+    try:
+        with transaction.atomic():
+            return save_with_history(
+                row, acting_user=acting_user, reason=f"Voted: {vote}"
+            )
+    except IntegrityError:  # the same vote sent twice at once
+        raise Refused(["You have already voted on this request"]) from None
 
 
 def votes_counted(request: DataShareRequest) -> list[PanelVote]:
@@ -440,7 +446,24 @@ def decision_record(
     counted = votes_counted(request)
     score = request.assessment.risk_score
     above = score > settings.risk_appetite
+    decided_at = timezone.now()
+    label = Decision.Outcome(outcome).label
+    changes: dict[str, Any] = {"decided_at": decided_at}
     with transaction.atomic():
+        # The move first: it locks the row, so a decision sent twice is refused
+        # by the table of moves rather than by the one-per-meeting constraint.
+        if outcome == Decision.Outcome.DEFERRED:
+            # Off this meeting's agenda: its votes are spent, and a later meeting
+            # votes afresh.
+            permissions.panel_permissions_revoke(meeting=meeting, request=request)
+            changes["panel_meeting"] = None
+        request = request_transition(
+            request=request,
+            to=_OUTCOME_STATUS[Decision.Outcome(outcome)],
+            acting_user=acting_user,
+            reason=f"Panel decision: {label}",
+            changes=changes,
+        )
         decision = save_with_history(
             Decision(
                 request=request,
@@ -456,22 +479,10 @@ def decision_record(
                 above_risk_appetite=above,
                 escalation=current_escalation(request) if above else None,
                 chair=acting_user,
+                decided_at=decided_at,
             ),
             acting_user=acting_user,
             reason=f"Decision: {outcome}",
-        )
-        changes: dict[str, Any] = {"decided_at": decision.decided_at}
-        if outcome == Decision.Outcome.DEFERRED:
-            # Off this meeting's agenda: its votes are spent, and a later meeting
-            # votes afresh.
-            permissions.panel_permissions_revoke(meeting=meeting, request=request)
-            changes["panel_meeting"] = None
-        request = request_transition(
-            request=request,
-            to=_OUTCOME_STATUS[Decision.Outcome(outcome)],
-            acting_user=acting_user,
-            reason=f"Panel decision: {decision.get_outcome_display()}",
-            changes=changes,
         )
         _tell_requester(
             request,

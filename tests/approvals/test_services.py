@@ -704,3 +704,54 @@ def test_the_assessor_and_the_members_are_told_by_email(cast: Cast):
         ).values_list("to", flat=True)
     )
     assert told == {cast.assessor.email, *(m.email for m in cast.members)}
+
+
+def test_a_decision_sent_twice_is_refused_by_the_table_of_moves(cast: Cast):
+    cast.to_panel()
+    cast.votes("approve", "approve", "approve")
+    stale = cast.refresh()
+    cast.decide()
+
+    with pytest.raises(TransitionNotAllowed):
+        services.decision_record(
+            request=stale,
+            acting_user=cast.chair,
+            outcome="approved",
+            reasons="Again",
+            supports_aims="Again",
+        )
+    assert cast.request.decisions.count() == 1
+
+
+def test_an_assessor_cannot_be_assigned_once_the_request_has_moved_on(cast: Cast):
+    cast.triage()
+    stale = cast.refresh()
+    services.assessment_record(
+        request=cast.request,
+        acting_user=cast.assessor,
+        ratings={key: "low" for key, _ in FIVE_SAFES},
+        reasons={key: "Fine" for key, _ in FIVE_SAFES},
+        recommendation="approve",
+    )
+
+    with pytest.raises(services.Refused):
+        services.request_assign_assessor(
+            request=stale,
+            acting_user=cast.caseworker,
+            assessor=staff("DSAP assessor"),
+            no_conflict_declared=True,
+        )
+    assert cast.refresh().assessor == cast.assessor
+
+
+def test_a_vote_sent_twice_at_once_is_refused_not_an_error(cast: Cast, monkeypatch):
+    from approvals.services import casework
+
+    cast.to_panel()
+    cast.votes("approve")
+    # The second request passed the "already voted" check before the first saved.
+    monkeypatch.setattr(casework, "_already", lambda *args: False)
+
+    with pytest.raises(services.Refused):
+        cast.votes("approve")
+    assert PanelVote.objects.filter(member=cast.members[0]).count() == 1
