@@ -297,6 +297,16 @@ def _summary(share: DataShareRequest) -> dict[str, Any]:
 # --- where it stands ---
 
 
+def _timeline(share: DataShareRequest) -> list[tuple[Any, str]]:
+    """Each change of status, oldest first, as (when, the status's label)."""
+    entries, previous = [], None
+    for record in share.history.order_by("history_date", "history_id"):
+        if record.status != previous:
+            entries.append((record.history_date, S(record.status).label))
+            previous = record.status
+    return entries
+
+
 @require_GET
 @request_page
 def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpResponse:
@@ -310,6 +320,7 @@ def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpRes
             "decision": decision,
             "releases": share.releases.select_related("dataset"),
             "certificate": getattr(share, "certificate", None),
+            "timeline": _timeline(share),
             "editable": can_edit_request(user, share),
             "certificate_due": share.status in (S.RELEASED, S.CLOSING)
             and not hasattr(share, "certificate"),

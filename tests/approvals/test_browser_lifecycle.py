@@ -14,6 +14,7 @@ which beat would run, is called directly.
 
 import shutil
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -79,6 +80,10 @@ def _fill_date(page: Page, name: str, when) -> None:
 
 def _radio(page: Page, name: str, value: str) -> None:
     page.locator(f"input[name='{name}'][value='{value}']").check()
+
+
+def _status_tag(page: Page) -> Any:
+    return page.locator("#main-content .govuk-tag").first
 
 
 def _save(page: Page) -> None:
@@ -165,7 +170,7 @@ def _requester_fills_in_and_submits(page: Page, base: str, email: str) -> str:
     _assert_accessible(page)
     page.get_by_label("I confirm the information is true").check()
     page.get_by_role("button", name="Submit request").click()
-    expect(page.get_by_text("Submitted: checking it is complete")).to_be_visible()
+    expect(_status_tag(page)).to_have_text("Submitted: checking it is complete")
     return DataShareRequest.objects.get(project_title=TITLE).reference
 
 
@@ -286,7 +291,7 @@ def test_a_request_goes_from_draft_to_a_closed_case(live_server, page, new_conte
 
     # The requester sends the destruction certificate.
     page.goto(f"{base}/data-sharing/{reference}/")
-    expect(page.get_by_text("Share ended: destruction certificate due")).to_be_visible()
+    expect(_status_tag(page)).to_have_text("Share ended: destruction certificate due")
     page.get_by_role("link", name="Send the destruction certificate").click()
     page.get_by_label("Who destroyed the data").fill("Ola Nordmann")
     _fill_date(page, "destroyed_on", timezone.localdate())
@@ -303,7 +308,7 @@ def test_a_request_goes_from_draft_to_a_closed_case(live_server, page, new_conte
         "Accept and close the case",
     )
     page.reload()
-    expect(page.locator("#main-content .govuk-tag").first).to_have_text("Closed")
+    expect(_status_tag(page)).to_have_text("Closed")
     share.refresh_from_db()
     assert share.status == S.CLOSED
     assert [h.status for h in share.history.order_by("history_date")][-1] == S.CLOSED

@@ -369,3 +369,18 @@ def test_a_provider_s_account_page_does_not(provider_user):
     response = _client(provider_user).get(reverse("lrs_portal:account"))
 
     assert reverse("approvals:requests") not in response.text
+
+
+def test_the_status_page_shows_what_has_happened(cast: Cast):
+    cast.submit()
+    services.request_return_for_information(
+        request=cast.request, acting_user=cast.caseworker, request_text="Which tier?"
+    )
+
+    response = _client(cast.requester).get(_url("request", cast.request))
+
+    timeline = response.text.split("What has happened")[1]
+    assert timeline.index("Draft") < timeline.index("Submitted: checking")
+    assert timeline.index("Submitted: checking") < timeline.index(
+        "More information needed"
+    )
