@@ -13,6 +13,7 @@ CASEWORKER = "Caseworker"
 DSAP_ASSESSOR = "DSAP assessor"
 DSAP_PANEL_MEMBER = "DSAP panel member"
 DSAP_REQUESTER = "DSAP requester"
+SIRO = "Senior information risk owner"
 
 ALL = (
     PROVIDER_USER,
@@ -21,9 +22,10 @@ ALL = (
     DSAP_ASSESSOR,
     DSAP_PANEL_MEMBER,
     DSAP_REQUESTER,
+    SIRO,
 )
 # Roles that use the department's admin site and so must use MFA.
-STAFF_ROLES = frozenset({CASEWORKER, DSAP_ASSESSOR, DSAP_PANEL_MEMBER})
+STAFF_ROLES = frozenset({CASEWORKER, DSAP_ASSESSOR, DSAP_PANEL_MEMBER, SIRO})
 MFA_REQUIRED = STAFF_ROLES
 
 # Model permissions of each role. Data migrations grant them when they are first
@@ -72,6 +74,42 @@ _CASEWORKER_RECORDS = (
     "records.change_auditrule",
     "records.view_usageday",
 )
+# Assessors and panel members hold no model permissions: approvals.permissions
+# grants them object permissions on the requests assigned to them.
+_CASEWORKER_APPROVALS = tuple(
+    f"approvals.{codename}"
+    for codename in (
+        "view_datasharerequest",
+        "triage_datasharerequest",
+        "release_datasharerequest",
+        "view_researchorganisation",
+        "add_researchorganisation",
+        "change_researchorganisation",
+        "view_affiliation",
+        "add_affiliation",
+        "change_affiliation",
+        "view_requesteddataset",
+        "view_researcher",
+        "view_assessment",
+        "view_panelmeeting",
+        "add_panelmeeting",
+        "change_panelmeeting",
+        "view_panelvote",
+        "view_decision",
+        "view_siroescalation",
+        "view_release",
+        "view_destructioncertificate",
+        "view_risksettings",
+    )
+)
+_SIRO_APPROVALS = (
+    "approvals.view_datasharerequest",
+    "approvals.accept_risk_datasharerequest",
+    "approvals.view_assessment",
+    "approvals.view_siroescalation",
+    "approvals.view_decision",
+    "approvals.view_risksettings",
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),
     PROVIDER_SUPER_USER: (),
@@ -80,10 +118,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lrs_portal.change_user",
         *_CASEWORKER_REGISTRATION,
         *_CASEWORKER_RECORDS,
+        *_CASEWORKER_APPROVALS,
     ),
     DSAP_ASSESSOR: (),
     DSAP_PANEL_MEMBER: (),
     DSAP_REQUESTER: (),
+    SIRO: _SIRO_APPROVALS,
 }
 
 

@@ -415,6 +415,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "lrs_portal.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Data shares: reminders 30 and 7 days before the end date, closing ended
+    # shares, overdue destruction certificates: daily at 03:45
+    # (https://crontab.guru/#45_3_*_*_*).
+    "approvals-shares-nightly": {
+        "task": "approvals.tasks.shares_nightly_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- Nightly jobs ------------------------------------------------------------

@@ -60,5 +60,6 @@ urlpatterns = [
     path("", include((mfa_urls, "two_factor"))),
     path("", include("registration.urls")),
     path("", include("records.urls")),
+    path("", include("approvals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,115 @@
+"""Research organisations and their requesters, affiliations, the risk model
+and panel settings, and the nightly job's runs."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
+
+from approvals.models import (
+    Affiliation,
+    ResearchOrganisation,
+    RiskSettings,
+)
+from approvals.services import (
+    requester_add,
+)
+from lrs_portal.admin import BaseAdmin
+from lrs_portal.models import User
+from registration.admin.base import (
+    RegistrationAdmin,
+    _user,
+)
+
+# --- organisations, affiliations, settings ----------------------------------------
+
+
+class AddRequesterForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address of an existing account",
+        help_text="They become a requester for this organisation only.",
+    )
+
+    def clean_email(self) -> User:
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
+        if user is None or not user.is_active:
+            raise forms.ValidationError("No active account has this email address")
+        return user
+
+
+@admin.register(ResearchOrganisation)
+class ResearchOrganisationAdmin(RegistrationAdmin):
+    list_display = ("name", "kind", "ico_number")
+    list_filter = ("kind",)
+    search_fields = ("name", "=ico_number")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        organisation = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if organisation is not None and self.has_change_permission(request):
+            context["workflow_tools"] = [
+                self.workflow_tool("Add a requester", "add_requester", organisation)
+            ]
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            self.workflow_path("add_requester", self.add_requester_view),
+            *self.default_urls(),
+        ]
+
+    def add_requester_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        organisation = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            requester_add(
+                user=data["email"],
+                organisation=organisation,
+                acting_user=_user(request),
+            )
+            return f"{data['email']} is now a requester for {organisation}."
+
+        return self.workflow(
+            request,
+            organisation,
+            allowed=self.has_change_permission(request),
+            form_class=AddRequesterForm,
+            title=f"Add a requester: {organisation}",
+            submit_label="Add the requester",
+            act=act,
+        )
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(BaseAdmin):
+    """Whom department staff and panel members work for (the own-organisation
+    rule). Requesters are added from their organisation's page."""
+
+    list_display = ("user", "organisation", "created_at")
+    list_select_related = ("user", "organisation")
+    raw_id_fields = ("user",)
+    search_fields = ("user__email", "organisation__name")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Changing your own employer would dodge the own-organisation rule.
+        if obj is not None and obj.user_id == request.user.pk:
+            return False
+        return bool(super().has_change_permission(request, obj))
+
+
+@admin.register(RiskSettings)
+class RiskSettingsAdmin(BaseAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not RiskSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

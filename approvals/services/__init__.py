@@ -1,0 +1,78 @@
+"""Every write in approvals that changes a status or has a side effect.
+
+Split by who acts: requests (the requester, and the one transition function),
+casework (triage, assessment, panel, SIRO) and aftercare (releases, the nightly
+end-date job, destruction certificates).
+"""
+
+from approvals.services.aftercare import (
+    certificate_accept,
+    certificate_submit,
+    release_record,
+    researchers_to_flag,
+    shares_nightly,
+)
+from approvals.services.casework import (
+    assessment_record,
+    current_escalation,
+    decision_blockers,
+    decision_record,
+    panel_conflict_declare,
+    panel_vote_cast,
+    request_accept_for_assessment,
+    request_assign_assessor,
+    request_place_on_meeting,
+    request_return_for_information,
+    risk_escalation_record,
+    risk_score,
+    votes_counted,
+)
+from approvals.services.requests import (
+    REQUEST_TRANSITIONS,
+    Refused,
+    dataset_add,
+    dataset_remove,
+    request_missing_sections,
+    request_save_answers,
+    request_start,
+    request_submit,
+    request_transition,
+    request_withdraw,
+    requester_add,
+    researcher_add,
+    researcher_remove,
+)
+
+__all__ = [
+    "REQUEST_TRANSITIONS",
+    "Refused",
+    "assessment_record",
+    "certificate_accept",
+    "certificate_submit",
+    "current_escalation",
+    "dataset_add",
+    "dataset_remove",
+    "decision_blockers",
+    "decision_record",
+    "panel_conflict_declare",
+    "panel_vote_cast",
+    "release_record",
+    "request_accept_for_assessment",
+    "request_assign_assessor",
+    "request_missing_sections",
+    "request_place_on_meeting",
+    "request_return_for_information",
+    "request_save_answers",
+    "request_start",
+    "request_submit",
+    "request_transition",
+    "request_withdraw",
+    "requester_add",
+    "researcher_add",
+    "researcher_remove",
+    "researchers_to_flag",
+    "risk_escalation_record",
+    "risk_score",
+    "shares_nightly",
+    "votes_counted",
+]

@@ -1,0 +1,292 @@
+"""After approval: releases, the nightly end-date job, destruction certificates."""
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from approvals import permissions
+from approvals.models import (
+    DataShareRequest,
+    DestructionCertificate,
+    Release,
+    RequestedDataset,
+    Researcher,
+    RiskSettings,
+)
+from approvals.services.casework import _tell_requester
+from approvals.services.requests import Refused, request_transition
+from lrs_portal import roles
+from lrs_portal.jobs import JobLocked, JobProgress, job_run
+from lrs_portal.models import User, system_user
+from lrs_portal.services import notification_send
+from lrs_portal.transitions import save_with_history
+
+logger = logging.getLogger(__name__)
+S = DataShareRequest.Status
+REMINDER_DAYS = (30, 7)
+
+
+# --- releases -------------------------------------------------------------------------
+
+
+def researchers_to_flag(
+    researchers: list[Researcher], end_date: date | None
+) -> list[Researcher]:
+    """Researchers whose accreditation does not last until the end date."""
+    return [r for r in researchers if not r.accredited_until(end_date)]
+
+
+def release_record(
+    *,
+    request: DataShareRequest,
+    acting_user: User,
+    dataset: RequestedDataset,
+    srs_project_reference: str,
+    researchers: list[Researcher],
+    end_date: date,
+) -> Release:
+    """Release one extract (one dataset and academic year) of an approved request."""
+    if not permissions.can_release(acting_user, request):
+        raise PermissionError("You cannot release data for this request")
+    problems = []
+    if not (request.is_approved or request.status == S.RELEASED):
+        problems.append("Only an approved request has data released")
+    if dataset.request_id != request.pk:
+        problems.append("The dataset is not part of this request")
+    elif Release.objects.filter(dataset=dataset).exists():
+        problems.append(f"{dataset} has already been released")
+    direct = request.access_route == DataShareRequest.AccessRoute.DIRECT_SUPPLY
+    if not direct and not srs_project_reference.strip():
+        problems.append("Give the ONS Secure Research Service project reference")
+    if not researchers:
+        problems.append("Choose at least one approved researcher")
+    if any(r.request_id != request.pk for r in researchers):
+        problems.append("Every researcher must be named on the request")
+    if request.end_date and end_date > request.end_date:
+        problems.append("The release cannot end after the approved end date")
+    if problems:
+        raise Refused(problems)
+    with transaction.atomic():
+        release = save_with_history(
+            Release(
+                request=request,
+                dataset=dataset,
+                srs_project_reference=srs_project_reference,
+                access_route=request.access_route,
+                end_date=end_date,
+                released_by=acting_user,
+            ),
+            acting_user=acting_user,
+            reason=f"Released {dataset}",
+        )
+        release.researchers.set(researchers)
+        if request.status != S.RELEASED:
+            request_transition(
+                request=request,
+                to=S.RELEASED,
+                acting_user=acting_user,
+                reason="First extract released",
+                changes={"released_at": release.released_at},
+            )
+    return release
+
+
+# --- destruction certificates ---------------------------------------------------------
+
+
+def certificate_submit(
+    *,
+    request: DataShareRequest,
+    acting_user: User,
+    destroyed_by: str,
+    destroyed_on: date,
+    what_was_destroyed: str,
+    method: str,
+) -> DestructionCertificate:
+    """The requester certifies who destroyed what, when and how."""
+    if not permissions.requests_of_requester(acting_user).filter(pk=request.pk):
+        raise PermissionError("Only the requesting organisation certifies destruction")
+    if request.status not in (S.RELEASED, S.CLOSING):
+        raise Refused(["Only released data needs a destruction certificate"])
+    if DestructionCertificate.objects.filter(request=request).exists():
+        raise Refused(["A destruction certificate has already been submitted"])
+    if destroyed_on > timezone.localdate():
+        raise Refused(["The date of destruction must be today or in the past"])
+    certificate = DestructionCertificate(
+        request=request,
+        destroyed_by=destroyed_by,
+        destroyed_on=destroyed_on,
+        what_was_destroyed=what_was_destroyed,
+        method=method,
+        submitted_by=acting_user,
+    )
+    return save_with_history(
+        certificate, acting_user=acting_user, reason="Certificate submitted"
+    )
+
+
+def certificate_accept(
+    *, request: DataShareRequest, acting_user: User
+) -> DataShareRequest:
+    """A caseworker accepts the certificate and the case closes."""
+    if not permissions.can_release(acting_user, request):
+        raise PermissionError("You cannot accept this certificate")
+    certificate = DestructionCertificate.objects.filter(request=request).first()
+    if certificate is None:
+        raise Refused(["No destruction certificate has been submitted"])
+    if certificate.accepted_at is not None:
+        raise Refused(["The certificate has already been accepted"])
+    now = timezone.now()
+    with transaction.atomic():
+        certificate.accepted_by = acting_user
+        certificate.accepted_at = now
+        save_with_history(
+            certificate,
+            acting_user=acting_user,
+            reason="Certificate accepted",
+            fields=["accepted_by", "accepted_at"],
+        )
+        if request.status == S.RELEASED:  # destroyed before the end date
+            request = _close_share(request, acting_user, today=timezone.localdate())
+        request = request_transition(
+            request=request,
+            to=S.CLOSED,
+            acting_user=acting_user,
+            reason="Destruction certificate accepted: case closed",
+            changes={"closed_at": now},
+        )
+        _tell_requester(
+            request, "case closed", "We accepted your destruction certificate."
+        )
+    return request
+
+
+# --- the nightly job ------------------------------------------------------------------
+
+
+def _close_share(
+    request: DataShareRequest, acting_user: User, *, today: date
+) -> DataShareRequest:
+    due = RiskSettings.current().certificate_due_days
+    due_on = (request.end_date or today) + timedelta(days=due)
+    return request_transition(
+        request=request,
+        to=S.CLOSING,
+        acting_user=acting_user,
+        reason="Share ended: destruction certificate due",
+        changes={"certificate_due_on": due_on},
+    )
+
+
+def _remind(request: DataShareRequest, today: date, job: User) -> str | None:
+    """Send the one reminder due for a released share; say which, or None."""
+    if request.end_date is None:
+        return None
+    days_left = (request.end_date - today).days
+    if days_left <= 0:
+        request = _close_share(request, job, today=today)
+        _tell_requester(
+            request,
+            "your data share has ended",
+            "The share has ended. Destroy the data and send us a destruction "
+            f"certificate by {request.certificate_due_on:%d %B %Y}.",
+        )
+        return "closed"
+    for days, field in ((7, "reminded_7_days_at"), (30, "reminded_30_days_at")):
+        if days_left > days:
+            continue
+        if getattr(request, field) is not None:
+            return None
+        request.reminded_30_days_at = request.reminded_30_days_at or timezone.now()
+        request.reminded_7_days_at = (
+            timezone.now() if days == 7 else request.reminded_7_days_at
+        )
+        save_with_history(
+            request,
+            acting_user=job,
+            reason=f"{days}-day reminder sent",
+            fields=["reminded_30_days_at", "reminded_7_days_at"],
+        )
+        _tell_requester(
+            request,
+            f"your data share ends on {request.end_date:%d %B %Y}",
+            f"Your data share ends in {days_left} days. On that day access stops "
+            "and you must destroy the data and send us a destruction certificate.",
+        )
+        return f"reminded_{days}"
+    return None
+
+
+def _alert_overdue(request: DataShareRequest, job: User) -> bool:
+    if hasattr(request, "certificate") or request.certificate_overdue_alerted_at:
+        return False
+    request.certificate_overdue_alerted_at = timezone.now()
+    save_with_history(
+        request,
+        acting_user=job,
+        reason="Destruction certificate overdue: caseworkers alerted",
+        fields=["certificate_overdue_alerted_at"],
+    )
+    caseworkers = User.objects.filter(
+        is_active=True, groups__name=roles.CASEWORKER
+    ).values_list("email", flat=True)
+    for email in caseworkers:
+        notification_send(
+            to=email,
+            subject=f"{request.reference}: destruction certificate overdue",
+            body=(
+                f"{request.organisation} has not sent the destruction certificate "
+                f"for {request.reference}, due {request.certificate_due_on:%d %B %Y}."
+            ),
+            reference=f"approvals.{request.reference}.overdue",
+        )
+    return True
+
+
+JOB = "data_shares_nightly"
+
+
+def shares_nightly(*, today: date | None = None) -> dict[str, Any]:
+    """Remind 30 and 7 days before the end date, close shares at it, and alert
+    caseworkers to overdue certificates, under the job's advisory lock with a
+    JobRun (lrs_portal.jobs). Running it twice changes nothing more: each row is
+    locked and re-read, and each reminder and alert is stamped. Another run
+    holding the lock makes this one a skipped run: {"skipped": True}."""
+    today = today or timezone.localdate()
+    counts = {"reminded_30": 0, "reminded_7": 0, "closed": 0, "overdue_alerts": 0}
+
+    def work(progress: JobProgress) -> None:
+        job = system_user()
+        released = DataShareRequest.objects.filter(
+            status=S.RELEASED, end_date__lte=today + timedelta(days=30)
+        ).values_list("pk", flat=True)
+        for pk in list(released):
+            with transaction.atomic():
+                request = DataShareRequest.objects.select_for_update().get(pk=pk)
+                if request.status != S.RELEASED:
+                    continue
+                done = _remind(request, today, job)
+            if done:
+                counts[done] += 1
+        overdue = DataShareRequest.objects.filter(
+            status=S.CLOSING,
+            certificate_due_on__lt=today,
+            certificate_overdue_alerted_at__isnull=True,
+        ).values_list("pk", flat=True)
+        for pk in list(overdue):
+            with transaction.atomic():
+                request = DataShareRequest.objects.select_for_update().get(pk=pk)
+                counts["overdue_alerts"] += _alert_overdue(request, job)
+        for key, number in counts.items():
+            progress.add(key, number)
+        progress.day_done(today)
+
+    try:
+        job_run(JOB, work)
+    except JobLocked:
+        return {"skipped": True}
+    logger.info("shares_nightly", extra={"counts": counts})
+    return counts

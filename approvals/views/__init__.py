@@ -1,0 +1,2 @@
+"""The requester's pages (requests, sections) and the public transparency page
+(published). access.py says who may reach each of them."""

@@ -1,0 +1,140 @@
+"""Property: whatever department staff type into a workflow page (random,
+hostile, enormous, NUL bytes, markup), the page answers with its form again or
+a redirect, never a server error, and a change happens only when it is valid."""
+
+from http import HTTPStatus
+
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from approvals.models import FIVE_SAFES, DataShareRequest, PanelVote
+from tests.approvals.conftest import build_cast
+from tests.approvals.test_forms_hypothesis import TEXT
+from tests.conftest import verified_client
+
+S = DataShareRequest.Status
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+CHOICES = st.one_of(
+    TEXT,
+    st.sampled_from(
+        ["low", "medium", "high", "approve", "reject", "defer", "approved", "yes"]
+    ),
+)
+
+
+def _client(user) -> Client:
+    client = verified_client(user)
+    client.raise_request_exception = True
+    return client
+
+
+def _url(name, share) -> str:
+    return reverse(f"admin:approvals_datasharerequest_{name}", args=[share.pk])
+
+
+def _answered(response) -> None:
+    assert response.status_code in {HTTPStatus.OK, HTTPStatus.FOUND}
+    if response.status_code == HTTPStatus.OK:
+        assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+class WorkflowPageProperties(TestCase):
+    @SETTINGS
+    @given(
+        data=st.fixed_dictionaries(
+            {
+                **{key: CHOICES for key, _ in FIVE_SAFES},
+                **{f"{key}_reason": TEXT for key, _ in FIVE_SAFES},
+                "recommendation": CHOICES,
+                "recommended_conditions": TEXT,
+            }
+        )
+    )
+    def test_assessment(self, data):
+        cast = build_cast()
+        cast.triage()
+
+        _answered(_client(cast.assessor).post(_url("assess", cast.request), data))
+
+        share = cast.refresh()
+        if share.status == S.PANEL:
+            for key, _ in FIVE_SAFES:
+                assert getattr(share.assessment, f"{key}_reason").strip()
+        else:
+            assert share.status == S.ASSESSMENT
+
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"request_text": TEXT}))
+    def test_return_for_information(self, data):
+        cast = build_cast()
+        cast.submit()
+
+        _answered(
+            _client(cast.caseworker).post(
+                _url("return_for_information", cast.request), data
+            )
+        )
+
+        share = cast.refresh()
+        assert share.status in {S.SUBMITTED, S.RETURNED}
+        if share.status == S.RETURNED:
+            assert share.information_requested.strip()
+
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"vote": CHOICES, "comments": TEXT}))
+    def test_vote(self, data):
+        cast = build_cast()
+        cast.to_panel()
+
+        _answered(_client(cast.members[1]).post(_url("vote", cast.request), data))
+
+        assert PanelVote.objects.filter(member=cast.members[1]).count() <= 1
+
+    @SETTINGS
+    @given(
+        data=st.fixed_dictionaries(
+            {
+                "outcome": CHOICES,
+                "reasons": TEXT,
+                "supports_aims": TEXT,
+                "conditions": TEXT,
+            }
+        )
+    )
+    def test_decision(self, data):
+        cast = build_cast()
+        cast.to_panel()
+        cast.votes("approve", "approve", "approve")
+
+        _answered(_client(cast.chair).post(_url("decide", cast.request), data))
+
+        share = cast.refresh()
+        decision = share.decisions.first()
+        if decision is None:
+            assert share.status == S.PANEL
+        else:
+            assert decision.supports_aims.strip()
+            assert decision.reasons.strip()
+
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"risk_accepted": CHOICES, "comments": TEXT}))
+    def test_escalation(self, data):
+        from approvals.models import RiskSettings
+
+        settings_row = RiskSettings.current()
+        settings_row.risk_appetite = 1
+        settings_row.save()
+        cast = build_cast()
+        cast.to_panel()
+
+        _answered(_client(cast.siro).post(_url("escalation", cast.request), data))
+
+        for escalation in cast.request.escalations.all():
+            assert escalation.comments.strip()

@@ -1,0 +1,30 @@
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from approvals.models import DataShareRequest
+from lrs_portal.models import User
+
+pytestmark = pytest.mark.django_db
+S = DataShareRequest.Status
+
+
+def test_the_demo_has_a_request_at_each_main_stage(settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+
+    statuses = dict(DataShareRequest.objects.values_list("reference", "status"))
+    assert statuses == {
+        "DS00101": S.SUBMITTED,
+        "DS00102": S.PANEL,
+        "DS00103": S.RELEASED,
+    }
+    rhea = Client()
+    rhea.force_login(
+        User.objects.get(email="rhea.jones@research-institute.example.com")
+    )
+    assert "DS00102" in rhea.get(reverse("approvals:requests")).text
+    register = Client().get(reverse("approvals:published")).text
+    assert "Free school meals and post-16 destinations" in register
