@@ -53,6 +53,7 @@ from registration.admin.base import (
     ReadOnlyFormMixin,
     ViewOnlyInline,
 )
+from registration.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +129,18 @@ class LargeTableAdmin(ViewOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg
 
 
 class ExactValueFilter(admin.SimpleListFilter):
-    """A text box for one exact value, instead of choices read from the table."""
+    """A text box for one exact value, instead of choices read from the table.
+
+    The value (a UKPRN, an email address) names one row of a small table; it is
+    looked up there first and the log filtered by that row's id, so the log's
+    (id, time) index gives the page in order. Filtering through a join instead
+    leaves the planner to walk the log by time and test each row's join.
+    """
 
     template = "admin/records/exact_value_filter.html"
-    lookup = ""
+    lookup = ""  # the log's column holding the id
+    related: Any = None  # the small table's model
+    related_field = ""  # the value's column there
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
         return ()
@@ -155,19 +164,32 @@ class ExactValueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         value = (self.value() or "").strip()
-        return queryset.filter(**{self.lookup: value}) if value else queryset
+        if not value:
+            return queryset
+        found = (
+            self.related._default_manager.filter(**{self.related_field: value})
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is None:
+            return queryset.none()
+        return queryset.filter(**{self.lookup: found})
 
 
 class OrganisationUkprnFilter(ExactValueFilter):
     title = "organisation (UKPRN)"
     parameter_name = "organisation_ukprn"
-    lookup = "organisation__ukprn"
+    lookup = "organisation_id"
+    related = Organisation
+    related_field = "ukprn"
 
 
 class UserEmailFilter(ExactValueFilter):
     title = "user (email address)"
     parameter_name = "user_email"
-    lookup = "user__email"
+    lookup = "user_id"
+    related = User
+    related_field = "email"
 
 
 PERIODS = {
@@ -480,6 +502,7 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
     search_fields = ("=organisation__ukprn", "=user__email")
     search_help_text = "Exact UKPRN or user email address"
     paginator = RecordsPaginator
+    list_per_page = 50  # each row's links and checkbox cost more than its query
     show_full_result_count = False
     actions = ("close_alerts",)
     fields = (

@@ -359,6 +359,56 @@ def test_the_log_filters_by_ukprn_user_email_and_time(client):
     assert shown(within="7d", organisation_ukprn=ours.ukprn) == [mine, old]
 
 
+def test_the_log_filters_by_the_organisations_and_users_id_not_a_join(client):
+    ours = OrganisationFactory.create()
+    person = UserFactory.create()
+    log_row(ours, user=person)
+
+    for params, column, value in (
+        ({"organisation_ukprn": ours.ukprn}, "organisation_id", ours.pk),
+        ({"user_email": person.email}, "user_id", person.pk),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url(LearnerView, "changelist"), params)
+        assert len(response.context["cl"].result_list) == 1
+        log = [
+            q["sql"]
+            for q in captured.captured_queries
+            if 'FROM "records_learnerview"' in q["sql"]
+        ]
+        assert log
+        assert all(f'"records_learnerview"."{column}" = {value}' in s for s in log)
+        conditions = [s.split(" WHERE ", 1)[1] for s in log]
+        assert not any("ukprn" in c or "email" in c for c in conditions)
+
+
+def test_an_unknown_ukprn_or_email_shows_no_rows(client):
+    log_row(OrganisationFactory.create())
+
+    for params in ({"organisation_ukprn": "99999999"}, {"user_email": "no@x.com"}):
+        response = client.get(url(LearnerView, "changelist"), params)
+        assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.postgres
+def test_the_outcome_filter_reads_its_own_index(superuser):
+    organisation = OrganisationFactory.create()
+    for _ in range(3):
+        log_row(organisation, outcome=OUTCOME.REFUSED)
+    request = RequestFactory().get(
+        url(LearnerView, "changelist"), {"outcome": "refused"}
+    )
+    request.user = superuser
+    model_admin = records_admin.LearnerViewAdmin(LearnerView, records_admin.admin.site)
+    changelist = model_admin.get_changelist_instance(request)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = changelist.queryset.explain()
+
+    assert "outcome_viewed_at_idx" in plan or "learnerview_outcome_time_idx" in plan
+
+
 def test_the_log_is_searched_by_exact_uln_or_recent_request_id(client, ulns):
     organisation = OrganisationFactory.create()
     uln = next(ulns)
