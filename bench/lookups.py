@@ -1,25 +1,29 @@
 """Benchmark: learner lookups against a trivial signed-in page (issue 4).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/lookups.py [--learners 1000000] [--views 2000000]
-        [--requests 300] [--warmup 30] [--seed 1]
+        [--requests 300] [--warmup 30] [--seed 1] [--stages 100000[,…]]
+        [--organisations 100] [--members-per-organisation 2] [--database NAME]
 
 Creates a scratch database next to DATABASE_URL's and migrates it (DEBUG off,
 SECRET_KEY set here), creates the log's partitions and puts M LearnerView rows
-over the last 30 days into them with one INSERT ... SELECT generate_series,
-creates a member who passes the lookup gate (caps raised out of the way), loads
-the first 100,000 synthetic learners with import_learners (COPY path), ANALYZEs
-and times, with django.test.Client in this process,
+over the last 30 days into them in time order (as the log is written) with one
+INSERT ... SELECT generate_series, each row by a random member of one of the
+organisations (their indexes are rebuilt after the insert), creates a member
+who passes the lookup gate (caps raised out of the way), loads the first
+stage's synthetic learners with import_learners (COPY path), ANALYZEs and
+times, with django.test.Client in this process,
 
 (a) GET the account page (signed in, trivial),
 (b) POST find-by-uln for a random existing learner,
 (c) POST find-by-details with a random existing learner's details,
 
 interleaved in a random order each round so machine noise hits all three alike.
-Then it loads the rest of the N learners, ANALYZEs, times the same again, prints
-p50/p95 of each and the ratios (b)/(a) and (c)/(a) at p95 (targets 2x and 3x),
-the ULN lookup at 100k against N (it should be flat), and the ULN query's plan.
-Finally it drops the scratch database. It refuses SQLite.
+Then it loads the learners up to each further stage and N, ANALYZEs, times the
+same again, prints p50/p95 of each and the ratios (b)/(a) and (c)/(a) at p95
+(targets 2x and 3x), the ULN lookup at the first stage against each later one
+(it should be flat), and the ULN query's plan. Finally it drops the scratch
+database. It refuses SQLite.
 """
 
 import argparse
