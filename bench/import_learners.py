@@ -45,7 +45,7 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _scratch_url(url: str, name: str) -> tuple[str, str]:
+def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
     """DATABASE_URL with its database swapped for a scratch one, and that name."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:

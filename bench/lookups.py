@@ -74,7 +74,7 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _scratch_url(url: str, name: str) -> tuple[str, str]:
+def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         sys.exit(
