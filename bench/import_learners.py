@@ -37,10 +37,15 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000, help="default 200,000")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database",
+        default="",
+        help="name of the scratch database (default lrs_bench_<pid>)",
+    )
     return parser.parse_args()
 
 
-def _scratch_url(url: str) -> tuple[str, str]:
+def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
     """DATABASE_URL with its database swapped for a scratch one, and that name."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
@@ -48,7 +53,9 @@ def _scratch_url(url: str) -> tuple[str, str]:
             "bench/import_learners.py measures PostgreSQL's COPY, so it needs "
             "DATABASE_URL=postgres://… (SQLite has no COPY to compare against)."
         )
-    name = f"lrs_bench_{os.getpid()}"
+    name = name or f"lrs_bench_{os.getpid()}"
+    if name == parts.path.lstrip("/"):
+        sys.exit("--database must name a scratch database, not DATABASE_URL's own.")
     return urlunsplit(parts._replace(path=f"/{name}")), name
 
 
@@ -157,7 +164,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url)
+    scratch, name = _scratch_url(url, arguments.database)
     with psycopg.connect(_libpq(url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

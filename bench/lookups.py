@@ -1,25 +1,29 @@
 """Benchmark: learner lookups against a trivial signed-in page (issue 4).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/lookups.py [--learners 1000000] [--views 2000000]
-        [--requests 300] [--warmup 30] [--seed 1]
+        [--requests 300] [--warmup 30] [--seed 1] [--stages 100000[,…]]
+        [--organisations 100] [--members-per-organisation 2] [--database NAME]
 
 Creates a scratch database next to DATABASE_URL's and migrates it (DEBUG off,
 SECRET_KEY set here), creates the log's partitions and puts M LearnerView rows
-over the last 30 days into them with one INSERT ... SELECT generate_series,
-creates a member who passes the lookup gate (caps raised out of the way), loads
-the first 100,000 synthetic learners with import_learners (COPY path), ANALYZEs
-and times, with django.test.Client in this process,
+over the last 30 days into them in time order (as the log is written) with one
+INSERT ... SELECT generate_series, each row by a random member of one of the
+organisations (their indexes are rebuilt after the insert), creates a member
+who passes the lookup gate (caps raised out of the way), loads the first
+stage's synthetic learners with import_learners (COPY path), ANALYZEs and
+times, with django.test.Client in this process,
 
 (a) GET the account page (signed in, trivial),
 (b) POST find-by-uln for a random existing learner,
 (c) POST find-by-details with a random existing learner's details,
 
 interleaved in a random order each round so machine noise hits all three alike.
-Then it loads the rest of the N learners, ANALYZEs, times the same again, prints
-p50/p95 of each and the ratios (b)/(a) and (c)/(a) at p95 (targets 2x and 3x),
-the ULN lookup at 100k against N (it should be flat), and the ULN query's plan.
-Finally it drops the scratch database. It refuses SQLite.
+Then it loads the learners up to each further stage and N, ANALYZEs, times the
+same again, prints p50/p95 of each and the ratios (b)/(a) and (c)/(a) at p95
+(targets 2x and 3x), the ULN lookup at the first stage against each later one
+(it should be flat), and the ULN query's plan. Finally it drops the scratch
+database. It refuses SQLite.
 """
 
 import argparse
@@ -39,8 +43,6 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_STAGE = 100_000
-OTHER_MEMBERS = 20
 KINDS = ("account", "uln", "details")
 
 
@@ -51,17 +53,37 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--organisations",
+        type=int,
+        default=100,
+        help="organisations whose members' searches fill the log (default 100)",
+    )
+    parser.add_argument("--members-per-organisation", type=int, default=2)
+    parser.add_argument(
+        "--stages",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[100_000],
+        help="learner counts to measure at before --learners (default 100000)",
+    )
+    parser.add_argument(
+        "--database",
+        default="",
+        help="name of the scratch database (default lrs_bench_lookups_<pid>)",
+    )
     return parser.parse_args()
 
 
-def _scratch_url(url: str) -> tuple[str, str]:
+def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         sys.exit(
             "bench/lookups.py measures lookups at PostgreSQL scale, so it needs "
             "DATABASE_URL=postgres://… (not SQLite)."
         )
-    name = f"lrs_bench_lookups_{os.getpid()}"
+    name = name or f"lrs_bench_lookups_{os.getpid()}"
+    if name == parts.path.lstrip("/"):
+        sys.exit("--database must name a scratch database, not DATABASE_URL's own.")
     return urlunsplit(parts._replace(path=f"/{name}")), name
 
 
@@ -73,9 +95,16 @@ def _timed(label: str, started: float) -> None:
     print(f"{label}: {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def _members() -> tuple[Any, list[tuple[int, int]]]:
-    """The benchmark's member, and (user id, organisation id) of everyone whose
-    searches fill the log (the benchmark's member among them)."""
+def _members(organisations: int, per_organisation: int) -> tuple[Any, list[int]]:
+    """The benchmark's member, and the user ids of everyone whose searches fill
+    the log: ``per_organisation`` members in each of ``organisations``
+    organisations, the benchmark's member and organisation among them.
+
+    Only the benchmark's member signs in, so the others are bulk-created with
+    unusable passwords (hashing hundreds of passwords would take minutes).
+    """
+    from lrs_portal.models import User
+    from registration.models import Membership, Organisation
     from tests.factories import (
         AgreementVersionFactory,
         OrganisationFactory,
@@ -84,31 +113,76 @@ def _members() -> tuple[Any, list[tuple[int, int]]]:
 
     version = AgreementVersionFactory.create()
     searcher = member_of(OrganisationFactory.create(last_signed_version=version))
-    pairs = [(searcher.pk, searcher.membership.organisation_id)]
-    for _ in range(OTHER_MEMBERS):
-        other = member_of(OrganisationFactory.create(last_signed_version=version))
-        pairs.append((other.pk, other.membership.organisation_id))
-    return searcher, pairs
+    ours = searcher.membership.organisation
+    others = Organisation.objects.bulk_create(
+        OrganisationFactory.build_batch(
+            max(organisations - 1, 0), last_signed_version=version
+        )
+    )
+    users, memberships = [], []
+    for organisation in [ours, *others]:
+        for n in range(per_organisation - (organisation == ours)):
+            user = User(email=f"filler{n}-{organisation.ukprn}@example.com")
+            user.set_unusable_password()
+            users.append(user)
+            memberships.append(Membership(user=user, organisation=organisation))
+    User.objects.bulk_create(users)
+    for membership in memberships:
+        membership.user_id = membership.user.pk
+    Membership.objects.bulk_create(memberships)
+    return searcher, [searcher.pk, *(user.pk for user in users)]
 
 
-def _views_insert(count: int, pairs: list[tuple[int, int]]) -> None:
+def _views_insert(count: int, users: list[int]) -> None:
+    """``count`` log rows over the last 30 days, in time order (as the log is
+    written), each by a random one of ``users`` for their own organisation.
+
+    As fast as an honest copy of the real table allows: the log's indexes are
+    dropped and rebuilt afterwards (CREATE INDEX on the partitioned table, the
+    same definitions as the migrations made) and, for a superuser, foreign-key
+    and append-only triggers are skipped for the insert only
+    (session_replication_role); every row refers to an existing user and
+    organisation, so the result is the table the application would have.
+    """
     from django.db import connection
 
-    from records.models import LearnerView
+    from records.pg import LOG_TABLE
 
-    users = [user for user, _ in pairs]
-    organisations = [organisation for _, organisation in pairs]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {LearnerView._meta.db_table} (viewed_at, user_id, "
-            "organisation_id, action, outcome, match_count, learner_uln, request_id)"
-            " SELECT now() - random() * interval '30 days',"
-            " (%s::bigint[])[1 + g %% %s], (%s::bigint[])[1 + g %% %s],"
-            " (ARRAY['search_uln', 'search_demographics', 'view_record'])[1 + g %% 3],"
-            " 'exact_match', 1, (1000000000 + g)::text, ''"
-            " FROM generate_series(1, %s) AS g",
-            [users, len(pairs), organisations, len(pairs), count],
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+            " JOIN pg_class i ON i.oid = x.indexrelid"
+            " WHERE x.indrelid = to_regclass(%s) AND NOT x.indisprimary",
+            [LOG_TABLE],
         )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+        superuser = bool(row and row[0])
+        if superuser:
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            f"INSERT INTO {LOG_TABLE} (viewed_at, user_id, organisation_id, action,"
+            " outcome, match_count, learner_uln, request_id)"
+            " SELECT now() - interval '30 days' * (1 - g::float8 / %s), m.user_id,"
+            " m.organisation_id, a.action,"
+            " CASE a.action WHEN 'view_record' THEN 'shown' ELSE 'exact_match' END,"
+            " 1, (1000000000 + g)::text, ''"
+            " FROM generate_series(1, %s) AS g"
+            " CROSS JOIN LATERAL (SELECT (%s::bigint[])"
+            "[1 + floor(random() * %s)::int + 0 * g] AS user_id) AS u"
+            " JOIN registration_membership m ON m.user_id = u.user_id"
+            " CROSS JOIN LATERAL (SELECT (ARRAY['search_uln', 'search_demographics',"
+            " 'view_record'])[1 + g %% 3] AS action) AS a",
+            [count, count, users, len(users)],
+        )
+        if superuser:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition.replace(" ON ONLY ", " ON "))
 
 
 def _analyze() -> None:
@@ -230,19 +304,39 @@ def _explain() -> None:
     print(query[:1].explain(analyze=True))
 
 
-def _split(path: Path, first: int, folder: Path) -> tuple[Path, Path]:
-    head, rest = folder / "first.csv", folder / "rest.csv"
-    with (
-        path.open(encoding="utf-8") as source,
-        head.open("w", encoding="utf-8") as one,
-        rest.open("w", encoding="utf-8") as two,
-    ):
+def _split(path: Path, sizes: list[int], folder: Path) -> list[Path]:
+    """The file's rows cut into consecutive files ending at each of sizes."""
+    pieces = [folder / f"stage{n}.csv" for n in range(len(sizes))]
+    with path.open(encoding="utf-8") as source:
         header = source.readline()
-        one.write(header)
-        two.write(header)
-        for number, line in enumerate(source):
-            (one if number < first else two).write(line)
-    return head, rest
+        start = 0
+        for piece, end in zip(pieces, sizes, strict=True):
+            with piece.open("w", encoding="utf-8") as out:
+                out.write(header)
+                for _ in range(end - start):
+                    out.write(source.readline())
+            start = end
+    return pieces
+
+
+def _searches_today() -> tuple[int, int]:
+    """The benchmark organisation's searches today, and its busiest member's
+    in the last hour: what the cap counts read on each lookup."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM records_learnerview v"
+            "  WHERE v.organisation_id = m.organisation_id"
+            "  AND v.viewed_at >= date_trunc('day', now() AT TIME ZONE 'UTC')"
+            "  AT TIME ZONE 'UTC' AND v.action <> 'view_record'),"
+            " (SELECT count(*) FROM records_learnerview v"
+            "  WHERE v.user_id = m.user_id AND v.viewed_at >= now() - interval '1 hour'"
+            "  AND v.action <> 'view_record')"
+            " FROM registration_membership m ORDER BY m.id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, 0)
 
 
 def _run(arguments: argparse.Namespace, folder: Path) -> None:
@@ -271,26 +365,27 @@ def _run(arguments: argparse.Namespace, folder: Path) -> None:
     partitions_ensure(months_ahead=3, months_back=2)
     _timed("migrate and partitions", started)
 
-    searcher, pairs = _members()
+    searcher, users = _members(
+        arguments.organisations, arguments.members_per_organisation
+    )
     started = time.perf_counter()
-    _views_insert(arguments.views, pairs)
+    _views_insert(arguments.views, users)
     _timed(f"insert {arguments.views:,} LearnerView rows", started)
 
     started = time.perf_counter()
     path = folder / "learners.csv"
     with path.open("w", encoding="utf-8", newline="") as file:
         synthetic_write(count=arguments.learners, learners_to=file, seed=arguments.seed)
-    head, rest = _split(path, FIRST_STAGE, folder)
+    sizes = sorted({n for n in arguments.stages if n < arguments.learners})
+    sizes.append(arguments.learners)
+    pieces = _split(path, sizes, folder)
     path.unlink()
     _timed(f"generate {arguments.learners:,} learners", started)
 
     client = Client()
     client.force_login(searcher)
     results = {}
-    stages = [(head, min(FIRST_STAGE, arguments.learners))]
-    if arguments.learners > FIRST_STAGE:
-        stages.append((rest, arguments.learners))
-    for stage_file, total in stages:
+    for stage_file, total in zip(pieces, sizes, strict=True):
         started = time.perf_counter()
         summary = learners_import(path=stage_file, use_copy=True)
         _analyze()
@@ -299,16 +394,20 @@ def _run(arguments: argparse.Namespace, folder: Path) -> None:
         started = time.perf_counter()
         times = _measure(client, arguments.requests, arguments.warmup)
         _timed(f"{arguments.warmup + arguments.requests} rounds of 3 requests", started)
+        organisation_today, member_hour = _searches_today()
         results[total] = _report(
-            f"{total:,} learners, {arguments.views:,}+ LearnerView rows", times
+            f"{total:,} learners, {arguments.views:,}+ LearnerView rows (the"
+            f" member's organisation: {organisation_today:,} searches today;"
+            f" the member: {member_hour:,} in the last hour)",
+            times,
         )
-    if len(results) == 2:
-        small, large = (results[total] for _, total in stages)
+    first = results[sizes[0]]
+    for total in sizes[1:]:
         print(
-            f"\nULN lookup p95: {small['uln']:.2f} ms at {FIRST_STAGE:,} learners, "
-            f"{large['uln']:.2f} ms at {arguments.learners:,} "
-            f"({large['uln'] / small['uln']:.2f}x); account page p95 "
-            f"{small['account']:.2f} -> {large['account']:.2f} ms"
+            f"\nULN lookup p95: {first['uln']:.2f} ms at {sizes[0]:,} learners, "
+            f"{results[total]['uln']:.2f} ms at {total:,} "
+            f"({results[total]['uln'] / first['uln']:.2f}x); account page p95 "
+            f"{first['account']:.2f} -> {results[total]['account']:.2f} ms"
         )
     _explain()
     connection.close()
@@ -319,7 +418,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url)
+    scratch, name = _scratch_url(url, arguments.database)
     with psycopg.connect(_libpq(url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

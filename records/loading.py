@@ -3,8 +3,10 @@
 Every row is checked in Python first: a bad row is reported with its line and
 reason and skipped, the good rows load. On PostgreSQL the good rows stream through
 COPY into a temporary staging table and one INSERT … ON CONFLICT DO UPDATE upserts
-them, touching only rows whose values changed; elsewhere (SQLite) they are
-compared and written in batches. Loading the same file again changes nothing.
+them, touching only rows whose values changed (a large load of learners into an
+empty table inserts them and builds the indexes afterwards); elsewhere (SQLite)
+they are compared and written in batches. Loading the same file again changes
+nothing.
 """
 
 import re
@@ -412,6 +414,49 @@ def _columns(model: Any, names: Sequence[str]) -> list[str]:
     return [_q(model._meta.get_field(name).column) for name in names]
 
 
+# From this many rows, a load into an empty learners table drops the table's
+# secondary indexes (the ULN's unique constraint, the family-name index) and
+# builds them again once the rows are in: one sorted build each instead of a
+# million random insertions. Below it, the upsert's own index updates cost less.
+REBUILD_INDEXES_FROM = 100_000
+
+
+def _secondary_indexes_drop(cursor: Any, table: str) -> list[str]:
+    """Drop the table's indexes and unique constraints other than its primary
+    key; the statements that make them again, exactly as they were."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid), c.conname,"
+        " pg_get_constraintdef(c.oid) FROM pg_index x"
+        " JOIN pg_class i ON i.oid = x.indexrelid"
+        " LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid"
+        " AND c.conrelid = x.indrelid"
+        " WHERE x.indrelid = %s::regclass AND NOT x.indisprimary ORDER BY 1",
+        [table],
+    )
+    rebuild = []
+    for index, index_sql, constraint, constraint_sql in cursor.fetchall():
+        if constraint:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {_q(constraint)}")
+            rebuild.append(
+                f"ALTER TABLE {table} ADD CONSTRAINT {_q(constraint)} {constraint_sql}"
+            )
+        else:
+            cursor.execute(f"DROP INDEX {_q(index)}")
+            rebuild.append(index_sql)
+    return rebuild
+
+
+def _empty_and_locked(cursor: Any, table: str) -> bool:
+    """Whether the table is empty; if so, it stays empty to everyone else (an
+    ACCESS EXCLUSIVE lock, to the end of the import's transaction)."""
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+    if not cursor.fetchone()[0]:
+        return False
+    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+    return bool(cursor.fetchone()[0])
+
+
 def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -> None:
     stage = "records_learner_import"
     kinds = {"date_of_birth": "date", "gender": "smallint"}
@@ -420,24 +465,44 @@ def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -
         [(name, kinds.get(name, "text")) for name in LEARNER_COLUMNS],
         (values for _, values in rows),
     )
+    table = _q(Learner._meta.db_table)
     target = _columns(Learner, [*LEARNER_COLUMNS, "ability_to_share", "updated_at"])
     changing = _columns(Learner, LEARNER_COLUMNS[1:])
-    sql = (
-        f"INSERT INTO {_q(Learner._meta.db_table)} AS t ({', '.join(target)}) "  # noqa: S608
-        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)}, %s, %s "
-        # In ULN order, the unique index (and Django's pattern index) on it grow at
-        # one end instead of at random pages: about a tenth quicker.
-        f"FROM {_q(stage)} ORDER BY {_q('uln')} "
-        f"ON CONFLICT ({_q('uln')}) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in [*changing, _q("updated_at")])
-        + f" WHERE ({', '.join(f't.{c}' for c in changing)}) IS DISTINCT FROM "
-        f"({', '.join(f'EXCLUDED.{c}' for c in changing)})"
+    # In ULN order: the unique index on it grows at one end instead of at
+    # random pages (about a tenth quicker), and the table is laid out in the
+    # order a later reload's upsert visits it (bench/RESULTS.md: a reload of a
+    # table loaded in file order took more than twice as long).
+    insert = (
+        f"INSERT INTO {table} AS t ({', '.join(target)}) "  # noqa: S608
+        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)}, %s, %s FROM {_q(stage)} "
+        f"ORDER BY {_q('uln')}"
     )
+    rebuild: list[str] = []
+    if staged >= REBUILD_INDEXES_FROM:
+        with connection.cursor() as cursor:
+            if _empty_and_locked(cursor, table):
+                rebuild = _secondary_indexes_drop(cursor, table)
+    if rebuild:
+        # An empty table, and no ULN twice in the file (_LearnerCheck): every
+        # row is new. Rebuilding the unique constraint checks that once more.
+        sql = insert
+    else:
+        sql = (
+            f"{insert} ON CONFLICT ({_q('uln')}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in [*changing, _q("updated_at")])
+            + f" WHERE ({', '.join(f't.{c}' for c in changing)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{c}' for c in changing)})"
+        )
     default_share = Learner.AbilityToShare.NOT_PROVIDED.value
     summary.added, summary.updated = _upsert(
         sql, [default_share, timezone.now()], stage
     )
     summary.unchanged = staged - summary.added - summary.updated
+    if rebuild:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for statement in rebuild:
+                cursor.execute(statement)
 
 
 def _achievements_copy(

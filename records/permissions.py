@@ -13,11 +13,11 @@ the reason and nothing more.
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from lrs_portal.models import User
-from registration.models import Membership, Organisation
+from registration.models import AgreementVersion, Membership, Organisation
 from registration.services import agreement_current_version
 
 if TYPE_CHECKING:
@@ -81,27 +81,57 @@ _STATUS_REFUSAL: dict[str, str] = {
 }
 
 
-def lookup_membership(user: User) -> Membership | None:
-    """The user's membership, with its organisation, if they have one."""
+def _current_agreement() -> QuerySet[AgreementVersion]:
+    # The same version as registration.services.agreement_current_version().
+    return AgreementVersion.objects.filter(published_at__isnull=False).order_by(
+        "-number"
+    )[:1]
+
+
+def lookup_membership(user: User, *, lock: bool = False) -> Membership | None:
+    """The user's membership, if they have one, with everything the gate reads
+    in the same single query: the organisation, and the current agreement
+    version's id and re-sign deadline.
+
+    With ``lock`` (inside a transaction) the membership row alone is locked.
+    """
     if not user.is_authenticated:
         return None
-    return (
-        Membership.objects.select_related("organisation", "user")
+    current = _current_agreement()
+    memberships = (
+        Membership.objects.select_related("organisation")
+        .annotate(
+            current_agreement_id=Subquery(current.values("pk")),
+            current_agreement_resign_deadline=Subquery(
+                current.values("resign_deadline")
+            ),
+        )
         .filter(user=user)
-        .first()
+        .order_by()
     )
+    if lock:
+        memberships = memberships.select_for_update(of=("self",))
+    membership = next(iter(memberships[:1]), None)
+    if membership is not None:
+        membership.user = user  # the same row: no second query for it
+    return membership
 
 
-def _agreement_in_force(organisation: Organisation) -> bool:
+def _agreement_in_force(membership: Membership) -> bool:
     """The current version is signed, or an earlier one is and the current
     version's re-sign deadline has not passed yet."""
-    current = agreement_current_version()
-    signed = organisation.last_signed_version
-    if current is None or signed is None:
+    if hasattr(membership, "current_agreement_id"):  # read by lookup_membership
+        current_id = getattr(membership, "current_agreement_id", None)
+        deadline = getattr(membership, "current_agreement_resign_deadline", None)
+    else:
+        current = agreement_current_version()
+        current_id = current.pk if current else None
+        deadline = current.resign_deadline if current else None
+    signed_id = membership.organisation.last_signed_version_id
+    if current_id is None or signed_id is None:
         return False
-    if signed.pk == current.pk:
+    if signed_id == current_id:
         return True
-    deadline = current.resign_deadline
     return deadline is not None and timezone.localdate() <= deadline
 
 
@@ -120,7 +150,7 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
     organisation = membership.organisation
     if organisation.status in _STATUS_REFUSAL:
         return REFUSALS[_STATUS_REFUSAL[organisation.status]]
-    if not _agreement_in_force(organisation):
+    if not _agreement_in_force(membership):
         return REFUSALS["agreement_not_signed"]
     if organisation.purpose_approved_at is None:
         return REFUSALS["purpose_not_approved"]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -56,12 +56,19 @@ def _day_start(now: datetime) -> datetime:
     return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
 
 
-def _searches(queryset: QuerySet[LearnerView], since: datetime) -> int:
-    return (
-        queryset.filter(viewed_at__gte=since, action__in=_SEARCHES)
+def _search_counts(
+    membership: Membership, *, hour_ago: datetime, day_start: datetime
+) -> tuple[int, int]:
+    """The member's searches in the last hour and their organisation's today, in
+    one query (refused ones do not count)."""
+    mine = Q(user_id=membership.user_id, viewed_at__gte=hour_ago)
+    ours = Q(organisation_id=membership.organisation_id, viewed_at__gte=day_start)
+    counts = (
+        LearnerView.objects.filter(mine | ours, action__in=_SEARCHES)
         .exclude(outcome=OUTCOME.REFUSED)
-        .count()
+        .aggregate(user=Count("pk", filter=mine), organisation=Count("pk", filter=ours))
     )
+    return counts["user"], counts["organisation"]
 
 
 def _alert(
@@ -103,13 +110,9 @@ def _cap_refusal(membership: Membership) -> Refusal | None:
     """
     now = timezone.now()  # UTC
     user_cap = settings.LOOKUP_USER_HOURLY_CAP
-    user_count = _searches(
-        LearnerView.objects.filter(user=membership.user), now - timedelta(hours=1)
-    )
     org_cap = organisation_daily_cap(membership.organisation)
-    org_count = _searches(
-        LearnerView.objects.filter(organisation=membership.organisation),
-        _day_start(now),
+    user_count, org_count = _search_counts(
+        membership, hour_ago=now - timedelta(hours=1), day_start=_day_start(now)
     )
     if user_count >= user_cap:
         _alert(
@@ -158,8 +161,8 @@ def _log(
     match_count: int = 0,
 ) -> LearnerView:
     return LearnerView.objects.create(
-        user=membership.user,
-        organisation=membership.organisation,
+        user_id=membership.user_id,
+        organisation_id=membership.organisation_id,
         action=action,
         outcome=outcome,
         learner_uln=learner_uln,
@@ -175,14 +178,7 @@ def _gate(user: User, *, lock: bool = False) -> Membership:
     person's concurrent searches are counted against the caps one at a time
     without serialising their colleagues' (the organisation row stays free).
     """
-    membership = (
-        Membership.objects.select_for_update(of=("self",))
-        .select_related("organisation", "user")
-        .filter(user=user)
-        .first()
-        if lock and user.is_authenticated
-        else lookup_membership(user)
-    )
+    membership = lookup_membership(user, lock=lock)
     refusal = lookup_refusal(user, membership)
     if refusal is not None or membership is None:
         raise LookupRefused(refusal or REFUSALS["not_a_member"])

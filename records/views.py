@@ -16,6 +16,7 @@ from http import HTTPStatus
 from math import floor, log10
 from typing import Any, ClassVar, Concatenate, ParamSpec
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
@@ -87,6 +88,11 @@ def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     )
 
 
+def _gate_refusal(request: HttpRequest) -> Refusal | None:
+    user = _user(request)
+    return lookup_refusal(user, lookup_membership(user))
+
+
 def lookup_gate(
     view: Callable[Concatenate[HttpRequest, P], HttpResponse],
 ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
@@ -100,8 +106,7 @@ def lookup_gate(
     def wrapper(
         request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
     ) -> HttpResponse:
-        user = _user(request)
-        refusal = lookup_refusal(user, lookup_membership(user))
+        refusal = _gate_refusal(request)
         if refusal is not None:
             return _refused(request, refusal)
         return view(request, *args, **kwargs)
@@ -217,10 +222,24 @@ def _results(
     return render(request, "records/no_match.html", context)
 
 
+def _form_page(request: HttpRequest, template: str, form: forms.Form) -> HttpResponse:
+    """A search form (empty, or with its errors), for those the gate lets through."""
+    refusal = _gate_refusal(request)
+    if refusal is not None:
+        return _refused(request, refusal)
+    return render(request, template, {"form": form})
+
+
+# A valid search is gated by the lookup service itself, inside the transaction
+# that counts it against the caps and logs it, before any learner is read; so
+# these two views do not ask the gate first as well. Every other response (the
+# empty form, a form with errors) goes through _form_page, so a refused user
+# sees the refusal and never the form.
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-@lookup_gate
 @no_search_by_get
 def find_by_uln(request: HttpRequest) -> HttpResponse:
     form = UlnSearchForm(request.POST if request.method == "POST" else None)
@@ -234,13 +253,12 @@ def find_by_uln(request: HttpRequest) -> HttpResponse:
         except LookupRefused as refused:
             return _refused(request, refused.refusal)
         return _results(request, result, search="uln")
-    return render(request, "records/find_by_uln.html", {"form": form})
+    return _form_page(request, "records/find_by_uln.html", form)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-@lookup_gate
 @no_search_by_get
 def find_by_details(request: HttpRequest) -> HttpResponse:
     form = DemographicsSearchForm(request.POST if request.method == "POST" else None)
@@ -259,7 +277,7 @@ def find_by_details(request: HttpRequest) -> HttpResponse:
         except LookupRefused as refused:
             return _refused(request, refused.refusal)
         return _results(request, result, search="details")
-    return render(request, "records/find_by_details.html", {"form": form})
+    return _form_page(request, "records/find_by_details.html", form)
 
 
 @never_cache

@@ -732,6 +732,45 @@ def test_on_postgresql_the_queries_do_not_grow_with_the_rows(tmp_path):
     assert any("ON CONFLICT" in q["sql"] for q in many.captured_queries)
 
 
+def _learner_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid), c.conname FROM pg_index x"
+            " JOIN pg_class i ON i.oid = x.indexrelid"
+            " LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid"
+            " WHERE x.indrelid = 'records_learner'::regclass ORDER BY 1"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_a_large_load_into_an_empty_table_rebuilds_the_same_indexes(
+    tmp_path, monkeypatch
+):
+    from records import loading
+
+    monkeypatch.setattr(loading, "REBUILD_INDEXES_FROM", 3)
+    before = _learner_indexes()
+    path = write(tmp_path / "l.csv", [*_many(4), {**_many(4)[0], "email": "x"}])
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = learners_import(path=path)
+
+    assert (summary.added, summary.rejected) == (4, 1)  # the repeated ULN
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert any(s.startswith("DROP INDEX") for s in sql)
+    assert not any("ON CONFLICT" in s for s in sql)
+    assert _learner_indexes() == before
+    assert any(name == "learner_uln_unique" for *_, name in before)
+    # Not empty any more: the next load upserts, and changes nothing.
+    with CaptureQueriesContext(connection) as captured:
+        summary = learners_import(path=write(tmp_path / "m.csv", _many(4)))
+    assert summary.unchanged == 4
+    assert any("ON CONFLICT" in q["sql"] for q in captured.captured_queries)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not any(s.startswith("DROP INDEX") or "DROP CONSTRAINT" in s for s in sql)
+
+
 @pytest.mark.postgres
 def test_copy_stores_the_same_rows_as_the_batches(tmp_path):
     rows = [

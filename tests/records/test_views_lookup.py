@@ -747,3 +747,58 @@ def test_a_learner_deleted_after_the_search_is_not_found(client_):
 
     assert view_record(client_, handle).status_code == HTTPStatus.NOT_FOUND
     assert LearnerView.objects.count() == 1
+
+
+# --- how much each search costs the database ---------------------------------------
+
+
+def _statements(captured):
+    """The statements run, leaving out transaction control (BEGIN, SAVEPOINT…)."""
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [q["sql"] for q in captured if not q["sql"].startswith(control)]
+
+
+@pytest.mark.parametrize("search", [by_uln, by_details])
+def test_a_search_is_gated_counted_found_and_logged_in_seven_statements(
+    client_, search
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_learner()
+    search(client_)  # not the member's first search today (see below)
+    with CaptureQueriesContext(connection) as captured:
+        response = search(client_)
+
+    assert response.status_code == HTTPStatus.OK
+    statements = _statements(captured.captured_queries)
+    # A member's first lookup of a day may also note the day on the membership
+    # (once a day); every other lookup runs these and no more.
+    # The session, the user and their roles (middleware); the membership with
+    # everything the gate reads, locked, in one; both caps' counts in one; the
+    # learner; the log row. Nothing else: no second gate, no session write.
+    assert len(statements) <= 7, "\n".join(statements)
+    gate = [s for s in statements if "registration_membership" in s]
+    assert len(gate) == 1
+    assert "registration_agreementversion" in gate[0]
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in gate[0]
+    assert len([s for s in statements if "COUNT(" in s]) == 1
+    assert len([s for s in statements if s.startswith("INSERT")]) == 1
+
+
+@pytest.mark.parametrize(
+    "search",
+    [lambda c: by_uln(c, uln="123"), lambda c: by_details(c, family_name="")],
+)
+def test_a_refused_user_sees_the_refusal_not_their_form_errors(
+    client_, organisation, search
+):
+    _suspend(organisation)
+
+    response = search(client_)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "access to the LRS is suspended" in body(response)
+    assert "<form" not in body(response).split('id="main-content"')[1]
+    assert not LearnerView.objects.exists()
