@@ -22,7 +22,7 @@ FK_INDEXES = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0003_learner_uln_constraint_fewer_indexes"),
+        ("records", "0007_audited_days_usage_day_per_organisation"),
         ("registration", "0002_caseworker_permissions_and_guidance"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
