@@ -42,6 +42,19 @@ class NotYoursIsNotFound:
             raise Http404
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc,no-any-return]
 
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        if self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
+            raise Http404
+        return super().history_form_view(  # type: ignore[misc,no-any-return]
+            request, object_id, version_id, extra_context
+        )
+
 
 class CaseInline(ViewOnlyInline):
     """A read-only part of a request (or meeting) page. Assessors and panel

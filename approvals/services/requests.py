@@ -21,7 +21,7 @@ from lrs_portal.transitions import save_with_history, transition
 from registration.services import ApprovalBlocked
 
 S = DataShareRequest.Status
-# Stage names are in docs/decisions/0010-data-share-requests.md.
+# Stage names are in docs/decisions/0011-data-share-approvals.md.
 REQUEST_TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
     S.SUBMITTED: {S.RETURNED, S.ASSESSMENT, S.WITHDRAWN},

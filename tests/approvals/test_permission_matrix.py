@@ -236,3 +236,17 @@ def test_the_siro_role_needs_mfa_and_may_accept_risk(siro):
     assert siro.requires_mfa
     assert siro.has_perm("approvals.accept_risk_datasharerequest")
     assert not siro.has_perm("approvals.triage_datasharerequest")
+
+
+@pytest.mark.parametrize("role", [roles.DSAP_ASSESSOR, roles.DSAP_PANEL_MEMBER])
+def test_a_history_version_of_a_request_not_assigned_is_not_found(cast: Cast, role):
+    cast.to_panel()
+    version = cast.request.history.earliest("history_date")
+    url = reverse(
+        "admin:approvals_datasharerequest_simple_history",
+        args=[cast.request.pk, version.history_id],
+    )
+
+    response = verified_client(staff(role)).get(url)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
