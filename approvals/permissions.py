@@ -54,14 +54,15 @@ def organisations_requesting_for(user: User) -> QuerySet[ResearchOrganisation]:
     """The organisations a requester requests data for (their own)."""
     if not user.is_active:
         return ResearchOrganisation.objects.none()
-    # Not even a superuser requests for an organisation they do not work for.
+    # Not even a superuser requests for an organisation they do not work for;
+    # and a requester whose affiliation moved or ended loses the old one at once.
     return get_objects_for_user(
         user,
         _REQUEST_FOR,
         klass=ResearchOrganisation,
         accept_global_perms=False,
         with_superuser=False,
-    )
+    ).filter(affiliations__user=user)
 
 
 def requests_of_requester(user: User) -> QuerySet[DataShareRequest]:

@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 
+from approvals import permissions
 from approvals.models import (
     Affiliation,
     ResearchOrganisation,
@@ -97,6 +98,7 @@ class AffiliationAdmin(BaseAdmin):
     list_display = ("user", "organisation", "created_at")
     list_select_related = ("user", "organisation")
     raw_id_fields = ("user",)
+    readonly_fields = ("created_at",)
     search_fields = ("user__email", "organisation__name")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -104,6 +106,30 @@ class AffiliationAdmin(BaseAdmin):
         if obj is not None and obj.user_id == request.user.pk:
             return False
         return bool(super().has_change_permission(request, obj))
+
+    def save_model(
+        self, request: HttpRequest, obj: Affiliation, form: Any, change: bool
+    ) -> None:
+        """A move to another organisation ends the requester's rights at the old."""
+        if change and "organisation" in form.changed_data:
+            before = Affiliation.objects.select_related("organisation").get(pk=obj.pk)
+            permissions.requester_permissions_revoke(
+                user=obj.user, organisation=before.organisation
+            )
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: Affiliation) -> None:
+        permissions.requester_permissions_revoke(
+            user=obj.user, organisation=obj.organisation
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for affiliation in queryset.select_related("user", "organisation"):
+            permissions.requester_permissions_revoke(
+                user=affiliation.user, organisation=affiliation.organisation
+            )
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(RiskSettings)

@@ -140,6 +140,37 @@ def test_a_former_requester_loses_sight_of_the_requests(cast: Cast):
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
+def test_a_requester_whose_affiliation_ends_loses_sight_at_once(cast: Cast):
+    from approvals.models import Affiliation
+
+    Affiliation.objects.filter(user=cast.requester).delete()  # left the organisation
+
+    response = _visitor("requester", cast).get(_url("request", cast.request))
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_requester_moved_to_another_organisation_in_admin_loses_the_old_one(
+    cast: Cast,
+):
+    from approvals.models import Affiliation
+    from tests.approvals.factories import ResearchOrganisationFactory
+
+    affiliation = Affiliation.objects.get(user=cast.requester)
+    other = ResearchOrganisationFactory.create()
+    admin = verified_client(UserFactory.create(superuser=True))
+    url = reverse("admin:approvals_affiliation_change", args=[affiliation.pk])
+
+    response = admin.post(url, {"user": cast.requester.pk, "organisation": other.pk})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert not cast.requester.has_perm(
+        "approvals.request_data_researchorganisation", cast.organisation
+    )
+    page = _visitor("requester", cast).get(_url("request", cast.request))
+    assert page.status_code == HTTPStatus.NOT_FOUND
+
+
 def test_the_register_is_public(cast: Cast):
     assert Client().get(reverse("approvals:published")).status_code == 200
     assert Client().get(reverse("approvals:published-csv")).status_code == 200
