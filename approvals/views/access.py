@@ -1,6 +1,7 @@
 """Who reaches the requester's pages: a requester, for their organisation's
 requests only. Anything else is a 404, never a 403 (architecture.md rule 6)."""
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
@@ -22,8 +23,14 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
+_REFERENCE = re.compile(r"[A-Z0-9]{1,10}")
+
+
 def own_request(user: User, reference: str) -> DataShareRequest:
-    """One of the requester's organisation's requests, or 404."""
+    """One of the requester's organisation's requests, or 404 (a reference that
+    cannot be one, like a NUL byte PostgreSQL would refuse, never reaches it)."""
+    if not _REFERENCE.fullmatch(reference):
+        raise Http404
     found = (
         permissions.requests_of_requester(user)
         .select_related("organisation")
