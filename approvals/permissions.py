@@ -19,6 +19,7 @@ from approvals.models import (
     Affiliation,
     DataShareRequest,
     PanelMeeting,
+    PanelVote,
     ResearchOrganisation,
 )
 from lrs_portal import roles
@@ -145,7 +146,7 @@ def can_vote(user: User, request: DataShareRequest) -> bool:
     request from their own organisation."""
     if not user.is_active:
         return False
-    if request.assessor_id == user.pk:
+    if was_assessor(user, request):
         return False
     if is_own_organisation(user, request):
         return False
@@ -166,11 +167,23 @@ def can_decide(user: User, request: DataShareRequest) -> bool:
         return False
     if meeting.chair_id != user.pk:
         return False
-    if request.assessor_id == user.pk:
+    if was_assessor(user, request):
         return False
     if is_own_organisation(user, request):
         return False
+    if PanelVote.objects.filter(
+        meeting=meeting, request=request, member=user, conflict_declared=True
+    ).exists():
+        return False  # a conflicted chair records nothing: another chair must
     return user.has_perm(_VOTE, request)
+
+
+def was_assessor(user: User, request: DataShareRequest) -> bool:
+    """Whether the person assesses the request now or ever did (a request
+    returned and assessed again keeps its first assessor off the panel)."""
+    if request.assessor_id == user.pk:
+        return True
+    return bool(request.history.filter(assessor_id=user.pk).exists())
 
 
 def can_accept_risk(user: User, request: DataShareRequest) -> bool:

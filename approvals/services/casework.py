@@ -343,10 +343,18 @@ def panel_vote_cast(
 
 
 def votes_counted(request: DataShareRequest) -> list[PanelVote]:
-    """The votes of members without a conflict at the request's current meeting."""
+    """The votes of members without a conflict at the request's current meeting,
+    and only of those still its members (one taken off the panel no longer
+    counts)."""
+    meeting = request.panel_meeting
+    if meeting is None:
+        return []
     return list(
         PanelVote.objects.filter(
-            meeting=request.panel_meeting_id, request=request, conflict_declared=False
+            meeting=meeting,
+            request=request,
+            conflict_declared=False,
+            member__in=meeting.members.all(),
         )
     )
 

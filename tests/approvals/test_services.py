@@ -755,3 +755,43 @@ def test_a_vote_sent_twice_at_once_is_refused_not_an_error(cast: Cast, monkeypat
     with pytest.raises(services.Refused):
         cast.votes("approve")
     assert PanelVote.objects.filter(member=cast.members[0]).count() == 1
+
+
+def test_the_vote_of_a_member_taken_off_the_meeting_no_longer_counts(cast: Cast):
+    cast.to_panel()
+    cast.votes(None, "approve", "approve", "approve")
+    cast.meeting.members.remove(cast.members[3])
+
+    with pytest.raises(services.Refused) as refused:
+        cast.decide()
+
+    assert "not quorate: 2 of 3" in refused.value.reasons[0]
+
+
+def test_a_chair_who_declared_a_conflict_cannot_record_the_decision(cast: Cast):
+    cast.meeting.members.add(cast.chair)
+    cast.to_panel()
+    cast.votes(None, "approve", "approve", "approve")
+    services.panel_conflict_declare(
+        request=cast.request, acting_user=cast.chair, detail="My former student"
+    )
+
+    with pytest.raises(PermissionError):
+        cast.decide()
+
+    assert cast.refresh().status == S.PANEL
+
+
+def test_an_assessor_replaced_later_still_cannot_vote(cast: Cast):
+    from approvals.permissions import can_vote, panel_permissions_grant
+
+    first = cast.assessor
+    cast.meeting.members.add(first)  # on the panel when the request is placed
+    cast.to_panel()
+    request = cast.refresh()
+    request.assessor = cast.members[3]  # as if reassigned after a return
+    request.save()
+    # ...and placed on a meeting again, which gives its members the vote
+    panel_permissions_grant(meeting=cast.meeting, request=request)
+
+    assert not can_vote(first, request)
