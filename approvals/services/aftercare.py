@@ -65,6 +65,21 @@ def release_record(
         problems.append("Choose at least one approved researcher")
     if any(r.request_id != request.pk for r in researchers):
         problems.append("Every researcher must be named on the request")
+    today = timezone.localdate()
+    for researcher in researchers:
+        if researcher.accreditation == Researcher.Accreditation.NONE:
+            problems.append(
+                f"{researcher.full_name} is not an accredited researcher: the ONS "
+                "Secure Research Service gives access only to accredited researchers"
+            )
+        elif (
+            researcher.accreditation_expires_on is not None
+            and researcher.accreditation_expires_on < today
+        ):
+            problems.append(
+                f"{researcher.full_name}'s accreditation expired on "
+                f"{researcher.accreditation_expires_on:%d %B %Y}"
+            )
     if request.end_date and end_date > request.end_date:
         problems.append("The release cannot end after the approved end date")
     if problems:

@@ -795,3 +795,39 @@ def test_an_assessor_replaced_later_still_cannot_vote(cast: Cast):
     panel_permissions_grant(meeting=cast.meeting, request=request)
 
     assert not can_vote(first, request)
+
+
+@pytest.mark.parametrize(
+    ("accreditation", "expires_in_days", "says"),
+    [
+        ("none", None, "is not an accredited researcher"),
+        ("full", -1, "accreditation expired on"),
+    ],
+)
+def test_data_is_never_released_to_a_researcher_without_accreditation(
+    cast: Cast, accreditation, expires_in_days, says
+):
+    cast.approve()
+    expires = (
+        None
+        if expires_in_days is None
+        else timezone.localdate() + timedelta(days=expires_in_days)
+    )
+    researcher = ResearcherFactory.create(
+        request=cast.request,
+        accreditation=accreditation,
+        accreditation_expires_on=expires,
+    )
+
+    with pytest.raises(services.Refused) as refused:
+        services.release_record(
+            request=cast.request,
+            acting_user=cast.caseworker,
+            dataset=cast.request.datasets.get(),
+            srs_project_reference="SRS-2026-009",
+            researchers=[researcher],
+            end_date=cast.request.end_date,
+        )
+
+    assert says in " ".join(refused.value.reasons)
+    assert not cast.request.releases.exists()
