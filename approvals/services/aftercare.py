@@ -271,7 +271,13 @@ def shares_nightly(*, today: date | None = None) -> dict[str, Any]:
     locked and re-read, and each reminder and alert is stamped. Another run
     holding the lock makes this one a skipped run: {"skipped": True}."""
     today = today or timezone.localdate()
-    counts = {"reminded_30": 0, "reminded_7": 0, "closed": 0, "overdue_alerts": 0}
+    counts = {
+        "reminded_30": 0,
+        "reminded_7": 0,
+        "closed": 0,
+        "closed_unreleased": 0,
+        "overdue_alerts": 0,
+    }
 
     def work(progress: JobProgress) -> None:
         job = system_user()
@@ -286,6 +292,28 @@ def shares_nightly(*, today: date | None = None) -> dict[str, Any]:
                 done = _remind(request, today, job)
             if done:
                 counts[done] += 1
+        unreleased = DataShareRequest.objects.filter(
+            status__in=[S.APPROVED, S.APPROVED_WITH_CONDITIONS], end_date__lte=today
+        ).values_list("pk", flat=True)
+        for pk in list(unreleased):
+            with transaction.atomic():
+                request = DataShareRequest.objects.select_for_update().get(pk=pk)
+                if request.status not in (S.APPROVED, S.APPROVED_WITH_CONDITIONS):
+                    continue
+                request_transition(
+                    request=request,
+                    to=S.CLOSED,
+                    acting_user=job,
+                    reason="Share ended with no data released: nothing to destroy",
+                    changes={"closed_at": timezone.now()},
+                )
+                _tell_requester(
+                    request,
+                    "your approved data share has ended",
+                    "The approved end date has passed and no data was released, "
+                    "so the case is closed. Apply again if you still need the data.",
+                )
+            counts["closed_unreleased"] += 1
         overdue = DataShareRequest.objects.filter(
             status=S.CLOSING,
             certificate_due_on__lt=today,

@@ -35,8 +35,9 @@ REQUEST_TRANSITIONS: dict[str, set[str]] = {
         S.WITHDRAWN,
     },
     S.DEFERRED: {S.PANEL, S.RETURNED, S.WITHDRAWN},
-    S.APPROVED: {S.RELEASED},
-    S.APPROVED_WITH_CONDITIONS: {S.RELEASED},
+    # Closed straight away when the end date comes with nothing released.
+    S.APPROVED: {S.RELEASED, S.CLOSED},
+    S.APPROVED_WITH_CONDITIONS: {S.RELEASED, S.CLOSED},
     S.RELEASED: {S.CLOSING},
     S.CLOSING: {S.CLOSED},
     S.REJECTED: set(),

@@ -191,3 +191,19 @@ def test_a_second_concurrent_run_is_skipped_and_recorded(cast: Cast):
     assert outcome == {"skipped": True}
     assert JobRun.objects.get().outcome == JobRun.Outcome.SKIPPED
     assert DataShareRequest.objects.get().status == S.RELEASED
+
+
+def test_an_approved_share_never_released_closes_at_its_end_date(cast: Cast):
+    cast.approve()
+    end = _end(cast)
+
+    before = services.shares_nightly(today=end - timedelta(days=1))
+    counts = services.shares_nightly(today=end)
+    again = services.shares_nightly(today=end)
+
+    request = cast.refresh()
+    assert before["closed_unreleased"] == 0
+    assert (counts["closed_unreleased"], again["closed_unreleased"]) == (1, 0)
+    assert request.status == S.CLOSED
+    assert request.certificate_due_on is None  # nothing was released to destroy
+    assert _emails(cast, "your approved data share has ended") == 1
