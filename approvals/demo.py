@@ -97,6 +97,7 @@ def _assessed(
         no_conflict_declared=True,
     )
     services.assessment_record(
+        no_conflict_declared=True,
         request=share,
         acting_user=assessor,
         ratings={key: "low" for key, _ in FIVE_SAFES},

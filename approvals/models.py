@@ -493,6 +493,11 @@ class Assessment(models.Model):
     risk_breakdown = models.JSONField(default=dict)
     recommendation = models.CharField(max_length=30, choices=Recommendation.choices)
     recommended_conditions = models.TextField(blank=True)
+    no_conflict_declared = models.BooleanField(
+        default=False,
+        help_text="The assessor declared, with the assessment, that they have no "
+        "conflict of interest with the request.",
+    )
     completed_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()

@@ -41,6 +41,12 @@ def assign_form(request: DataShareRequest) -> type[forms.Form]:
 class AssessmentForm(forms.Form):
     recommendation = forms.ChoiceField(choices=Recommendation.choices)
     recommended_conditions = text_field("Conditions recommended", required=False)
+    no_conflict = forms.BooleanField(
+        label="I declare that I have no conflict of interest with this request",
+        help_text="If you have one, do not assess it: tell the caseworker, who will "
+        "assign another assessor.",
+        error_messages={"required": "Declare that you have no conflict of interest"},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -387,6 +387,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
                 reasons={key: data[f"{key}_reason"] for key, _ in FIVE_SAFES},
                 recommendation=data["recommendation"],
                 recommended_conditions=data["recommended_conditions"],
+                no_conflict_declared=data["no_conflict"],
             )
             return f"Assessment recorded: risk score {assessment.risk_score}."
 

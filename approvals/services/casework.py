@@ -181,9 +181,12 @@ def assessment_record(
     reasons: dict[str, str],
     recommendation: str,
     recommended_conditions: str = "",
+    no_conflict_declared: bool = False,
 ) -> Assessment:
     """The assessor's Five Safes ratings with reasons, the risk score and advice;
-    the request then waits for the panel."""
+    the request then waits for the panel. The assessor declares, themselves, that
+    they have no conflict of interest; one who has must tell the caseworker, who
+    assigns someone else."""
     if not permissions.can_assess(acting_user, request):
         raise PermissionError("You are not this request's assessor")
     if request.status != S.ASSESSMENT:
@@ -195,6 +198,12 @@ def assessment_record(
     ]
     if recommendation not in Recommendation.values:
         problems.append("Choose a recommendation")
+    if not no_conflict_declared:
+        problems.append(
+            "Declare that you have no conflict of interest with this request. If "
+            "you have one, do not assess it: tell the caseworker, who will assign "
+            "another assessor"
+        )
     conditional = recommendation == Recommendation.APPROVE_WITH_CONDITIONS
     if conditional and not recommended_conditions.strip():
         problems.append("Say which conditions you recommend")
@@ -216,6 +225,7 @@ def assessment_record(
         "risk_breakdown": breakdown,
         "recommendation": recommendation,
         "recommended_conditions": recommended_conditions,
+        "no_conflict_declared": True,
         "completed_at": timezone.now(),
         **fields,
     }

@@ -66,6 +66,7 @@ class Cast:
     def assess(self, recommendation: str = "approve") -> DataShareRequest:
         self.triage()
         services.assessment_record(
+            no_conflict_declared=True,
             request=self.request,
             acting_user=self.assessor,
             ratings={key: "low" for key, _ in FIVE_SAFES},

@@ -184,7 +184,11 @@ def test_the_whole_workflow_through_the_admin(cast: Cast):
     )
     assert cast.refresh().assessor == cast.assessor
 
-    assessment = {"recommendation": "approve", "recommended_conditions": ""}
+    assessment = {
+        "recommendation": "approve",
+        "recommended_conditions": "",
+        "no_conflict": "on",
+    }
     for key, _ in FIVE_SAFES:
         assessment[key] = "low"
         assessment[f"{key}_reason"] = "Fine"

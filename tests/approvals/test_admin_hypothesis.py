@@ -54,6 +54,7 @@ class WorkflowPageProperties(TestCase):
                 **{f"{key}_reason": TEXT for key, _ in FIVE_SAFES},
                 "recommendation": CHOICES,
                 "recommended_conditions": TEXT,
+                "no_conflict": st.sampled_from(["on", ""]),
             }
         )
     )
@@ -65,6 +66,8 @@ class WorkflowPageProperties(TestCase):
 
         share = cast.refresh()
         if share.status == S.PANEL:
+            assert data["no_conflict"] == "on"
+            assert share.assessment.no_conflict_declared
             for key, _ in FIVE_SAFES:
                 assert getattr(share.assessment, f"{key}_reason").strip()
         else:

@@ -192,6 +192,7 @@ def _assessment(page: Page) -> None:
         _radio(page, key, "low")
         page.locator(f"textarea[name='{key}_reason']").fill(f"{label}: fine.")
     page.locator("select[name='recommendation']").select_option("approve")
+    page.locator("input[name='no_conflict']").check()
 
 
 def _decision(page: Page) -> None:

@@ -222,6 +222,7 @@ def test_only_the_assigned_assessor_assesses(cast: Cast):
 
     with pytest.raises(PermissionError):
         services.assessment_record(
+            no_conflict_declared=True,
             request=cast.request,
             acting_user=other_assessor,
             ratings={},
@@ -235,6 +236,7 @@ def test_an_assessment_needs_a_reason_for_each_safe(cast: Cast):
 
     with pytest.raises(services.Refused) as refused:
         services.assessment_record(
+            no_conflict_declared=True,
             request=cast.request,
             acting_user=cast.assessor,
             ratings={"safe_people": "low"},
@@ -677,6 +679,7 @@ def test_a_deferred_request_returned_for_information_is_assessed_again(cast: Cas
         request=cast.refresh(), acting_user=cast.caseworker
     )
     services.assessment_record(
+        no_conflict_declared=True,
         request=cast.refresh(),
         acting_user=cast.assessor,
         ratings={key: "medium" for key, _ in FIVE_SAFES},
@@ -727,6 +730,7 @@ def test_an_assessor_cannot_be_assigned_once_the_request_has_moved_on(cast: Cast
     cast.triage()
     stale = cast.refresh()
     services.assessment_record(
+        no_conflict_declared=True,
         request=cast.request,
         acting_user=cast.assessor,
         ratings={key: "low" for key, _ in FIVE_SAFES},
@@ -831,3 +835,19 @@ def test_data_is_never_released_to_a_researcher_without_accreditation(
 
     assert says in " ".join(refused.value.reasons)
     assert not cast.request.releases.exists()
+
+
+def test_the_assessor_must_declare_no_conflict_themselves(cast: Cast):
+    cast.triage()
+
+    with pytest.raises(services.Refused) as refused:
+        services.assessment_record(
+            request=cast.request,
+            acting_user=cast.assessor,
+            ratings={key: "low" for key, _ in FIVE_SAFES},
+            reasons={key: "fine" for key, _ in FIVE_SAFES},
+            recommendation="approve",
+        )
+
+    assert "no conflict of interest" in " ".join(refused.value.reasons)
+    assert cast.refresh().status == S.ASSESSMENT
