@@ -141,3 +141,99 @@ class WorkflowPageProperties(TestCase):
 
         for escalation in cast.request.escalations.all():
             assert escalation.comments.strip()
+
+
+IDS = st.one_of(TEXT, st.integers(min_value=-5, max_value=10**6).map(str))
+DATES = st.one_of(
+    TEXT, st.dates().map(lambda d: d.isoformat()), st.sampled_from(["", "2026-02-30"])
+)
+
+
+class MoreWorkflowPageProperties(TestCase):
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"detail": TEXT}))
+    def test_declare_conflict(self, data):
+        cast = build_cast()
+        cast.to_panel()
+
+        _answered(
+            _client(cast.members[1]).post(_url("declare_conflict", cast.request), data)
+        )
+
+        declared = PanelVote.objects.filter(
+            request=cast.request, member=cast.members[1], conflict_declared=True
+        )
+        if declared.exists():  # recorded only with a conflict described
+            assert data["detail"].strip()
+
+    @SETTINGS
+    @given(
+        data=st.fixed_dictionaries(
+            {"assessor": IDS, "no_conflict_declared": st.sampled_from(["on", ""])}
+        )
+    )
+    def test_assign_assessor(self, data):
+        cast = build_cast()
+        cast.submit()
+        from approvals.services import request_accept_for_assessment
+
+        request_accept_for_assessment(request=cast.request, acting_user=cast.caseworker)
+
+        _answered(
+            _client(cast.caseworker).post(_url("assign_assessor", cast.request), data)
+        )
+
+        share = cast.refresh()
+        if share.assessor_id is not None:
+            assert str(share.assessor_id) == data["assessor"].strip()
+
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"meeting": IDS}))
+    def test_place_on_meeting(self, data):
+        cast = build_cast()
+        cast.assess()
+
+        _answered(
+            _client(cast.caseworker).post(_url("place_on_meeting", cast.request), data)
+        )
+
+        share = cast.refresh()
+        if share.status == S.PANEL and share.panel_meeting_id is not None:
+            assert str(share.panel_meeting_id) == data["meeting"].strip()
+
+    @SETTINGS
+    @given(
+        data=st.fixed_dictionaries(
+            {
+                "dataset": IDS,
+                "srs_project_reference": TEXT,
+                "researchers": IDS,
+                "end_date": DATES,
+            }
+        )
+    )
+    def test_release(self, data):
+        cast = build_cast()
+        cast.approve()
+
+        _answered(_client(cast.caseworker).post(_url("release", cast.request), data))
+
+        share = cast.refresh()
+        if share.releases.exists():
+            assert share.status == S.RELEASED
+        else:
+            assert share.status in (S.APPROVED, S.APPROVED_WITH_CONDITIONS)
+
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"confirm": TEXT}))
+    def test_accept_certificate_without_one(self, data):
+        cast = build_cast()
+        cast.release()
+
+        _answered(
+            _client(cast.caseworker).post(
+                _url("accept_certificate", cast.request), data
+            )
+        )
+
+        assert cast.refresh().status == S.RELEASED
