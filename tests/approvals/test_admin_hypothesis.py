@@ -237,3 +237,48 @@ class MoreWorkflowPageProperties(TestCase):
         )
 
         assert cast.refresh().status == S.RELEASED
+
+
+class AdminFormProperties(TestCase):
+    @SETTINGS
+    @given(data=st.fixed_dictionaries({"email": TEXT}))
+    def test_add_requester(self, data):
+        cast = build_cast()
+        url = reverse(
+            "admin:approvals_researchorganisation_add_requester",
+            args=[cast.organisation.pk],
+        )
+        before = set(cast.organisation.affiliations.values_list("user_id", flat=True))
+
+        _answered(_client(cast.caseworker).post(url, data))
+
+        after = set(cast.organisation.affiliations.values_list("user_id", flat=True))
+        for user_id in after - before:  # only an existing account's own address
+            from lrs_portal.models import User
+
+            assert User.objects.get(pk=user_id).email == data["email"].strip().lower()
+
+    @SETTINGS
+    @given(
+        data=st.fixed_dictionaries(
+            {"held_on": DATES, "chair": IDS, "members": IDS, "notes": TEXT}
+        )
+    )
+    def test_add_panel_meeting(self, data):
+        from approvals.models import PanelMeeting
+
+        cast = build_cast()
+        before = PanelMeeting.objects.count()
+        payload = {
+            **data,
+            "requests-TOTAL_FORMS": "0",
+            "requests-INITIAL_FORMS": "0",
+        }
+
+        response = _client(cast.caseworker).post(
+            reverse("admin:approvals_panelmeeting_add"), payload
+        )
+
+        assert response.status_code in {HTTPStatus.OK, HTTPStatus.FOUND}
+        if response.status_code == HTTPStatus.OK:
+            assert PanelMeeting.objects.count() == before
