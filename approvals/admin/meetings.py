@@ -99,6 +99,16 @@ class PanelMeetingAdmin(NotYoursIsNotFound, BaseAdmin):
             return self.get_queryset(request).filter(pk=obj.pk).exists()
         return super().has_view_permission(request) or is_dsap_staff(request)
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Nobody reshapes a panel that is to decide a request from their own
+        organisation (the meeting is then read-only to them)."""
+        if obj is not None:
+            user = _user(request)
+            requests = DataShareRequest.objects.filter(panel_meeting=obj)
+            if any(permissions.is_own_organisation(user, r) for r in requests):
+                return False
+        return bool(super().has_change_permission(request, obj))
+
     def save_related(
         self, request: HttpRequest, form: Any, formsets: Any, change: bool
     ) -> None:

@@ -319,3 +319,28 @@ def services_certificate(cast: Cast) -> None:
         what_was_destroyed="All",
         method="Deleted",
     )
+
+
+def test_a_caseworker_cannot_reshape_a_panel_deciding_their_own_organisations_request(
+    cast: Cast,
+):
+    from tests.approvals.factories import AffiliationFactory
+
+    cast.to_panel()
+    AffiliationFactory.create(user=cast.caseworker, organisation=cast.organisation)
+    client = verified_client(cast.caseworker)
+    url = reverse("admin:approvals_panelmeeting_change", args=[cast.meeting.pk])
+    members = list(cast.meeting.members.values_list("pk", flat=True))
+
+    client.post(
+        url,
+        {
+            "held_on": cast.meeting.held_on.isoformat(),
+            "chair": cast.meeting.chair_id,
+            "members": members[:-1],
+            "requests-TOTAL_FORMS": "0",
+            "requests-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert sorted(cast.meeting.members.values_list("pk", flat=True)) == sorted(members)
