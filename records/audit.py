@@ -266,41 +266,86 @@ def _uln_runs(start: datetime, end: datetime) -> dict[int, int]:
     return runs
 
 
-def usage_days_write(day: date) -> int:
-    """Replace the day's UsageDay rows with counts of the log; return how many
-    users were counted.
+@dataclass(frozen=True)
+class DayCounts:
+    """One user's counts for one organisation on one day, as written to UsageDay
+    (the rules read these, not the rows back from the database)."""
+
+    user_id: int
+    organisation_id: int
+    searches: int
+    views: int
+    detail_searches: int
+    detail_no_matches: int
+    night_lookups: int
+    refused: int
+    longest_uln_run: int | None
+
+
+def _day_counts(row: tuple[Any, ...], run: int | None) -> DayCounts:
+    """A row of the counts query (columns in _COUNTS order) and its ULN run."""
+    user_id, organisation_id, searches, views, detail, no_match, night, refused = row
+    return DayCounts(
+        user_id=user_id,
+        organisation_id=organisation_id,
+        searches=searches,
+        views=views,
+        detail_searches=detail,
+        detail_no_matches=no_match,
+        night_lookups=night,
+        refused=refused,
+        longest_uln_run=run,
+    )
+
+
+_ARRAY_TYPES = ("bigint", "bigint", *("integer",) * len(_COUNTS), "integer")
+
+
+def usage_days_write(day: date) -> list[DayCounts]:
+    """Replace the day's UsageDay rows with counts of the log, and return them.
 
     The counts are one aggregate of the day's rows (a plain SELECT, so
     PostgreSQL may scan in parallel); the ULN runs are measured only for the
     users who could reach the rule; the result, one row per user, is written in
-    one batch. The log's rows never come into Python. UsageDay is derived data,
-    not history-tracked."""
+    one statement (PostgreSQL: one INSERT from arrays; SQLite: one batch). The
+    log's rows never come into Python. UsageDay is derived data, not
+    history-tracked."""
     start, end = _day_bounds(day)
     counts_sql, counts_params = _counts_query(start, end)
     quote = connection.ops.quote_name
     picked = ", ".join(f"c.{quote(name)}" for name in _COUNTS)
     select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608
-    columns = ", ".join(
-        quote(name)
-        for name in ("user_id", "organisation_id", *_COUNTS, "longest_uln_run")
-    )
-    insert = (
-        f"INSERT INTO {quote(UsageDay._meta.db_table)} (day, {columns})"  # noqa: S608
-        f" VALUES (%s, {', '.join(['%s'] * (len(_COUNTS) + 3))})"
-    )
+    names = ("user_id", "organisation_id", *_COUNTS, "longest_uln_run")
+    columns = ", ".join(quote(name) for name in names)
+    table = quote(UsageDay._meta.db_table)
+    postgres = connection.vendor == "postgresql"
     UsageDay.objects.filter(day=day).delete()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgres:
             # A day's sort and aggregates fit in memory rather than spill to disk;
             # for this transaction only.
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(select, counts_params)
-        counted = cursor.fetchall()
+        fetched = cursor.fetchall()
         runs = _uln_runs(start, end)
-        rows = [(day, *row, runs.get(row[0])) for row in counted]
-        if rows:
-            cursor.executemany(insert, rows)
-    return len(rows)
+        counted = [_day_counts(row, runs.get(row[0])) for row in fetched]
+        if not counted:
+            return counted
+        tuples = [tuple(getattr(one, name) for name in names) for one in counted]
+        if postgres:
+            arrays = ", ".join(f"%s::{kind}[]" for kind in _ARRAY_TYPES)
+            cursor.execute(
+                f"INSERT INTO {table} (day, {columns})"  # noqa: S608
+                f" SELECT %s, * FROM unnest({arrays})",
+                [day, *(list(column) for column in zip(*tuples, strict=True))],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (day, {columns})"  # noqa: S608
+                f" VALUES (%s, {', '.join(['%s'] * len(names))})",
+                [(day, *row) for row in tuples],
+            )
+    return counted
 
 
 def _excluded_days(day: date) -> tuple[set[tuple[int, date]], set[tuple[int, date]]]:
@@ -361,7 +406,7 @@ def expected_daily_volume(learners_per_year: int) -> Decimal:
     return Decimal(learners_per_year) / Decimal(settings.LOOKUP_WORKING_DAYS)
 
 
-def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
+def hits_find(day: date, counted: list[DayCounts]) -> list[Hit]:
     """Every rule hit for one day's counts."""
     audit_rules_ensure()
     rules = {rule.code: rule for rule in AuditRule.objects.filter(enabled=True)}
@@ -370,7 +415,7 @@ def hits_find(day: date, counted: list[UsageDay]) -> list[Hit]:
     found: list[tuple[AuditRule, int, int | None, Decimal, Decimal, str]] = []
 
     def user_hit(
-        rule: AuditRule, row: UsageDay, value: Decimal, limit: Decimal, details: str
+        rule: AuditRule, row: DayCounts, value: Decimal, limit: Decimal, details: str
     ) -> None:
         found.append(
             (rule, row.organisation_id, row.user_id, _q(value), _q(limit), details)
@@ -569,8 +614,8 @@ def audit_day(day: date, progress: JobProgress) -> None:
     acting_user = system_user()
     audit_rules_ensure()  # before the ULN runs read their rule
     with transaction.atomic():
-        users_counted = usage_days_write(day)
-        counted = list(UsageDay.objects.filter(day=day).order_by())
+        counted = usage_days_write(day)
+        users_counted = len(counted)
         hits = hits_find(day, counted)
         progress.add("hits", len(hits))
         progress.add("alerts_raised", _alerts_raise(hits, day, acting_user))
