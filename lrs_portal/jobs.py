@@ -110,13 +110,3 @@ def job_run(
             extra={"job": job, "job_run_id": run.pk, "counts": progress.counts},
         )
         return run
-
-
-def job_last_day_done(job: str) -> date | None:
-    """The latest day any run of the job finished (a failed run's days count)."""
-    return (
-        JobRun.objects.filter(job=job, last_day__isnull=False)
-        .order_by("-last_day")
-        .values_list("last_day", flat=True)
-        .first()
-    )

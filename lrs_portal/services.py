@@ -39,6 +39,24 @@ def notification_send(
     return notification
 
 
+def notification_send_to_role(
+    *, role: str, subject: str, body: str, reference: str
+) -> int:
+    """Queue the email to every active holder of a role (each once); return how
+    many were queued."""
+    emails = (
+        User.objects.filter(groups__name=role, is_active=True)
+        .values_list("email", flat=True)
+        .order_by("email")
+        .distinct()
+    )
+    sent = 0
+    for email in emails:
+        notification_send(to=email, subject=subject, body=body, reference=reference)
+        sent += 1
+    return sent
+
+
 def notification_deliver(*, notification_id: int) -> bool:
     """Send one queued email at most once; return whether this call sent it.
 

@@ -159,17 +159,22 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
     return None
 
 
+def can_read_log(membership: Membership | None) -> bool:
+    """Only a super user reads their organisation's log, and not while their own
+    access is suspended (the log lists the ULNs searched)."""
+    return (
+        membership is not None
+        and membership.is_super_user
+        and membership.suspended_at is None
+    )
+
+
 def log_visible_to(
     user: User, membership: Membership | None
 ) -> QuerySet["LearnerView"]:
-    """The super user sees their own organisation's log; nobody else's, and not
-    while their own access is suspended."""
+    """The super user sees their own organisation's log; nobody else's."""
     from records.models import LearnerView
 
-    if (
-        membership is None
-        or not membership.is_super_user
-        or membership.suspended_at is not None
-    ):
+    if membership is None or not can_read_log(membership):
         return LearnerView.objects.none()
     return LearnerView.objects.filter(organisation=membership.organisation)

@@ -46,6 +46,7 @@ from records.forms import (
 from records.models import Learner, LearnerView
 from records.permissions import (
     Refusal,
+    can_read_log,
     log_visible_to,
     lookup_membership,
     lookup_refusal,
@@ -314,11 +315,7 @@ def _usage_log(request: HttpRequest) -> tuple[Membership, QuerySet[LearnerView]]
     else, and for a super user whose own access is suspended."""
     user = _user(request)
     membership = lookup_membership(user)
-    if (
-        membership is None
-        or not membership.is_super_user
-        or membership.suspended_at is not None
-    ):
+    if membership is None or not can_read_log(membership):
         raise Http404
     return membership, log_visible_to(user, membership)
 

@@ -21,7 +21,7 @@ from approvals.services.requests import Refused, request_transition
 from lrs_portal import roles
 from lrs_portal.jobs import JobLocked, JobProgress, job_run
 from lrs_portal.models import User, system_user
-from lrs_portal.services import notification_send
+from lrs_portal.services import notification_send_to_role
 from lrs_portal.transitions import save_with_history
 
 logger = logging.getLogger(__name__)
@@ -245,19 +245,15 @@ def _alert_overdue(request: DataShareRequest, job: User) -> bool:
         reason="Destruction certificate overdue: caseworkers alerted",
         fields=["certificate_overdue_alerted_at"],
     )
-    caseworkers = User.objects.filter(
-        is_active=True, groups__name=roles.CASEWORKER
-    ).values_list("email", flat=True)
-    for email in caseworkers:
-        notification_send(
-            to=email,
-            subject=f"{request.reference}: destruction certificate overdue",
-            body=(
-                f"{request.organisation} has not sent the destruction certificate "
-                f"for {request.reference}, due {request.certificate_due_on:%d %B %Y}."
-            ),
-            reference=f"approvals.{request.reference}.overdue",
-        )
+    notification_send_to_role(
+        role=roles.CASEWORKER,
+        subject=f"{request.reference}: destruction certificate overdue",
+        body=(
+            f"{request.organisation} has not sent the destruction certificate "
+            f"for {request.reference}, due {request.certificate_due_on:%d %B %Y}."
+        ),
+        reference=f"approvals.{request.reference}.overdue",
+    )
     return True
 
 

@@ -18,7 +18,11 @@ from django.utils import timezone
 
 from lrs_portal import roles
 from lrs_portal.models import User
-from lrs_portal.services import notification_send, user_end_sessions
+from lrs_portal.services import (
+    notification_send,
+    notification_send_to_role,
+    user_end_sessions,
+)
 from lrs_portal.transitions import TransitionNotAllowed, save_with_history, transition
 from registration.models import Membership, Organisation, Suspension
 from registration.services.organisations import (
@@ -325,13 +329,9 @@ def _super_user_emails(organisation: Organisation) -> list[str]:
 
 
 def _email_caseworkers(*, subject: str, body: str, reference: str) -> None:
-    for email in (
-        User.objects.filter(groups__name=roles.CASEWORKER, is_active=True)
-        .values_list("email", flat=True)
-        .order_by("email")
-        .distinct()
-    ):
-        notification_send(to=email, subject=subject, body=body, reference=reference)
+    notification_send_to_role(
+        role=roles.CASEWORKER, subject=subject, body=body, reference=reference
+    )
 
 
 def _notify_opened(suspension: Suspension) -> None:
