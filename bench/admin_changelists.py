@@ -27,7 +27,6 @@ import random
 import re
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 import warnings
@@ -35,8 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import psycopg
-from lookups import ROOT, _libpq, _members, _scratch_url, _timed, _views_insert
+from lookups import _members, _timed, _views_insert
+from scratch import django_on_scratch_database
 
 TARGET_MS = 300
 REFERENCE = "(reference: the account page)"
@@ -268,32 +267,22 @@ def _run(args: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     args = _arguments()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url, args.database)
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ.update(
-            {
-                "DATABASE_URL": scratch,
-                "DEBUG": "false",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "testserver",
-                "LOG_LEVEL": "WARNING",
-                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
-            }
-        )
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        with tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder:
-            _run(args, Path(folder))
-    finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_LEVEL": "WARNING",
+    }
+    with (
+        django_on_scratch_database(
+            kind="admin",
+            name=args.database,
+            needs="bench/admin_changelists.py times the admin at PostgreSQL scale",
+            env=env,
+        ),
+        tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder,
+    ):
+        _run(args, Path(folder))
 
 
 if __name__ == "__main__":

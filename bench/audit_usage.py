@@ -24,18 +24,13 @@ scratch database at the end and refuses SQLite.
 """
 
 import argparse
-import os
 import secrets
 import statistics
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import psycopg
-from lookups import _libpq, _scratch_url  # bench/ is the script's folder
+from scratch import django_on_scratch_database  # bench/ is the script's folder
 
-ROOT = Path(__file__).resolve().parent.parent
 MEMBERS_PER_ORGANISATION = 4
 # Ten users far above the user volume rule on the audit day (about 270 searches
 # each), so the audit also raises alerts and opens suspensions.
@@ -283,33 +278,18 @@ def _run(arguments: argparse.Namespace) -> None:
 
 def main() -> None:
     arguments = _arguments()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url)
-    name = name.replace("lookups", "audit")
-    scratch = scratch.replace("lookups", "audit")
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ.update(
-            {
-                "DATABASE_URL": scratch,
-                "DEBUG": "false",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "LOG_LEVEL": "WARNING",
-                "CELERY_TASK_ALWAYS_EAGER": "false",
-                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
-            }
-        )
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "LOG_LEVEL": "WARNING",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    with django_on_scratch_database(
+        kind="audit",
+        needs="bench/audit_usage.py measures the audit on PostgreSQL",
+        env=env,
+    ):
         _run(arguments)
-    finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

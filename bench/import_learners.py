@@ -21,15 +21,13 @@ drops the scratch database and deletes the files. It refuses SQLite.
 import argparse
 import io
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from scratch import django_on_scratch_database, libpq
 
-ROOT = Path(__file__).resolve().parent.parent
 COPY_CHUNK = 1 << 20
 
 
@@ -40,32 +38,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--database",
         default="",
-        help="name of the scratch database (default lrs_bench_<pid>)",
+        help="name of the scratch database (default lrs_bench_import_<pid>)",
     )
     return parser.parse_args()
 
 
-def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
-    """DATABASE_URL with its database swapped for a scratch one, and that name."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit(
-            "bench/import_learners.py measures PostgreSQL's COPY, so it needs "
-            "DATABASE_URL=postgres://… (SQLite has no COPY to compare against)."
-        )
-    name = name or f"lrs_bench_{os.getpid()}"
-    if name == parts.path.lstrip("/"):
-        sys.exit("--database must name a scratch database, not DATABASE_URL's own.")
-    return urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def _libpq(url: str) -> str:
-    # psycopg reads postgres:// URLs; Django's aliases (pgsql://) it does not.
-    return "postgresql" + url[url.index("://") :]
-
-
 def _bare_copy(url: str, path: Path) -> float:
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         conn.execute(
             "CREATE UNLOGGED TABLE bench_copy (uln text, given_name text, "
             "middle_names text, family_name text, previous_family_name text, "
@@ -91,7 +70,7 @@ def _indexed_copy(url: str, path: Path) -> float:
     """COPY into a logged table with records_learner's columns, indexes and
     constraints: what any loader pays to put the rows there."""
     optional = "middle_names, previous_family_name, email"
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_indexed (LIKE records_learner INCLUDING ALL)")
         conn.execute(
             "ALTER TABLE bench_indexed ALTER ability_to_share SET DEFAULT -1, "
@@ -161,25 +140,17 @@ def _run(rows: int, seed: int, folder: Path) -> None:
 
 def main() -> None:
     arguments = _arguments()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url, arguments.database)
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = scratch
-        os.environ.setdefault("DEBUG", "true")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lrs_portal.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        with tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder:
-            _run(arguments.rows, arguments.seed, Path(folder))
-    finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        django_on_scratch_database(
+            kind="import",
+            name=arguments.database,
+            needs="bench/import_learners.py measures PostgreSQL's COPY (SQLite has "
+            "no COPY to compare against)",
+            env={"DEBUG": os.environ.get("DEBUG", "true")},
+        ),
+        tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder,
+    ):
+        _run(arguments.rows, arguments.seed, Path(folder))
 
 
 if __name__ == "__main__":

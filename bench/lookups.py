@@ -27,22 +27,18 @@ database. It refuses SQLite.
 """
 
 import argparse
-import os
 import random
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from scratch import django_on_scratch_database  # bench/ is the script's folder
 
-ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("account", "uln", "details")
 
 
@@ -72,23 +68,6 @@ def _arguments() -> argparse.Namespace:
         help="name of the scratch database (default lrs_bench_lookups_<pid>)",
     )
     return parser.parse_args()
-
-
-def _scratch_url(url: str, name: str = "") -> tuple[str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit(
-            "bench/lookups.py measures lookups at PostgreSQL scale, so it needs "
-            "DATABASE_URL=postgres://… (not SQLite)."
-        )
-    name = name or f"lrs_bench_lookups_{os.getpid()}"
-    if name == parts.path.lstrip("/"):
-        sys.exit("--database must name a scratch database, not DATABASE_URL's own.")
-    return urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def _libpq(url: str) -> str:
-    return "postgresql" + url[url.index("://") :]
 
 
 def _timed(label: str, started: float) -> None:
@@ -415,35 +394,25 @@ def _run(arguments: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     arguments = _arguments()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark needs PostgreSQL).")
-    scratch, name = _scratch_url(url, arguments.database)
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ.update(
-            {
-                "DATABASE_URL": scratch,
-                "DEBUG": "false",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "testserver",
-                "LOOKUP_USER_HOURLY_CAP": "100000000",
-                "LOOKUP_ORG_DAILY_MINIMUM": "100000000",
-                # Request logs off for all three alike (no terminal I/O timed).
-                "LOG_LEVEL": "WARNING",
-                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
-            }
-        )
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        with tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder:
-            _run(arguments, Path(folder))
-    finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver",
+        "LOOKUP_USER_HOURLY_CAP": "100000000",
+        "LOOKUP_ORG_DAILY_MINIMUM": "100000000",
+        # Request logs off for all three alike (no terminal I/O timed).
+        "LOG_LEVEL": "WARNING",
+    }
+    with (
+        django_on_scratch_database(
+            kind="lookups",
+            name=arguments.database,
+            needs="bench/lookups.py measures lookups at PostgreSQL scale",
+            env=env,
+        ),
+        tempfile.TemporaryDirectory(prefix="lrs-bench-") as folder,
+    ):
+        _run(arguments, Path(folder))
 
 
 if __name__ == "__main__":
