@@ -11,6 +11,7 @@ from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from lrs_portal.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 from lrs_portal.models import JobRun, Notification, User
 
 
@@ -25,6 +26,20 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     """
 
     change_form_template = "admin/portal/change_form.html"  # type: ignore[misc]
+
+    # Every admin's row choices refuse an id no key can hold (a form error, not
+    # a server error), whatever widget shows them.
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        kwargs.setdefault("form_class", SafeModelChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True

@@ -60,3 +60,39 @@ class SignInBackupCodeForm(BackupTokenForm):  # type: ignore[misc]
         max_length=16,
         error_messages={"required": "Enter one of your backup codes"},
     )
+
+
+# --- choices of rows by id, safe against ids no key can hold ---------------------
+
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _id_out_of_range(value: Any) -> bool:
+    text = str(value).strip()
+    return text.lstrip("-").isdigit() and int(text) not in _BIGINT
+
+
+class SafeModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A ModelChoiceField that refuses an id no database key can hold as an
+    invalid choice (Django would pass it to the database: a server error)."""
+
+    def to_python(self, value: Any) -> Any:
+        if _id_out_of_range(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """The same for several ids (Django's IN lookup does not check the range)."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if _id_out_of_range(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)  # type: ignore[misc]

@@ -25,42 +25,10 @@ from registration.admin.base import (
 # --- panel meetings ---------------------------------------------------------------
 
 
-_BIGINT = range(-(2**63), 2**63)
-
-
-def _out_of_range(value: Any) -> bool:
-    text = str(value).strip()
-    return text.lstrip("-").isdigit() and int(text) not in _BIGINT
-
-
-class MemberChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
-    """Refuses an id no database key can hold (a 500 on SQLite, before)."""
-
-    def _check_values(self, value: Any) -> Any:
-        for pk in value:
-            if _out_of_range(pk):
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)  # type: ignore[misc]
-
-
-class ChairChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def to_python(self, value: Any) -> Any:
-        if _out_of_range(value):
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
 class PanelMeetingForm(forms.ModelForm[PanelMeeting]):
     class Meta:
         model = PanelMeeting
         fields = ("held_on", "chair", "members")
-        field_classes = {"members": MemberChoices, "chair": ChairChoice}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

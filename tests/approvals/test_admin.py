@@ -344,3 +344,28 @@ def test_a_caseworker_cannot_reshape_a_panel_deciding_their_own_organisations_re
     )
 
     assert sorted(cast.meeting.members.values_list("pk", flat=True)) == sorted(members)
+
+
+@pytest.mark.parametrize("field", ["members", "chair"])
+def test_an_id_no_key_can_hold_is_a_form_error_not_a_server_error(cast: Cast, field):
+    from approvals.models import PanelMeeting
+
+    client = verified_client(cast.caseworker)
+    client.raise_request_exception = True
+    before = PanelMeeting.objects.count()
+
+    response = client.post(
+        reverse("admin:approvals_panelmeeting_add"),
+        {
+            "held_on": "2030-01-01",
+            "chair": cast.chair.pk,
+            "members": [m.pk for m in cast.members],
+            field: "10000000000000000000",
+            "requests-TOTAL_FORMS": "0",
+            "requests-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "errornote" in response.content.decode()
+    assert PanelMeeting.objects.count() == before
