@@ -16,17 +16,28 @@ out of the subject's later baselines.
 """
 
 import logging
+import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Count,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.functions import Cast, Mod, Substr
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -44,6 +55,10 @@ A = LearnerView.Action
 O = LearnerView.Outcome  # noqa: E741
 _SEARCHES = (A.SEARCH_ULN, A.SEARCH_DEMOGRAPHICS)
 TWO_PLACES = Decimal("0.01")
+# Settings for the audit's transaction only (and the benchmark's bare aggregate):
+# a day's sorts and hash aggregates fit in memory rather than spill to disk, and
+# the counts are not compiled (JIT costs more than it saves on one pass of a day).
+AUDIT_SESSION = ("SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
 
 # The longest run of consecutive ULN stems (the nine digits before the check
 # digit) each user searched for on one day. A gap of 2 still continues a run:
@@ -133,8 +148,11 @@ DEFAULT_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
 
 def audit_rules_ensure(**_: Any) -> None:
     """Create any missing audit rule with its defaults (after every migrate, and
-    before every audit run)."""
+    before every audit run): one query when none is missing."""
+    present = set(AuditRule.objects.values_list("code", flat=True))
     for code, threshold, minimum, suspends, description in DEFAULT_RULES:
+        if code in present:
+            continue
         AuditRule.objects.get_or_create(
             code=code,
             defaults={
@@ -148,13 +166,24 @@ def audit_rules_ensure(**_: Any) -> None:
 
 @dataclass(frozen=True)
 class Hit:
+    """One rule's hit: a user's (user_id set) or an organisation's."""
+
     rule: AuditRule
-    subject_type: str
-    organisation: Organisation
-    user: User | None
+    organisation_id: int
+    user_id: int | None
     value: Decimal
     threshold: Decimal
     details: str
+
+    @property
+    def subject_type(self) -> str:
+        if self.user_id is None:
+            return UsageAlert.Subject.ORGANISATION
+        return UsageAlert.Subject.USER
+
+    @property
+    def subject_id(self) -> int:
+        return self.organisation_id if self.user_id is None else self.user_id
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -181,9 +210,15 @@ _COUNTS = (
 )
 
 
+# COUNT(1) rather than COUNT(id): the same number (a row always has an id)
+# without reading and testing the id of every row.
+_ONE = Value(1)
+
+
 def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
     """The day's counts per user as SQL (the ORM writes it for either database,
-    with the local-time hour that decides night-time)."""
+    with the local-time hour that decides night-time): the columns of _COUNTS,
+    then the ULN searches packed in their buckets (see STEM_BLOCK)."""
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
@@ -195,81 +230,107 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
             .order_by()
             .values("user_id", "organisation_id")
             .annotate(
-                searches=Count("pk", filter=counted & Q(action__in=_SEARCHES)),
-                views=Count("pk", filter=counted & Q(action=A.VIEW_RECORD)),
+                searches=Count(_ONE, filter=counted & Q(action__in=_SEARCHES)),
+                views=Count(_ONE, filter=counted & Q(action=A.VIEW_RECORD)),
                 detail_searches=Count(
-                    "pk", filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
+                    _ONE, filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
                 ),
                 detail_no_matches=Count(
-                    "pk",
+                    _ONE,
                     filter=Q(action=A.SEARCH_DEMOGRAPHICS, outcome=O.NO_MATCH),
                 ),
-                night_lookups=Count("pk", filter=counted & night),
-                refused=Count("pk", filter=Q(outcome=O.REFUSED)),
+                night_lookups=Count(_ONE, filter=counted & night),
+                refused=Count(_ONE, filter=Q(outcome=O.REFUSED)),
+                uln_buckets=_uln_buckets(),
             )
         )
         sql, params = rows.query.sql_with_params()
     return sql, tuple(params)
 
 
-# ULN stems are grouped in blocks of this many for the cheap first pass that
-# finds who could have a long run (see _uln_run_candidates).
-STEM_BLOCK = 64
+# The first pass that finds who could have a long ULN run rides on the counts
+# aggregate. Stems fall in blocks of STEM_BLOCK (100: a block is the ULN's first
+# seven digits); each user's ULN searches are counted by block, the blocks
+# folded into BLOCK_BUCKETS buckets (block mod BLOCK_BUCKETS), each bucket an
+# 8-bit counter of one summed integer. A run of T stems, each at most 2 after
+# the last, spans at most 2(T - 1) values, so it touches at most
+# floor(2(T - 1) / B) + 2 blocks and one of them, and so its bucket, holds at
+# least T over that many of the searches (_run_floor). A counter can only wrap
+# when the user made 256 or more ULN searches, so a user who might have (their
+# searches by ULN plus their refused lookups) is measured anyway; so the pass
+# never misses a run. Seven buckets keep every value below 2**56: PostgreSQL
+# sums bigints exactly, and SQLite only fails past 32,768 ULN searches by one
+# user in a day.
+STEM_BLOCK = 100
+BLOCK_BUCKETS = 7
+_COUNTER_BITS = 8
+_COUNTER_MAX = (1 << _COUNTER_BITS) - 1
 
-_ULN_CLUSTERS_SQL = """
-SELECT DISTINCT user_id FROM (
-  SELECT user_id FROM {table}
-  WHERE viewed_at >= %s AND viewed_at < %s AND action = %s AND learner_uln <> ''
-  GROUP BY user_id, CAST(SUBSTR(learner_uln, 1, 9) AS BIGINT) / {block}
-  HAVING COUNT(*) >= %s
-) AS dense
-"""
+
+def _uln_buckets() -> Sum:
+    """The day's ULN searches (with a ULN) per user, packed in their buckets."""
+    uln_search = Q(action=A.SEARCH_ULN) & ~Q(learner_uln="")
+    block = Cast(Substr("learner_uln", 1, 7), IntegerField())  # stem // 100
+    counter = CombinedExpression(
+        Cast(Value(1), BigIntegerField()),
+        Combinable.BITLEFTSHIFT,
+        Mod(block, BLOCK_BUCKETS) * _COUNTER_BITS,
+    )
+    return Sum(counter, filter=uln_search, output_field=BigIntegerField())
 
 
 def _run_floor(threshold: int) -> int:
-    """Searches one block of stems must hold for a run of threshold to be possible.
-
-    A run of T stems, each at most 2 after the last, spans at most 2(T - 1)
-    values, so it touches at most floor(2(T - 1) / B) + 2 blocks of B, and one of
-    them holds at least T over that many of its stems (and of the searches)."""
+    """Searches one block of stems must hold for a run of threshold to be possible."""
     threshold = max(threshold, 1)
     blocks = (2 * (threshold - 1)) // STEM_BLOCK + 2
     return -(-threshold // blocks)
 
 
-def _uln_runs(start: datetime, end: datetime) -> dict[int, int]:
+def _could_run(most: int, packed: int, floor: int) -> bool:
+    """Whether a user with at most this many ULN searches, packed in these
+    buckets, could have a run whose run floor is floor (never False for one who
+    has)."""
+    if most > _COUNTER_MAX:
+        return True
+    return max(packed.to_bytes(BLOCK_BUCKETS, "little")) >= floor  # 8-bit counters
+
+
+def _uln_runs(
+    start: datetime, end: datetime, summaries: dict[int, tuple[int, int]]
+) -> dict[int, int]:
     """The longest ULN run of each user who could reach the rule's threshold.
 
-    A first pass, one hash aggregate, finds the users with a dense block of ULN
-    stems; only their searches are sorted and measured exactly. With the rule
-    switched off nothing is measured."""
+    summaries holds, from the counts aggregate, at most how many ULN searches
+    each user made and their packed buckets; only the users who could have a run
+    are sorted and measured exactly, through the log's (user, time) index. With
+    the rule switched off nothing is measured."""
     rule = AuditRule.objects.filter(code=Code.CONSECUTIVE_ULNS, enabled=True).first()
     if rule is None:
         return {}
+    floor = _run_floor(int(rule.threshold))
+    candidates = sorted(
+        user_id
+        for user_id, (ulns, packed) in summaries.items()
+        if _could_run(ulns, packed, floor)
+    )
     table = connection.ops.quote_name(LearnerView._meta.db_table)
-    day: list[Any] = [start, end, A.SEARCH_ULN]
+    runs: dict[int, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ULN_CLUSTERS_SQL.format(table=table, block=STEM_BLOCK),
-            [*day, _run_floor(int(rule.threshold))],
-        )
-        candidates = [user_id for (user_id,) in cursor.fetchall()]
-        runs: dict[int, int] = {}
         for first in range(0, len(candidates), 500):
             some = candidates[first : first + 500]
             placeholders = ", ".join(["%s"] * len(some))
             sql = _ULN_RUNS_SQL.format(
                 table=table, users=f"AND user_id IN ({placeholders})"
             )
-            cursor.execute(sql, [*day, *some])
+            cursor.execute(sql, [start, end, A.SEARCH_ULN, *some])
             runs.update((user_id, int(run)) for user_id, run in cursor.fetchall())
     return runs
 
 
-@dataclass(frozen=True)
-class DayCounts:
+class DayCounts(NamedTuple):
     """One user's counts for one organisation on one day, as written to UsageDay
-    (the rules read these, not the rows back from the database)."""
+    (the rules read these, not the rows back from the database); fields in the
+    order of the counts query and of the COPY."""
 
     user_id: int
     organisation_id: int
@@ -282,68 +343,54 @@ class DayCounts:
     longest_uln_run: int | None
 
 
-def _day_counts(row: tuple[Any, ...], run: int | None) -> DayCounts:
-    """A row of the counts query (columns in _COUNTS order) and its ULN run."""
-    user_id, organisation_id, searches, views, detail, no_match, night, refused = row
-    return DayCounts(
-        user_id=user_id,
-        organisation_id=organisation_id,
-        searches=searches,
-        views=views,
-        detail_searches=detail,
-        detail_no_matches=no_match,
-        night_lookups=night,
-        refused=refused,
-        longest_uln_run=run,
-    )
-
-
-_ARRAY_TYPES = ("bigint", "bigint", *("integer",) * len(_COUNTS), "integer")
-
-
 def usage_days_write(day: date) -> list[DayCounts]:
     """Replace the day's UsageDay rows with counts of the log, and return them.
 
     The counts are one aggregate of the day's rows (a plain SELECT, so
-    PostgreSQL may scan in parallel); the ULN runs are measured only for the
-    users who could reach the rule; the result, one row per user, is written in
-    one statement (PostgreSQL: one INSERT from arrays; SQLite: one batch). The
+    PostgreSQL may scan in parallel), which also finds who could have a long ULN
+    run; only those users' runs are measured; the result, one row per user, is
+    written in one statement (PostgreSQL: one COPY; SQLite: one batch). The
     log's rows never come into Python. UsageDay is derived data, not
     history-tracked."""
     start, end = _day_bounds(day)
     counts_sql, counts_params = _counts_query(start, end)
     quote = connection.ops.quote_name
-    picked = ", ".join(f"c.{quote(name)}" for name in _COUNTS)
+    picked = ", ".join(f"c.{quote(name)}" for name in (*_COUNTS, "uln_buckets"))
     select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608
-    names = ("user_id", "organisation_id", *_COUNTS, "longest_uln_run")
+    names = DayCounts._fields
     columns = ", ".join(quote(name) for name in names)
     table = quote(UsageDay._meta.db_table)
     postgres = connection.vendor == "postgresql"
     UsageDay.objects.filter(day=day).delete()
     with connection.cursor() as cursor:
         if postgres:
-            # A day's sort and aggregates fit in memory rather than spill to disk;
-            # for this transaction only.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            for setting in AUDIT_SESSION:
+                cursor.execute(setting)
         cursor.execute(select, counts_params)
         fetched = cursor.fetchall()
-        runs = _uln_runs(start, end)
-        counted = [_day_counts(row, runs.get(row[0])) for row in fetched]
+        # At most a user's ULN searches: their searches not by details, and
+        # their refused lookups. A user who moved organisation in the day has a
+        # row for each, summed (the counters cannot wrap below 256).
+        summaries: dict[int, tuple[int, int]] = {}
+        for user_id, _, searches, _, detail, _, _, refused, packed in fetched:
+            most, buckets = summaries.get(user_id, (0, 0))
+            most += searches - detail + refused
+            summaries[user_id] = (most, buckets + int(packed or 0))
+        runs = _uln_runs(start, end, summaries)
+        counted = [DayCounts._make((*row[:-1], runs.get(row[0]))) for row in fetched]
         if not counted:
             return counted
-        tuples = [tuple(getattr(one, name) for name in names) for one in counted]
         if postgres:
-            arrays = ", ".join(f"%s::{kind}[]" for kind in _ARRAY_TYPES)
-            cursor.execute(
-                f"INSERT INTO {table} (day, {columns})"  # noqa: S608
-                f" SELECT %s, * FROM unnest({arrays})",
-                [day, *(list(column) for column in zip(*tuples, strict=True))],
-            )
+            with cursor.cursor.copy(
+                f"COPY {table} (day, {columns}) FROM STDIN"
+            ) as copy:
+                for one in counted:
+                    copy.write_row((day, *one))
         else:
             cursor.executemany(
                 f"INSERT INTO {table} (day, {columns})"  # noqa: S608
                 f" VALUES (%s, {', '.join(['%s'] * len(names))})",
-                [(day, *row) for row in tuples],
+                [(day, *one) for one in counted],
             )
     return counted
 
@@ -368,33 +415,79 @@ def _excluded_days(day: date) -> tuple[set[tuple[int, date]], set[tuple[int, dat
     return users, organisations
 
 
-def _baselines(day: date, user_ids: Iterable[int]) -> dict[int, Decimal]:
-    """Each user's mean searches a day on the days they were active in the
-    baseline window, false positives left out; only users with enough days."""
+def _baselines(
+    day: date, rule: AuditRule, counted: list[DayCounts]
+) -> dict[int, Decimal]:
+    """The mean searches a day, over the days they were active in the baseline
+    window (false positives left out, with enough such days), of each user the
+    spike rule could hit on the day.
+
+    A user with n searches hits when n > t * max(total / days, 1), that is when
+    100 n * days > 100 t * max(total, days) (the threshold has two decimal
+    places): whole numbers. For n above t that grows with days, so counting a
+    user's rows in the window, which can only outnumber their days (a user who
+    moved organisation has two rows on a day), finds every user who could hit,
+    with one single-level aggregate of the window. Only those users' days are
+    then counted exactly, and a mean made for the users who do hit."""
+    most: dict[int, int] = {}
+    for row in counted:
+        if row.searches >= rule.minimum_volume and row.searches > rule.threshold:
+            most[row.user_id] = max(row.searches, most.get(row.user_id, 0))
+    if not most:
+        return {}
+    hundredths = int(rule.threshold * 100)
+
+    def above(user_id: int, total: int, days: int) -> bool:
+        return 100 * most[user_id] * days > hundredths * max(total, days)
+
+    window = _baseline_window(day)
+    minimum = settings.AUDIT_BASELINE_MINIMUM_DAYS
+    rows = (
+        window.order_by()
+        .values("user_id")
+        .annotate(total=Sum("searches"), rows=Count(_ONE))
+        .filter(rows__gte=minimum)
+        .values_list("user_id", "total", "rows")
+    )
+    could = [
+        user_id
+        for user_id, total, count in rows
+        if user_id in most and above(user_id, int(total), count)
+    ]
+    if not could:
+        return {}
+    per_day = (
+        window.filter(user_id__in=could)
+        .order_by()
+        .values("user_id", "day")
+        .annotate(total=Sum("searches"))
+    )
+    totals: dict[int, int] = defaultdict(int)
+    days: dict[int, int] = defaultdict(int)
+    for user_id, total in per_day.values_list("user_id", "total"):
+        totals[user_id] += int(total)
+        days[user_id] += 1
+    return {
+        user_id: Decimal(totals[user_id]) / days[user_id]
+        for user_id in could
+        if days[user_id] >= minimum and above(user_id, totals[user_id], days[user_id])
+    }
+
+
+def _baseline_window(day: date) -> QuerySet[UsageDay]:
+    """The UsageDay rows of the baseline window before day, the days a
+    caseworker found were false positives left out whole (for every
+    organisation the user had that day)."""
     since = day - timedelta(days=settings.AUDIT_BASELINE_DAYS)
     excluded_users, excluded_orgs = _excluded_days(day)
-    rows = UsageDay.objects.filter(
-        user_id__in=list(user_ids), day__gte=since, day__lt=day
-    ).values_list("user_id", "organisation_id", "day", "searches")
-    # A user who moved organisation has two rows on a day: one day of searches.
-    per_day: dict[tuple[int, date], int] = defaultdict(int)
-    left_out: set[tuple[int, date]] = set()
-    for user_id, organisation_id, when, searches in rows:
-        if (user_id, when) in excluded_users or (
-            organisation_id,
-            when,
-        ) in excluded_orgs:
-            left_out.add((user_id, when))
-        per_day[(user_id, when)] += searches
-    per_user: dict[int, list[int]] = defaultdict(list)
-    for (user_id, when), searches in per_day.items():
-        if (user_id, when) not in left_out:
-            per_user[user_id].append(searches)
-    return {
-        user_id: Decimal(sum(days)) / len(days)
-        for user_id, days in per_user.items()
-        if len(days) >= settings.AUDIT_BASELINE_MINIMUM_DAYS
-    }
+    left_out = Q()
+    for user_id, when in excluded_users:
+        left_out |= Q(user_id=user_id, day=when)
+    for organisation_id, when in excluded_orgs:
+        members = UsageDay.objects.filter(organisation_id=organisation_id, day=when)
+        left_out |= Q(day=when, user_id__in=members.values("user_id"))
+    window = UsageDay.objects.filter(day__gte=since, day__lt=day)
+    return window.exclude(left_out) if left_out else window
 
 
 def _q(value: Decimal) -> Decimal:
@@ -407,132 +500,142 @@ def expected_daily_volume(learners_per_year: int) -> Decimal:
 
 
 def hits_find(day: date, counted: list[DayCounts]) -> list[Hit]:
-    """Every rule hit for one day's counts."""
-    audit_rules_ensure()
+    """Every rule hit for one day's counts (the day's UsageDay rows, written):
+    the organisations' hits by organisation, then the users' by organisation,
+    user and rule, so runs give the same order.
+
+    The counts are compared as whole numbers: a whole number n is above a
+    threshold t exactly when it is above floor(t), and as every threshold has
+    two decimal places, a / b > t exactly when 100a > 100t * b; Decimals are made
+    only for the hits."""
     rules = {rule.code: rule for rule in AuditRule.objects.filter(enabled=True)}
-    # (rule, organisation id, user id or None, value, threshold, details): the
-    # users and organisations are read only for the hits.
-    found: list[tuple[AuditRule, int, int | None, Decimal, Decimal, str]] = []
+    hits: list[Hit] = []
+    org_volume = rules.get(Code.ORG_VOLUME)
+    if org_volume is not None:
+        hits += _organisation_hits(day, counted, org_volume)
+    spike = rules.get(Code.USER_SPIKE)
+    baselines = _baselines(day, spike, counted) if spike is not None else {}
+    volume = rules.get(Code.USER_VOLUME)
+    no_match = rules.get(Code.NO_MATCH_RATE)
+    run = rules.get(Code.CONSECUTIVE_ULNS)
+    night = rules.get(Code.NIGHT_TIME)
+    # Whole-number limits; a rule switched off has limits no count reaches.
+    never = math.inf
+    volume_floor = math.floor(volume.threshold) if volume else never
+    volume_minimum = volume.minimum_volume if volume else never
+    night_floor = math.floor(night.threshold) if night else never
+    night_minimum = night.minimum_volume if night else never
+    no_match_hundredths = int(no_match.threshold * 100) if no_match else 0
+    no_match_minimum = max(no_match.minimum_volume, 1) if no_match else never
+    found: list[tuple[tuple[int, int, int], Hit]] = []
 
-    def user_hit(
-        rule: AuditRule, row: DayCounts, value: Decimal, limit: Decimal, details: str
+    def hit(
+        row: DayCounts,
+        order: int,
+        rule: AuditRule,
+        value: Decimal,
+        limit: Decimal,
+        baseline: Decimal | None = None,
     ) -> None:
+        details = _details(rule.code, row, baseline)
         found.append(
-            (rule, row.organisation_id, row.user_id, _q(value), _q(limit), details)
+            (
+                (row.organisation_id, row.user_id, order),
+                Hit(
+                    rule,
+                    row.organisation_id,
+                    row.user_id,
+                    _q(value),
+                    _q(limit),
+                    details,
+                ),
+            )
         )
 
-    rule = rules.get(Code.ORG_VOLUME)
-    if rule is not None:
-        totals: dict[int, int] = defaultdict(int)
-        for row in counted:
-            totals[row.organisation_id] += row.searches
-        declared = dict(
-            Organisation.objects.filter(pk__in=list(totals)).values_list(
-                "pk", "estimated_learners_per_year"
-            )
-        )
-        for organisation_id, searches in sorted(totals.items()):
-            expected = expected_daily_volume(declared[organisation_id])
-            limit = max(Decimal(rule.minimum_volume), rule.threshold * expected)
+    for row in counted:
+        user_id, _, searches, _, detail, nobody, lookups, _, longest = row
+        if searches > volume_floor and searches >= volume_minimum and volume:
+            hit(row, 0, volume, Decimal(searches), volume.threshold)
+        if user_id in baselines and spike and searches >= spike.minimum_volume:
+            baseline = baselines[user_id]
+            limit = spike.threshold * max(baseline, Decimal(1))
             if searches > limit:
-                found.append(
-                    (
-                        rule,
-                        organisation_id,
-                        None,
-                        Decimal(searches),
-                        _q(limit),
-                        f"{searches} searches against an expected "
-                        f"{_q(expected)} a day ({rule.threshold} times that is "
-                        f"{_q(limit)}).",
-                    )
-                )
-    baselines = (
-        _baselines(day, [row.user_id for row in counted])
-        if Code.USER_SPIKE in rules
-        else {}
-    )
-    for row in sorted(counted, key=lambda r: (r.organisation_id, r.user_id)):
-        rule = rules.get(Code.USER_VOLUME)
+                hit(row, 1, spike, Decimal(searches), limit, baseline)
         if (
-            rule
-            and row.searches >= rule.minimum_volume
-            and row.searches > rule.threshold
+            detail >= no_match_minimum
+            and nobody * 100 > no_match_hundredths * detail
+            and no_match
         ):
-            user_hit(
-                rule,
-                row,
-                Decimal(row.searches),
-                rule.threshold,
-                f"{row.searches} searches in the day.",
-            )
-        rule = rules.get(Code.USER_SPIKE)
-        baseline = baselines.get(row.user_id)
-        if rule and baseline is not None and row.searches >= rule.minimum_volume:
-            limit = rule.threshold * max(baseline, Decimal(1))
-            if row.searches > limit:
-                user_hit(
-                    rule,
-                    row,
-                    Decimal(row.searches),
-                    limit,
-                    f"{row.searches} searches against a usual {_q(baseline)} a day.",
-                )
-        rule = rules.get(Code.NO_MATCH_RATE)
-        if rule and row.detail_searches and row.detail_searches >= rule.minimum_volume:
-            rate = Decimal(row.detail_no_matches) / Decimal(row.detail_searches)
-            if rate > rule.threshold:
-                user_hit(
-                    rule,
-                    row,
-                    rate,
-                    rule.threshold,
-                    f"{row.detail_no_matches} of {row.detail_searches} searches by "
-                    "details found nobody.",
-                )
-        rule = rules.get(Code.CONSECUTIVE_ULNS)
+            hit(row, 2, no_match, Decimal(nobody) / Decimal(detail), no_match.threshold)
         if (
-            rule
-            and row.searches >= rule.minimum_volume
-            and row.longest_uln_run is not None
-            and row.longest_uln_run >= rule.threshold
+            longest is not None
+            and run
+            and searches >= run.minimum_volume
+            and longest >= run.threshold
         ):
-            user_hit(
-                rule,
-                row,
-                Decimal(row.longest_uln_run),
-                rule.threshold,
-                f"A run of {row.longest_uln_run} consecutive ULNs searched.",
-            )
-        rule = rules.get(Code.NIGHT_TIME)
-        if (
-            rule
-            and row.night_lookups >= rule.minimum_volume
-            and row.night_lookups > rule.threshold
-        ):
-            user_hit(
-                rule,
-                row,
-                Decimal(row.night_lookups),
-                rule.threshold,
-                f"{row.night_lookups} lookups outside working hours.",
-            )
-    users = User.objects.in_bulk([user for _, _, user, *_ in found if user])
-    organisations = Organisation.objects.in_bulk(list({org for _, org, *_ in found}))
-    return [
-        Hit(
-            rule=rule,
-            subject_type=UsageAlert.Subject.USER
-            if user_id
-            else UsageAlert.Subject.ORGANISATION,
-            organisation=organisations[organisation_id],
-            user=users[user_id] if user_id else None,
-            value=value,
-            threshold=threshold,
-            details=details,
+            hit(row, 3, run, Decimal(longest), run.threshold)
+        if lookups > night_floor and lookups >= night_minimum and night:
+            hit(row, 4, night, Decimal(lookups), night.threshold)
+    found.sort(key=lambda pair: pair[0])
+    return hits + [one for _, one in found]
+
+
+def _details(code: str, row: DayCounts, baseline: Decimal | None) -> str:
+    """What a user's hit found, in words (a spike against the user's baseline)."""
+    if code == Code.USER_VOLUME:
+        return f"{row.searches} searches in the day."
+    if code == Code.USER_SPIKE:
+        usual = _q(baseline or Decimal(0))
+        return f"{row.searches} searches against a usual {usual} a day."
+    if code == Code.NO_MATCH_RATE:
+        return (
+            f"{row.detail_no_matches} of {row.detail_searches} searches by "
+            "details found nobody."
         )
-        for rule, organisation_id, user_id, value, threshold, details in found
-    ]
+    if code == Code.CONSECUTIVE_ULNS:
+        return f"A run of {row.longest_uln_run} consecutive ULNs searched."
+    return f"{row.night_lookups} lookups outside working hours."
+
+
+def _organisation_hits(
+    day: date, counted: list[DayCounts], rule: AuditRule
+) -> list[Hit]:
+    """Organisations whose searches are above the rule's multiple of their
+    expected daily volume (and its minimum): searches > threshold * learners /
+    working days exactly when 100 * searches * working days > 100 threshold *
+    learners."""
+    totals: dict[int, int] = defaultdict(int)
+    for row in counted:
+        totals[row.organisation_id] += row.searches
+    active = UsageDay.objects.filter(day=day).values("organisation_id")
+    declared = dict(
+        Organisation.objects.filter(pk__in=active).values_list(
+            "pk", "estimated_learners_per_year"
+        )
+    )
+    hundredths = int(rule.threshold * 100)
+    working_days = settings.LOOKUP_WORKING_DAYS
+    hits = []
+    for organisation_id, searches in sorted(totals.items()):
+        learners = declared[organisation_id]
+        if searches <= rule.minimum_volume or (
+            100 * searches * working_days <= hundredths * learners
+        ):
+            continue
+        expected = expected_daily_volume(learners)
+        limit = max(Decimal(rule.minimum_volume), rule.threshold * expected)
+        hits.append(
+            Hit(
+                rule,
+                organisation_id,
+                None,
+                Decimal(searches),
+                _q(limit),
+                f"{searches} searches against an expected {_q(expected)} a day "
+                f"({rule.threshold} times that is {_q(limit)}).",
+            )
+        )
+    return hits
 
 
 def _alert_key(
@@ -558,10 +661,7 @@ def _alerts_raise(hits: list[Hit], day: date, acting_user: User) -> int:
     new = []
     for hit in hits:
         key = _alert_key(
-            hit.subject_type,
-            hit.organisation.pk,
-            hit.user.pk if hit.user is not None else None,
-            hit.rule.code,
+            hit.subject_type, hit.organisation_id, hit.user_id, hit.rule.code
         )
         if key in existing:
             continue
@@ -569,8 +669,8 @@ def _alerts_raise(hits: list[Hit], day: date, acting_user: User) -> int:
         new.append(
             UsageAlert(
                 subject_type=hit.subject_type,
-                organisation=hit.organisation,
-                user=hit.user,
+                organisation_id=hit.organisation_id,
+                user_id=hit.user_id,
                 day=day,
                 rule=hit.rule.code,
                 value=hit.value,
@@ -622,10 +722,15 @@ def audit_day(day: date, progress: JobProgress) -> None:
         decided = _already_decided(day)
         suspending: dict[tuple[str, int], list[Hit]] = defaultdict(list)
         for hit in hits:
-            if hit.rule.suspends:
-                key_id = hit.user.pk if hit.user is not None else hit.organisation.pk
-                if (hit.subject_type, key_id) not in decided:
-                    suspending[(hit.subject_type, key_id)].append(hit)
+            if hit.rule.suspends and (hit.subject_type, hit.subject_id) not in decided:
+                suspending[(hit.subject_type, hit.subject_id)].append(hit)
+        # Only the subjects to suspend are read in full.
+        first_hits = [subject_hits[0] for subject_hits in suspending.values()]
+        organisations = Organisation.objects.in_bulk(
+            {hit.organisation_id for hit in first_hits}
+        )
+        users = User.objects.in_bulk({hit.user_id for hit in first_hits if hit.user_id})
+        opened = False
         # Organisations first: a user of a suspended organisation is already out.
         for (subject_type, _), subject_hits in sorted(
             suspending.items(),
@@ -634,8 +739,8 @@ def audit_day(day: date, progress: JobProgress) -> None:
             first = subject_hits[0]
             _, created = suspension_open(
                 subject_type=subject_type,
-                organisation=first.organisation,
-                user=first.user,
+                organisation=organisations[first.organisation_id],
+                user=users[first.user_id] if first.user_id else None,
                 source=Suspension.Source.USAGE_AUDIT,
                 cause="usage",
                 day=day,
@@ -645,11 +750,20 @@ def audit_day(day: date, progress: JobProgress) -> None:
             )
             if created:
                 progress.add("suspensions_opened")
+                opened = True
         progress.add("days_audited")
         progress.add("users_counted", users_counted)
         AuditedDay.objects.update_or_create(
             day=day, defaults={"audited_at": timezone.now()}
         )
+        if not opened and connection.vendor == "postgresql":
+            # Only counts and alerts to keep, which a run rebuilds: the commit
+            # need not wait for the disk. Should the database server crash in
+            # that moment, the day has no AuditedDay row and the next run audits
+            # it again. A day that suspends anyone (ending sessions, sending
+            # emails) commits durably.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
     progress.day_done(day)
 
 

@@ -281,11 +281,24 @@ class UsageDay(models.Model):
     when it runs for that day again, and reads earlier days for baselines.
     """
 
+    # Neither a constraint nor an index of their own. The ids come from the log,
+    # whose foreign keys already hold them, and users and organisations are never
+    # deleted (PROTECT, kept by the ORM); checking 20,000 keys at each nightly
+    # commit would add nothing. usage_day_once leads with the user and
+    # usage_day_org_idx with the organisation.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     day = models.DateField()
     searches = models.PositiveIntegerField(default=0)

@@ -29,7 +29,12 @@ from registration.services import (
     suspension_reinstate,
     suspension_uphold,
 )
-from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+from tests.factories import (
+    AgreementVersionFactory,
+    OrganisationFactory,
+    UserFactory,
+    member_of,
+)
 from tests.records.factories import nth_uln
 
 pytestmark = pytest.mark.django_db
@@ -587,6 +592,191 @@ def test_with_the_run_rule_off_no_run_is_measured(searcher):
     audit_usage_run()
 
     assert UsageDay.objects.get().longest_uln_run is None
+
+
+def _block_boundary_run(length):
+    """A run of length consecutive ULNs, half just below a block boundary of
+    stems and half from it: (the ULNs below, the ULNs from the boundary)."""
+    boundary = (500_000_000 // audit.STEM_BLOCK + 1) * audit.STEM_BLOCK
+    ulns = _consecutive(2 * length, boundary - length - length // 5)
+    below = [uln for uln in ulns if int(uln[:9]) < boundary][-(length // 2) :]
+    above = [uln for uln in ulns if int(uln[:9]) >= boundary][: length - len(below)]
+    return below, above
+
+
+def test_a_run_split_between_two_organisations_in_one_day_is_found(searcher, version):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
+    below, above = _block_boundary_run(20)
+    # Each organisation's row holds 5 of the run in each of two blocks: under the
+    # first pass's floor of 10 a block; the user's two rows together reach it.
+    log(searcher, yesterday(), 10, ulns=below[:5] + above[:5])
+    membership = searcher.membership
+    membership.organisation = OrganisationFactory.create(last_signed_version=version)
+    membership.save()
+    log(searcher, yesterday(), 10, ulns=below[5:] + above[5:], hour=15)
+
+    audit_usage_run()
+
+    runs = UsageDay.objects.filter(user=searcher).values_list(
+        "longest_uln_run", flat=True
+    )
+    assert list(runs) == [20, 20]
+    assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
+
+
+def test_a_run_among_so_many_searches_that_the_counters_wrap_is_found(searcher):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_VOLUME, enabled=False)
+    rule(Code.CONSECUTIVE_ULNS, threshold=Decimal(20))
+    below, above = _block_boundary_run(20)
+    block = int(below[0][:7])  # the first seven digits: the block of stems
+    # One ULN searched again and again in a block with the bucket of the run's
+    # first block, and one with the bucket of its second: 10 + 246 = 256 and
+    # 10 + 245 + 1 carried = 256, so both 8-bit counters read 0. Only the rule
+    # that a user with 256 or more ULN searches is always measured finds the run.
+    far = (block + audit.BLOCK_BUCKETS) * audit.STEM_BLOCK
+    first_filler = _consecutive(1, far)[0]
+    second_filler = _consecutive(1, far + audit.STEM_BLOCK)[0]
+    assert int(second_filler[:7]) == block + audit.BLOCK_BUCKETS + 1
+    fillers = [first_filler] * 246 + [second_filler] * 245
+    log(searcher, yesterday(), 20 + len(fillers), ulns=below + above + fillers)
+
+    audit_usage_run()
+
+    assert UsageDay.objects.get().longest_uln_run == 20
+    assert (Code.CONSECUTIVE_ULNS, "user") in _hits()
+
+
+def test_the_first_pass_never_trusts_counters_that_may_have_wrapped():
+    floor = audit._run_floor(20)
+    # 256 searches in one bucket read as 0 there and 1 in the next.
+    wrapped = 1 << audit._COUNTER_BITS
+    assert not audit._could_run(255, wrapped, floor)  # at most 255: trusted
+    assert audit._could_run(256, wrapped, floor)
+    assert audit._could_run(3, floor << (2 * audit._COUNTER_BITS), floor)
+    assert not audit._could_run(3, (floor - 1) << (2 * audit._COUNTER_BITS), floor)
+
+
+@pytest.mark.parametrize(
+    ("code", "threshold", "count", "hit"),
+    [
+        (Code.USER_VOLUME, "40", 40, False),
+        (Code.USER_VOLUME, "40", 41, True),
+        (Code.USER_VOLUME, "40.50", 40, False),
+        (Code.USER_VOLUME, "40.50", 41, True),
+        (Code.NIGHT_TIME, "30", 30, False),
+        (Code.NIGHT_TIME, "30", 31, True),
+        (Code.NIGHT_TIME, "29.99", 30, True),
+    ],
+)
+def test_a_count_is_judged_exactly_at_its_threshold(
+    searcher, code, threshold, count, hit
+):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.NIGHT_TIME, enabled=False)
+    rule(code, enabled=True, threshold=Decimal(threshold), minimum_volume=0)
+    log(searcher, yesterday(), count, hour=2)  # 02:00 UTC: night in London
+
+    audit_usage_run()
+
+    assert ((code, "user") in _hits()) is hit
+
+
+@pytest.mark.parametrize(
+    ("threshold", "nobody", "hit"),
+    [("0.50", 10, False), ("0.50", 11, True), ("0.33", 33, False), ("0.33", 34, True)],
+)
+def test_a_no_match_rate_is_judged_exactly_at_its_threshold(
+    searcher, threshold, nobody, hit
+):
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.NO_MATCH_RATE, threshold=Decimal(threshold), minimum_volume=20)
+    total = 20 if threshold == "0.50" else 100
+    details = {"action": A.SEARCH_DEMOGRAPHICS, "ulns": [""] * total}
+    log(searcher, yesterday(), nobody, outcome=OUT.NO_MATCH, **details)
+    log(searcher, yesterday(), total - nobody, hour=14, **details)
+
+    audit_usage_run()
+
+    assert ((Code.NO_MATCH_RATE, "user") in _hits()) is hit
+
+
+@pytest.mark.parametrize(
+    ("threshold", "searches", "hit"),
+    [("3", 30, False), ("3", 31, True), ("2.55", 25, False), ("2.55", 26, True)],
+)
+def test_an_organisations_volume_is_judged_exactly_at_its_limit(
+    searcher, threshold, searches, hit
+):
+    # The college declares 2,000 learners a year: 10 a working day.
+    rule(Code.ORG_VOLUME, threshold=Decimal(threshold), minimum_volume=20)
+    log(searcher, yesterday(), searches)
+
+    audit_usage_run()
+
+    assert ((Code.ORG_VOLUME, "organisation") in _hits()) is hit
+
+
+def test_a_reinstated_organisation_day_is_left_out_of_its_users_baselines(
+    searcher, college
+):
+    rule(Code.ORG_VOLUME, threshold=Decimal(3), minimum_volume=20)
+    rule(Code.USER_SPIKE, threshold=Decimal(5), minimum_volume=50)
+    spike_day = today() - timedelta(days=3)
+    for back in range(4, 10):
+        log(searcher, today() - timedelta(days=back), 10)
+    log(searcher, spike_day, 100)  # the organisation's limit is 30: suspended
+    log(searcher, spike_day + timedelta(days=1), 100)
+    for back in range(9, 2, -1):
+        audit_usage_run(day=today() - timedelta(days=back))
+    case = Suspension.objects.get(day=spike_day, subject_type="organisation")
+    suspension_reinstate(suspension=case, acting_user=system_user(), reason="Test")
+
+    audit_usage_run(day=spike_day + timedelta(days=1))
+
+    # The user's baseline is 10 a day with the organisation's reinstated day left
+    # out (100 > 5 x 10); with it, (6 x 10 + 100) / 7 = 22.86 and no hit.
+    assert UsageAlert.objects.filter(
+        rule=Code.USER_SPIKE, day=spike_day + timedelta(days=1)
+    ).exists()
+
+
+def test_usage_days_keep_their_user_although_the_database_does_not_check_it():
+    from django.db.models import ProtectedError
+
+    user = UserFactory.create()
+    organisation = OrganisationFactory.create()
+    UsageDay.objects.create(user=user, organisation=organisation, day=yesterday())
+
+    with pytest.raises(ProtectedError):
+        user.delete()
+    with pytest.raises(ProtectedError):
+        organisation.delete()
+
+
+@pytest.mark.postgres
+def test_only_a_day_that_suspends_nobody_commits_without_waiting_for_the_disk(
+    searcher,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements():
+        with CaptureQueriesContext(connection) as captured:
+            audit_usage_run(day=yesterday())
+        return [query["sql"] for query in captured.captured_queries]
+
+    rule(Code.ORG_VOLUME, enabled=False)
+    log(searcher, yesterday(), 5)
+    quiet = statements()
+    log(searcher, yesterday(), 200, start=1000)  # above the user volume rule
+    suspending = statements()
+
+    assert "SET LOCAL synchronous_commit = off" in quiet
+    assert Suspension.objects.filter(user=searcher).exists()
+    assert not any("synchronous_commit" in sql for sql in suspending)
 
 
 def test_lookups_outside_working_hours_in_uk_time(searcher):
