@@ -11,7 +11,9 @@ next to DATABASE_URL's and migrates it, then times
    information, a COPY into a table with the learners table's indexes and
    constraints (what any loader pays to put the rows there);
 2. ``manage.py import_learners`` of the same file into the empty learners table
-   (every row checked in Python, COPY into a staging table, one upsert);
+   (the file COPYed as it is into a staging table whose generated column screens
+   each row in SQL, the rows it turns away checked in Python, repeats found in
+   SQL, one insert in ULN order, the indexes built afterwards);
 3. the same import again (every row unchanged), for information.
 
 It prints the times and the ratio of 2 to 1 (architecture.md: within 2x), then

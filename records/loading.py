@@ -1,14 +1,24 @@
 """Importing learners and their achievements from CSV files.
 
-Every row is checked in Python first: a bad row is reported with its line and
-reason and skipped, the good rows load. On PostgreSQL the good rows stream through
-COPY into a temporary staging table and one INSERT … ON CONFLICT DO UPDATE upserts
-them, touching only rows whose values changed (a large load of learners into an
-empty table inserts them and builds the indexes afterwards); elsewhere (SQLite)
-they are compared and written in batches. Loading the same file again changes
-nothing.
+Every bad row is reported with its line and reason and skipped; the good rows
+load; loading the same file again changes nothing.
+
+On PostgreSQL a learners file that PostgreSQL reads exactly as Python's csv
+module does (no double quotes, see "the file itself COPYed" below) is COPYed
+as it is into a staging table whose generated column screens each row in SQL;
+only the rows the screen turns away come back to Python for the full check,
+and repeated ULNs are found in SQL. Any other learners file, and every
+achievements file, is read and checked row by row in Python, the good rows
+streamed through COPY into a staging table. Either way one INSERT … ON CONFLICT
+DO UPDATE then upserts, touching only rows whose values changed (a large load of
+learners into an empty table inserts them and builds the indexes afterwards).
+Elsewhere (SQLite) the rows are checked in Python and compared and written in
+batches.
 """
 
+import csv
+import heapq
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,18 +26,21 @@ from datetime import date
 from itertools import islice
 from operator import mul
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
 from records.csv_import import (
+    EARLIEST_DATE,
     DateParser,
     ImportProgress,
     ImportSummary,
     RejectedRow,
+    column_order,
     csv_records,
     show,
     text_problem,
@@ -194,6 +207,10 @@ class _LearnerCheck:
         self.first_line: dict[int, int] = {}  # ULN -> the line it was first on
 
     def __call__(self, line: int, cells: list[str]) -> Values:
+        return self._once(line, self.values(cells))
+
+    def values(self, cells: list[str]) -> Values:
+        """The row's values, whether or not its ULN was on an earlier line."""
         # The usual row passes these quick tests; any other gets the full check,
         # which gives every reason (or accepts it, e.g. after tidying a postcode).
         uln, given, middle, family, previous, born, gender, postcode, email = cells
@@ -213,9 +230,9 @@ class _LearnerCheck:
             or (email and not _email_valid(email))
             or text_problem(cells) is not None
         ):
-            return self._once(line, self._checked(cells))
+            return self._checked(cells)
         values = (uln, given, middle, family, previous, date_of_birth, code)
-        return self._once(line, (*values, postcode, email))
+        return (*values, postcode, email)
 
     def _checked(self, cells: list[str]) -> Values:
         uln, given, middle, family, previous, born, gender, postcode, email = cells
@@ -396,7 +413,7 @@ def _stage(
     return staged
 
 
-def _upsert(sql: str, params: Sequence[Any], stage: str) -> tuple[int, int]:
+def _upsert(sql: str, params: Sequence[Any]) -> tuple[int, int]:
     """Run an INSERT … RETURNING (xmax = 0); how many rows it added and updated."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -406,7 +423,6 @@ def _upsert(sql: str, params: Sequence[Any], stage: str) -> tuple[int, int]:
             params,
         )
         added, updated = cursor.fetchone() or (0, 0)
-        cursor.execute(f"DROP TABLE pg_temp.{_q(stage)}")
     return added, updated
 
 
@@ -458,6 +474,7 @@ def _empty_and_locked(cursor: Any, table: str) -> bool:
 
 
 def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -> None:
+    """Rows checked in Python, COPYed into a staging table, then written."""
     stage = "records_learner_import"
     kinds = {"date_of_birth": "date", "gender": "smallint"}
     staged = _stage(
@@ -465,26 +482,39 @@ def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -
         [(name, kinds.get(name, "text")) for name in LEARNER_COLUMNS],
         (values for _, values in rows),
     )
+    source = (
+        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)} "  # noqa: S608
+        f"FROM {_q(stage)} ORDER BY {_q('uln')}"
+    )
+    summary.added, summary.updated = _learners_write(source, staged)
+    summary.unchanged = staged - summary.added - summary.updated
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE pg_temp.{_q(stage)}")
+
+
+def _learners_write(source: str, count: int) -> tuple[int, int]:
+    """Write the learners a SELECT gives (LEARNER_COLUMNS in order, in ULN
+    order, no ULN twice); how many were added and updated.
+
+    In ULN order: the unique index on it grows at one end instead of at random
+    pages (about a tenth quicker), and the table is laid out in the order a later
+    reload's upsert visits it (bench/RESULTS.md: a reload of a table loaded in
+    file order took more than twice as long)."""
     table = _q(Learner._meta.db_table)
     target = _columns(Learner, [*LEARNER_COLUMNS, "ability_to_share", "updated_at"])
     changing = _columns(Learner, LEARNER_COLUMNS[1:])
-    # In ULN order: the unique index on it grows at one end instead of at
-    # random pages (about a tenth quicker), and the table is laid out in the
-    # order a later reload's upsert visits it (bench/RESULTS.md: a reload of a
-    # table loaded in file order took more than twice as long).
     insert = (
         f"INSERT INTO {table} AS t ({', '.join(target)}) "  # noqa: S608
-        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)}, %s, %s FROM {_q(stage)} "
-        f"ORDER BY {_q('uln')}"
+        f"SELECT *, %s, %s FROM ({source}) AS source"
     )
     rebuild: list[str] = []
-    if staged >= REBUILD_INDEXES_FROM:
+    if count >= REBUILD_INDEXES_FROM:
         with connection.cursor() as cursor:
             if _empty_and_locked(cursor, table):
                 rebuild = _secondary_indexes_drop(cursor, table)
     if rebuild:
-        # An empty table, and no ULN twice in the file (_LearnerCheck): every
-        # row is new. Rebuilding the unique constraint checks that once more.
+        # An empty table, and no ULN twice: every row is new. Rebuilding the
+        # unique constraint checks that once more.
         sql = insert
     else:
         sql = (
@@ -494,15 +524,247 @@ def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -
             f"({', '.join(f'EXCLUDED.{c}' for c in changing)})"
         )
     default_share = Learner.AbilityToShare.NOT_PROVIDED.value
-    summary.added, summary.updated = _upsert(
-        sql, [default_share, timezone.now()], stage
-    )
-    summary.unchanged = staged - summary.added - summary.updated
+    written = _upsert(sql, [default_share, timezone.now()])
     if rebuild:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for statement in rebuild:
                 cursor.execute(statement)
+    return written
+
+
+# --- PostgreSQL, learners: the file itself COPYed, the rows screened in SQL -----
+#
+# Reading and checking a million rows in Python takes several times as long as
+# PostgreSQL takes to COPY the file. So a file PostgreSQL reads exactly as the
+# csv module does is COPYed as it is into a staging table whose generated column
+# ``ok`` is true for each row the quick check (_LearnerCheck.values) would store
+# unchanged, apart from the spaces trimmed: only printable ASCII, a valid ULN,
+# the names, a real date of birth, a gender code, a postcode already in its
+# usual form and a plain email address. ``ok`` may be stricter than Python, never
+# looser: any other row (an accent, a postcode to tidy, a bad cell) comes back to
+# Python in line order for the full check, which stores it or gives every
+# reason. Repeated ULNs are found in SQL among the rows that passed, the first
+# line kept, as the row-by-row path does.
+#
+# A file with a double quote anywhere (the csv module and PostgreSQL part ways
+# over a quote inside a value, and a quoted value may hold a line break, which
+# would break the line numbers), a line starting "\." (PostgreSQL's end of
+# data), a blank line, a row of the wrong width or bytes that are not UTF-8
+# makes PostgreSQL's COPY stop or is refused before it: nothing of the attempt
+# is kept, and the file is read row by row instead.
+
+_ASCII_PRINTABLE = "^[ -~]*$"
+# Django's EmailValidator accepts all of these (and more, which go to Python).
+_PLAIN_EMAIL = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_ISO_DAY = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+# Rows the screen turned away, read and stored back this many at a time.
+SCREENED_OUT_BATCH = 10_000
+
+
+class _NeedsRowByRow(Exception):
+    """The file holds something only the row-by-row reader reads exactly."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _trimmed(name: str) -> str:
+    # Only ASCII passes the screen, whose only white space btrim's space is.
+    return f'btrim({_q(name)}) COLLATE "C"'
+
+
+def _learner_screen(today: date) -> str:
+    """SQL true for a staged row that _LearnerCheck.values would accept and store
+    as it is, its cells trimmed. Every cast is behind a CASE that has checked
+    the text, so no row can make the expression fail."""
+    uln = _trimmed("uln")
+    weighted = " + ".join(
+        f"{weight} * ascii(substr({uln}, {place}, 1))"
+        for place, weight in enumerate(_ULN_WEIGHTS, start=1)
+    )
+    born = _trimmed("date_of_birth")
+    year = f"CAST(substr({born}, 1, 4) AS integer)"
+    leap = f"({year} % 4 = 0 AND {year} % 100 <> 0 OR {year} % 400 = 0)"
+    last_day = (
+        f"CASE substr({born}, 6, 2) WHEN '02' THEN CASE WHEN {leap} THEN '29' "
+        "ELSE '28' END WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' "
+        "WHEN '11' THEN '30' ELSE '31' END"
+    )
+    email = _trimmed("email")
+    everything = " || ".join(_q(name) for name in LEARNER_COLUMNS)
+    tests = [
+        f'({everything}) COLLATE "C" ~ {_literal(_ASCII_PRINTABLE)}',
+        f"{uln} ~ '^[1-9][0-9]{{9}}$'",
+        f"{uln} <> {_literal(TEMPORARY_ULN)}",
+        f"({weighted}) % 11 = 10",
+        *(
+            f"char_length({_trimmed(column)}) BETWEEN {int(required)} AND {limit}"
+            for _, column, limit, required in _LEARNER_TEXT
+        ),
+        f"CASE WHEN {born} ~ {_literal(_ISO_DAY)} THEN "
+        f"{born} BETWEEN {_literal(EARLIEST_DATE.isoformat())} "
+        f"AND {_literal(today.isoformat())} AND substr({born}, 9, 2) <= {last_day} "
+        "ELSE false END",
+        f"{_trimmed('gender')} IN ({', '.join(map(_literal, _GENDERS))})",
+        f"{_trimmed('postcode')} ~ {_literal(f'^(?:{_NORMAL_POSTCODE.pattern})$')}",
+        f"({email} = '' OR char_length({email}) <= {_EMAIL_MAX} "
+        f"AND {email} ~ {_literal(_PLAIN_EMAIL)})",
+    ]
+    return "\n  AND ".join(tests)
+
+
+def _file_columns(raw: BinaryIO) -> list[str]:
+    """The header's columns in the file's order; CsvFormatError if it is not the
+    learners' header, _NeedsRowByRow if it has a column besides them."""
+    first = raw.readline().decode("utf-8-sig", errors="replace")
+    header = next(csv.reader([first]), None)
+    order = column_order(header, LEARNER_COLUMNS)
+    if header is None or len(header) != len(LEARNER_COLUMNS):
+        raise _NeedsRowByRow
+    in_file = [""] * len(LEARNER_COLUMNS)
+    for column, place in zip(LEARNER_COLUMNS, order, strict=True):
+        in_file[place] = column
+    return in_file
+
+
+def _copy_file(
+    raw: BinaryIO, stage: str, columns: list[str], on_progress: Progress | None
+) -> int:
+    """COPY the file as it is into the staging table; how many rows it holds."""
+    total = os.fstat(raw.fileno()).st_size
+    names = ", ".join(_q(name) for name in columns)
+    lines = 0
+    with connection.cursor() as cursor:
+        copying = cursor.connection.cursor()
+        with copying:
+            with copying.copy(
+                f"COPY {_q(stage)} ({names}) FROM STDIN "
+                f"(FORMAT csv, HEADER true, FORCE_NOT_NULL ({names}))"
+            ) as copy:
+                tail = b""
+                while chunk := raw.read(1 << 20):
+                    if b'"' in chunk or b"\n\\." in tail + chunk:
+                        raise _NeedsRowByRow
+                    copy.write(chunk)
+                    tail = chunk[-1:]
+                    lines += chunk.count(b"\n")
+                    if on_progress is not None:
+                        on_progress(
+                            ImportProgress(max(lines - 1, 0), raw.tell(), total)
+                        )
+            return int(copying.rowcount)
+
+
+def _learners_screened(
+    path: str | Path,
+    check: "_LearnerCheck",
+    summary: ImportSummary,
+    on_progress: Progress | None,
+) -> bool:
+    """Import through the SQL screen; False, with nothing done, when the file
+    needs the row-by-row reader (see above)."""
+    stage = "records_learner_screen"
+    text = ", ".join(f"{_q(name)} text" for name in LEARNER_COLUMNS)
+    with Path(path).open("rb") as raw:
+        try:
+            columns = _file_columns(raw)  # CsvFormatError: nothing is written
+            raw.seek(0)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_q(stage)}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {_q(stage)} (n bigint GENERATED ALWAYS "
+                    f"AS IDENTITY, {text}, accepted boolean NOT NULL DEFAULT false, "
+                    f"ok boolean GENERATED ALWAYS AS (\n  "
+                    f"{_learner_screen(check.dates.latest)}) STORED)"
+                )
+                staged = _copy_file(raw, stage, columns, on_progress)
+        except (_NeedsRowByRow, psycopg.errors.DataError):
+            return False
+    summary.rows_read = staged
+    if on_progress is not None:
+        total = Path(path).stat().st_size
+        on_progress(ImportProgress(staged, total, total, read_all=True))
+    rejected = _screened_rows_check(stage, check)
+    accepted = staged - len(rejected)
+    trimmed = ", ".join(f"btrim({_q(name)})" for name in LEARNER_COLUMNS[1:5])
+    source = (
+        f"SELECT DISTINCT ON (uln) uln, {trimmed}, "  # noqa: S608
+        "CAST(btrim(date_of_birth) AS date), CAST(btrim(gender) AS smallint), "
+        "btrim(postcode), btrim(email) FROM (SELECT btrim(uln) AS uln, n, "
+        "given_name, middle_names, family_name, previous_family_name, "
+        f"date_of_birth, gender, postcode, email FROM {_q(stage)} "
+        "WHERE ok OR accepted) AS passed ORDER BY uln, n"
+    )
+    summary.added, summary.updated = _learners_write(source, accepted)
+    # Every passing row written: no ULN was on two of them.
+    written_all = summary.added + summary.updated == accepted
+    repeats = [] if written_all else _repeated_lines(stage)
+    summary.unchanged = accepted - len(repeats) - summary.added - summary.updated
+    for line, reason in heapq.merge(rejected, repeats):
+        summary.reject(line, reason)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE pg_temp.{_q(stage)}")
+    return True
+
+
+def _screened_rows_check(stage: str, check: "_LearnerCheck") -> list[tuple[int, str]]:
+    """Check every row the screen turned away in Python, in line order: store
+    those it accepts (marked accepted), and return the others' lines and
+    reasons. The header is line 1, and the nth row line n + 1 (no value holds a
+    line break, as the file has no quotes). The rows are read through a
+    server-side cursor, some thousands at a time."""
+    fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
+    assigned = ", ".join(f"{name} = v.{name}" for name in LEARNER_COLUMNS)
+    arrays = ", ".join(["%s::bigint[]"] + ["%s::text[]"] * len(LEARNER_COLUMNS))
+    update = (
+        f"UPDATE {_q(stage)} AS s SET {assigned}, accepted = true "  # noqa: S608
+        f"FROM unnest({arrays}) AS v(n, {fields}) WHERE s.n = v.n"
+    )
+    rejected: list[tuple[int, str]] = []
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor(name="records_learner_screened_out") as turned_away,
+    ):
+        turned_away.itersize = SCREENED_OUT_BATCH
+        turned_away.execute(
+            f"SELECT n, {fields} FROM {_q(stage)} WHERE ok IS NOT TRUE ORDER BY n"  # noqa: S608
+        )
+        while batch := turned_away.fetchmany(SCREENED_OUT_BATCH):
+            fixed = []
+            for n, *cells in batch:
+                try:
+                    values = check.values([cell.strip() for cell in cells])
+                except _Rejected as exc:
+                    rejected.append((n + 1, str(exc)))
+                else:
+                    fixed.append((n, *map(str, values)))
+            if fixed:
+                columns = zip(*fixed, strict=True)
+                cursor.execute(update, [list(column) for column in columns])
+    return rejected
+
+
+def _repeated_lines(stage: str) -> list[tuple[int, str]]:
+    """The later lines of each ULN more than one passing row holds, in line order,
+    each with the reason the row-by-row check gives."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT btrim(uln), array_agg(n ORDER BY n) FROM {_q(stage)} "  # noqa: S608
+            "WHERE ok OR accepted GROUP BY btrim(uln) HAVING count(*) > 1"
+        )
+        found = [
+            (later + 1, f"uln {uln} is repeated: it is also on line {lines[0] + 1}")
+            for uln, lines in cursor.fetchall()
+            for later in lines[1:]
+        ]
+    return sorted(found)
 
 
 def _achievements_copy(
@@ -537,8 +799,10 @@ def _achievements_copy(
         + f" WHERE ({', '.join(f't.{c}' for c in details)}) IS DISTINCT FROM "
         f"({', '.join(f'EXCLUDED.{c}' for c in details)})"
     )
-    summary.added, summary.updated = _upsert(sql, [], stage)
+    summary.added, summary.updated = _upsert(sql, [])
     summary.unchanged = staged - len(unknown) - summary.added - summary.updated
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE pg_temp.{_q(stage)}")
 
 
 # --- Elsewhere: compare and write in batches ----------------------------------------
@@ -634,14 +898,15 @@ def learners_import(
     upsert over batches of batch_size rows."""
     summary = ImportSummary(on_reject=on_reject)
     check = _LearnerCheck(timezone.localdate())
-    with (
-        _checked_rows(path, LEARNER_COLUMNS, check, summary, on_progress) as rows,
-        transaction.atomic(),
-    ):
-        if _use_copy(use_copy):
-            _learners_copy(rows, summary)
-        else:
-            _learners_batches(rows, summary, batch_size or BATCH_SIZE)
+    copy = _use_copy(use_copy)
+    with transaction.atomic():
+        if copy and _learners_screened(path, check, summary, on_progress):
+            return summary
+        with _checked_rows(path, LEARNER_COLUMNS, check, summary, on_progress) as rows:
+            if copy:
+                _learners_copy(rows, summary)
+            else:
+                _learners_batches(rows, summary, batch_size or BATCH_SIZE)
     return summary
 
 

@@ -8,6 +8,9 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from records.csv_import import (
     CsvFormatError,
@@ -48,6 +51,53 @@ OLIVER = {
     "gender": "1",
     "postcode": "M14 5RT",
     "email": "",
+}
+
+
+# Cells close to the edges of the checks, for the SQL screen's property test.
+CELL_ALPHABET = "0123456789-@. abAZ'é\t"
+MUTATIONS = {
+    "uln": ["9276308687", "9999999999", "0276308686", " 9276308686", "927630868"],
+    "given_name": ["", " ", "A" * 35, "A" * 36, "Zoë", "a\tb", "O'Neil"],
+    "middle_names": ["", "B" * 70, "B" * 71],
+    "family_name": ["", "C" * 35, "C" * 36, "Smith-Jones"],
+    "previous_family_name": ["", "D" * 35, "D" * 36],
+    "date_of_birth": [
+        "2004-02-29",
+        "2001-02-29",
+        "1900-02-29",
+        "2000-02-29",
+        "2001-04-31",
+        "1899-12-31",
+        "1900-01-01",
+        "2999-01-01",
+        "2001-00-10",
+        "2001-10-00",
+        " 2001-10-10",
+    ],
+    "gender": ["0", "1", "9", "3", " 2", "02", "F"],
+    "postcode": [
+        "ls2 9jt",
+        "LS29JT",
+        "BFPO 57",
+        "BFPO 12345",
+        "GIR 0AA",
+        "LS2 9CI",
+        "EC1A 1BB",
+        "W1A 0AX",
+        " M1 1AE ",
+    ],
+    "email": [
+        "",
+        "a@b.co",
+        "a@b",
+        "a@-b.com",
+        "a@b.c0m",
+        "a..b@c.com",
+        "a@b-.com",
+        "A@B.CO",
+        "a" * 243 + "@example.com",
+    ],
 }
 
 
@@ -719,17 +769,24 @@ def _many(count: int) -> list[dict[str, str]]:
 @pytest.mark.postgres
 def test_on_postgresql_the_queries_do_not_grow_with_the_rows(tmp_path):
     small = write(tmp_path / "small.csv", _many(5))
-    large = write(tmp_path / "large.csv", _many(2000))
+    large = write(tmp_path / "large.csv", _many(2005)[5:])
 
     with CaptureQueriesContext(connection) as few:
         learners_import(path=small)
     with CaptureQueriesContext(connection) as many:
         summary = learners_import(path=large)
 
-    assert summary.added == 1995
-    assert len(many) == len(few) <= 8
-    assert any("CREATE TEMPORARY TABLE" in q["sql"] for q in many.captured_queries)
-    assert any("ON CONFLICT" in q["sql"] for q in many.captured_queries)
+    def work(captured):  # the statements, not the savepoints around them
+        return [
+            q["sql"]
+            for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+        ]
+
+    assert summary.added == 2000
+    assert len(work(many)) == len(work(few)) <= 6
+    assert any("CREATE TEMPORARY TABLE" in sql for sql in work(many))
+    assert any("ON CONFLICT" in sql for sql in work(many))
 
 
 def _learner_indexes():
@@ -769,6 +826,241 @@ def test_a_large_load_into_an_empty_table_rebuilds_the_same_indexes(
     assert any("ON CONFLICT" in q["sql"] for q in captured.captured_queries)
     sql = [q["sql"] for q in captured.captured_queries]
     assert not any(s.startswith("DROP INDEX") or "DROP CONSTRAINT" in s for s in sql)
+
+
+# --- PostgreSQL: the file itself COPYed and screened in SQL --------------------
+
+
+def _paths_taken(captured) -> set[str]:
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    return {
+        name
+        for name, table in (
+            ("screened", "records_learner_screen"),
+            ("row by row", "records_learner_import"),
+        )
+        if f'CREATE TEMPORARY TABLE "{table}"' in sql
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("rows", "path_taken"),
+    [
+        pytest.param([AMELIA, OLIVER], {"screened"}, id="plain"),
+        # The screen's table is made, the COPY stops at the quote and is rolled
+        # back, and the file is read row by row.
+        pytest.param(
+            [AMELIA, {**OLIVER, "family_name": "Bennett, Jr"}],
+            {"screened", "row by row"},
+            id="a quoted value",
+        ),
+    ],
+)
+def test_a_plain_file_is_screened_in_sql_and_one_with_quotes_read_row_by_row(
+    tmp_path, rows, path_taken
+):
+    path = write(tmp_path / "l.csv", rows)
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = learners_import(path=path)
+
+    assert _paths_taken(captured) == path_taken
+    assert summary.added == 2
+    assert Learner.objects.get(uln=OLIVER["uln"]).family_name == rows[1]["family_name"]
+
+
+@pytest.mark.postgres
+def test_a_line_that_would_end_a_copy_early_is_reported_and_the_rest_load(tmp_path):
+    path = write(tmp_path / "l.csv", [AMELIA])
+    path.write_text(path.read_text() + "\\.\n" + ",".join(OLIVER.values()) + "\n")
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = learners_import(path=path)
+
+    assert "row by row" in _paths_taken(captured)
+    assert [(row.line, row.reason) for row in summary.rejections] == [
+        (3, "has 1 values, expected 9")
+    ]
+    assert ulns() == {AMELIA["uln"], OLIVER["uln"]}
+
+
+@pytest.mark.postgres
+def test_a_repeat_is_found_when_the_first_line_needed_the_full_check(tmp_path):
+    # Line 2 has an accent and a postcode to tidy, so Python stores it; line 3
+    # passes the SQL screen; line 4 is rejected in Python; line 5 repeats line 3.
+    first = {**AMELIA, "given_name": "Zoë", "postcode": "ls29jt"}
+    rows = [first, {**AMELIA, "given_name": "Emily"}, learner(gender="5"), OLIVER]
+    rows.append({**OLIVER, "given_name": "Again"})
+    path = write(tmp_path / "l.csv", rows)
+
+    summary = learners_import(path=path)
+
+    assert [(row.line, row.reason[:25]) for row in summary.rejections] == [
+        (3, "uln 9276308686 is repeate"),
+        (4, 'gender "5" is not one of '),
+        (6, f"uln {OLIVER['uln']} is repeate"),
+    ]
+    amelia = Learner.objects.get(uln=AMELIA["uln"])
+    assert (amelia.given_name, amelia.postcode) == ("Zoë", "LS2 9JT")
+    assert Learner.objects.get(uln=OLIVER["uln"]).given_name == "Oliver"
+    assert (summary.rows_read, summary.added, summary.rejected) == (5, 2, 3)
+
+
+@pytest.mark.postgres
+def test_the_screen_counts_and_reloads_like_the_row_by_row_path(tmp_path):
+    rows = [AMELIA, OLIVER, learner(given_name="  Spaced  ", gender=" 1 ")]
+    path = write(tmp_path / "l.csv", rows)
+    learners_import(path=path)
+
+    again = learners_import(path=path)
+    changed = write(tmp_path / "m.csv", [{**AMELIA, "email": ""}, OLIVER])
+    updated = learners_import(path=changed)
+
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    assert (updated.added, updated.updated, updated.unchanged) == (0, 1, 1)
+    spaced = Learner.objects.get(uln=nth_uln(7))
+    assert (spaced.given_name, spaced.gender) == ("Spaced", 1)
+
+
+@pytest.mark.postgres
+def test_rows_turned_away_by_the_screen_are_checked_in_batches(tmp_path, monkeypatch):
+    from records import loading
+
+    monkeypatch.setattr(loading, "SCREENED_OUT_BATCH", 3)
+    rows = [{**row, "postcode": "ls2 9jt"} for row in _many(10)]
+    rows.insert(5, learner(gender="8"))
+    rows.append({**rows[7], "given_name": "Repeat"})  # a repeat of line 9
+    path = write(tmp_path / "l.csv", rows)
+
+    summary = learners_import(path=path)
+
+    assert [(row.line, row.reason[:8]) for row in summary.rejections] == [
+        (7, 'gender "'),
+        (13, f"uln {rows[7]['uln']}"[:8]),
+    ]
+    assert summary.added == 10
+    assert set(Learner.objects.values_list("postcode", flat=True)) == {"LS2 9JT"}
+
+
+def _screened(rows: list[dict[str, str]]) -> list[bool]:
+    """What the SQL screen says of each row (learners' cells as in a file)."""
+    from django.utils import timezone
+
+    from records import loading
+
+    table = "screen_check"
+    text = ", ".join(f"{name} text" for name in LEARNER_COLUMNS)
+    screen = loading._learner_screen(timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table} (n integer, {text}, "
+            f"ok boolean GENERATED ALWAYS AS ({screen}) STORED)"
+        )
+        for n, row in enumerate(rows):
+            cursor.execute(
+                f"INSERT INTO {table} VALUES (%s, {', '.join(['%s'] * 9)})",  # noqa: S608
+                [n, *(row[name] for name in LEARNER_COLUMNS)],
+            )
+        cursor.execute(f"SELECT ok FROM {table} ORDER BY n")  # noqa: S608
+        found = [ok for (ok,) in cursor.fetchall()]
+        cursor.execute(f"DROP TABLE {table}")
+    return found
+
+
+def _python_stores_as_is(row: dict[str, str]) -> bool:
+    """Whether the row-by-row check accepts the row and stores its trimmed cells
+    unchanged (the date and gender as their date and code)."""
+    from django.utils import timezone
+
+    from records import loading
+
+    cells = [row[name].strip() for name in LEARNER_COLUMNS]
+    try:
+        values = loading._LearnerCheck(timezone.localdate()).values(cells)
+    except loading._Rejected:
+        return False
+    as_text = [str(value) for value in values]
+    return as_text == cells
+
+
+SCREEN_CASES = [
+    AMELIA,
+    OLIVER,
+    {**AMELIA, "given_name": "  Amelia ", "gender": " 2"},
+    {**AMELIA, "date_of_birth": "2004-02-29"},
+    {**AMELIA, "date_of_birth": "2000-02-29"},
+    {**AMELIA, "date_of_birth": "1900-02-29"},
+    {**AMELIA, "date_of_birth": "2001-02-29"},
+    {**AMELIA, "date_of_birth": "2001-04-31"},
+    {**AMELIA, "date_of_birth": "2001-13-01"},
+    {**AMELIA, "date_of_birth": "1900-01-01"},
+    {**AMELIA, "date_of_birth": "1899-12-31"},
+    {**AMELIA, "date_of_birth": "9999-12-31"},
+    {**AMELIA, "date_of_birth": "2007-5-14"},
+    {**AMELIA, "date_of_birth": "abcd-ef-gh"},
+    {**AMELIA, "uln": "9276308687"},
+    {**AMELIA, "uln": "9999999999"},
+    {**AMELIA, "uln": "0276308686"},
+    {**AMELIA, "uln": "92763086860"},
+    {**AMELIA, "postcode": "ls2 9jt"},
+    {**AMELIA, "postcode": "LS29JT"},
+    {**AMELIA, "postcode": "BFPO 57"},
+    {**AMELIA, "postcode": "GIR 0AA"},
+    {**AMELIA, "postcode": "LS2 9CI"},
+    {**AMELIA, "email": "a@b.co"},
+    {**AMELIA, "email": "a@b"},
+    {**AMELIA, "email": "a@-b.com"},
+    {**AMELIA, "email": "o'brien+lrs@mail.example.org"},
+    {**AMELIA, "email": "a@b.c0m"},
+    {**AMELIA, "email": "a" * 243 + "@example.com"},
+    {**AMELIA, "given_name": "A" * 35},
+    {**AMELIA, "given_name": "A" * 36},
+    {**AMELIA, "given_name": "Zoë"},
+    {**AMELIA, "given_name": "Ame\tlia"},
+    {**AMELIA, "family_name": "   "},
+    {**AMELIA, "gender": "3"},
+]
+
+
+@pytest.mark.postgres
+def test_the_screen_passes_only_rows_python_stores_as_they_are():
+    screened = _screened(SCREEN_CASES)
+
+    wrongly_passed = [
+        row
+        for row, ok in zip(SCREEN_CASES, screened, strict=True)
+        if ok and not _python_stores_as_is(row)
+    ]
+    assert wrongly_passed == []
+    # The plain rows do pass, so the screen does the work.
+    passed = dict(zip(map(str, SCREEN_CASES), screened, strict=True))
+    for row in [*SCREEN_CASES[:5], SCREEN_CASES[9], SCREEN_CASES[29]]:
+        assert passed[str(row)], row
+
+
+@pytest.mark.postgres
+@hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.fixed_dictionaries(
+        {
+            name: st.one_of(
+                st.just(AMELIA[name]),
+                st.text(alphabet=CELL_ALPHABET, max_size=14),
+                st.sampled_from(MUTATIONS[name]),
+            )
+            for name in LEARNER_COLUMNS
+        }
+    )
+)
+def test_the_screen_never_passes_a_row_python_would_change_or_refuse(row):
+    (ok,) = _screened([row])
+
+    assert not ok or _python_stores_as_is(row)
 
 
 @pytest.mark.postgres
