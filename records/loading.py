@@ -537,13 +537,14 @@ def _learners_write(source: str, count: int) -> tuple[int, int]:
 #
 # Reading and checking a million rows in Python takes several times as long as
 # PostgreSQL takes to COPY the file. So a file PostgreSQL reads exactly as the
-# csv module does is COPYed as it is into a staging table whose generated column
-# ``ok`` is true for each row the quick check (_LearnerCheck.values) would store
-# unchanged, apart from the spaces trimmed: only printable ASCII, a valid ULN,
-# the names, a real date of birth, a gender code, a postcode already in its
-# usual form and a plain email address. ``ok`` may be stricter than Python, never
-# looser: any other row (an accent, a postcode to tidy, a bad cell) comes back to
-# Python in line order for the full check, which stores it or gives every
+# csv module does is COPYed as it is into a staging table, and one SELECT
+# through it (the screen) returns, in line order, only the rows that the quick
+# check (_LearnerCheck.values) might not store exactly as they are: the others
+# are printable ASCII with no space around a name, a valid ULN, names within
+# their lengths, a real date of birth, a gender code, a postcode already in its
+# usual form and a plain email address or none. The screen may turn away more
+# than it needs to, never fewer: Python checks each row it returns (an accent, a
+# postcode to tidy, a bad cell) and either stores it, tidied, or gives every
 # reason. Repeated ULNs are found in SQL among the rows that passed, the first
 # line kept, as the row-by-row path does.
 #
@@ -554,16 +555,17 @@ def _learners_write(source: str, count: int) -> tuple[int, int]:
 # makes PostgreSQL's COPY stop or is refused before it: nothing of the attempt
 # is kept, and the file is read row by row instead.
 
+_NAMES = ("given_name", "middle_names", "family_name", "previous_family_name")
 _ASCII_PRINTABLE = "^[ -~]*$"
-# Django's EmailValidator accepts all of these (and more, which go to Python).
+# Django's EmailValidator accepts all of these (and more, which go to Python):
+# its labels may be 63 characters long, and here the whole domain may.
 _PLAIN_EMAIL = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9]+(-+[A-Za-z0-9]+)*"
+    r"(\.[A-Za-z0-9]+(-+[A-Za-z0-9]+)*)*\.[A-Za-z][A-Za-z]+$"
 )
-_ISO_DAY = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-
-
-# Rows the screen turned away, read and stored back this many at a time.
+# Memory for the sort of a large file's rows, for the import's transaction.
+IMPORT_WORK_MEM = "256MB"
+# Rows the screen turned away, read and written back this many at a time.
 SCREENED_OUT_BATCH = 10_000
 
 
@@ -575,47 +577,43 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _trimmed(name: str) -> str:
-    # Only ASCII passes the screen, whose only white space btrim's space is.
-    return f'btrim({_q(name)}) COLLATE "C"'
+def _c(name: str) -> str:
+    # Byte order and ASCII character classes, whatever the database's collation.
+    return f'{_q(name)} COLLATE "C"'
 
 
 def _learner_screen(today: date) -> str:
-    """SQL true for a staged row that _LearnerCheck.values would accept and store
-    as it is, its cells trimmed. Every cast is behind a CASE that has checked
-    the text, so no row can make the expression fail."""
-    uln = _trimmed("uln")
+    """SQL true for a staged row (cells as in the file) that _LearnerCheck.values
+    would store exactly as it is. A cell with a space around it fails: the
+    patterns are anchored, and a name is tested for one. The ULN's bytes are read
+    only once it is ten digits, so no row can make the expression fail; a date of
+    birth is one of the days from 1900 to today, written as Python writes them."""
+    uln, email = _c("uln"), _c("email")
     weighted = " + ".join(
-        f"{weight} * ascii(substr({uln}, {place}, 1))"
-        for place, weight in enumerate(_ULN_WEIGHTS, start=1)
+        f"{weight} * get_byte(CAST({_q('uln')} AS bytea), {place})"
+        for place, weight in enumerate(_ULN_WEIGHTS)
     )
-    born = _trimmed("date_of_birth")
-    year = f"CAST(substr({born}, 1, 4) AS integer)"
-    leap = f"({year} % 4 = 0 AND {year} % 100 <> 0 OR {year} % 400 = 0)"
-    last_day = (
-        f"CASE substr({born}, 6, 2) WHEN '02' THEN CASE WHEN {leap} THEN '29' "
-        "ELSE '28' END WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' "
-        "WHEN '11' THEN '30' ELSE '31' END"
-    )
-    email = _trimmed("email")
-    everything = " || ".join(_q(name) for name in LEARNER_COLUMNS)
+    days = (today - EARLIEST_DATE).days
+    names = " || ',' || ".join(_q(name) for name in _NAMES)
     tests = [
-        f'({everything}) COLLATE "C" ~ {_literal(_ASCII_PRINTABLE)}',
-        f"{uln} ~ '^[1-9][0-9]{{9}}$'",
-        f"{uln} <> {_literal(TEMPORARY_ULN)}",
-        f"({weighted}) % 11 = 10",
+        f'({names}) COLLATE "C" ~ {_literal(_ASCII_PRINTABLE)}',
+        *(f"{_c(name)} NOT LIKE ' %' AND {_c(name)} NOT LIKE '% '" for name in _NAMES),
         *(
-            f"char_length({_trimmed(column)}) BETWEEN {int(required)} AND {limit}"
+            f"char_length({_q(column)}) BETWEEN {int(required)} AND {limit}"
             for _, column, limit, required in _LEARNER_TEXT
         ),
-        f"CASE WHEN {born} ~ {_literal(_ISO_DAY)} THEN "
-        f"{born} BETWEEN {_literal(EARLIEST_DATE.isoformat())} "
-        f"AND {_literal(today.isoformat())} AND substr({born}, 9, 2) <= {last_day} "
-        "ELSE false END",
-        f"{_trimmed('gender')} IN ({', '.join(map(_literal, _GENDERS))})",
-        f"{_trimmed('postcode')} ~ {_literal(f'^(?:{_NORMAL_POSTCODE.pattern})$')}",
+        f"CASE WHEN octet_length({uln}) = 10 AND btrim({uln}, '0123456789') = '' "
+        f"AND {uln} BETWEEN '1000000000' AND '9999999999' "
+        f"AND {uln} <> {_literal(TEMPORARY_ULN)} "
+        f"THEN ({weighted}) % 11 = 10 ELSE false END",
+        f"{_c('date_of_birth')} IN (SELECT to_char("  # noqa: S608
+        f"DATE {_literal(EARLIEST_DATE.isoformat())} + day, 'YYYY-MM-DD') "
+        f"FROM generate_series(0, {days}) AS day)",
+        f"{_q('gender')} IN ({', '.join(map(_literal, _GENDERS))})",
+        f"{_c('postcode')} ~ {_literal(f'^(?:{_NORMAL_POSTCODE.pattern})$')}",
         f"({email} = '' OR char_length({email}) <= {_EMAIL_MAX} "
-        f"AND {email} ~ {_literal(_PLAIN_EMAIL)})",
+        f"AND {email} ~ {_literal(_PLAIN_EMAIL)} "
+        f"AND char_length(split_part({email}, '@', 2)) <= 63)",
     ]
     return "\n  AND ".join(tests)
 
@@ -662,6 +660,11 @@ def _copy_file(
             return int(copying.rowcount)
 
 
+_STAGE = "records_learner_screen"
+# The rows Python checked: n, whether it stores them, and their values if so.
+_CHECKED = "records_learner_checked"
+
+
 def _learners_screened(
     path: str | Path,
     check: "_LearnerCheck",
@@ -670,94 +673,105 @@ def _learners_screened(
 ) -> bool:
     """Import through the SQL screen; False, with nothing done, when the file
     needs the row-by-row reader (see above)."""
-    stage = "records_learner_screen"
     text = ", ".join(f"{_q(name)} text" for name in LEARNER_COLUMNS)
     with Path(path).open("rb") as raw:
         try:
             columns = _file_columns(raw)  # CsvFormatError: nothing is written
             raw.seek(0)
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_q(stage)}")
                 cursor.execute(
-                    f"CREATE TEMPORARY TABLE {_q(stage)} (n bigint GENERATED ALWAYS "
-                    f"AS IDENTITY, {text}, accepted boolean NOT NULL DEFAULT false, "
-                    f"ok boolean GENERATED ALWAYS AS (\n  "
-                    f"{_learner_screen(check.dates.latest)}) STORED)"
+                    f"DROP TABLE IF EXISTS pg_temp.{_q(_STAGE)}, pg_temp.{_q(_CHECKED)}"
                 )
-                staged = _copy_file(raw, stage, columns, on_progress)
+                # The import's one big sort (the rows in ULN order) in memory.
+                cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {_q(_STAGE)} "
+                    f"(n bigint GENERATED ALWAYS AS IDENTITY, {text})"
+                )
+                staged = _copy_file(raw, _STAGE, columns, on_progress)
         except (_NeedsRowByRow, psycopg.errors.DataError):
             return False
     summary.rows_read = staged
     if on_progress is not None:
         total = Path(path).stat().st_size
         on_progress(ImportProgress(staged, total, total, read_all=True))
-    rejected = _screened_rows_check(stage, check)
+    rejected = _screened_out_check(check)
     accepted = staged - len(rejected)
-    trimmed = ", ".join(f"btrim({_q(name)})" for name in LEARNER_COLUMNS[1:5])
+    fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
+    passed = (
+        f"SELECT n, {fields} FROM {_q(_STAGE)} s WHERE NOT EXISTS "  # noqa: S608
+        f"(SELECT FROM {_q(_CHECKED)} c WHERE c.n = s.n) "
+        f"UNION ALL SELECT n, {fields} FROM {_q(_CHECKED)} WHERE stored"
+    )
+    # Sorted by bytes (the same order for ULNs, quicker than the collation's).
     source = (
-        f"SELECT DISTINCT ON (uln) uln, {trimmed}, "  # noqa: S608
-        "CAST(btrim(date_of_birth) AS date), CAST(btrim(gender) AS smallint), "
-        "btrim(postcode), btrim(email) FROM (SELECT btrim(uln) AS uln, n, "
-        "given_name, middle_names, family_name, previous_family_name, "
-        f"date_of_birth, gender, postcode, email FROM {_q(stage)} "
-        "WHERE ok OR accepted) AS passed ORDER BY uln, n"
+        'SELECT DISTINCT ON (uln COLLATE "C") uln, '  # noqa: S608
+        f"{', '.join(map(_q, _NAMES))}, CAST(date_of_birth AS date), "
+        "CAST(gender AS smallint), postcode, email "
+        f'FROM ({passed}) AS passed ORDER BY uln COLLATE "C", n'
     )
     summary.added, summary.updated = _learners_write(source, accepted)
     # Every passing row written: no ULN was on two of them.
     written_all = summary.added + summary.updated == accepted
-    repeats = [] if written_all else _repeated_lines(stage)
+    repeats = [] if written_all else _repeated_lines(passed)
     summary.unchanged = accepted - len(repeats) - summary.added - summary.updated
     for line, reason in heapq.merge(rejected, repeats):
         summary.reject(line, reason)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE pg_temp.{_q(stage)}")
+        cursor.execute(f"DROP TABLE pg_temp.{_q(_STAGE)}, pg_temp.{_q(_CHECKED)}")
     return True
 
 
-def _screened_rows_check(stage: str, check: "_LearnerCheck") -> list[tuple[int, str]]:
-    """Check every row the screen turned away in Python, in line order: store
-    those it accepts (marked accepted), and return the others' lines and
-    reasons. The header is line 1, and the nth row line n + 1 (no value holds a
-    line break, as the file has no quotes). The rows are read through a
-    server-side cursor, some thousands at a time."""
+def _screened_out_check(check: "_LearnerCheck") -> list[tuple[int, str]]:
+    """Check in Python, in line order, every row the screen turns away: COPY
+    each into the checked table, with its values tidied when it is stored, and
+    return the lines and reasons of those it is not. The header is line 1 and
+    the nth row line n + 1 (no value holds a line break: the file has no
+    quotes). The rows come through a server-side cursor, some thousands at a
+    time."""
     fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
-    assigned = ", ".join(f"{name} = v.{name}" for name in LEARNER_COLUMNS)
-    arrays = ", ".join(["%s::bigint[]"] + ["%s::text[]"] * len(LEARNER_COLUMNS))
-    update = (
-        f"UPDATE {_q(stage)} AS s SET {assigned}, accepted = true "  # noqa: S608
-        f"FROM unnest({arrays}) AS v(n, {fields}) WHERE s.n = v.n"
-    )
+    screen = _learner_screen(check.dates.latest)
     rejected: list[tuple[int, str]] = []
-    with (
-        connection.cursor() as cursor,
-        cursor.connection.cursor(name="records_learner_screened_out") as turned_away,
-    ):
-        turned_away.itersize = SCREENED_OUT_BATCH
-        turned_away.execute(
-            f"SELECT n, {fields} FROM {_q(stage)} WHERE ok IS NOT TRUE ORDER BY n"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_q(_CHECKED)} (n bigint, stored boolean, "
+            + ", ".join(f"{_q(name)} text" for name in LEARNER_COLUMNS)
+            + ")"
         )
-        while batch := turned_away.fetchmany(SCREENED_OUT_BATCH):
-            fixed = []
-            for n, *cells in batch:
-                try:
-                    values = check.values([cell.strip() for cell in cells])
-                except _Rejected as exc:
-                    rejected.append((n + 1, str(exc)))
-                else:
-                    fixed.append((n, *map(str, values)))
-            if fixed:
-                columns = zip(*fixed, strict=True)
-                cursor.execute(update, [list(column) for column in columns])
+        with (
+            cursor.connection.cursor(name="records_learner_screened") as turned,
+            cursor.connection.cursor() as writing,
+        ):
+            turned.itersize = SCREENED_OUT_BATCH
+            turned.execute(
+                f"SELECT n, {fields} FROM {_q(_STAGE)} "  # noqa: S608
+                f"WHERE ({screen}) IS NOT TRUE ORDER BY n"
+            )
+            # A batch is read, then written: the connection cannot fetch while
+            # it copies.
+            while batch := turned.fetchmany(SCREENED_OUT_BATCH):
+                checked: list[tuple[Any, ...]] = []
+                for n, *cells in batch:
+                    try:
+                        values = check.values([cell.strip() for cell in cells])
+                    except _Rejected as exc:
+                        rejected.append((n + 1, str(exc)))
+                        checked.append((n, False, *[None] * len(cells)))
+                    else:
+                        checked.append((n, True, *map(str, values)))
+                with writing.copy(f"COPY {_q(_CHECKED)} FROM STDIN") as copy:
+                    for row in checked:
+                        copy.write_row(row)
     return rejected
 
 
-def _repeated_lines(stage: str) -> list[tuple[int, str]]:
-    """The later lines of each ULN more than one passing row holds, in line order,
-    each with the reason the row-by-row check gives."""
+def _repeated_lines(passed: str) -> list[tuple[int, str]]:
+    """The later lines of each ULN that more than one passing row holds, in line
+    order, each with the reason the row-by-row check gives."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT btrim(uln), array_agg(n ORDER BY n) FROM {_q(stage)} "  # noqa: S608
-            "WHERE ok OR accepted GROUP BY btrim(uln) HAVING count(*) > 1"
+            f"SELECT uln, array_agg(n ORDER BY n) FROM ({passed}) AS passed "  # noqa: S608
+            "GROUP BY uln HAVING count(*) > 1"
         )
         found = [
             (later + 1, f"uln {uln} is repeated: it is also on line {lines[0] + 1}")
