@@ -54,6 +54,30 @@ OLIVER = {
 }
 
 
+# On PostgreSQL a learners file is screened in SQL when PostgreSQL reads it as
+# Python does, and read row by row otherwise; every test here runs with both
+# readers (the second by making the screen decline every file), and gives the
+# same outcome, except those marked for the screen alone.
+READERS = ("screened", "row by row")
+
+
+def pytest_generate_tests(metafunc):
+    if "reader" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("screen_only")
+        metafunc.parametrize("reader", READERS[:1] if only else READERS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def reader(request, monkeypatch):
+    from records import loading
+
+    if request.param == "row by row":
+        monkeypatch.setattr(
+            loading, "_learners_screened", lambda *args, **kwargs: False
+        )
+    return request.param
+
+
 # Cells close to the edges of the checks, for the SQL screen's property test.
 CELL_ALPHABET = "0123456789-@. abAZ'é\t"
 MUTATIONS = {
@@ -843,6 +867,7 @@ def _paths_taken(captured) -> set[str]:
     }
 
 
+@pytest.mark.screen_only
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     ("rows", "path_taken"),
@@ -1021,6 +1046,7 @@ SCREEN_CASES = [
 ]
 
 
+@pytest.mark.screen_only
 @pytest.mark.postgres
 def test_the_screen_passes_only_rows_python_stores_as_they_are():
     screened = _screened(SCREEN_CASES)
@@ -1042,6 +1068,7 @@ def test_the_screen_passes_only_rows_python_stores_as_they_are():
         assert passed[str(row)], row
 
 
+@pytest.mark.screen_only
 @pytest.mark.postgres
 @hypothesis_settings(
     max_examples=150,
