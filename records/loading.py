@@ -563,6 +563,8 @@ _PLAIN_EMAIL = (
     r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9]+(-+[A-Za-z0-9]+)*"
     r"(\.[A-Za-z0-9]+(-+[A-Za-z0-9]+)*)*\.[A-Za-z][A-Za-z]+$"
 )
+# The file goes to PostgreSQL this many bytes at a time.
+COPY_CHUNK = 1 << 20
 # Memory for the sort of a large file's rows, for the import's transaction.
 IMPORT_WORK_MEM = "256MB"
 # Rows the screen turned away, read and written back this many at a time.
@@ -620,9 +622,13 @@ def _learner_screen(today: date) -> str:
 
 def _file_columns(raw: BinaryIO) -> list[str]:
     """The header's columns in the file's order; CsvFormatError if it is not the
-    learners' header, _NeedsRowByRow if it has a column besides them."""
+    learners' header, _NeedsRowByRow if it has a column besides them or cannot
+    be read as one line (a file whose lines end in a carriage return alone)."""
     first = raw.readline().decode("utf-8-sig", errors="replace")
-    header = next(csv.reader([first]), None)
+    try:
+        header = next(csv.reader([first]), None)
+    except csv.Error:
+        raise _NeedsRowByRow from None
     order = column_order(header, LEARNER_COLUMNS)
     if header is None or len(header) != len(LEARNER_COLUMNS):
         raise _NeedsRowByRow
@@ -647,11 +653,13 @@ def _copy_file(
                 f"(FORMAT csv, HEADER true, FORCE_NOT_NULL ({names}))"
             ) as copy:
                 tail = b""
-                while chunk := raw.read(1 << 20):
+                while chunk := raw.read(COPY_CHUNK):
+                    # The last two bytes of the chunk before, so that a "\n\\."
+                    # split between two chunks is seen.
                     if b'"' in chunk or b"\n\\." in tail + chunk:
                         raise _NeedsRowByRow
                     copy.write(chunk)
-                    tail = chunk[-1:]
+                    tail = chunk[-2:]
                     lines += chunk.count(b"\n")
                     if on_progress is not None:
                         on_progress(
@@ -689,13 +697,13 @@ def _learners_screened(
                     f"(n bigint GENERATED ALWAYS AS IDENTITY, {text})"
                 )
                 staged = _copy_file(raw, _STAGE, columns, on_progress)
+                if on_progress is not None:
+                    total = Path(path).stat().st_size
+                    on_progress(ImportProgress(staged, total, total, read_all=True))
+                rejected = _screened_out_check(check)
         except (_NeedsRowByRow, psycopg.errors.DataError):
             return False
     summary.rows_read = staged
-    if on_progress is not None:
-        total = Path(path).stat().st_size
-        on_progress(ImportProgress(staged, total, total, read_all=True))
-    rejected = _screened_out_check(check)
     accepted = staged - len(rejected)
     fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
     passed = (
@@ -731,6 +739,7 @@ def _screened_out_check(check: "_LearnerCheck") -> list[tuple[int, str]]:
     time."""
     fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
     screen = _learner_screen(check.dates.latest)
+    field_limit = csv.field_size_limit()
     rejected: list[tuple[int, str]] = []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -752,6 +761,10 @@ def _screened_out_check(check: "_LearnerCheck") -> list[tuple[int, str]]:
             while batch := turned.fetchmany(SCREENED_OUT_BATCH):
                 checked: list[tuple[Any, ...]] = []
                 for n, *cells in batch:
+                    if max(map(len, cells)) > field_limit:
+                        # Python's csv module cannot read the row: only the
+                        # row-by-row reader reports it as it does.
+                        raise _NeedsRowByRow
                     try:
                         values = check.values([cell.strip() for cell in cells])
                     except _Rejected as exc:

@@ -259,6 +259,25 @@ def test_a_reinstated_false_positive_is_left_out_of_later_baselines(searcher):
     assert Suspension.objects.filter(day=spike_day + timedelta(days=1)).exists()
 
 
+@pytest.mark.parametrize(("searches", "hit"), [(100, False), (101, True)])
+def test_a_spike_is_judged_exactly_at_a_limit_a_decimal_cannot_hold(
+    searcher, searches, hit
+):
+    # Six days of 200 searches in all: a usual 33.333... a day, and three times
+    # that is exactly 100, which 100 searches are not above (rounding the mean
+    # to 28 digits once made them look so).
+    rule(Code.ORG_VOLUME, enabled=False)
+    rule(Code.USER_SPIKE, threshold=Decimal(3), minimum_volume=50)
+    for back, count in zip(range(8, 2, -1), [34, 34, 33, 33, 33, 33], strict=True):
+        log(searcher, today() - timedelta(days=back), count)
+        audit_usage_run(day=today() - timedelta(days=back))
+    log(searcher, yesterday(), searches, start=2000)
+
+    audit_usage_run(day=yesterday())
+
+    assert ((Code.USER_SPIKE, "user") in _hits()) is hit
+
+
 def test_the_baseline_does_count_a_day_that_was_not_reinstated(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     rule(Code.USER_SPIKE, threshold=Decimal(5), minimum_volume=50)

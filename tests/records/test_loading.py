@@ -911,6 +911,55 @@ def test_a_line_that_would_end_a_copy_early_is_reported_and_the_rest_load(tmp_pa
 
 
 @pytest.mark.postgres
+def test_an_end_of_copy_line_split_between_two_chunks_is_still_seen(
+    tmp_path, monkeypatch
+):
+    from records import loading
+
+    path = write(tmp_path / "l.csv", [AMELIA])
+    head = path.read_bytes()
+    # Chunks of len(head) + 1 bytes: the first ends with the newline and the
+    # backslash, the second starts with the dot.
+    monkeypatch.setattr(loading, "COPY_CHUNK", len(head) + 1)
+    path.write_bytes(head + b"\\.\n" + ",".join(OLIVER.values()).encode() + b"\n")
+    assert path.read_bytes()[len(head) - 1 : len(head) + 2] == b"\n\\."
+
+    summary = learners_import(path=path)
+
+    assert [(row.line, row.reason) for row in summary.rejections] == [
+        (3, "has 1 values, expected 9")
+    ]
+    assert ulns() == {AMELIA["uln"], OLIVER["uln"]}
+
+
+def test_a_file_whose_lines_end_in_a_carriage_return_alone_loads(tmp_path):
+    lines = [
+        ",".join(LEARNER_COLUMNS),
+        *(",".join(row.values()) for row in [AMELIA, OLIVER]),
+    ]
+    path = tmp_path / "l.csv"
+    path.write_bytes(("\r".join(lines) + "\r").encode())
+
+    summary = learners_import(path=path)
+
+    assert (summary.rows_read, summary.added, summary.rejected) == (2, 2, 0)
+
+
+def test_a_value_too_long_for_the_csv_reader_is_reported_as_unreadable(tmp_path):
+    import csv as csv_module
+
+    limit = csv_module.field_size_limit()
+    path = write(tmp_path / "l.csv", [AMELIA, learner(given_name="x" * (limit + 1))])
+
+    summary = learners_import(path=path)
+
+    assert [(row.line, row.reason) for row in summary.rejections] == [
+        (3, f"unreadable CSV (field larger than field limit ({limit}))")
+    ]
+    assert ulns() == {AMELIA["uln"]}
+
+
+@pytest.mark.postgres
 def test_a_repeat_is_found_when_the_first_line_needed_the_full_check(tmp_path):
     # Line 2 has an accent and a postcode to tidy, so Python stores it; line 3
     # passes the SQL screen; line 4 is rejected in Python; line 5 repeats line 3.
