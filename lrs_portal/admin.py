@@ -41,6 +41,26 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def change_page_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        """What an existing object's change page shows besides its form (workflow
+        tools, a timeline, a chart); nothing by default."""
+        return {}
+
+    # The object Django already read for the page: no second read, and no
+    # change_view override in every admin.
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if change and obj is not None:
+            context.update(self.change_page_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 

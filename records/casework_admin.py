@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -196,21 +195,15 @@ class SuspensionAdmin(RegistrationAdmin):
     def _can_decide(self, request: HttpRequest) -> bool:
         return _user(request).has_perm("registration.decide_suspension")
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        suspension = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if suspension is not None:
-            context["chart"] = usage_chart(suspension)
-            context["rules_hit"] = suspension.rules
-            context["alerts"] = self._alerts(suspension)
-            context["workflow_tools"] = self.tools(request, suspension)
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: Suspension
+    ) -> dict[str, Any]:
+        return {
+            "chart": usage_chart(obj),
+            "rules_hit": obj.rules,
+            "alerts": self._alerts(obj),
+            "workflow_tools": self.tools(request, obj),
+        }
 
     def _alerts(self, suspension: Suspension) -> QuerySet[UsageAlert]:
         alerts = UsageAlert.objects.filter(

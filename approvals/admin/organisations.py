@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 
@@ -47,20 +46,13 @@ class ResearchOrganisationAdmin(RegistrationAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "=ico_number")
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        organisation = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if organisation is not None and self.has_change_permission(request):
-            context["workflow_tools"] = [
-                self.workflow_tool("Add a requester", "add_requester", organisation)
-            ]
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: ResearchOrganisation
+    ) -> dict[str, Any]:
+        if self.has_change_permission(request):
+            tool = self.workflow_tool("Add a requester", "add_requester", obj)
+            return {"workflow_tools": [tool]}
+        return {}
 
     def get_urls(self) -> list[URLPattern]:
         return [

@@ -4,7 +4,6 @@ pages, releases and destruction certificates."""
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -243,18 +242,12 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             and due < timezone.localdate()
         )
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        obj = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if obj is not None and self.has_view_permission(request, obj):
-            context["workflow_tools"] = self.tools(request, obj)
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: DataShareRequest
+    ) -> dict[str, Any]:
+        if self.has_view_permission(request, obj):
+            return {"workflow_tools": self.tools(request, obj)}
+        return {}
 
     def tools(
         self, request: HttpRequest, obj: DataShareRequest

@@ -3,7 +3,6 @@
 from typing import Any, cast
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db.models import (
     Count,
     Q,
@@ -94,24 +93,14 @@ class AgreementVersionAdmin(RegistrationAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        version = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if (
-            version is not None
-            and version.published_at is None
-            and permissions.can_manage_agreements(_user(request))
+    def change_page_context(
+        self, request: HttpRequest, obj: AgreementVersion
+    ) -> dict[str, Any]:
+        if obj.published_at is None and permissions.can_manage_agreements(
+            _user(request)
         ):
-            context["workflow_tools"] = [
-                self.workflow_tool("Publish", "publish", version)
-            ]
-        return super().change_view(request, object_id, form_url, context)
+            return {"workflow_tools": [self.workflow_tool("Publish", "publish", obj)]}
+        return {}
 
     def get_urls(self) -> list[URLPattern]:
         return [self.workflow_path("publish", self.publish_view), *self.default_urls()]
@@ -178,18 +167,12 @@ class ReverificationCaseAdmin(ReadOnlyFormMixin, RegistrationAdmin):
     )
     readonly_fields = fields
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        case = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if case is not None and self._may_resolve(request, case):
-            context["workflow_tools"] = [self.workflow_tool("Resolve", "resolve", case)]
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: ReverificationCase
+    ) -> dict[str, Any]:
+        if self._may_resolve(request, obj):
+            return {"workflow_tools": [self.workflow_tool("Resolve", "resolve", obj)]}
+        return {}
 
     def _may_resolve(self, request: HttpRequest, case: ReverificationCase) -> bool:
         return (

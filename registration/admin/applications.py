@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
@@ -367,20 +366,13 @@ class RegistrationApplicationAdmin(RegistrationAdmin):
 
     # --- the change page ---
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        application = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if application is not None:
-            context["workflow_tools"] = self.tools(request, application)
-            if application.status in OPEN_STATUSES:
-                context["approval_blockers"] = approval_blockers(application)
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: RegistrationApplication
+    ) -> dict[str, Any]:
+        context: dict[str, Any] = {"workflow_tools": self.tools(request, obj)}
+        if obj.status in OPEN_STATUSES:
+            context["approval_blockers"] = approval_blockers(obj)
+        return context
 
     def tools(
         self, request: HttpRequest, application: RegistrationApplication

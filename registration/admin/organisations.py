@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db.models import (
     Q,
     QuerySet,
@@ -260,19 +259,13 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
     readonly_fields = _field_names(_ORGANISATION_FIELDSETS)
     inlines = (MembershipInline,)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        organisation = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if organisation is not None:
-            context["timeline"] = organisation_timeline(organisation)
-            context["workflow_tools"] = self.tools(request, organisation)
-        return super().change_view(request, object_id, form_url, context)
+    def change_page_context(
+        self, request: HttpRequest, obj: Organisation
+    ) -> dict[str, Any]:
+        return {
+            "timeline": organisation_timeline(obj),
+            "workflow_tools": self.tools(request, obj),
+        }
 
     def tools(
         self, request: HttpRequest, organisation: Organisation
