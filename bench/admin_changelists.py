@@ -29,12 +29,11 @@ import secrets
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from lookups import _members, _timed, _views_insert
+from lookups import _members, _timed, _views_insert, _web_setup
 from scratch import django_on_scratch_database
 
 TARGET_MS = 300
@@ -212,30 +211,14 @@ def _measure(label: str, client: Any, pages: list[tuple[str, str]], args: Any) -
 
 
 def _run(args: argparse.Namespace, folder: Path) -> None:
-    from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import override_settings
 
     from lrs_portal import roles
     from records.loading import learners_import
-    from records.pg import partitions_ensure
     from records.synthetic import synthetic_write
     from tests.factories import UserFactory
 
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {
-                "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-            },
-        }
-    ).enable()
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise
-    random.seed(args.seed)
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    partitions_ensure(months_ahead=3, months_back=2)
-    _timed("migrate and partitions", started)
+    _web_setup(args.seed)
 
     started = time.perf_counter()
     _, users = _members(100, 2)

@@ -70,6 +70,31 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _web_setup(seed: int) -> None:
+    """What a benchmark that requests pages needs first: plain static storage
+    (no collectstatic), the seed, the migrated database and the log's
+    partitions."""
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    from records.pg import partitions_ensure
+
+    override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {
+                "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+            },
+        }
+    ).enable()
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise
+    random.seed(seed)
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    partitions_ensure(months_ahead=3, months_back=2)
+    _timed("migrate and partitions", started)
+
+
 def _timed(label: str, started: float) -> None:
     print(f"{label}: {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -319,30 +344,13 @@ def _searches_today() -> tuple[int, int]:
 
 
 def _run(arguments: argparse.Namespace, folder: Path) -> None:
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import override_settings
 
     from records.loading import learners_import
-    from records.pg import partitions_ensure
     from records.synthetic import synthetic_write
 
-    # No collectstatic here: plain static storage instead of the manifest.
-    override_settings(
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {
-                "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-            },
-        }
-    ).enable()
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise
-    random.seed(arguments.seed)
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    partitions_ensure(months_ahead=3, months_back=2)
-    _timed("migrate and partitions", started)
+    _web_setup(arguments.seed)
 
     searcher, users = _members(
         arguments.organisations, arguments.members_per_organisation
