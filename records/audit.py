@@ -200,16 +200,6 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-_COUNTS = (
-    "searches",
-    "views",
-    "detail_searches",
-    "detail_no_matches",
-    "night_lookups",
-    "refused",
-)
-
-
 # COUNT(1) rather than COUNT(id): the same number (a row always has an id)
 # without reading and testing the id of every row.
 _ONE = Value(1)
@@ -217,7 +207,7 @@ _ONE = Value(1)
 
 def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
     """The day's counts per user as SQL (the ORM writes it for either database,
-    with the local-time hour that decides night-time): the columns of _COUNTS,
+    with the local-time hour that decides night-time): the counts of DayCounts,
     then the ULN searches packed in their buckets (see STEM_BLOCK)."""
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
@@ -355,7 +345,8 @@ def usage_days_write(day: date) -> list[DayCounts]:
     start, end = _day_bounds(day)
     counts_sql, counts_params = _counts_query(start, end)
     quote = connection.ops.quote_name
-    picked = ", ".join(f"c.{quote(name)}" for name in (*_COUNTS, "uln_buckets"))
+    counts = DayCounts._fields[2:-1]  # between the ids and the ULN run
+    picked = ", ".join(f"c.{quote(name)}" for name in (*counts, "uln_buckets"))
     select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608
     names = DayCounts._fields
     columns = ", ".join(quote(name) for name in names)
