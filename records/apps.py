@@ -9,6 +9,11 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from records.audit import audit_rules_ensure
+        from records.timeline import usage_alert_entries
+        from registration.timeline import timeline_source_register
 
         # The audit rules exist from the first migrate (and after a test flush).
         post_migrate.connect(audit_rules_ensure, sender=self)
+        # Usage alerts on the organisation's timeline, without registration
+        # importing records.
+        timeline_source_register("records.usage_alerts", usage_alert_entries)

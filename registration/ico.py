@@ -73,6 +73,9 @@ class IcoImportSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
+    # Why registrations missing from the file were not marked removed, if not.
+    removal_skipped: str = ""
     rejected: int = 0
     rejections: list[RejectedRow] = field(default_factory=list)
 
@@ -197,6 +200,22 @@ class _SeenNumbers:
 
     def add(self, number: str) -> bool:
         """Record a valid number; False if it was already recorded."""
+        byte, mask = self._position(number)
+        if self.bits[byte] & mask:
+            return False
+        self.bits[byte] |= mask
+        return True
+
+    def has(self, number: str) -> bool:
+        """Whether the number was recorded (a stored one in any valid form)."""
+        try:
+            byte, mask = self._position(number)
+        except (IndexError, ValueError):
+            return False
+        return bool(self.bits[byte] & mask)
+
+    @staticmethod
+    def _position(number: str) -> tuple[int, int]:
         if number[0] == "C":
             index = 36_000_000 + int(number[1:])
         elif number[1].isdigit():
@@ -204,11 +223,7 @@ class _SeenNumbers:
         else:
             index = 10_000_000 + (ord(number[1]) - ord("A")) * 1_000_000
             index += int(number[2:])
-        byte, mask = index // 8, 1 << (index % 8)
-        if self.bits[byte] & mask:
-            return False
-        self.bits[byte] |= mask
-        return True
+        return index // 8, 1 << (index % 8)
 
 
 # --- Writing batches ----------------------------------------------------------
@@ -225,12 +240,16 @@ def _upsert(
             row["registration_number"]: row
             for row in IcoRegistration.objects.filter(
                 registration_number__in=batch
-            ).values("registration_number", *FIELDS)
+            ).values("registration_number", "removed_at", *FIELDS)
         }
         changed = []
         for number, values in batch.items():
             old = held.get(number)
-            if old is not None and all(old[f] == values[f] for f in FIELDS):
+            if (
+                old is not None
+                and old["removed_at"] is None
+                and all(old[f] == values[f] for f in FIELDS)
+            ):
                 summary.unchanged += 1
                 continue
             if old is None:
@@ -246,8 +265,30 @@ def _upsert(
             changed,
             update_conflicts=True,
             unique_fields=["registration_number"],
-            update_fields=[*FIELDS, "imported_at"],
+            # Listed again: no longer removed (removed_at defaults to None).
+            update_fields=[*FIELDS, "imported_at", "removed_at"],
         )
+
+
+def _mark_removed(
+    seen: "_SeenNumbers", *, imported_at: datetime, summary: IcoImportSummary
+) -> None:
+    """Mark every registration a complete file no longer lists as removed, so
+    re-verification notices it (a lapsed fee payer leaves the register)."""
+    gone = [
+        pk
+        for pk, number in IcoRegistration.objects.filter(
+            removed_at__isnull=True, imported_at__lt=imported_at
+        )
+        .values_list("pk", "registration_number")
+        .iterator(chunk_size=10_000)
+        if not seen.has(number)
+    ]
+    for start in range(0, len(gone), 10_000):
+        IcoRegistration.objects.filter(pk__in=gone[start : start + 10_000]).update(
+            removed_at=imported_at
+        )
+    summary.removed = len(gone)
 
 
 def _rows(
@@ -276,12 +317,16 @@ def ico_register_import(
     path: str | Path,
     batch_size: int | None = None,
     on_progress: Callable[[IcoImportProgress], None] | None = None,
+    complete: bool = False,
 ) -> IcoImportSummary:
     """Add and update IcoRegistration rows from the ICO register CSV.
 
     Rows that cannot be read are counted and reported, never imported; importing
     the same file again adds and updates nothing. A file without the required
-    columns raises IcoRegisterFormatError before anything is written."""
+    columns raises IcoRegisterFormatError before anything is written. A complete
+    file (the whole register) with no rejected row also marks every registration
+    it no longer lists as removed; with a rejected row it marks none, since the
+    row it could not read may be one of them."""
     path = Path(path)
     batch_size = batch_size or settings.ICO_IMPORT_BATCH_SIZE
     total = path.stat().st_size
@@ -312,6 +357,13 @@ def ico_register_import(
                     on_progress(IcoImportProgress(summary.rows_read, raw.tell(), total))
         if batch:
             _upsert(batch, imported_at=imported_at, summary=summary)
+    if complete and summary.rejected:
+        summary.removal_skipped = (
+            "rows were rejected, so registrations missing from the file were not "
+            "marked removed"
+        )
+    elif complete:
+        _mark_removed(seen, imported_at=imported_at, summary=summary)
     if on_progress:
         on_progress(IcoImportProgress(summary.rows_read, total, total))
     return summary
@@ -366,7 +418,7 @@ def ico_verify(
             f"{_show(number)} is not an ICO registration number, like Z1234567.",
         )
     found = IcoRegistration.objects.filter(registration_number=number).first()
-    if found is None:
+    if found is None or found.removed_at is not None:
         return _not_found(number)
     if found.end_date is None:
         return IcoVerification(

@@ -426,6 +426,11 @@ class IcoRegistration(models.Model):
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     imported_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a complete register file no longer listed it.",
+    )
 
     class Meta:
         ordering = ("registration_number",)
@@ -447,6 +452,11 @@ class AgreementVersion(models.Model):
         null=True,
         blank=True,
         help_text="Registered organisations must re-sign this version by this date.",
+    )
+    resign_immediately_reason = models.TextField(
+        blank=True,
+        help_text="Why organisations must sign at once, when there is no deadline: "
+        "the next housekeeping run suspends every one that has not.",
     )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -607,6 +617,10 @@ class ReverificationCase(models.Model):
         COMPANY_NOT_ACTIVE = "company_not_active", "Company no longer active"
         DIRECTOR_LEFT = "director_left", "Signing director left office"
         ICO_LAPSED = "ico_lapsed", "ICO registration lapsed"
+        STRIKE_OFF_PROPOSED = (
+            "strike_off_proposed",
+            "Proposal to strike the company off",
+        )
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -617,6 +631,12 @@ class ReverificationCase(models.Model):
     )
     reason = models.CharField(max_length=30, choices=Reason.choices)
     details = models.TextField()
+    new_value = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The value now held elsewhere (the name at Companies House); "
+        "resolving the case records it on the organisation.",
+    )
     source = models.CharField(
         max_length=30, help_text="provider change, nightly re-verification, caseworker"
     )

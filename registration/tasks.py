@@ -13,13 +13,17 @@ from lrs_portal.jobs import JobLocked
 
 @shared_task(acks_late=True)
 def application_run_checks_task(application_id: int, acting_user_id: int) -> None:
-    from lrs_portal.models import User
+    from lrs_portal.models import User, system_user
     from registration.models import RegistrationApplication
     from registration.services import application_run_checks
 
+    # The worker runs the checks: history records the system user, and the
+    # cause names who submitted.
+    submitter = User.objects.get(pk=acting_user_id)
     application_run_checks(
         application=RegistrationApplication.objects.get(pk=application_id),
-        acting_user=User.objects.get(pk=acting_user_id),
+        acting_user=system_user(),
+        cause=f"Automatic check run after submission by {submitter.email}",
     )
 
 

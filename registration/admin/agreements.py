@@ -17,7 +17,7 @@ from django.urls import URLPattern
 from registration import permissions
 from registration.admin.base import (
     CaseStatusFilter,
-    ConfirmForm,
+    PublishForm,
     ReadOnlyFormMixin,
     RegistrationAdmin,
     ResolveForm,
@@ -30,6 +30,7 @@ from registration.models import (
 )
 from registration.services import (
     agreement_publish_recipients,
+    agreement_signers,
     agreement_version_publish,
     reverification_resolve,
 )
@@ -107,32 +108,64 @@ class AgreementVersionAdmin(RegistrationAdmin):
 
     def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         version = self.workflow_object(request, object_id)
-        recipients = agreement_publish_recipients().count()
 
         def act(data: dict[str, Any]) -> str:
             sent = agreement_version_publish(
-                version=version, acting_user=_user(request)
+                version=version,
+                acting_user=_user(request),
+                resign_deadline=data["resign_deadline"],
+                immediately_reason=data["immediately_reason"],
             )
             return (
                 f"Published version {version.number}; emailed a signing link to "
-                f"{len(sent)} registered organisations."
+                f"the directors of {len(sent)} organisations."
             )
 
         return self.workflow(
             request,
             version,
             allowed=permissions.can_manage_agreements(_user(request)),
-            form_class=ConfirmForm,
+            form_class=PublishForm,
             title=f"Publish version {version.number}",
             submit_label="Publish and email the signing links",
             intro=(
                 f"Publishing makes version {version.number} the one every director "
-                f"must sign, and it can no longer be edited. {recipients} registered "
-                "organisations' signing directors will each be emailed a signing link."
+                "must sign, and it can no longer be edited. Every organisation that "
+                "has not signed it by the deadline is suspended by the next "
+                "housekeeping run, until a director signs."
             ),
+            items_heading="Who this affects:",
+            items=_publish_affects(),
             can_submit=version.published_at is None,
             act=act,
         )
+
+
+def _publish_affects() -> list[str]:
+    """What publishing will do, in numbers, for the page that confirms it."""
+    counts = dict(
+        agreement_signers()
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    registered = counts.get(Organisation.Status.REGISTERED, 0)
+    suspended = counts.get(Organisation.Status.SUSPENDED, 0)
+    emailed = agreement_publish_recipients().count()
+    lines = [
+        f"{registered + suspended} organisations must sign it: {registered} "
+        f"registered and {suspended} suspended.",
+        f"{emailed} directors will each be emailed a signing link.",
+    ]
+    no_email = registered + suspended - emailed
+    if no_email:
+        lines.append(
+            f"{no_email} organisations have no signing director's email address: "
+            "they get no link, and lose access at the deadline unless one is "
+            "recorded and a link sent from the organisation's page."
+        )
+    return lines
 
 
 # --- re-verification cases ---------------------------------------------------------

@@ -107,6 +107,52 @@ class RejectForm(forms.Form):
     reason = _text("Reason", "The provider sees this reason.")
 
 
+class PublishForm(forms.Form):
+    """When organisations must sign a new version by: a date, or at once for a
+    stated reason; never left out by omission."""
+
+    resign_deadline = forms.DateField(
+        label="Re-sign deadline",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Organisations that have not signed by the end of this day are "
+        "suspended by the next housekeeping run.",
+    )
+    immediately = forms.BooleanField(
+        label="No deadline: they must sign immediately", required=False
+    )
+    immediately_reason = _text(
+        "Why they must sign immediately",
+        "Recorded with the version and sent in each suspension.",
+        required=False,
+    )
+    confirmed = forms.BooleanField(
+        label="I have checked how many organisations this affects",
+        error_messages={"required": "Confirm that you have checked who it affects"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        deadline, immediately = data.get("resign_deadline"), data.get("immediately")
+        reason = (data.get("immediately_reason") or "").strip()
+        if immediately and deadline:
+            raise forms.ValidationError("Choose a deadline or immediately, not both")
+        if immediately and not reason:
+            self.add_error(
+                "immediately_reason", "Say why organisations must sign immediately"
+            )
+        if not immediately and deadline is None:
+            self.add_error(
+                "resign_deadline",
+                "Enter the date by which organisations must sign, or choose "
+                "immediately",
+            )
+        if deadline is not None and deadline <= timezone.localdate():
+            self.add_error("resign_deadline", "The deadline must be in the future")
+        data["immediately_reason"] = reason if immediately else ""
+        return data
+
+
 class ResolveForm(forms.Form):
     resolution = _text("Resolution", "What was checked, and what was found.")
 

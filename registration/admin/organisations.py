@@ -1,8 +1,6 @@
 """Organisations: their timeline and status workflow pages."""
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
@@ -41,10 +39,12 @@ from registration.models import (
     Organisation,
     RegistrationApplication,
     ReverificationCase,
+    SigningRequest,
     Suspension,
 )
 from registration.services import (
     ORGANISATION_TRANSITIONS,
+    agreement_must_sign,
     organisation_reinstate,
     organisation_revoke,
     signing_request_send,
@@ -53,16 +53,9 @@ from registration.services import (
 )
 from registration.services.agreements import SigningRefused
 from registration.services.suspensions import IN_FORCE
+from registration.timeline import TimelineEntry, timeline_sources
 
 # --- organisations -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    when: datetime
-    who: str
-    what: str
-    why: str
 
 
 def _who(record: Any) -> str:
@@ -105,7 +98,7 @@ def _organisation_change(name: str, old: Any, new: Any) -> str:
     if name == "status":
         return f"Status: {S(old).label} → {S(new).label}"
     if name == "last_signed_version":
-        return "Signed a new agreement version"
+        return ""  # each signature is its own entry
     if isinstance(new, bool):
         return f"{label}: {'yes' if new else 'no'}"
     before, after = (Truncator(str(value)).chars(80) for value in (old, new))
@@ -116,7 +109,8 @@ def _describe_organisation(record: Any, before: Any) -> str:
     if before is None:
         return "Organisation registered"
     changes = record.diff_against(before).changes
-    return "; ".join(_organisation_change(c.field, c.old, c.new) for c in changes)
+    described = (_organisation_change(c.field, c.old, c.new) for c in changes)
+    return "; ".join(text for text in described if text)
 
 
 def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
@@ -174,6 +168,20 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
             ),
             describe_case,
         ),
+        *_history_entries(
+            _oldest_first(Suspension.history.filter(organisation_id=organisation.pk)),
+            _describe_suspension,
+        ),
+        *_history_entries(
+            _oldest_first(
+                SigningRequest.history.filter(
+                    Q(organisation_id=organisation.pk)
+                    | Q(application_id__in=references)
+                ).select_related("agreement_version")
+            ),
+            _describe_signing_request,
+        ),
+        *(entry for source in timeline_sources() for entry in source(organisation)),
         *(
             TimelineEntry(
                 when=signature.signed_at,
@@ -192,6 +200,30 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
     # Each source is oldest first: reversed, a stable sort keeps ties newest first.
     entries.reverse()
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def _describe_suspension(record: Any, before: Any) -> str:
+    """A case opened, explained and decided: each is a step of the story."""
+    who = "a user" if record.subject_type == Suspension.Subject.USER else "it"
+    if before is None:
+        return f"Suspension of {who} opened ({record.get_source_display()})"
+    if before.explained_at is None and record.explained_at is not None:
+        return f"Explanation of the suspension received: {record.explanation}"
+    if before.status != record.status:
+        return f"Suspension: {Suspension.Status(record.status).label}"
+    return ""
+
+
+def _describe_signing_request(record: Any, before: Any) -> str:
+    version = record.agreement_version.number
+    if before is None:
+        return (
+            f"Signing link for version {version} sent to {record.director_name} "
+            f"({record.email})"
+        )
+    if before.cancelled_at is None and record.cancelled_at is not None:
+        return f"Signing link for version {version} cancelled"
+    return ""  # its use is the signature's own entry
 
 
 class MembershipInline(ViewOnlyInline):
@@ -280,7 +312,7 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             tools.append(self.workflow_tool("Reinstate", "reinstate", organisation))
         if S.REVOKED in allowed:
             tools.append(self.workflow_tool("Revoke access", "revoke", organisation))
-        if organisation.status == S.REGISTERED and organisation.signing_director_email:
+        if agreement_must_sign(organisation) and organisation.signing_director_email:
             tools.append(
                 self.workflow_tool(
                     "Send the director a signing link",
@@ -343,8 +375,10 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
         return self.workflow(
             request,
             organisation,
+            # A suspended organisation too: reinstated, it must be able to sign
+            # before housekeeping suspends it again.
             allowed=permissions.can_change_organisation_status(_user(request))
-            and organisation.status == S.REGISTERED,
+            and agreement_must_sign(organisation),
             form_class=ConfirmForm,
             title=f"Send a signing link: {organisation.legal_name}",
             submit_label="Send the link",

@@ -6,8 +6,10 @@ organisations (status, identity changes, revocation) and members (invitations).
 
 from registration.services.agreements import (
     agreement_current_version,
+    agreement_must_sign,
     agreement_publish_recipients,
     agreement_sign,
+    agreement_signers,
     agreement_version_publish,
     signing_request_find,
     signing_request_send,
@@ -64,8 +66,10 @@ __all__ = [
     "ApprovalBlocked",
     "ExplanationRefused",
     "agreement_current_version",
+    "agreement_must_sign",
     "agreement_publish_recipients",
     "agreement_sign",
+    "agreement_signers",
     "agreement_version_publish",
     "application_approve",
     "application_missing_sections",

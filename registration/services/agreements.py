@@ -1,6 +1,6 @@
 """The LRS agreement: published versions, signing links, signatures."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -76,7 +76,7 @@ def signing_request_send(
             director_appointment=subject.signing_director_appointment,
             email=subject.signing_director_email,
             token_hash=hashed,
-            expires_at=timezone.now() + SIGNING_LINK_LIFETIME,
+            expires_at=signing_link_expiry(version=version, organisation=organisation),
         )
         save_with_history(request, acting_user=acting_user, reason="Signing link sent")
         link = settings.SERVICE_URL + reverse("registration:sign", args=[token])
@@ -96,6 +96,22 @@ def signing_request_send(
             reference="agreement.signing_link",
         )
     return request
+
+
+def signing_link_expiry(
+    *, version: AgreementVersion, organisation: Organisation | None
+) -> datetime:
+    """A link lasts SIGNING_LINK_LIFETIME, and an organisation's re-signing link
+    at least until the end of the version's re-sign deadline (UK time): a link
+    must not die before the day access ends."""
+    expires_at = timezone.now() + SIGNING_LINK_LIFETIME
+    deadline = version.resign_deadline
+    if organisation is None or deadline is None:
+        return expires_at
+    end_of_deadline = timezone.make_aware(
+        datetime.combine(deadline + timedelta(days=1), time.min)
+    )
+    return max(expires_at, end_of_deadline)
 
 
 def signing_request_find(*, token: str) -> SigningRequest | None:
@@ -156,38 +172,96 @@ def agreement_sign(
             request, acting_user=None, reason=by_director, fields=["used_at"]
         )
         if request.organisation is not None:
-            organisation = request.organisation
-            organisation.last_signed_version = version
-            save_with_history(
-                organisation,
-                acting_user=None,
-                reason=f"{by_director} (version {version.number})",
-                fields=["last_signed_version"],
-            )
+            _organisation_signed(request.organisation, version, by_director)
     return signature
+
+
+def _organisation_signed(
+    organisation: Organisation, version: AgreementVersion, by_director: str
+) -> None:
+    """Record the signature on the organisation; a suspension for not signing
+    ends now, through the suspension service (its email says access is back)."""
+    from lrs_portal.models import system_user
+    from registration.services.suspensions import suspensions_lift_signed
+
+    organisation.last_signed_version = version
+    save_with_history(
+        organisation,
+        acting_user=None,
+        reason=f"{by_director} (version {version.number})",
+        fields=["last_signed_version"],
+    )
+    suspensions_lift_signed(
+        organisation=organisation,
+        acting_user=system_user(),
+        reason=f"{by_director}: version {version.number} of the agreement is signed",
+    )
+
+
+# Organisations that hold (or are suspended from) LRS access must sign each new
+# version. Revoked and deregistered ones sign again through re-registration.
+MUST_SIGN = (Organisation.Status.REGISTERED, Organisation.Status.SUSPENDED)
+
+
+def agreement_must_sign(organisation: Organisation) -> bool:
+    """Whether the organisation must sign the current version, whatever its state
+    on the register (a suspended one included)."""
+    return organisation.status in MUST_SIGN
+
+
+def agreement_signers() -> QuerySet[Organisation]:
+    """Every organisation that must sign a new version."""
+    return Organisation.objects.filter(status__in=MUST_SIGN)
 
 
 def agreement_publish_recipients() -> QuerySet[Organisation]:
     """Organisations whose director is emailed when a new version is published."""
-    return Organisation.objects.filter(status=Organisation.Status.REGISTERED).exclude(
-        signing_director_email=""
-    )
+    return agreement_signers().exclude(signing_director_email="")
 
 
 def agreement_version_publish(
-    *, version: AgreementVersion, acting_user: User
+    *,
+    version: AgreementVersion,
+    acting_user: User,
+    resign_deadline: date | None = None,
+    immediately_reason: str = "",
 ) -> list[SigningRequest]:
-    """Publish a version; every registered organisation's director gets a link."""
+    """Publish a version; every organisation that must sign gets a link.
+
+    It needs a re-sign deadline in the future, or an explicit reason to cut off
+    at once every organisation that has not signed it (never by omission)."""
     if version.published_at is not None:
         raise SigningRefused("This version is already published")
+    immediately_reason = immediately_reason.strip()
+    if resign_deadline is None and not immediately_reason:
+        raise SigningRefused(
+            "Enter the date by which organisations must sign, or say why they must "
+            "sign immediately"
+        )
+    if resign_deadline is not None and immediately_reason:
+        raise SigningRefused("Choose a deadline or immediately, not both")
+    if resign_deadline is not None and resign_deadline <= timezone.localdate():
+        raise SigningRefused("The re-sign deadline must be in the future")
     with transaction.atomic():
         version.published_at = timezone.now()
         version.published_by = acting_user
+        version.resign_deadline = resign_deadline
+        version.resign_immediately_reason = immediately_reason
+        when = (
+            f"re-sign by {resign_deadline:%d %B %Y}"
+            if resign_deadline
+            else f"re-sign immediately: {immediately_reason}"
+        )
         save_with_history(
             version,
             acting_user=acting_user,
-            reason="Published",
-            fields=["published_at", "published_by"],
+            reason=f"Published ({when})",
+            fields=[
+                "published_at",
+                "published_by",
+                "resign_deadline",
+                "resign_immediately_reason",
+            ],
         )
         requests = [
             signing_request_send(acting_user=acting_user, organisation=organisation)

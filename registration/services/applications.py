@@ -98,12 +98,15 @@ def application_start(*, applicant: User) -> RegistrationApplication:
 def reregistration_start(
     *, organisation: Organisation, applicant: User
 ) -> RegistrationApplication:
-    """A re-registration after revocation, pre-filled from the last approved one."""
+    """A re-registration after revocation, pre-filled from the last approved one,
+    or (none approved, as for an organisation registered before the portal) from
+    the organisation itself."""
     last = (
         organisation.applications.filter(status=A.APPROVED)
         .order_by("-decided_at")
         .first()
     )
+    source: Organisation | RegistrationApplication = last or organisation
     copied = [
         "legal_name",
         "trading_names",
@@ -114,7 +117,8 @@ def reregistration_start(
         "website",
         "estimated_learners_per_year",
         "purpose",
-        "purpose_detail",
+        # Only an application holds the purpose in detail.
+        *(["purpose_detail"] if last else []),
     ]
     with transaction.atomic():
         application = RegistrationApplication(
@@ -124,15 +128,20 @@ def reregistration_start(
             reference=_new_reference(),
             super_user_name=applicant.full_name,
             super_user_email=applicant.email,
-            **{field: getattr(last, field) for field in copied} if last else {},
+            **{field: getattr(source, field) for field in copied},
         )
         save_with_history(application, acting_user=applicant, reason="Re-registration")
         if last is not None:
             for accreditation in last.accreditations.all():
-                AwardingOrganisationAccreditation.objects.create(
-                    application=application,
-                    awarding_organisation=accreditation.awarding_organisation,
-                    reference=accreditation.reference,
+                save_with_history(
+                    AwardingOrganisationAccreditation(
+                        application=application,
+                        awarding_organisation=accreditation.awarding_organisation,
+                        reference=accreditation.reference,
+                    ),
+                    acting_user=applicant,
+                    reason=f"Copied from application {last.reference} at "
+                    "re-registration",
                 )
     return application
 
@@ -305,8 +314,36 @@ def _check_ico(application: RegistrationApplication) -> _Automatic:
     return _Automatic(found.result, found.message, found.evidence)
 
 
+# An organisation off the register keeps its UKPRN; a new application for that
+# UKPRN is its return, approved onto the same organisation (and history).
+_RETURNABLE = (Organisation.Status.REVOKED, Organisation.Status.DEREGISTERED)
+
+
+def _returning_organisation(
+    application: RegistrationApplication,
+) -> Organisation | None:
+    """The revoked or deregistered organisation a new application's UKPRN is
+    held by, if any."""
+    if application.organisation_id or not application.ukprn:
+        return None
+    return Organisation.objects.filter(
+        ukprn=application.ukprn, status__in=_RETURNABLE
+    ).first()
+
+
 def _check_ukprn(application: RegistrationApplication) -> _Automatic:
     R = ApplicationCheck.Result
+    returning = _returning_organisation(application)
+    if returning is not None:
+        return _Automatic(
+            R.NEEDS_REVIEW,
+            f"The UKPRN belongs to {returning.legal_name}, whose registration has "
+            f"ended ({returning.get_status_display().lower()}). Approving this "
+            "application registers that organisation again, with these details: "
+            "check on the UKRLP that the UKPRN is active and that the applicant "
+            "acts for it, and read its history first.",
+            {"ukprn": application.ukprn, "returning_organisation": returning.pk},
+        )
     taken = Organisation.objects.filter(ukprn=application.ukprn)
     if application.organisation_id:
         taken = taken.exclude(pk=application.organisation_id)
@@ -361,11 +398,15 @@ def _check_signing_director(
 
 
 def application_run_checks(
-    *, application: RegistrationApplication, acting_user: User
+    *,
+    application: RegistrationApplication,
+    acting_user: User,
+    cause: str = "Automatic check run",
 ) -> list[ApplicationCheck]:
     """(Re)run every automatic check; a caseworker's outcome is never overwritten.
 
     Calls Companies House once: run it outside any transaction (a worker task).
+    Every history row, the first included, records who ran it and the cause.
     """
     from registration.companies_house import CompaniesHouseUnavailable, company_fetch
 
@@ -408,18 +449,19 @@ def application_run_checks(
     checks = []
     now = timezone.now()
     for kind, automatic in results:
-        check, _ = ApplicationCheck.objects.get_or_create(
+        check = ApplicationCheck.objects.filter(
             application=application, kind=kind
-        )
+        ).first() or ApplicationCheck(application=application, kind=kind)
         check.automatic_result = automatic.result
         check.automatic_summary = automatic.summary
         check.evidence = automatic.evidence
         check.checked_at = now
+        fields = ["automatic_result", "automatic_summary", "evidence", "checked_at"]
         save_with_history(
             check,
             acting_user=acting_user,
-            reason="Automatic check run",
-            fields=["automatic_result", "automatic_summary", "evidence", "checked_at"],
+            reason=cause,
+            fields=fields if check.pk else None,
         )
         checks.append(check)
     return checks
@@ -574,7 +616,7 @@ def _register_organisation(
     version = agreement_current_version()
     values = {field: getattr(application, field) for field in _COPIED_TO_ORGANISATION}
     values["purpose_approved_at"] = timezone.now()
-    organisation = application.organisation
+    organisation = application.organisation or _returning_organisation(application)
     if organisation is None:
         organisation = Organisation(**values, last_signed_version=version)
         save_with_history(organisation, acting_user=acting_user, reason="Registered")

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from lrs_portal.jobs import JobProgress, job_run
@@ -32,6 +33,7 @@ from registration.models import (
     AgreementVersion,
     CompaniesHouseSnapshot,
     IcoRegistration,
+    Membership,
     Organisation,
     ReverificationCase,
     Suspension,
@@ -39,14 +41,15 @@ from registration.models import (
 from registration.services.agreements import agreement_current_version
 from registration.services.organisations import organisation_transition
 from registration.services.suspensions import (
+    CAUSE_AGREEMENT,
     IN_FORCE,
+    agreement_version_needed,
     suspension_open,
     suspension_transition,
 )
 from registration.validators import normalise_ico_number
 
 JOB = "housekeeping"
-CAUSE_AGREEMENT = "agreement_not_signed"
 CAUSE_COMPANY = "company_not_active"
 CAUSE_ICO = "ico_lapsed"
 ORG = Suspension.Subject.ORGANISATION
@@ -83,9 +86,12 @@ def _email_super_users(
     reference: str,
     also: tuple[str, ...] = (),
 ) -> None:
-    """Email the organisation's super users, closed accounts included: an unused
-    organisation's accounts are closed before it is warned or deregistered."""
-    emails = organisation.memberships.filter(is_super_user=True).values_list(
+    """Email the organisation's super users who can act on it (their accounts are
+    open: housekeeping never closes an organisation's last one); all of them only
+    if a caseworker has closed every one."""
+    super_users = organisation.memberships.filter(is_super_user=True)
+    active = super_users.filter(user__is_active=True)
+    emails = (active if active.exists() else super_users).values_list(
         "user__email", flat=True
     )
     for email in sorted({*emails, *also}):
@@ -148,7 +154,7 @@ def _lift_actions(version: AgreementVersion | None) -> Iterator[Action]:
         status__in=IN_FORCE,
     ).select_related("organisation__last_signed_version")
     for suspension in suspensions:
-        needed = _version_needed(suspension, version)
+        needed = agreement_version_needed(suspension, version.number if version else 0)
         signed = suspension.organisation.last_signed_version
         if signed is None or signed.number < needed:
             continue
@@ -179,26 +185,31 @@ def _lift(suspension: Suspension, *, reason: str) -> Action:
     )
 
 
-def _version_needed(suspension: Suspension, current: AgreementVersion | None) -> int:
-    for rule in suspension.rules:
-        if isinstance(rule, dict) and isinstance(rule.get("version"), int):
-            return int(rule["version"])
-    return current.number if current else 0
-
-
 def _agreement_actions(
     version: AgreementVersion | None, today: date, suspending: set[int]
 ) -> Iterator[Action]:
-    deadline = version.resign_deadline if version else None
-    if version is None or deadline is None or today <= deadline:
+    if version is None:
+        return
+    if version.resign_immediately_reason and version.published_at is not None:
+        # Published to be signed at once: from the day it was published.
+        deadline = timezone.localtime(version.published_at).date()
+        reason = (
+            f"Version {version.number} of the LRS agreement had to be signed "
+            f"immediately: {version.resign_immediately_reason} Access returns as "
+            "soon as a director signs it."
+        )
+    elif version.resign_deadline is not None and today > version.resign_deadline:
+        deadline = version.resign_deadline
+        reason = (
+            f"Version {version.number} of the LRS agreement was not signed by its "
+            f"deadline, {govuk_date(deadline)}. Access returns as soon as a director "
+            "signs it."
+        )
+    else:
         return
     unsigned = Organisation.objects.filter(status=S.REGISTERED).filter(
         Q(last_signed_version__isnull=True)
         | Q(last_signed_version__number__lt=version.number)
-    )
-    reason = (
-        f"Version {version.number} of the LRS agreement was not signed by its "
-        f"deadline, {govuk_date(deadline)}. Access returns once a director signs it."
     )
     for organisation in unsigned.order_by("pk"):
         if organisation.pk in suspending or not _would_open(
@@ -275,6 +286,8 @@ def _ico_lapsed_on(
     organisation: Organisation, registers: dict[str, IcoRegistration]
 ) -> date | None:
     registration = registers.get(normalise_ico_number(organisation.ico_number))
+    if registration is not None and registration.removed_at is not None:
+        return registration.removed_at.date()  # gone from a complete register file
     if registration is not None:
         return registration.end_date
     # Gone from the register: from when re-verification noticed.
@@ -346,14 +359,17 @@ def _deregister(
                 acting_user=acting_user,
                 reason=reason,
             )
+            again = settings.SERVICE_URL + reverse("registration:reregister")
             _email_super_users(
                 organisation,
                 subject="Your organisation is deregistered from the LRS",
                 body=(
                     f"We have deregistered {organisation.legal_name} from the "
                     f"Learning Records Service.\n\nWhy: {reason}\n\nTo use the LRS "
-                    "again, apply to register again and a director must sign the "
-                    "current agreement."
+                    "again, register again: sign in to the LRS Portal with your "
+                    f"account, which stays open for this, and go to {again}. The "
+                    "form starts with your organisation's details; a caseworker "
+                    "checks it and a director must sign the current agreement."
                 ),
                 reference=f"housekeeping.{organisation.pk}.deregistered",
             )
@@ -478,9 +494,9 @@ def _dormancy_warn(organisation: Organisation, *, months: int, grace: int) -> Ac
                     f"Nobody at {locked.legal_name} has signed in to the LRS Portal "
                     f"or searched the Learning Records Service for {months} months."
                     f"\n\nIf you still need access, sign in before "
-                    f"{govuk_date(deadline.date())} (if your account was closed "
-                    "as unused, email us). Otherwise we will deregister your "
-                    "organisation on that day."
+                    f"{govuk_date(deadline.date())}: your account stays open until "
+                    "then. Otherwise we will deregister your organisation on that "
+                    "day, and you can register again later."
                 ),
                 reference=f"housekeeping.{locked.pk}.dormancy_warning",
             )
@@ -536,7 +552,27 @@ def _unused_account_actions(now: datetime) -> Iterator[Action]:
         .order_by("pk")
     )
     for user in unused:
+        if _last_super_user(user):
+            continue
         yield _deactivate(user, days=days)
+
+
+def _last_super_user(user: User) -> bool:
+    """Whether the user is their organisation's only open super user account: it
+    is kept, so someone can answer a dormancy warning (the organisation's own
+    ladder step) and register the organisation again after deregistration."""
+    membership = user.membership
+    if not membership.is_super_user:
+        return False
+    return not (
+        Membership.objects.filter(
+            organisation_id=membership.organisation_id,
+            is_super_user=True,
+            user__is_active=True,
+        )
+        .exclude(user=user)
+        .exists()
+    )
 
 
 def _deactivate(user: User, *, days: int) -> Action:
@@ -545,7 +581,7 @@ def _deactivate(user: User, *, days: int) -> Action:
     def apply(acting_user: User) -> bool:
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)
-            if not locked.is_active:
+            if not locked.is_active or _last_super_user(locked):
                 return False
             locked.is_active = False
             save_with_history(

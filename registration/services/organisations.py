@@ -6,6 +6,7 @@ from django.utils import timezone
 from lrs_portal.models import User
 from lrs_portal.services import user_end_sessions
 from lrs_portal.transitions import TransitionNotAllowed, save_with_history, transition
+from registration.companies_house import govuk_date
 from registration.models import Organisation, ReverificationCase
 
 S = Organisation.Status
@@ -86,8 +87,10 @@ def reverification_open(
     details: str,
     source: str,
     acting_user: User,
+    new_value: str = "",
 ) -> ReverificationCase:
-    """Open a re-verification case (one open per reason) and flag the organisation."""
+    """Open a re-verification case (one open per reason) and flag the organisation;
+    a further change while it is open is added to the open case."""
     with transaction.atomic():
         case = ReverificationCase.objects.filter(
             organisation=organisation,
@@ -102,6 +105,7 @@ def reverification_open(
                         reason=reason,
                         details=details,
                         source=source,
+                        new_value=new_value,
                     )
                     save_with_history(case, acting_user=acting_user, reason=details)
             except IntegrityError:  # opened concurrently: use that one
@@ -110,6 +114,10 @@ def reverification_open(
                     reason=reason,
                     status=ReverificationCase.Status.OPEN,
                 )
+        if details not in case.details or new_value != case.new_value:
+            case = _reverification_add(
+                case, details=details, new_value=new_value, acting_user=acting_user
+            )
         if not organisation.flagged_for_review:
             organisation.flagged_for_review = True
             save_with_history(
@@ -118,6 +126,22 @@ def reverification_open(
                 reason=f"Flagged for review: {case.get_reason_display()}",
                 fields=["flagged_for_review"],
             )
+    return case
+
+
+def _reverification_add(
+    case: ReverificationCase, *, details: str, new_value: str, acting_user: User
+) -> ReverificationCase:
+    """A further change while the case is open: the caseworker reads every step,
+    not only the first (a name changed from A to B, then to C)."""
+    case = ReverificationCase.objects.select_for_update().get(pk=case.pk)
+    if details not in case.details:
+        on = govuk_date(timezone.localdate())
+        case.details = f"{case.details}\nThen, on {on}: {details}"
+    case.new_value = new_value
+    save_with_history(
+        case, acting_user=acting_user, reason=details, fields=["details", "new_value"]
+    )
     return case
 
 
@@ -131,7 +155,11 @@ def reverification_resolve(
         case.resolved_by = acting_user
         case.resolution = resolution
         save_with_history(case, acting_user=acting_user, reason=resolution)
-        organisation = case.organisation
+        # Read afresh: the caller's copy may predate the flag being set.
+        organisation = Organisation.objects.select_for_update().get(
+            pk=case.organisation_id
+        )
+        _record_resolved_name(case, organisation, acting_user)
         still_open = organisation.reverification_cases.filter(
             status=ReverificationCase.Status.OPEN
         ).exists()
@@ -144,6 +172,28 @@ def reverification_resolve(
                 fields=["flagged_for_review"],
             )
     return case
+
+
+def _record_resolved_name(
+    case: ReverificationCase, organisation: Organisation, acting_user: User
+) -> None:
+    """A rename at Companies House, once vetted, becomes the organisation's name:
+    otherwise the next night finds the same difference and opens the case again."""
+    name = case.new_value.strip()
+    if (
+        case.reason != ReverificationCase.Reason.LEGAL_NAME_CHANGED
+        or not name
+        or organisation.legal_name == name
+    ):
+        return
+    old = organisation.legal_name
+    organisation.legal_name = name
+    save_with_history(
+        organisation,
+        acting_user=acting_user,
+        reason=f"Name changed from {old!r} to {name!r} on resolving re-verification",
+        fields=["legal_name"],
+    )
 
 
 _IDENTITY_FIELDS = {
@@ -199,6 +249,7 @@ def organisation_change_details(
                     details=f"Changed from {before!r} to {after!r}.",
                     source=source,
                     acting_user=acting_user,
+                    new_value=after if field == "legal_name" else "",
                 )
             )
     return cases

@@ -12,20 +12,24 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
+from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun, User, system_user
+from lrs_portal.services import notification_send_to_role
 from registration.companies_house import (
     CompaniesHouseClient,
     CompaniesHouseUnavailable,
     CompanyFacts,
     company_fetch,
+    going_concern_findings,
     govuk_date,
     name_matches,
     person_name_matches,
@@ -52,6 +56,7 @@ Reason = ReverificationCase.Reason
 class Change:
     reason: str
     details: str
+    new_value: str = ""
 
 
 def _company_changes(organisation: Organisation, facts: CompanyFacts) -> list[Change]:
@@ -71,11 +76,18 @@ def _company_changes(organisation: Organisation, facts: CompanyFacts) -> list[Ch
                 Reason.LEGAL_NAME_CHANGED,
                 f"Companies House now lists company {facts.company_number} as "
                 f"“{facts.company_name}”, not “{organisation.legal_name}”.",
+                new_value=facts.company_name,
             )
         )
     status = status_finding(facts.profile)
     if status is not None:
         changes.append(Change(Reason.COMPANY_NOT_ACTIVE, status.message))
+    # The vetting check's own reading of the profile, so the two never differ.
+    changes.extend(
+        Change(Reason.STRIKE_OFF_PROPOSED, finding.message)
+        for finding in going_concern_findings(facts.profile)
+        if finding.code == "proposal_to_strike_off"
+    )
     if organisation.signing_director_name and not _still_a_director(
         organisation, facts
     ):
@@ -107,6 +119,13 @@ def _ico_change(organisation: Organisation, today: date) -> Change | None:
             Reason.ICO_LAPSED,
             f"The ICO register no longer lists registration number {number}.",
         )
+    if registration.removed_at is not None:
+        return Change(
+            Reason.ICO_LAPSED,
+            f"The ICO register no longer lists registration number {number}: it "
+            f"left the register file imported on "
+            f"{govuk_date(registration.removed_at.date())}.",
+        )
     if registration.end_date is not None and registration.end_date < today:
         return Change(
             Reason.ICO_LAPSED,
@@ -135,6 +154,7 @@ def _open_cases(
             details=change.details,
             source=SOURCE,
             acting_user=acting_user,
+            new_value=change.new_value,
         )
         progress.add("cases_already_open" if already_open else "cases_opened")
 
@@ -173,6 +193,35 @@ def organisation_reverify(
     progress.add("organisations_checked")
 
 
+def _tell_caseworkers(*, opened_since: datetime, today: date) -> None:
+    """One email to every caseworker listing the cases this run opened (none
+    when it opened none: a repeated run the same night sends nothing)."""
+    opened = list(
+        ReverificationCase.objects.filter(source=SOURCE, opened_at__gte=opened_since)
+        .select_related("organisation")
+        .order_by("organisation__legal_name", "reason")
+    )
+    if not opened:
+        return
+    queue = settings.SERVICE_URL + reverse(
+        "admin:registration_reverificationcase_changelist"
+    )
+    lines = "\n".join(
+        f"- {case.organisation.legal_name}: {case.get_reason_display()}"
+        for case in opened
+    )
+    count = f"{len(opened)} re-verification case{'s' if len(opened) > 1 else ''}"
+    notification_send_to_role(
+        role=roles.CASEWORKER,
+        subject=f"Re-verification opened {count}",
+        body=(
+            f"The nightly re-verification of {govuk_date(today)} opened {count} "
+            f"that need a caseworker:\n\n{lines}\n\nOpen the queue: {queue}"
+        ),
+        reference=f"reverification.{today.isoformat()}.cases_opened",
+    )
+
+
 def organisations_to_reverify() -> list[Organisation]:
     """Registered and suspended organisations, those whose company was read longest
     ago (or never) first: a run cut short is carried on by the next."""
@@ -208,7 +257,8 @@ def reverify_organisations_run(
 
     def work(progress: JobProgress) -> None:
         acting_user = system_user()
-        today = timezone.now().date()
+        started = timezone.now()
+        today = started.date()
         # Without the register every number would look lapsed: that is ours to fix.
         imported = IcoRegistration.objects.exists()
         if not imported:
@@ -231,6 +281,7 @@ def reverify_organisations_run(
         if client.rate_limiter is not None:
             progress.add("companies_house_requests", client.rate_limiter.requests)
             progress.add("rate_limit_waits_seconds", int(client.rate_limiter.waited))
+        _tell_caseworkers(opened_since=started, today=today)
         progress.day_done(today)
 
     try:

@@ -40,6 +40,8 @@ SUSPENSION_TRANSITIONS: dict[str, set[str]] = {
     St.CLOSED: set(),
 }
 IN_FORCE = (St.OPEN, St.UPHELD)
+# Housekeeping's cause for an organisation that did not re-sign by the deadline.
+CAUSE_AGREEMENT = "agreement_not_signed"
 
 
 def _subject_filter(
@@ -194,6 +196,40 @@ def suspension_transition(
             return suspension  # the revocation or deregistration told the provider
         _notify_decided(suspension)
     return suspension
+
+
+def agreement_version_needed(suspension: Suspension, current_number: int) -> int:
+    """The agreement version whose signature lifts a not-signed suspension (its
+    rule records it; else the current one)."""
+    for rule in suspension.rules:
+        if isinstance(rule, dict) and isinstance(rule.get("version"), int):
+            return int(rule["version"])
+    return current_number
+
+
+def suspensions_lift_signed(
+    *, organisation: Organisation, acting_user: User, reason: str
+) -> int:
+    """Lift the organisation's not-signed suspensions that its signature answers,
+    at once (not at the next nightly run); return how many were lifted."""
+    signed = organisation.last_signed_version
+    if signed is None:
+        return 0
+    cases = Suspension.objects.filter(
+        subject_type=Suspension.Subject.ORGANISATION,
+        organisation=organisation,
+        source=Suspension.Source.HOUSEKEEPING,
+        cause=CAUSE_AGREEMENT,
+        status__in=IN_FORCE,
+    )
+    lifted = 0
+    for case in cases:
+        if agreement_version_needed(case, signed.number) <= signed.number:
+            suspension_transition(
+                suspension=case, to=St.LIFTED, acting_user=acting_user, reason=reason
+            )
+            lifted += 1
+    return lifted
 
 
 def suspensions_close(
@@ -368,8 +404,8 @@ def _notify_opened(suspension: Suspension) -> None:
 def _notify_decided(suspension: Suspension) -> None:
     outcomes: dict[str, str] = {
         St.UPHELD: "The suspension stays in force.",
-        St.REINSTATED: "Access has been restored.",
-        St.LIFTED: "Access has been restored.",
+        St.REINSTATED: "Access is back now: your users can sign in and search again.",
+        St.LIFTED: "Access is back now: your users can sign in and search again.",
         St.ESCALATED: "Access has been revoked.",
     }
     outcome = outcomes[suspension.status]

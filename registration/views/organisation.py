@@ -44,7 +44,7 @@ def organisation_details(request: HttpRequest, membership: Membership) -> HttpRe
             )
         else:
             messages.info(request, "Nothing changed")
-        return redirect("registration:organisation-details")
+        return redirect("registration:organisation-details-change")
     return render(
         request,
         "registration/org_details.html",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lrs_portal import roles
-from lrs_portal.models import Notification, UserSession
+from lrs_portal.models import Notification, UserSession, system_user
 from registration import permissions
 from registration.admin.base import csv_cell
 from registration.models import (
@@ -850,28 +850,35 @@ def test_the_organisation_page_tells_its_story_newest_first(vetting, vetter, ver
 # --- agreement versions ------------------------------------------------------------
 
 
-def test_publishing_emails_each_registered_organisations_director(vetting, vetter):
+def test_publishing_emails_each_director_who_must_sign(vetting, vetter):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
     suspended = OrganisationFactory.create(status=S.SUSPENDED)
+    revoked = OrganisationFactory.create(status=S.REVOKED)
     draft = AgreementVersionFactory.create(published_at=None)
     url = _url(AgreementVersion, "publish", draft.pk)
+    deadline = timezone.localdate() + timedelta(days=14)
 
     page = vetting.get(url)
-    response = vetting.post(url)
+    response = vetting.post(
+        url, {"resign_deadline": deadline.isoformat(), "confirmed": "on"}
+    )
 
-    assert "2 registered organisations" in page.content.decode()
+    text = page.content.decode()
+    assert "3 organisations must sign it: 2 registered and 1 suspended." in text
+    assert "3 directors will each be emailed a signing link." in text
     assert response.status_code == HTTPStatus.FOUND
     draft.refresh_from_db()
     assert draft.published_at is not None
     assert draft.published_by == vetter
+    assert draft.resign_deadline == deadline
     emailed = set(
         Notification.objects.filter(reference="agreement.signing_link").values_list(
             "to", flat=True
         )
     )
-    assert emailed == {o.signing_director_email for o in registered}
-    assert suspended.signing_director_email not in emailed
+    assert emailed == {o.signing_director_email for o in [*registered, suspended]}
+    assert revoked.signing_director_email not in emailed
 
 
 def test_a_published_version_cannot_be_changed(vetting, version):
@@ -882,9 +889,12 @@ def test_a_published_version_cannot_be_changed(vetting, version):
 
     assert page.context["has_change_permission"] is False
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert vetting.post(_url(AgreementVersion, "publish", version.pk)).status_code == (
-        HTTPStatus.FOUND
+    deadline = timezone.localdate() + timedelta(days=14)
+    publish = vetting.post(
+        _url(AgreementVersion, "publish", version.pk),
+        {"resign_deadline": deadline.isoformat(), "confirmed": "on"},
     )
+    assert publish.status_code == HTTPStatus.FOUND  # refused, back to its page
     version.refresh_from_db()
     assert version.title != "Changed"
 
@@ -1087,9 +1097,10 @@ def test_a_caseworker_sends_a_registered_organisations_director_a_signing_link(
     assert organisation.signing_requests.count() == 1
 
 
-def test_no_signing_link_for_a_suspended_organisation(vetting):
+@pytest.mark.parametrize("status", [S.REVOKED, S.DEREGISTERED])
+def test_no_signing_link_for_an_organisation_off_the_register(vetting, status):
     AgreementVersionFactory.create()
-    organisation = OrganisationFactory.create(status=S.SUSPENDED)
+    organisation = OrganisationFactory.create(status=status)
 
     response = vetting.post(
         _url(Organisation, "send_signing_link", organisation.pk), {}
@@ -1097,3 +1108,26 @@ def test_no_signing_link_for_a_suspended_organisation(vetting):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert not Notification.objects.exists()
+
+
+def test_the_admin_home_counts_the_cases_the_night_opened(vetting):
+    organisation = OrganisationFactory.create()
+    reverification_open(
+        organisation=organisation,
+        reason=ReverificationCase.Reason.STRIKE_OFF_PROPOSED,
+        details="Proposal to strike off",
+        source="nightly re-verification",
+        acting_user=system_user(),
+    )
+    reverification_open(
+        organisation=organisation,
+        reason=ReverificationCase.Reason.LEGAL_NAME_CHANGED,
+        details="Changed from 'A' to 'B'.",
+        source="provider change",
+        acting_user=system_user(),
+    )
+
+    page = vetting.get(reverse("admin:index")).content.decode()
+
+    assert "the nightly re-verification opened 1 case in the last day" in page
+    assert "2 cases open in all" in page

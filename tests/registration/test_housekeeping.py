@@ -142,7 +142,7 @@ def test_signing_after_the_suspension_lifts_it_and_access_returns(versions):
     assert_by_the_system(organisation.history.latest(), "signed version 2")
     told = emails_to(super_user)[-1].body
     assert told.startswith("We have lifted the suspension of")
-    assert "Access has been restored" in told
+    assert "Access is back now" in told
     assert outcome.run.counts == {"suspensions_lifted": 1}
 
 
@@ -511,8 +511,9 @@ def test_running_twice_does_everything_once(one_of_each):
         "suspended_agreement_not_signed": 1,
         "deregistered_suspended": 1,
         "dormancy_warnings": 1,
-        # The unused member, and the dormant organisation's only user.
-        "accounts_deactivated": 2,
+        # The unused member; the dormant organisation's only super user is kept
+        # open to answer the warning.
+        "accounts_deactivated": 1,
     }
     assert second.actions == []
     assert second.run.counts == {}
@@ -672,3 +673,69 @@ def test_the_command_names_no_email_address(caseworker):
 
     assert f"user {member.pk}" in out.getvalue()
     assert member.email not in out.getvalue()
+
+
+# --- the ladder's steps, emails and re-application agree (issue 19) ---------------
+
+
+def test_a_dormant_organisations_only_super_user_is_warned_and_left_open():
+    _, super_user = dormant()
+
+    outcome = housekeeping_run()
+
+    super_user.refresh_from_db()
+    assert super_user.is_active is True
+    [warning] = emails_to(super_user)  # and no "account was closed"
+    assert warning.reference.endswith("dormancy_warning")
+    assert "your account stays open until then" in warning.body
+    assert "email us" not in warning.body
+    assert "accounts_deactivated" not in outcome.run.counts
+
+
+def test_of_two_unused_super_users_one_is_closed_and_the_last_kept():
+    organisation, first = dormant()
+    second = member_of(organisation, super_user=True, last_login=days_ago(400))
+
+    housekeeping_run()
+    housekeeping_run()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert [first.is_active, second.is_active] == [False, True]
+
+
+def test_warned_then_deregistered_the_super_user_registers_again_from_the_email():
+    organisation, super_user = dormant()
+    housekeeping_run()
+    Organisation.objects.filter(pk=organisation.pk).update(
+        dormancy_warned_at=days_ago(31)
+    )
+
+    housekeeping_run()
+
+    organisation.refresh_from_db()
+    super_user.refresh_from_db()
+    assert organisation.status == S.DEREGISTERED
+    assert super_user.is_active is True
+    [email] = emails_to(super_user, "deregistered")
+    assert "/organisation/register-again/" in email.body
+    assert "stays open" in email.body
+    browser = Client()
+    browser.force_login(super_user)
+    response = browser.post("/organisation/register-again/")
+    assert response.status_code == 302
+    application = organisation.applications.get()
+    assert application.kind == application.Kind.REREGISTRATION
+    assert application.ukprn == organisation.ukprn
+    assert application.legal_name == organisation.legal_name
+
+
+def test_an_ordinary_unused_member_of_a_dormant_organisation_is_still_closed():
+    organisation, super_user = dormant()
+    member = member_of(organisation, last_login=days_ago(400))
+
+    housekeeping_run()
+
+    member.refresh_from_db()
+    super_user.refresh_from_db()
+    assert (member.is_active, super_user.is_active) == (False, True)

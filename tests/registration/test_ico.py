@@ -528,3 +528,65 @@ def test_the_evidence_is_json_for_the_check_record():
         "Northfield College",
         "Northfield Adult Learning",
     ]
+
+
+# --- registrations that leave the register (issue 19) ---------------------------------
+
+
+def test_a_complete_file_marks_a_registration_it_no_longer_lists_as_removed(
+    tmp_path, register
+):
+    ico_register_import(path=register)
+    without_riverside = write_register(tmp_path / "next.csv", [NORTHFIELD])
+
+    summary = ico_register_import(path=without_riverside, complete=True)
+
+    assert summary.removed == 1
+    gone = IcoRegistration.objects.get(registration_number="ZA123456")
+    assert gone.removed_at is not None
+    kept = IcoRegistration.objects.get(registration_number="Z1234567")
+    assert kept.removed_at is None
+    assert ico_verify(ico_number="ZA123456", organisation_name="RIVERSIDE").code == (
+        "not_found"
+    )
+
+
+def test_a_partial_file_marks_nothing_removed(tmp_path, register):
+    ico_register_import(path=register)
+
+    summary = ico_register_import(path=write_register(tmp_path / "p.csv", [NORTHFIELD]))
+
+    assert summary.removed == 0
+    assert not IcoRegistration.objects.filter(removed_at__isnull=False).exists()
+
+
+def test_a_complete_file_with_a_rejected_row_marks_nothing_removed(tmp_path, register):
+    ico_register_import(path=register)
+    path = write_register(tmp_path / "bad.csv", [NORTHFIELD, register_row("X1", "A")])
+
+    summary = ico_register_import(path=path, complete=True)
+
+    assert summary.removed == 0
+    assert "rows were rejected" in summary.removal_skipped
+    assert not IcoRegistration.objects.filter(removed_at__isnull=False).exists()
+
+
+def test_a_removed_registration_listed_again_is_current_again(tmp_path, register):
+    ico_register_import(path=register)
+    ico_register_import(
+        path=write_register(tmp_path / "next.csv", [NORTHFIELD]), complete=True
+    )
+
+    summary = ico_register_import(path=register, complete=True)
+
+    assert summary.updated == 1
+    assert not IcoRegistration.objects.filter(removed_at__isnull=False).exists()
+
+
+def test_the_command_marks_removed_only_with_complete(tmp_path, register, capsys):
+    ico_register_import(path=register)
+    path = write_register(tmp_path / "next.csv", [NORTHFIELD])
+
+    call_command("import_ico_register", str(path), "--complete")
+
+    assert "Removed (no longer listed): 1" in capsys.readouterr().out

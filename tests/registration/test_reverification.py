@@ -14,7 +14,7 @@ import responses
 from django.core.management import call_command
 from django.utils import timezone
 
-from lrs_portal.models import JobRun, system_user
+from lrs_portal.models import JobRun, Notification, system_user
 from registration.companies_house import (
     CompaniesHouseClient,
     RateLimiter,
@@ -26,6 +26,7 @@ from registration.models import (
     Organisation,
     ReverificationCase,
 )
+from registration.services import reverification_resolve
 from registration.services.reverification import reverify_organisations_run
 from tests.factories import IcoRegistrationFactory, OrganisationFactory
 
@@ -77,17 +78,18 @@ def company(
     name: str | None = None,
     status: str = "active",
     directors: tuple[tuple[str, str], ...] = (DIRECTOR,),
+    status_detail: str = "",
 ) -> None:
     """Companies House's answer for the organisation's company."""
     number = organisation.companies_house_number
-    http.get(
-        f"{API}/company/{number}",
-        json={
-            "company_number": number,
-            "company_name": (name or organisation.legal_name).upper(),
-            "company_status": status,
-        },
-    )
+    profile = {
+        "company_number": number,
+        "company_name": (name or organisation.legal_name).upper(),
+        "company_status": status,
+    }
+    if status_detail:
+        profile["company_status_detail"] = status_detail
+    http.get(f"{API}/company/{number}", json=profile)
     items = [
         {
             "name": director,
@@ -517,3 +519,96 @@ def test_a_run_stops_at_its_time_budget_and_the_next_starts_with_those_left(
     left = organisations[2].companies_house_number
     assert left in http.calls[asked_first].request.url
     assert second.counts["organisations_checked"] == 1
+
+
+# --- issue 19: cases that resolve, strike-off proposals, the register, caseworkers ---
+
+
+def test_a_resolved_rename_updates_the_name_and_does_not_reopen(
+    http, client, caseworker
+):
+    organisation = registered(legal_name="Northfield College Limited")
+    company(http, organisation, name="Northfield Learning Ltd")
+    reverify_organisations_run(client=client)
+    case = organisation.reverification_cases.get()
+    assert case.new_value == "NORTHFIELD LEARNING LTD"
+
+    reverification_resolve(
+        case=case, acting_user=caseworker, resolution="Rename confirmed with them"
+    )
+    company(http, organisation, name="Northfield Learning Ltd")
+    reverify_organisations_run(client=client)
+
+    organisation.refresh_from_db()
+    assert organisation.legal_name == "NORTHFIELD LEARNING LTD"
+    assert organisation.flagged_for_review is False
+    assert reasons(organisation) == set()
+    latest = (
+        organisation.history.filter(legal_name="NORTHFIELD LEARNING LTD")
+        .order_by("history_date", "history_id")
+        .first()
+    )
+    assert latest.history_user == caseworker
+    assert "on resolving re-verification" in latest.history_change_reason
+
+
+def test_a_second_rename_while_the_case_is_open_is_added_to_it(http, client):
+    organisation = registered(legal_name="Northfield College Limited")
+    company(http, organisation, name="Northfield Learning Ltd")
+    reverify_organisations_run(client=client)
+    company(http, organisation, name="Gamble Check Ltd")
+
+    reverify_organisations_run(client=client)
+
+    case = organisation.reverification_cases.get()
+    assert "NORTHFIELD LEARNING LTD" in case.details
+    assert "Then, on" in case.details
+    assert "GAMBLE CHECK LTD" in case.details
+    assert case.new_value == "GAMBLE CHECK LTD"
+
+
+def test_a_proposal_to_strike_off_opens_a_case_once(http, client):
+    organisation = registered()
+    company(http, organisation, status_detail="active-proposal-to-strike-off")
+    reverify_organisations_run(client=client)
+    company(http, organisation, status_detail="active-proposal-to-strike-off")
+
+    run = reverify_organisations_run(client=client)
+
+    assert reasons(organisation) == {Reason.STRIKE_OFF_PROPOSED}
+    assert "strike the company off" in organisation.reverification_cases.get().details
+    assert run.counts["cases_already_open"] == 1
+
+
+def test_a_registration_removed_from_the_register_opens_a_case(http, client):
+    organisation = registered()
+    IcoRegistration.objects.filter(registration_number=organisation.ico_number).update(
+        removed_at=timezone.now() - timedelta(days=1)
+    )
+    company(http, organisation)
+
+    reverify_organisations_run(client=client)
+
+    assert reasons(organisation) == {Reason.ICO_LAPSED}
+    assert "left the register file" in organisation.reverification_cases.get().details
+
+
+def test_caseworkers_are_told_once_about_the_cases_a_night_opens(
+    http, client, caseworker
+):
+    organisation = registered(legal_name="Northfield College Limited")
+    registered_quiet = registered()
+    company(http, organisation, name="Gamble Check Ltd")
+    company(http, registered_quiet)
+
+    reverify_organisations_run(client=client)
+    company(http, organisation, name="Gamble Check Ltd")
+    company(http, registered_quiet)
+    reverify_organisations_run(client=client)
+
+    [email] = Notification.objects.filter(
+        to=caseworker.email, reference__endswith="cases_opened"
+    )
+    assert email.subject == "Re-verification opened 1 re-verification case"
+    assert "- Northfield College Limited: Legal name changed" in email.body
+    assert "/admin/registration/reverificationcase/" in email.body

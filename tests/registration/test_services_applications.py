@@ -10,6 +10,7 @@ from registration.companies_house import company_fetch
 from registration.models import (
     AgreementSignature,
     ApplicationCheck,
+    AwardingOrganisationAccreditation,
     CheckKind,
     IcoRegistration,
     Organisation,
@@ -419,25 +420,38 @@ def test_a_new_link_cancels_the_old_one(draft, version, caseworker):
         )
 
 
-def test_publishing_a_version_sends_each_registered_organisation_a_link(caseworker):
+def test_publishing_a_version_sends_each_organisation_that_must_sign_a_link(
+    caseworker,
+):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
+    suspended = OrganisationFactory.create(status=Organisation.Status.SUSPENDED)
     OrganisationFactory.create(status=Organisation.Status.REVOKED)
+    OrganisationFactory.create(status=Organisation.Status.DEREGISTERED)
     new = AgreementVersionFactory.create(published_at=None)
+    deadline = timezone.localdate() + timedelta(days=14)
 
-    requests = agreement_version_publish(version=new, acting_user=caseworker)
+    requests = agreement_version_publish(
+        version=new, acting_user=caseworker, resign_deadline=deadline
+    )
 
-    assert {r.organisation for r in requests} == set(registered)
-    assert Notification.objects.filter(reference="agreement.signing_link").count() == 2
+    assert {r.organisation for r in requests} == {*registered, suspended}
+    assert Notification.objects.filter(reference="agreement.signing_link").count() == 3
     with pytest.raises(SigningRefused):
-        agreement_version_publish(version=new, acting_user=caseworker)
+        agreement_version_publish(
+            version=new, acting_user=caseworker, resign_deadline=deadline
+        )
 
 
 def test_re_signing_through_an_organisation_link_updates_its_version(caseworker):
     AgreementVersionFactory.create()
     organisation = OrganisationFactory.create(signing_director_name="SMITH, Jane Alice")
     new = AgreementVersionFactory.create(published_at=None)
-    agreement_version_publish(version=new, acting_user=caseworker)
+    agreement_version_publish(
+        version=new,
+        acting_user=caseworker,
+        resign_deadline=timezone.localdate() + timedelta(days=14),
+    )
 
     agreement_sign(
         token=_token(),
@@ -524,3 +538,77 @@ def test_a_broker_outage_on_submit_leaves_the_application_submitted(
     application.refresh_from_db()
     assert application.status == A.SUBMITTED
     assert not application.checks.exists()  # a caseworker re-runs them
+
+
+# --- issue 19: history says who and why; a returning organisation ------------------
+
+
+def test_the_workers_check_rows_record_the_system_user_and_the_cause(draft, version):
+    from unittest import mock
+
+    from lrs_portal.models import system_user
+    from registration.tasks import application_run_checks_task
+
+    with mock.patch("registration.tasks.application_run_checks_task.delay"):
+        application_submit(application=draft, acting_user=draft.applicant)
+
+    application_run_checks_task(draft.pk, draft.applicant.pk)
+
+    records = ApplicationCheck.history.filter(application_id=draft.pk)
+    assert records.count() == len(CheckKind)  # one each: created with its result
+    for record in records:
+        assert record.history_user == system_user()
+        assert record.history_change_reason == (
+            f"Automatic check run after submission by {draft.applicant.email}"
+        )
+
+
+def test_accreditations_copied_at_re_registration_record_who_and_why(
+    draft, version, caseworker
+):
+    application = _submit(draft)
+    _sign(application, caseworker)
+    _pass_every_check(application, caseworker)
+    organisation = application_approve(application=application, acting_user=caseworker)
+    organisation_revoke(organisation=organisation, acting_user=caseworker, reason="x")
+
+    again = reregistration_start(organisation=organisation, applicant=draft.applicant)
+
+    copied = AwardingOrganisationAccreditation.history.filter(application_id=again.pk)
+    assert copied.exists()
+    for record in copied:
+        assert record.history_user == draft.applicant
+        assert record.history_change_reason == (
+            f"Copied from application {application.reference} at re-registration"
+        )
+
+
+def test_a_new_application_for_a_deregistered_ukprn_returns_that_organisation(
+    draft, version, caseworker
+):
+    old = OrganisationFactory.create(
+        ukprn=draft.ukprn, status=Organisation.Status.DEREGISTERED
+    )
+    application = _submit(draft)
+
+    check = application.checks.get(kind=CheckKind.UKPRN)
+    assert check.automatic_result == R.NEEDS_REVIEW
+    assert "registers that organisation again" in check.automatic_summary
+    _sign(application, caseworker)
+    _pass_every_check(application, caseworker)
+    organisation = application_approve(application=application, acting_user=caseworker)
+
+    assert organisation.pk == old.pk
+    organisation.refresh_from_db()
+    assert organisation.status == Organisation.Status.REGISTERED
+    assert organisation.legal_name == draft.legal_name
+    assert Organisation.objects.filter(ukprn=draft.ukprn).count() == 1
+
+
+def test_a_new_application_for_a_registered_ukprn_still_fails_the_check(draft, version):
+    OrganisationFactory.create(ukprn=draft.ukprn)
+
+    application = _submit(draft)
+
+    check = application.checks.get(kind=CheckKind.UKPRN)
+    assert check.automatic_result == R.FAIL

@@ -130,3 +130,36 @@ def test_an_ordinary_member_cannot_start_a_reregistration(client, organisation):
 
     assert client.post(AGAIN).status_code == HTTPStatus.NOT_FOUND
     assert not RegistrationApplication.objects.exists()
+
+
+def test_saving_the_details_returns_to_a_page_that_exists(client, organisation):
+    client.force_login(member_of(organisation, super_user=True))
+
+    response = client.post(
+        DETAILS,
+        {
+            "legal_name": "EDUDUDES LEARNING LTD",
+            "trading_names": "",
+            "companies_house_number": organisation.companies_house_number,
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(DETAILS, HTTPStatus.FOUND)]
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_a_second_change_while_the_case_is_open_is_added_to_it(client, organisation):
+    client.force_login(member_of(organisation, super_user=True))
+    number = organisation.companies_house_number
+    for name in ("SECOND NAME LTD", "THIRD NAME LTD"):
+        client.post(
+            DETAILS,
+            {"legal_name": name, "trading_names": "", "companies_house_number": number},
+        )
+
+    case = ReverificationCase.objects.get()
+    assert "Changed from 'EDUDUDES LTD' to 'SECOND NAME LTD'." in case.details
+    assert "Changed from 'SECOND NAME LTD' to 'THIRD NAME LTD'." in case.details
+    assert case.new_value == "THIRD NAME LTD"
+    assert case.history.count() == 2

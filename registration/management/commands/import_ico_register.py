@@ -31,6 +31,12 @@ class Command(BaseCommand):
             default=None,
             help="Rows compared and written together (default ICO_IMPORT_BATCH_SIZE)",
         )
+        parser.add_argument(
+            "--complete",
+            action="store_true",
+            help="The file is the whole register (the ICO's daily download): mark "
+            "registrations it no longer lists as removed. Not for a partial file.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
@@ -39,15 +45,18 @@ class Command(BaseCommand):
         bar = _ProgressBar(self.stderr)
         try:
             summary = ico_register_import(
-                path=path, batch_size=options["batch_size"], on_progress=bar.update
+                path=path,
+                batch_size=options["batch_size"],
+                on_progress=bar.update,
+                complete=options["complete"],
             )
         except IcoRegisterFormatError as exc:
             raise CommandError(str(exc)) from exc
         bar.finish()
-        self.stdout.write("\n".join(_summary(summary)))
+        self.stdout.write("\n".join(_summary(summary, complete=options["complete"])))
 
 
-def _summary(summary: IcoImportSummary) -> list[str]:
+def _summary(summary: IcoImportSummary, *, complete: bool) -> list[str]:
     lines = [
         f"Rows read: {summary.rows_read:,}",
         f"Added: {summary.added:,}",
@@ -59,6 +68,10 @@ def _summary(summary: IcoImportSummary) -> list[str]:
     unlisted = summary.rejected - len(summary.rejections)
     if unlisted:
         lines.append(f"  … and {unlisted:,} more rejected rows, not listed")
+    if complete:
+        lines.append(f"Removed (no longer listed): {summary.removed:,}")
+    if summary.removal_skipped:
+        lines.append(f"  None marked removed: {summary.removal_skipped}")
     return lines
 
 
