@@ -196,6 +196,7 @@ def _organisation_signed(
         acting_user=system_user(),
         reason=f"{by_director}: version {version.number} of the agreement is signed",
     )
+    organisation.refresh_from_db(fields=["status"])  # what the signed page says
 
 
 # Organisations that hold (or are suspended from) LRS access must sign each new

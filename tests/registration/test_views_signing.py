@@ -235,3 +235,28 @@ def test_the_token_is_not_in_the_request_log(client, token, caplog):
 
     assert caplog.records
     assert token not in caplog.text
+
+
+def test_a_suspended_organisations_director_signs_and_the_page_says_access_is_back(
+    client, caseworker
+):
+    from registration.models import Organisation, Suspension
+    from registration.services.housekeeping import housekeeping_run
+
+    old = AgreementVersionFactory.create()
+    organisation = OrganisationFactory.create(
+        legal_name="Eastgate Training Ltd", last_signed_version=old
+    )
+    AgreementVersionFactory.create(
+        resign_deadline=timezone.localdate() - timedelta(days=1)
+    )
+    housekeeping_run()
+    signing_request_send(acting_user=caseworker, organisation=organisation)
+
+    page = sign(client, _latest_token()).content.decode()
+
+    assert "If its access was suspended" in page
+    assert "it is back now" in page
+    organisation.refresh_from_db()
+    assert organisation.status == Organisation.Status.REGISTERED
+    assert Suspension.objects.get().status == Suspension.Status.LIFTED
