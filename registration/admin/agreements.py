@@ -109,6 +109,14 @@ class AgreementVersionAdmin(RegistrationAdmin):
     def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         version = self.workflow_object(request, object_id)
 
+        class VersionPublishForm(PublishForm):
+            """Starts from the deadline the draft was given, if any."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                deadline = version.resign_deadline
+                kwargs.setdefault("initial", {"resign_deadline": deadline})
+                super().__init__(*args, **kwargs)
+
         def act(data: dict[str, Any]) -> str:
             sent = agreement_version_publish(
                 version=version,
@@ -125,7 +133,7 @@ class AgreementVersionAdmin(RegistrationAdmin):
             request,
             version,
             allowed=permissions.can_manage_agreements(_user(request)),
-            form_class=PublishForm,
+            form_class=VersionPublishForm,
             title=f"Publish version {version.number}",
             submit_label="Publish and email the signing links",
             intro=(

@@ -106,6 +106,15 @@ def test_the_publish_page_asks_for_a_deadline_and_a_confirmation(vetting, draft)
     assert draft.published_at is None
 
 
+def test_the_publish_page_starts_from_the_drafts_deadline(vetting, draft):
+    draft.resign_deadline = in_days(21)
+    draft.save()
+
+    page = vetting.get(_url(AgreementVersion, "publish", draft.pk))
+
+    assert page.context["form"]["resign_deadline"].value() == in_days(21)
+
+
 def test_the_publish_page_needs_a_reason_to_cut_off_immediately(vetting, draft):
     url = _url(AgreementVersion, "publish", draft.pk)
 
