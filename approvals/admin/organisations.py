@@ -156,10 +156,6 @@ class RiskSettingsAdmin(RegistrationAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        siro = permissions.can_set_risk_appetite(_user(request))
-        return bool(super().has_view_permission(request, obj)) or siro
-
     def change_page_context(
         self, request: HttpRequest, obj: RiskSettings
     ) -> dict[str, Any]:

@@ -600,6 +600,7 @@ def test_conditions_are_met_through_the_admin_and_shown_to_the_requester(cast: C
     caseworker = verified_client(cast.caseworker)
     page = caseworker.get(_wf("change", cast.request)).text
     assert _wf("condition_met", cast.request) in page
+    assert "Conditions of approval" in page  # the inline, for caseworkers
     release_page = caseworker.get(_wf("release", cast.request)).text
     assert "Condition not yet met: Outputs checked by ONS" in release_page
 
