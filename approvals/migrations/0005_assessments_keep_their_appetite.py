@@ -33,10 +33,12 @@ def backfill(apps, schema_editor):
         approval_conditions__isnull=True,
     )
     for decision in waiting:
+        # As approvals.services.condition_lines: one a line, bullets dropped.
         for line in decision.conditions.splitlines():
-            if line.strip():
+            text = line.strip().lstrip("-*\u2022").strip()
+            if text:
                 ApprovalCondition.objects.create(
-                    request_id=decision.request_id, decision=decision, text=line.strip()
+                    request_id=decision.request_id, decision=decision, text=text
                 )
 
 
