@@ -17,6 +17,12 @@ ACADEMIC_YEAR = re.compile(r"^(?P<start>[0-9]{4})/(?P<end>[0-9]{2})$")
 FIRST_NPD_YEAR = 2002  # the NPD starts with 2002/03
 RECORDS_MAX = 50_000_000
 LONGEST_SHARE_YEARS = 5
+# How long each accreditation lasts (domain.md 5.4): full five years, provisional
+# three; an expiry date further away is a mistake.
+ACCREDITATION_YEARS: dict[str, int] = {
+    Researcher.Accreditation.FULL: 5,
+    Researcher.Accreditation.PROVISIONAL: 3,
+}
 YES_NO = (("yes", "Yes"), ("no", "No"))
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
@@ -401,6 +407,8 @@ class ResearcherForm(forms.Form):
     accreditation_expires_on = DateField(
         label="Accreditation expiry date",
         required="Enter the date the accreditation expires",
+        help_text="Every accreditation has one: a full accreditation lasts 5 "
+        "years, a provisional one 3.",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -412,10 +420,31 @@ class ResearcherForm(forms.Form):
         )
         if accredited and not cleaned.get("accreditation_number"):
             self.add_error("accreditation_number", "Enter the accreditation number")
+        expires = cleaned.get("accreditation_expires_on")
+        if accredited and expires is not None:
+            self._check_expiry(cleaned["accreditation"], expires)
         if not accredited:
             self.errors.pop("accreditation_expires_on", None)
             cleaned["accreditation_expires_on"] = None
         return cleaned
+
+    def _check_expiry(self, accreditation: str, expires: date) -> None:
+        today = timezone.localdate()
+        if expires < today:
+            self.add_error(
+                "accreditation_expires_on",
+                "The accreditation has expired: the accreditation expiry date must "
+                "be today or in the future",
+            )
+            return
+        years = ACCREDITATION_YEARS.get(accreditation)
+        if years and expires > _years_after(today, years):
+            self.add_error(
+                "accreditation_expires_on",
+                f"A {Researcher.Accreditation(accreditation).label.lower()} "
+                f"accreditation lasts {years} years: the expiry date must be within "
+                f"{years} years of today",
+            )
 
 
 class SubmitForm(forms.Form):

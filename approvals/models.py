@@ -153,6 +153,37 @@ class RiskSettings(models.Model):
         return found
 
 
+class RiskAppetiteChange(models.Model):
+    """A recorded decision to change the risk appetite: who, when, why. It applies
+    to assessments recorded afterwards; each assessment keeps the appetite in
+    force when it was recorded."""
+
+    risk_appetite_before = models.PositiveSmallIntegerField()
+    risk_appetite = models.PositiveSmallIntegerField("New risk appetite")
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-decided_at", "-pk")
+        verbose_name = "risk appetite change"
+        constraints = (
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="riskappetitechange_has_reason"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"Risk appetite {self.risk_appetite_before} to {self.risk_appetite} "
+            f"on {self.decided_at:%d %B %Y}"
+        )
+
+
 class DataShareRequest(models.Model):
     """A request for bulk pupil data, from draft to a closed case."""
 
@@ -375,7 +406,11 @@ class RequestedDataset(models.Model):
     class Tier(models.IntegerChoices):
         TIER_1 = 1, "Tier 1: identifiable and highly sensitive"
         TIER_2 = 2, "Tier 2: identifiable and sensitive"
-        TIER_3 = 3, "Tier 3: aggregated, may identify in small numbers"
+        TIER_3 = (
+            3,
+            "Tier 3: identifiable, sensitive and aggregated; may identify in small "
+            "numbers",
+        )
         TIER_4 = 4, "Tier 4: identifiable"
 
     request = models.ForeignKey(
@@ -430,6 +465,13 @@ class Researcher(models.Model):
         constraints = (
             models.UniqueConstraint(
                 fields=("request", "email"), name="researcher_unique_per_request"
+            ),
+            # Every accreditation lasts for a period (a full one five years): an
+            # accredited researcher without an expiry date cannot be checked.
+            models.CheckConstraint(
+                condition=Q(accreditation="none")
+                | Q(accreditation_expires_on__isnull=False),
+                name="researcher_accreditation_has_expiry",
             ),
         )
 
@@ -491,6 +533,10 @@ class Assessment(models.Model):
     safe_outputs_reason = models.TextField()
     risk_score = models.PositiveSmallIntegerField()
     risk_breakdown = models.JSONField(default=dict)
+    risk_appetite = models.PositiveSmallIntegerField(
+        help_text="The risk appetite in force when the assessment was recorded: "
+        "the one that applies to this request.",
+    )
     recommendation = models.CharField(max_length=30, choices=Recommendation.choices)
     recommended_conditions = models.TextField(blank=True)
     no_conflict_declared = models.BooleanField(
@@ -554,6 +600,13 @@ class PanelVote(models.Model):
     vote = models.CharField(max_length=30, choices=Vote.choices, blank=True)
     comments = models.TextField(blank=True)
     cast_at = models.DateTimeField(default=timezone.now)
+    set_aside_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the vote stopped counting: a conflict declared after "
+        "voting, or the member joining the requesting organisation.",
+    )
+    set_aside_reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -565,16 +618,34 @@ class PanelVote(models.Model):
                 fields=("meeting", "request", "member"),
                 name="panelvote_one_per_member",
             ),
+            # A conflict declared before voting, a vote, or a vote kept for the
+            # record but set aside because a conflict was declared after it.
             models.CheckConstraint(
                 condition=(Q(conflict_declared=True) & Q(vote=""))
-                | (Q(conflict_declared=False) & ~Q(vote="")),
+                | (Q(conflict_declared=False) & ~Q(vote=""))
+                | (
+                    Q(conflict_declared=True)
+                    & ~Q(vote="")
+                    & Q(set_aside_at__isnull=False)
+                ),
                 name="panelvote_conflict_or_vote",
+            ),
+            models.CheckConstraint(
+                condition=Q(set_aside_at__isnull=True, set_aside_reason="")
+                | (Q(set_aside_at__isnull=False) & ~Q(set_aside_reason="")),
+                name="panelvote_set_aside_has_reason",
             ),
         )
 
     def __str__(self) -> str:
         what = "conflict declared" if self.conflict_declared else self.vote
+        if self.set_aside_at is not None:
+            what = f"{self.vote} (set aside)"
         return f"{self.member} on {self.request.reference}: {what}"
+
+    @property
+    def counts(self) -> bool:
+        return not self.conflict_declared and self.set_aside_at is None
 
 
 class SiroEscalation(models.Model):
@@ -627,6 +698,11 @@ class Decision(models.Model):
     supports_aims = models.TextField("How the request supports the department's aims")
     votes_for = models.PositiveSmallIntegerField()
     votes_cast = models.PositiveSmallIntegerField()
+    votes_set_aside = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Votes cast at the meeting that did not count: a conflict "
+        "declared after voting, or the member joining the requesting organisation.",
+    )
     risk_score = models.PositiveSmallIntegerField()
     risk_appetite = models.PositiveSmallIntegerField()
     above_risk_appetite = models.BooleanField()
@@ -657,6 +733,54 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.request.reference}"
+
+
+class ApprovalCondition(models.Model):
+    """One condition of an approval with conditions. No data is released until a
+    caseworker has marked each one met, with the evidence."""
+
+    request = models.ForeignKey(
+        DataShareRequest, on_delete=models.PROTECT, related_name="approval_conditions"
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="approval_conditions"
+    )
+    text = models.TextField()
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    met_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.TextField(
+        blank=True, help_text="What shows the condition is met, and where it is kept."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("decision", "pk")
+        verbose_name = "condition of approval"
+        verbose_name_plural = "conditions of approval"
+        constraints = (
+            models.CheckConstraint(
+                condition=~Q(text=""), name="approvalcondition_has_text"
+            ),
+            models.CheckConstraint(
+                condition=Q(met_at__isnull=True, met_by__isnull=True, evidence="")
+                | (Q(met_at__isnull=False, met_by__isnull=False) & ~Q(evidence="")),
+                name="approvalcondition_met_with_evidence",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_at is not None
 
 
 class Release(models.Model):

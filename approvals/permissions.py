@@ -155,7 +155,41 @@ def can_vote(user: User, request: DataShareRequest) -> bool:
         return False
     if not meeting.members.filter(pk=user.pk).exists():
         return False
+    if _declared_conflict(user, request, meeting):
+        return False
     return user.has_perm(_VOTE, request)
+
+
+def can_declare_conflict(user: User, request: DataShareRequest) -> bool:
+    """A member of the request's meeting declares a conflict, before or after
+    voting, once."""
+    if not user.is_active:
+        return False
+    meeting = request.panel_meeting
+    if meeting is None:
+        return False
+    if not meeting.members.filter(pk=user.pk).exists():
+        return False
+    return not _declared_conflict(user, request, meeting)
+
+
+def has_voted(user: User, request: DataShareRequest) -> bool:
+    """Whether the member has a vote (counted or set aside) at the current meeting."""
+    return (
+        PanelVote.objects.filter(
+            meeting_id=request.panel_meeting_id, request=request, member=user
+        )
+        .exclude(vote="")
+        .exists()
+    )
+
+
+def _declared_conflict(
+    user: User, request: DataShareRequest, meeting: PanelMeeting
+) -> bool:
+    return PanelVote.objects.filter(
+        meeting=meeting, request=request, member=user, conflict_declared=True
+    ).exists()
 
 
 def can_decide(user: User, request: DataShareRequest) -> bool:
@@ -171,9 +205,7 @@ def can_decide(user: User, request: DataShareRequest) -> bool:
         return False
     if is_own_organisation(user, request):
         return False
-    if PanelVote.objects.filter(
-        meeting=meeting, request=request, member=user, conflict_declared=True
-    ).exists():
+    if _declared_conflict(user, request, meeting):
         return False  # a conflicted chair records nothing: another chair must
     return user.has_perm(_VOTE, request)
 
@@ -193,6 +225,11 @@ def can_accept_risk(user: User, request: DataShareRequest) -> bool:
     if is_own_organisation(user, request):
         return False
     return user.has_perm("approvals.accept_risk_datasharerequest")
+
+
+def can_set_risk_appetite(user: User) -> bool:
+    """The senior information risk owner sets the department's risk appetite."""
+    return is_siro(user)
 
 
 def can_release(user: User, request: DataShareRequest) -> bool:

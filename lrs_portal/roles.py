@@ -100,6 +100,8 @@ _CASEWORKER_APPROVALS = tuple(
         "view_release",
         "view_destructioncertificate",
         "view_risksettings",
+        "view_riskappetitechange",
+        "view_approvalcondition",
     )
 )
 _SIRO_APPROVALS = (
@@ -109,6 +111,8 @@ _SIRO_APPROVALS = (
     "approvals.view_siroescalation",
     "approvals.view_decision",
     "approvals.view_risksettings",
+    "approvals.view_riskappetitechange",
+    "approvals.view_approvalcondition",
 )
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     PROVIDER_USER: (),

@@ -10,6 +10,7 @@ from approvals.admin.base import (
 )
 from approvals.models import (
     FIVE_SAFES,
+    ApprovalCondition,
     DataShareRequest,
     Decision,
     PanelMeeting,
@@ -92,7 +93,26 @@ class DecisionForm(forms.Form):
     )
     reasons = text_field("Reasons")
     supports_aims = text_field("How the request supports the department's aims")
-    conditions = text_field("Conditions of approval", required=False)
+    conditions = text_field(
+        "Conditions of approval",
+        required=False,
+        help_text="One condition a line. No data is released until a caseworker "
+        "has marked each one met, with the evidence.",
+    )
+
+
+def condition_met_form(request: DataShareRequest) -> type[forms.Form]:
+    unmet = ApprovalCondition.objects.filter(request=request, met_at__isnull=True)
+
+    class ConditionMetForm(forms.Form):
+        condition = forms.ModelChoiceField(queryset=unmet)
+        evidence = text_field(
+            "Evidence that it is met",
+            help_text="What shows it, and where it is kept (for example the "
+            "signed data sharing agreement's reference).",
+        )
+
+    return ConditionMetForm
 
 
 def release_form(request: DataShareRequest) -> type[forms.Form]:

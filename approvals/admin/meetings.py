@@ -17,6 +17,7 @@ from approvals.models import (
     DataShareRequest,
     PanelMeeting,
 )
+from approvals.services import meeting_change_refusals
 from lrs_portal.admin import BaseAdmin
 from registration.admin.base import (
     _user,
@@ -37,6 +38,15 @@ class PanelMeetingForm(forms.ModelForm[PanelMeeting]):
             self.add_error("chair", "The chair must be one of the members")
         if members is not None and len(members) < 3:
             self.add_error("members", "A meeting needs at least three members")
+        # Under the meeting's lock until the admin's transaction commits, so no
+        # vote lands between this check and the save (decision 16).
+        for problem in meeting_change_refusals(
+            meeting=self.instance if self.instance.pk else None,
+            held_on=cleaned.get("held_on"),
+            chair=chair,
+            members=list(members) if members is not None else None,
+        ):
+            self.add_error(None, problem)
         return cleaned
 
 

@@ -12,12 +12,15 @@ from approvals import permissions
 from approvals.models import (
     Affiliation,
     ResearchOrganisation,
+    RiskAppetiteChange,
     RiskSettings,
 )
 from approvals.services import (
     requester_add,
+    risk_appetite_change,
+    votes_set_aside_for_affiliation,
 )
-from lrs_portal.admin import BaseAdmin
+from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import User
 from registration.admin.base import (
     RegistrationAdmin,
@@ -102,13 +105,17 @@ class AffiliationAdmin(BaseAdmin):
     def save_model(
         self, request: HttpRequest, obj: Affiliation, form: Any, change: bool
     ) -> None:
-        """A move to another organisation ends the requester's rights at the old."""
+        """A move to another organisation ends the requester's rights at the old;
+        a panel member's votes on the new one's open requests are set aside."""
         if change and "organisation" in form.changed_data:
             before = Affiliation.objects.select_related("organisation").get(pk=obj.pk)
             permissions.requester_permissions_revoke(
                 user=obj.user, organisation=before.organisation
             )
         super().save_model(request, obj, form, change)
+        votes_set_aside_for_affiliation(
+            user=obj.user, organisation=obj.organisation, acting_user=_user(request)
+        )
 
     def delete_model(self, request: HttpRequest, obj: Affiliation) -> None:
         permissions.requester_permissions_revoke(
@@ -124,10 +131,68 @@ class AffiliationAdmin(BaseAdmin):
         super().delete_queryset(request, queryset)
 
 
+class RiskAppetiteForm(forms.Form):
+    risk_appetite = forms.IntegerField(
+        label="New risk appetite", min_value=0, max_value=100
+    )
+    reason = forms.CharField(
+        label="Why it changes",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Recorded with the change. Requests already assessed keep the "
+        "appetite they were assessed under.",
+    )
+
+
 @admin.register(RiskSettings)
-class RiskSettingsAdmin(BaseAdmin):
+class RiskSettingsAdmin(RegistrationAdmin):
+    """The risk model and the panel's settings. The appetite changes only as a
+    recorded decision of the SIRO (its own page), never in this form."""
+
+    readonly_fields = ("risk_appetite",)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not RiskSettings.objects.exists() and super().has_add_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def change_page_context(
+        self, request: HttpRequest, obj: RiskSettings
+    ) -> dict[str, Any]:
+        if permissions.can_set_risk_appetite(_user(request)):
+            tool = self.workflow_tool("Change the risk appetite", "appetite", obj)
+            return {"workflow_tools": [tool]}
+        return {}
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            self.workflow_path("appetite", self.appetite_view),
+            *self.default_urls(),
+        ]
+
+    def appetite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        settings = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            change = risk_appetite_change(acting_user=_user(request), **data)
+            return f"Recorded: {change}."
+
+        return self.workflow(
+            request,
+            settings,
+            allowed=permissions.can_set_risk_appetite(_user(request)),
+            form_class=RiskAppetiteForm,
+            title="Change the risk appetite",
+            submit_label="Record the change",
+            intro=(
+                f"The risk appetite is {settings.risk_appetite}. A new appetite "
+                "applies to assessments recorded from now on."
+            ),
+            act=act,
+        )
+
+
+@admin.register(RiskAppetiteChange)
+class RiskAppetiteChangeAdmin(ViewOnlyMixin, BaseAdmin):
+    list_display = ("decided_at", "risk_appetite_before", "risk_appetite", "decided_by")
+    list_select_related = ("decided_by",)

@@ -25,11 +25,13 @@ from approvals.admin.forms import (
     EscalationForm,
     VoteForm,
     assign_form,
+    condition_met_form,
     meeting_form,
     release_form,
 )
 from approvals.models import (
     FIVE_SAFES,
+    ApprovalCondition,
     Assessment,
     DataShareRequest,
     Decision,
@@ -44,8 +46,12 @@ from approvals.models import (
 from approvals.services import (
     assessment_record,
     certificate_accept,
+    condition_mark_met,
+    conditions_unmet,
     decision_blockers,
     decision_record,
+    escalation_refusals,
+    meeting_day_refusal,
     panel_conflict_declare,
     panel_vote_cast,
     release_record,
@@ -98,6 +104,7 @@ class AssessmentInline(CaseInline):
         *(name for key, _ in FIVE_SAFES for name in (key, f"{key}_reason")),
         "risk_score",
         "risk_breakdown",
+        "risk_appetite",
         "recommendation",
         "recommended_conditions",
         "completed_at",
@@ -114,6 +121,8 @@ class VoteInline(CaseInline):
         "vote",
         "comments",
         "cast_at",
+        "set_aside_at",
+        "set_aside_reason",
     )
 
 
@@ -132,6 +141,7 @@ class DecisionInline(CaseInline):
         "supports_aims",
         "votes_for",
         "votes_cast",
+        "votes_set_aside",
         "risk_score",
         "risk_appetite",
         "above_risk_appetite",
@@ -139,6 +149,11 @@ class DecisionInline(CaseInline):
         "chair",
         "decided_at",
     )
+
+
+class ConditionInline(CaseInline):
+    model = ApprovalCondition
+    fields = ("text", "met_by", "met_at", "evidence")
 
 
 class ReleaseInline(CaseInline):
@@ -213,6 +228,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
         VoteInline,
         EscalationInline,
         DecisionInline,
+        ConditionInline,
         ReleaseInline,
         CertificateInline,
     )
@@ -267,16 +283,17 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
         if obj.status == S.ASSESSMENT and permissions.can_assess(user, obj):
             offered.append(("Record the assessment", "assess"))
         if obj.status == S.PANEL and obj.panel_meeting_id:
-            if permissions.can_vote(user, obj):
-                offered += [
-                    ("Declare a conflict", "declare_conflict"),
-                    ("Vote", "vote"),
-                ]
+            if permissions.can_declare_conflict(user, obj):
+                offered.append(("Declare a conflict", "declare_conflict"))
+            if permissions.can_vote(user, obj) and not permissions.has_voted(user, obj):
+                offered.append(("Vote", "vote"))
             if permissions.can_accept_risk(user, obj):
                 offered.append(("Answer the risk escalation", "escalation"))
             if permissions.can_decide(user, obj):
                 offered.append(("Record the decision", "decide"))
         if permissions.can_release(user, obj):
+            if obj.status == S.APPROVED_WITH_CONDITIONS and conditions_unmet(obj):
+                offered.append(("Mark a condition met", "condition_met"))
             if obj.is_approved or obj.status == S.RELEASED:
                 offered.append(("Release a dataset", "release"))
             if obj.status in (S.RELEASED, S.CLOSING) and hasattr(obj, "certificate"):
@@ -296,6 +313,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             ("vote", self.vote_view),
             ("escalation", self.escalation_view),
             ("decide", self.decide_view),
+            ("condition_met", self.condition_met_view),
             ("release", self.release_view),
             ("accept_certificate", self.accept_certificate_view),
         )
@@ -384,7 +402,6 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             )
             return f"Assessment recorded: risk score {assessment.risk_score}."
 
-        factors = ", ".join(f"{name} {points}" for name, points in breakdown.items())
         return self.workflow(
             request,
             obj,
@@ -392,10 +409,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             form_class=AssessmentForm,
             title=f"Assess {obj.reference} against the Five Safes",
             submit_label="Record the assessment",
-            intro=(
-                f"The risk model scores this request {score} ({factors}); the "
-                f"risk appetite is {RiskSettings.current().risk_appetite}."
-            ),
+            intro=risk_explained(obj, score, breakdown),
             act=act,
         )
 
@@ -429,13 +443,20 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             )
             return "Conflict declared: you will not vote on this request."
 
+        voted = permissions.has_voted(_user(request), obj)
         return self.workflow(
             request,
             obj,
-            allowed=permissions.can_vote(_user(request), obj),
+            allowed=permissions.can_declare_conflict(_user(request), obj),
             form_class=ConflictForm,
             title=f"Declare a conflict of interest: {obj.reference}",
             submit_label="Declare the conflict",
+            intro=(
+                "You have voted on this request. Declaring a conflict now sets "
+                "your vote aside: it stays on the record but no longer counts."
+                if voted
+                else "You will not vote on this request."
+            ),
             act=act,
         )
 
@@ -446,6 +467,10 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             vote = panel_vote_cast(request=obj, acting_user=_user(request), **data)
             return f"Vote recorded: {vote.get_vote_display()}."
 
+        meeting = obj.panel_meeting
+        not_yet = meeting and meeting_day_refusal(meeting, "Votes")
+        not_yet = f"{not_yet}." if not_yet else ""
+
         return self.workflow(
             request,
             obj,
@@ -453,7 +478,10 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             form_class=VoteForm,
             title=f"Vote on {obj.reference}",
             submit_label="Record my vote",
-            intro="You vote once. Declare a conflict instead if you have one.",
+            intro=(
+                not_yet or "You vote once. Declare a conflict instead if you have one."
+            ),
+            can_submit=not not_yet,
             act=act,
         )
 
@@ -466,6 +494,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             )
             return f"Recorded: {escalation}."
 
+        refusals = escalation_refusals(_user(request), obj)
         return self.workflow(
             request,
             obj,
@@ -473,6 +502,9 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             form_class=EscalationForm,
             title=f"Risk above appetite: {obj.reference}",
             submit_label="Record my answer",
+            items=refusals,
+            items_heading="You cannot answer this escalation:",
+            can_submit=not refusals,
             act=act,
         )
 
@@ -497,6 +529,28 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
 
     # --- after approval ---
 
+    def condition_met_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.workflow_object(request, object_id)
+
+        def act(data: dict[str, Any]) -> str:
+            condition = condition_mark_met(
+                condition=data["condition"],
+                acting_user=_user(request),
+                evidence=data["evidence"],
+            )
+            return f"Condition met: {condition.text}"
+
+        return self.workflow(
+            request,
+            obj,
+            allowed=permissions.can_release(_user(request), obj),
+            form_class=condition_met_form(obj),
+            title=f"Mark a condition of approval met: {obj.reference}",
+            submit_label="Mark it met",
+            intro="No data is released until every condition is marked met.",
+            act=act,
+        )
+
     def release_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self.workflow_object(request, object_id)
         flagged = researchers_to_flag(list(obj.researchers.all()), obj.end_date)
@@ -520,10 +574,13 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             title=f"Release a dataset: {obj.reference}",
             submit_label="Record the release",
             items=[
-                f"{r.full_name}: accreditation does not last until the end date"
-                for r in flagged
+                *(f"Condition not yet met: {c.text}" for c in conditions_unmet(obj)),
+                *(
+                    f"{r.full_name}: accreditation does not last until the end date"
+                    for r in flagged
+                ),
             ],
-            items_heading="Check these researchers before releasing:",
+            items_heading="Check these before releasing:",
             act=act,
         )
 
@@ -579,3 +636,35 @@ class ReleaseAdmin(ViewOnlyMixin, BaseAdmin):
 class DestructionCertificateAdmin(ViewOnlyMixin, BaseAdmin):
     list_display = ("request", "destroyed_by", "destroyed_on", "accepted_at")
     list_select_related = ("request",)
+
+
+def risk_explained(
+    request: DataShareRequest, score: int, breakdown: dict[str, int]
+) -> str:
+    """The risk model's score in words: each factor, what the request says and its
+    points (a tier is a dataset's sensitivity, never a number of points)."""
+    tiers = list(request.datasets.values_list("tier", flat=True))
+    tier = min(tiers) if tiers else 1
+    records = request.records_expected or 0
+    access = request.get_access_route_display() or "not given"
+    rows = (
+        ("Most sensitive dataset", RequestedDataset.Tier(tier).label, "tier"),
+        ("Records expected", f"{records:,}", "volume"),
+        ("Linkage", "linked to other data" if request.linkage else "none", "linkage"),
+        ("Access route", access, "access_route"),
+        ("Recipient", request.organisation.get_kind_display(), "recipient"),
+    )
+
+    def points(n: int) -> str:
+        return f"{n} point" if n == 1 else f"{n} points"
+
+    lines = [f"{name}: {what}: {points(breakdown[key])}" for name, what, key in rows]
+    appetite = RiskSettings.current().risk_appetite
+    return (
+        f"The risk model scores this request {points(score)}:\n"
+        + "\n".join(lines)
+        + f"\nThe risk appetite is {points(appetite)}. It is kept with this "
+        "assessment: a later change of appetite does not apply to it. Above the "
+        "appetite, the panel can approve only once the senior information risk "
+        "owner has accepted the risk."
+    )

@@ -17,6 +17,7 @@ from approvals.services.casework import (
     current_escalation,
     decision_blockers,
     decision_record,
+    escalation_refusals,
     panel_conflict_declare,
     panel_vote_cast,
     request_accept_for_assessment,
@@ -26,6 +27,17 @@ from approvals.services.casework import (
     risk_escalation_record,
     risk_score,
     votes_counted,
+    votes_set_aside,
+)
+from approvals.services.conditions import (
+    condition_lines,
+    condition_mark_met,
+    conditions_unmet,
+)
+from approvals.services.panel import (
+    meeting_change_refusals,
+    meeting_day_refusal,
+    votes_set_aside_for_affiliation,
 )
 from approvals.services.requests import (
     REQUEST_TRANSITIONS,
@@ -42,6 +54,7 @@ from approvals.services.requests import (
     researcher_add,
     researcher_remove,
 )
+from approvals.services.risk import risk_appetite_change
 
 __all__ = [
     "REQUEST_TRANSITIONS",
@@ -49,11 +62,17 @@ __all__ = [
     "assessment_record",
     "certificate_accept",
     "certificate_submit",
+    "condition_lines",
+    "condition_mark_met",
+    "conditions_unmet",
     "current_escalation",
     "dataset_add",
     "dataset_remove",
     "decision_blockers",
     "decision_record",
+    "escalation_refusals",
+    "meeting_change_refusals",
+    "meeting_day_refusal",
     "panel_conflict_declare",
     "panel_vote_cast",
     "release_record",
@@ -71,8 +90,11 @@ __all__ = [
     "researcher_add",
     "researcher_remove",
     "researchers_to_flag",
+    "risk_appetite_change",
     "risk_escalation_record",
     "risk_score",
     "shares_nightly",
     "votes_counted",
+    "votes_set_aside",
+    "votes_set_aside_for_affiliation",
 ]

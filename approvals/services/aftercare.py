@@ -17,6 +17,7 @@ from approvals.models import (
     RiskSettings,
 )
 from approvals.services.casework import _tell_requester
+from approvals.services.conditions import conditions_unmet
 from approvals.services.requests import Refused, request_transition
 from lrs_portal import roles
 from lrs_portal.jobs import JobLocked, JobProgress, job_run
@@ -48,12 +49,57 @@ def release_record(
     researchers: list[Researcher],
     end_date: date,
 ) -> Release:
-    """Release one extract (one dataset and academic year) of an approved request."""
+    """Release one extract (one dataset and academic year) of an approved request,
+    judged on the request as it is now: its row is locked and read again, so a
+    share closed (or a second release) meanwhile is refused, not overwritten."""
     if not permissions.can_release(acting_user, request):
         raise PermissionError("You cannot release data for this request")
+    with transaction.atomic():
+        locked = DataShareRequest.objects.select_for_update().get(pk=request.pk)
+        problems = _release_refusals(
+            locked, dataset, srs_project_reference, researchers, end_date
+        )
+        if problems:
+            raise Refused(problems)
+        release = save_with_history(
+            Release(
+                request=locked,
+                dataset=dataset,
+                srs_project_reference=srs_project_reference,
+                access_route=locked.access_route,
+                end_date=end_date,
+                released_by=acting_user,
+            ),
+            acting_user=acting_user,
+            reason=f"Released {dataset}",
+        )
+        release.researchers.set(researchers)
+        if locked.status != S.RELEASED:
+            request_transition(
+                request=locked,
+                to=S.RELEASED,
+                acting_user=acting_user,
+                reason="First extract released",
+                changes={"released_at": release.released_at},
+            )
+    return release
+
+
+def _release_refusals(
+    request: DataShareRequest,
+    dataset: RequestedDataset,
+    srs_project_reference: str,
+    researchers: list[Researcher],
+    end_date: date,
+) -> list[str]:
+    today = timezone.localdate()
     problems = []
     if not (request.is_approved or request.status == S.RELEASED):
         problems.append("Only an approved request has data released")
+    problems += [
+        f"The condition of approval is not yet met: {condition.text}"
+        for condition in conditions_unmet(request)
+    ]
     if dataset.request_id != request.pk:
         problems.append("The dataset is not part of this request")
     elif Release.objects.filter(dataset=dataset).exists():
@@ -65,48 +111,31 @@ def release_record(
         problems.append("Choose at least one approved researcher")
     if any(r.request_id != request.pk for r in researchers):
         problems.append("Every researcher must be named on the request")
-    today = timezone.localdate()
-    for researcher in researchers:
-        if researcher.accreditation == Researcher.Accreditation.NONE:
-            problems.append(
-                f"{researcher.full_name} is not an accredited researcher: the ONS "
-                "Secure Research Service gives access only to accredited researchers"
-            )
-        elif (
-            researcher.accreditation_expires_on is not None
-            and researcher.accreditation_expires_on < today
-        ):
-            problems.append(
-                f"{researcher.full_name}'s accreditation expired on "
-                f"{researcher.accreditation_expires_on:%d %B %Y}"
-            )
-    if request.end_date and end_date > request.end_date:
-        problems.append("The release cannot end after the approved end date")
-    if problems:
-        raise Refused(problems)
-    with transaction.atomic():
-        release = save_with_history(
-            Release(
-                request=request,
-                dataset=dataset,
-                srs_project_reference=srs_project_reference,
-                access_route=request.access_route,
-                end_date=end_date,
-                released_by=acting_user,
-            ),
-            acting_user=acting_user,
-            reason=f"Released {dataset}",
+    problems += [_accreditation_problem(r, today) for r in researchers]
+    if request.end_date and request.end_date < today:
+        problems.append(
+            f"The approved share ended on {request.end_date:%-d %B %Y}: nothing "
+            "more is released"
         )
-        release.researchers.set(researchers)
-        if request.status != S.RELEASED:
-            request_transition(
-                request=request,
-                to=S.RELEASED,
-                acting_user=acting_user,
-                reason="First extract released",
-                changes={"released_at": release.released_at},
-            )
-    return release
+    elif request.end_date and end_date > request.end_date:
+        problems.append("The release cannot end after the approved end date")
+    if end_date < today:
+        problems.append("The release's end date has passed")
+    return [problem for problem in problems if problem]
+
+
+def _accreditation_problem(researcher: Researcher, today: date) -> str:
+    expires = researcher.accreditation_expires_on
+    if researcher.accreditation == Researcher.Accreditation.NONE:
+        return (
+            f"{researcher.full_name} is not an accredited researcher: the ONS "
+            "Secure Research Service gives access only to accredited researchers"
+        )
+    if expires is None:
+        return f"{researcher.full_name}'s accreditation has no expiry date to check"
+    if expires < today:
+        return f"{researcher.full_name}'s accreditation expired on {expires:%d %B %Y}"
+    return ""
 
 
 # --- destruction certificates ---------------------------------------------------------

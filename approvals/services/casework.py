@@ -18,6 +18,13 @@ from approvals.models import (
     RiskSettings,
     SiroEscalation,
 )
+from approvals.services.conditions import condition_lines, conditions_record
+from approvals.services.panel import (
+    meeting_day_refusal,
+    meeting_lock,
+    vote_set_aside,
+    voting_started,
+)
 from approvals.services.requests import Refused, request_transition
 from lrs_portal.models import User
 from lrs_portal.services import notification_send
@@ -209,7 +216,10 @@ def assessment_record(
         problems.append("Say which conditions you recommend")
     if problems:
         raise Refused(problems)
-    score, breakdown = risk_score(request)
+    # The appetite in force now is the one that applies to this request, kept on
+    # the assessment: a later change applies to later assessments only.
+    model = RiskSettings.current()
+    score, breakdown = risk_score(request, model)
     fields: dict[str, Any] = {}
     for key, _ in FIVE_SAFES:
         fields[key] = ratings[key]
@@ -223,6 +233,7 @@ def assessment_record(
         "assessor": acting_user,
         "risk_score": score,
         "risk_breakdown": breakdown,
+        "risk_appetite": model.risk_appetite,
         "recommendation": recommendation,
         "recommended_conditions": recommended_conditions,
         "no_conflict_declared": True,
@@ -263,6 +274,9 @@ def request_place_on_meeting(
         raise Refused(["The request is already on this meeting"])
     if Decision.objects.filter(request=request, meeting=meeting).exists():
         raise Refused(["The panel has already decided on it at this meeting"])
+    problems = _placing_refusals(request, meeting)
+    if problems:
+        raise Refused(problems)
     with transaction.atomic():
         if request.status == S.DEFERRED:
             request = request_transition(
@@ -292,6 +306,41 @@ def request_place_on_meeting(
     return request
 
 
+def _placing_refusals(request: DataShareRequest, meeting: PanelMeeting) -> list[str]:
+    """Votes already cast keep the request at its meeting; and its chair must be
+    neither its assessor nor the SIRO who answered its escalation."""
+    problems = []
+    current = request.panel_meeting
+    voted = current is not None and voting_started(current, request)
+    if request.status == S.PANEL and voted:
+        problems.append(
+            f"Voting on it has started at the {current}: only the chair's "
+            "decision (a deferral) sends it to another meeting"
+        )
+    if permissions.was_assessor(meeting.chair, request):
+        problems.append(
+            f"The {meeting} is chaired by this request's assessor: choose a "
+            "meeting with another chair"
+        )
+    escalation = current_escalation(request)
+    if escalation is not None and escalation.siro_id == meeting.chair_id:
+        problems.append(
+            f"The {meeting} is chaired by the senior information risk owner who "
+            "answered this request's risk escalation: choose a meeting with "
+            "another chair"
+        )
+    return problems
+
+
+def _reread_open(request: DataShareRequest, meeting: PanelMeeting) -> DataShareRequest:
+    """The request as it is now (the caller holds the meeting's lock), still
+    waiting for this meeting's decision."""
+    now = DataShareRequest.objects.get(pk=request.pk)
+    if now.status != S.PANEL or now.panel_meeting_id != meeting.pk:
+        raise Refused(["The request is not waiting for a panel decision"])
+    return now
+
+
 def _open_for_votes(request: DataShareRequest) -> PanelMeeting:
     if request.status != S.PANEL or request.panel_meeting is None:
         raise Refused(["The request is not waiting for a panel decision"])
@@ -307,22 +356,43 @@ def _already(meeting: PanelMeeting, request: DataShareRequest, member: User) -> 
 def panel_conflict_declare(
     *, request: DataShareRequest, acting_user: User, detail: str
 ) -> PanelVote:
-    """A member declares a conflict of interest; they then cannot vote on it."""
+    """A member declares a conflict of interest; they then cannot vote on it. One
+    who realises it after voting declares it too, and their vote is set aside
+    (kept, with the reason in its history)."""
     meeting = _open_for_votes(request)
-    if not meeting.members.filter(pk=acting_user.pk).exists():
+    if not permissions.can_declare_conflict(acting_user, request):
         raise PermissionError("Only the meeting's members declare conflicts")
     if not detail.strip():
         raise Refused(["Describe the conflict of interest"])
-    if _already(meeting, request, acting_user):
-        raise Refused(["You have already voted or declared a conflict on this request"])
-    vote = PanelVote(
-        meeting=meeting,
-        request=request,
-        member=acting_user,
-        conflict_declared=True,
-        conflict_detail=detail,
-    )
-    return save_with_history(vote, acting_user=acting_user, reason="Conflict declared")
+    with transaction.atomic():
+        meeting = meeting_lock(meeting)
+        request = _reread_open(request, meeting)
+        row = (
+            PanelVote.objects.select_for_update()
+            .filter(meeting=meeting, request=request, member=acting_user)
+            .first()
+        )
+        if row is None:
+            return save_with_history(
+                PanelVote(
+                    meeting=meeting,
+                    request=request,
+                    member=acting_user,
+                    conflict_declared=True,
+                    conflict_detail=detail,
+                ),
+                acting_user=acting_user,
+                reason="Conflict declared",
+            )
+        if row.conflict_declared:
+            raise Refused(["You have already declared a conflict on this request"])
+        row.conflict_declared = True
+        row.conflict_detail = detail
+        return vote_set_aside(
+            vote=row,
+            acting_user=acting_user,
+            reason=f"conflict of interest declared after voting: {detail}",
+        )
 
 
 def panel_vote_cast(
@@ -334,17 +404,28 @@ def panel_vote_cast(
         raise PermissionError("You cannot vote on this request")
     if vote not in PanelVote.Vote.values:
         raise Refused(["Choose how you vote"])
-    if _already(meeting, request, acting_user):
-        raise Refused(["You have already voted or declared a conflict on this request"])
-    row = PanelVote(
-        meeting=meeting,
-        request=request,
-        member=acting_user,
-        vote=vote,
-        comments=comments,
-    )
     try:
         with transaction.atomic():
+            # The meeting's lock: its panel cannot change between these checks
+            # and the vote (approvals.services.panel.meeting_change_refusals).
+            meeting = meeting_lock(meeting)
+            refusal = meeting_day_refusal(meeting, "Votes")
+            if refusal:
+                raise Refused([refusal])
+            request = _reread_open(request, meeting)
+            if not meeting.members.filter(pk=acting_user.pk).exists():
+                raise PermissionError("You are not a member of this meeting")
+            if _already(meeting, request, acting_user):
+                raise Refused(
+                    ["You have already voted or declared a conflict on this request"]
+                )
+            row = PanelVote(
+                meeting=meeting,
+                request=request,
+                member=acting_user,
+                vote=vote,
+                comments=comments,
+            )
             return save_with_history(
                 row, acting_user=acting_user, reason=f"Voted: {vote}"
             )
@@ -352,21 +433,43 @@ def panel_vote_cast(
         raise Refused(["You have already voted on this request"]) from None
 
 
-def votes_counted(request: DataShareRequest) -> list[PanelVote]:
-    """The votes of members without a conflict at the request's current meeting,
-    and only of those still its members (one taken off the panel no longer
-    counts)."""
+def _cast_at_meeting(request: DataShareRequest) -> list[PanelVote]:
     meeting = request.panel_meeting
     if meeting is None:
         return []
     return list(
-        PanelVote.objects.filter(
-            meeting=meeting,
-            request=request,
-            conflict_declared=False,
-            member__in=meeting.members.all(),
-        )
+        PanelVote.objects.filter(meeting=meeting, request=request)
+        .exclude(vote="")
+        .select_related("member__affiliation")
     )
+
+
+def _affiliated(vote: PanelVote, request: DataShareRequest) -> bool:
+    affiliation = getattr(vote.member, "affiliation", None)
+    return affiliation is not None and (
+        affiliation.organisation_id == request.organisation_id
+    )
+
+
+def votes_counted(request: DataShareRequest) -> list[PanelVote]:
+    """The votes cast at the request's current meeting that count: not set aside
+    (a conflict declared after voting), and not of a member now affiliated with
+    the requesting organisation. The meeting's panel is fixed once voting starts,
+    so every vote cast there still counts otherwise."""
+    return [
+        vote
+        for vote in _cast_at_meeting(request)
+        if vote.counts and not _affiliated(vote, request)
+    ]
+
+
+def votes_set_aside(request: DataShareRequest) -> list[PanelVote]:
+    """The votes cast at the request's current meeting that do not count."""
+    return [
+        vote
+        for vote in _cast_at_meeting(request)
+        if not vote.counts or _affiliated(vote, request)
+    ]
 
 
 def current_escalation(request: DataShareRequest) -> SiroEscalation | None:
@@ -382,6 +485,10 @@ def decision_blockers(request: DataShareRequest, outcome: str) -> list[str]:
     """Everything that stops the chair recording ``outcome``, in plain words."""
     settings = RiskSettings.current()
     blockers = []
+    meeting = request.panel_meeting
+    refusal = meeting and meeting_day_refusal(meeting, "The decision")
+    if refusal:
+        blockers.append(f"{refusal}.")
     counted = votes_counted(request)
     quorum = max(settings.quorum, 3)
     if len(counted) < quorum:
@@ -395,16 +502,45 @@ def decision_blockers(request: DataShareRequest, outcome: str) -> list[str]:
             blockers.append("Most votes counted must be to approve.")
         assessment = Assessment.objects.filter(request=request).first()
         score = assessment.risk_score if assessment else 0
+        appetite = assessment.risk_appetite if assessment else 0
         escalation = current_escalation(request)
-        if score > settings.risk_appetite and not (
-            escalation and escalation.risk_accepted
-        ):
+        if score > appetite and not (escalation and escalation.risk_accepted):
             blockers.append(
-                f"The risk score {score} is above the risk appetite "
-                f"{settings.risk_appetite}: the senior information risk owner must "
-                "accept the risk first."
+                f"The risk score {score} is above the risk appetite {appetite} in "
+                "force when it was assessed: the senior information risk owner "
+                "must accept the risk first."
             )
+    if outcome != Decision.Outcome.DEFERRED and _chair_answered_escalation(request):
+        blockers.append(
+            "The chair answered this request's risk escalation as senior "
+            "information risk owner, and cannot also decide it: the chair can "
+            "only defer it, to a meeting with another chair."
+        )
     return blockers
+
+
+def _chair_answered_escalation(request: DataShareRequest) -> bool:
+    escalation = current_escalation(request)
+    meeting = request.panel_meeting
+    return bool(escalation and meeting and escalation.siro_id == meeting.chair_id)
+
+
+def escalation_refusals(user: User, request: DataShareRequest) -> list[str]:
+    """The SIRO who answers an escalation is neither the request's assessor nor
+    the chair who decides it."""
+    problems = []
+    if permissions.was_assessor(user, request):
+        problems.append(
+            "You assessed this request: another senior information risk owner "
+            "must answer its escalation"
+        )
+    meeting = request.panel_meeting
+    if meeting is not None and meeting.chair_id == user.pk:
+        problems.append(
+            f"You chair the {meeting}, which decides this request: another senior "
+            "information risk owner must answer its escalation"
+        )
+    return problems
 
 
 def risk_escalation_record(
@@ -414,18 +550,20 @@ def risk_escalation_record(
     if not permissions.can_accept_risk(acting_user, request):
         raise PermissionError("Only the senior information risk owner can answer")
     assessment = Assessment.objects.filter(request=request).first()
-    settings = RiskSettings.current()
     if request.status != S.PANEL or assessment is None:
         raise Refused(["Only an assessed request waiting for the panel is escalated"])
-    if assessment.risk_score <= settings.risk_appetite:
+    if assessment.risk_score <= assessment.risk_appetite:
         raise Refused(["The request is within the risk appetite"])
+    problems = escalation_refusals(acting_user, request)
     if not comments.strip():
-        raise Refused(["Give the reasons for your answer"])
+        problems.append("Give the reasons for your answer")
+    if problems:
+        raise Refused(problems)
     escalation = SiroEscalation(
         request=request,
         siro=acting_user,
         risk_score=assessment.risk_score,
-        risk_appetite=settings.risk_appetite,
+        risk_appetite=assessment.risk_appetite,
         risk_accepted=risk_accepted,
         comments=comments,
     )
@@ -449,6 +587,32 @@ def decision_record(
     if not permissions.can_decide(acting_user, request):
         raise PermissionError("Only the meeting's chair records the decision")
     meeting = _open_for_votes(request)
+    with transaction.atomic():
+        # The meeting's lock: no vote or conflict lands between the count and
+        # the decision.
+        meeting = meeting_lock(meeting)
+        request = _reread_open(request, meeting)
+        return _decide(
+            request=request,
+            meeting=meeting,
+            acting_user=acting_user,
+            outcome=outcome,
+            reasons=reasons,
+            supports_aims=supports_aims,
+            conditions=conditions,
+        )
+
+
+def _decide(
+    *,
+    request: DataShareRequest,
+    meeting: PanelMeeting,
+    acting_user: User,
+    outcome: str,
+    reasons: str,
+    supports_aims: str,
+    conditions: str,
+) -> Decision:
     problems = decision_blockers(request, outcome)
     if outcome not in Decision.Outcome.values:
         problems.append("Choose the decision")
@@ -456,55 +620,58 @@ def decision_record(
         problems.append("Give the reasons for the decision")
     if not supports_aims.strip():
         problems.append("Say how the request supports the department's aims")
-    if outcome == Decision.Outcome.APPROVED_WITH_CONDITIONS and not conditions.strip():
-        problems.append("List the conditions of approval")
+    conditional = outcome == Decision.Outcome.APPROVED_WITH_CONDITIONS
+    if conditional and not condition_lines(conditions):
+        problems.append("List the conditions of approval, one a line")
     if problems:
         raise Refused(problems)
-    settings = RiskSettings.current()
-    counted = votes_counted(request)
-    score = request.assessment.risk_score
-    above = score > settings.risk_appetite
+    counted, set_aside = votes_counted(request), votes_set_aside(request)
+    assessment = request.assessment
+    score, appetite = assessment.risk_score, assessment.risk_appetite
+    above = score > appetite
     decided_at = timezone.now()
     label = Decision.Outcome(outcome).label
     changes: dict[str, Any] = {"decided_at": decided_at}
-    with transaction.atomic():
-        # The move first: it locks the row, so a decision sent twice is refused
-        # by the table of moves rather than by the one-per-meeting constraint.
-        if outcome == Decision.Outcome.DEFERRED:
-            # Off this meeting's agenda: its votes are spent, and a later meeting
-            # votes afresh.
-            permissions.panel_permissions_revoke(meeting=meeting, request=request)
-            changes["panel_meeting"] = None
-        request = request_transition(
+    # The move first: it locks the row, so a decision sent twice is refused
+    # by the table of moves rather than by the one-per-meeting constraint.
+    if outcome == Decision.Outcome.DEFERRED:
+        # Off this meeting's agenda: its votes are spent, and a later meeting
+        # votes afresh.
+        permissions.panel_permissions_revoke(meeting=meeting, request=request)
+        changes["panel_meeting"] = None
+    request = request_transition(
+        request=request,
+        to=_OUTCOME_STATUS[Decision.Outcome(outcome)],
+        acting_user=acting_user,
+        reason=f"Panel decision: {label}",
+        changes=changes,
+    )
+    decision = save_with_history(
+        Decision(
             request=request,
-            to=_OUTCOME_STATUS[Decision.Outcome(outcome)],
-            acting_user=acting_user,
-            reason=f"Panel decision: {label}",
-            changes=changes,
-        )
-        decision = save_with_history(
-            Decision(
-                request=request,
-                meeting=meeting,
-                outcome=outcome,
-                reasons=reasons,
-                conditions=conditions,
-                supports_aims=supports_aims,
-                votes_for=sum(v.vote in APPROVING_VOTES for v in counted),
-                votes_cast=len(counted),
-                risk_score=score,
-                risk_appetite=settings.risk_appetite,
-                above_risk_appetite=above,
-                escalation=current_escalation(request) if above else None,
-                chair=acting_user,
-                decided_at=decided_at,
-            ),
-            acting_user=acting_user,
-            reason=f"Decision: {outcome}",
-        )
-        _tell_requester(
-            request,
-            f"panel decision: {decision.get_outcome_display().lower()}",
-            reasons + (f"\n\nConditions:\n{conditions}" if conditions else ""),
-        )
+            meeting=meeting,
+            outcome=outcome,
+            reasons=reasons,
+            conditions=conditions,
+            supports_aims=supports_aims,
+            votes_for=sum(v.vote in APPROVING_VOTES for v in counted),
+            votes_cast=len(counted),
+            votes_set_aside=len(set_aside),
+            risk_score=score,
+            risk_appetite=appetite,
+            above_risk_appetite=above,
+            escalation=current_escalation(request) if above else None,
+            chair=acting_user,
+            decided_at=decided_at,
+        ),
+        acting_user=acting_user,
+        reason=f"Decision: {outcome}",
+    )
+    if conditional:
+        conditions_record(decision=decision, acting_user=acting_user)
+    _tell_requester(
+        request,
+        f"panel decision: {decision.get_outcome_display().lower()}",
+        reasons + (f"\n\nConditions:\n{conditions}" if conditions else ""),
+    )
     return decision

@@ -16,6 +16,7 @@ from approvals.models import (
     Researcher,
     ResearchOrganisation,
 )
+from approvals.services.panel import votes_set_aside_for_affiliation
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history, transition
 from registration.services import ApprovalBlocked
@@ -97,6 +98,9 @@ def requester_add(
             reason="Requester added",
         )
         permissions.requester_permissions_grant(user=user, organisation=organisation)
+        votes_set_aside_for_affiliation(
+            user=user, organisation=organisation, acting_user=acting_user
+        )
     return affiliation
 
 
@@ -162,6 +166,13 @@ def researcher_add(
     _editable(request, acting_user)
     if request.researchers.filter(email__iexact=details["email"]).exists():
         raise Refused([f"You have already added {details['email']}"])
+    accredited = details.get("accreditation") != Researcher.Accreditation.NONE
+    expires = details.get("accreditation_expires_on")
+    if accredited:
+        if expires is None:
+            raise Refused(["Enter the date the accreditation expires"])
+        if expires < timezone.localdate():
+            raise Refused(["The accreditation has expired: it cannot be used"])
     researcher = Researcher(request=request, **details)
     return save_with_history(
         researcher, acting_user=acting_user, reason="Researcher added"

@@ -318,6 +318,7 @@ def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpRes
             "share": share,
             "tag_colour": TAG_COLOURS[share.status],
             "decision": decision,
+            "conditions": share.approval_conditions.all(),
             "releases": share.releases.select_related("dataset"),
             "certificate": getattr(share, "certificate", None),
             "timeline": _timeline(share),

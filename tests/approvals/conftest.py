@@ -1,10 +1,16 @@
 """The cast of a data share request's life, and a helper that moves a request
 through it by the services (never by setting a status by hand)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from approvals import services
 from approvals.models import FIVE_SAFES, DataShareRequest, PanelMeeting
@@ -16,6 +22,15 @@ from tests.approvals.factories import (
     ResearchOrganisationFactory,
 )
 from tests.factories import UserFactory
+
+
+@contextmanager
+def on_day(day: date) -> Iterator[None]:
+    """Freeze the clock at noon (UK time) on ``day``, for the rules that say
+    what may happen on or after a date (no library: Django's clock is patched)."""
+    noon = datetime.combine(day, time(12), tzinfo=ZoneInfo("Europe/London"))
+    with mock.patch("django.utils.timezone.now", return_value=noon):
+        yield
 
 
 def make_requester(organisation: Any, **kwargs: Any) -> User:
@@ -135,7 +150,10 @@ def build_cast() -> Cast:
     organisation = ResearchOrganisationFactory.create()
     members = [staff(roles.DSAP_PANEL_MEMBER) for _ in range(4)]
     chair = members[0]
-    meeting = PanelMeetingFactory.create(chair=chair, members=members[1:])
+    # Held today: votes and the decision are only possible on the meeting's day.
+    meeting = PanelMeetingFactory.create(
+        held_on=timezone.localdate(), chair=chair, members=members[1:]
+    )
     the_cast = Cast(
         organisation=organisation,
         requester=make_requester(organisation),

@@ -29,6 +29,7 @@ MODELS = [
     "release",
     "destructioncertificate",
     "risksettings",
+    "riskappetitechange",
 ]
 
 

@@ -214,7 +214,9 @@ def test_a_request_goes_from_draft_to_a_closed_case(live_server, page, new_conte
 
     caseworker, assessor = staff(roles.CASEWORKER), staff(roles.DSAP_ASSESSOR)
     members = [staff(roles.DSAP_PANEL_MEMBER) for _ in range(3)]
-    meeting = PanelMeetingFactory.create(chair=members[0], members=members[1:])
+    meeting = PanelMeetingFactory.create(
+        held_on=timezone.localdate(), chair=members[0], members=members[1:]
+    )
 
     # The requester.
     reference = _requester_fills_in_and_submits(page, base, requester.email)
