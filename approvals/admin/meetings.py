@@ -78,7 +78,7 @@ class MeetingRequestInline(CaseInline):
 @admin.register(PanelMeeting)
 class PanelMeetingAdmin(NotYoursIsNotFound, RegistrationAdmin):
     form = PanelMeetingForm
-    change_form_template = "admin/approvals/panelmeeting/change_form.html"
+    change_form_template = "admin/approvals/panelmeeting/change_form.html"  # type: ignore[misc]
     list_display = ("held_on", "chair", "agenda_size", "minutes_status")
     list_select_related = ("chair",)
     filter_horizontal = ("members",)
