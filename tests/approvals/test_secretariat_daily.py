@@ -3,8 +3,10 @@ members who have not voted, accreditation warnings and the end of access,
 annual reviews; each sent once however often the job runs."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from approvals import services
@@ -193,3 +195,13 @@ def test_a_caseworker_records_the_review(cast: Cast):
     review.refresh_from_db()
     assert review.completed_by == cast.caseworker
     assert CaseReminder.objects.filter(kind="annual_review_due").count() == 1
+
+
+def test_the_command_runs_the_job_and_refuses_a_bad_date(cast: Cast):
+    out = StringIO()
+
+    call_command("run_dsap_secretariat_daily", "--date", "2026-12-01", stdout=out)
+
+    assert "DSAP secretariat job: assessors_reminded 0" in out.getvalue()
+    with pytest.raises(CommandError, match="--date"):
+        call_command("run_dsap_secretariat_daily", "--date", "1 December")

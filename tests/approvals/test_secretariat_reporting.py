@@ -2,9 +2,11 @@
 
 from datetime import date, timedelta
 from http import HTTPStatus
+from importlib import import_module
 from io import BytesIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -171,3 +173,15 @@ def test_the_case_list_xlsx_lists_every_request(cast: Cast):
     sheet = load_workbook(BytesIO(response.content)).active
     references = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert references == {cast.request.reference, other.request.reference}
+
+
+def test_the_backfill_takes_the_stage_start_from_history(cast: Cast):
+    cast.submit()
+    entered = cast.request.history.order_by("-history_date").first().history_date
+    _age(cast.request, 50)  # as an existing row would be, before the migration
+    migration = import_module("approvals.migrations.0005_backfill_stage_entered_at")
+
+    migration.backfill(django_apps, None)
+
+    cast.request.refresh_from_db()
+    assert cast.request.stage_entered_at == entered
