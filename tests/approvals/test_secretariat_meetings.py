@@ -296,3 +296,70 @@ def test_the_meeting_record_shows_in_its_timeline(held: Cast):
 
     assert "Minutes signed by the chair" in page
     assert "Minutes written" in page
+
+
+# --- the admin pages --------------------------------------------------------------
+
+
+def test_the_meeting_page_has_history_and_object_permission_buttons(
+    held: Cast, admin_verified_client
+):
+    page = admin_verified_client.get(_meeting_url(held)).text
+
+    assert "History" in page
+    assert "Object permissions" in page
+    assert 'id="agenda"' in page
+
+
+def test_the_meeting_list_shows_the_minutes_status(held: Cast):
+    _ready_to_sign(held)
+    url = reverse("admin:approvals_panelmeeting_changelist")
+    client = verified_client(held.caseworker)
+
+    before = client.get(url).text
+    minutes_sign(meeting=held.meeting, acting_user=held.chair)
+    after = client.get(url).text
+
+    assert "Written, not signed" in before
+    assert "Signed " in after
+
+
+def test_a_member_of_another_meeting_gets_404_for_the_meeting_page(held: Cast):
+    other = staff(roles.DSAP_PANEL_MEMBER)
+    PanelMeetingFactory.create(chair=other)
+
+    response = verified_client(other).get(_meeting_url(held))
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_member_sees_no_secretariat_tools(held: Cast):
+    page = verified_client(held.members[1]).get(_meeting_url(held)).text
+
+    assert "Download the papers pack (PDF)" in page
+    assert "Record attendance" not in page
+    assert "Sign the minutes" not in page
+
+
+def test_the_chair_signs_through_the_page_once_ready(held: Cast):
+    client = verified_client(held.chair)
+    refused = client.get(_meeting_url(held, "sign")).text
+    _ready_to_sign(held)
+
+    response = client.post(_meeting_url(held, "sign"))
+
+    assert "The minutes cannot be signed yet" in refused
+    assert response.status_code == HTTPStatus.FOUND
+    assert MeetingMinutes.objects.get().signed_by == held.chair
+
+
+def test_the_request_page_shows_its_case_file_to_a_caseworker(held: Cast):
+    page = (
+        verified_client(held.caseworker)
+        .get(reverse("admin:approvals_datasharerequest_change", args=[held.request.pk]))
+        .text
+    )
+
+    assert "internal notes (never shown to the requester)" in page.lower()
+    assert "Add an internal note" in page
+    assert "Attach a document" in page
