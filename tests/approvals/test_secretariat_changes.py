@@ -76,6 +76,7 @@ def test_one_open_change_at_a_time(cast: Cast):
 
 
 def test_an_approved_extension_moves_the_share_s_end_date(cast: Cast):
+    assert cast.request.end_date is not None
     new_end = cast.request.end_date + timedelta(days=365)
     share = _decided_change(cast, "extension", end_date=new_end)
     change = cast.refresh()
