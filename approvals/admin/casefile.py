@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -158,8 +158,6 @@ class CaseFileAdminMixin:
         return [self.attachment_path(), *paths]
 
     def attachment_path(self) -> URLPattern:
-        from django.urls import path
-
         return path(
             "<path:object_id>/attachment/<int:attachment_id>/",
             self.admin_site.admin_view(self.attachment_view),  # type: ignore[attr-defined]
