@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from approvals import services
 from approvals.models import FIVE_SAFES, DataShareRequest, MeetingMinutes
 from lrs_portal import roles
+from tests.approvals.conftest import build_cast
 from tests.approvals.factories import (
     DataShareRequestFactory,
     PanelMeetingFactory,
@@ -26,6 +27,7 @@ from tests.approvals.factories import (
 )
 from tests.approvals.test_browser_lifecycle import (  # noqa: F401 - the fixture
     CHROMIUM,
+    _assert_accessible,
     _radio,
     _staff_page,
     browser_type_launch_args,
@@ -212,3 +214,27 @@ def test_a_meeting_goes_from_agenda_to_signed_minutes(live_server, new_context):
         "Minutes signed by the chair"
     )
     assert MeetingMinutes.objects.get(meeting=meeting).signed_by == chair
+
+
+def test_a_requester_asks_to_extend_a_live_share(live_server, new_context):
+    base = live_server.url
+    cast = build_cast()
+    cast.meeting.held_on = timezone.localdate()
+    cast.meeting.save()
+    share = cast.release()
+    page = _staff_page(new_context, base, cast.requester)  # a signed-in session
+
+    page.goto(f"{base}/data-sharing/{share.reference}/")
+    page.get_by_role("link", name="Ask for an amendment or extension").click()
+    _assert_accessible(page)
+    page.get_by_role("button", name="Start the change").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Select whether you need an amendment or an extension"
+    )
+    _assert_accessible(page)
+    _radio(page, "kind", "extension")
+    page.get_by_role("button", name="Start the change").click()
+
+    change = share.changes.get()
+    page.wait_for_url(f"**/data-sharing/{change.reference}/tasks/")
+    expect(page.get_by_text(f"We started {change.reference}")).to_be_visible()
