@@ -1,8 +1,9 @@
 """Demo data shares for `manage.py seed_demo` (after lrs_portal's accounts): a
 research institute with Rhea Jones as its requester, a request waiting for
-triage, one waiting for the panel, and one approved and released (so the public
-register has a row). Every step goes through approvals.services; a second run
-finds the references and changes nothing."""
+triage, one on the agenda of the next panel meeting, and one approved and
+released at a meeting whose minutes the chair has signed (so the public register
+has a row, with a summary a second caseworker approved). Every step goes through
+approvals.services; a second run finds the references and changes nothing."""
 
 from datetime import timedelta
 
@@ -18,6 +19,17 @@ from approvals.models import (
     Researcher,
     ResearchOrganisation,
 )
+from approvals.services.casefile import (
+    note_add,
+    public_summary_approve,
+    public_summary_write,
+)
+from approvals.services.meetings import (
+    action_add,
+    attendance_record,
+    minutes_sign,
+    minutes_write,
+)
 from lrs_portal import roles
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history
@@ -31,6 +43,8 @@ OTHER_MEMBERS = (
     ("panel.two@education.example.com", "Dev Okoro"),
     ("panel.three@education.example.com", "Mary Lindqvist"),
 )
+# A second caseworker approves the public summary the first wrote (no password).
+SECOND_CASEWORKER = ("caseworker.two@education.example.com", "Sam Adeyemi")
 PROJECTS = {
     "DS00101": "Attendance after the pandemic in coastal towns",
     "DS00102": "Pupil mobility and attainment at key stage 4",
@@ -38,13 +52,13 @@ PROJECTS = {
 }
 
 
-def _member(email: str, name: str) -> User:
+def _member(email: str, name: str, role: str = roles.DSAP_PANEL_MEMBER) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User(email=email, full_name=name, is_staff=True)
         user.set_unusable_password()
         user.save()
-        user.groups.add(*Group.objects.filter(name=roles.DSAP_PANEL_MEMBER))
+        user.groups.add(*Group.objects.filter(name=role))
     return user
 
 
@@ -136,11 +150,18 @@ def seed() -> list[str]:
         services.request_place_on_meeting(
             request=waiting, acting_user=caseworker, meeting=meeting
         )
+        note_add(
+            request=waiting,
+            acting_user=caseworker,
+            text="Requester confirmed by phone that only SRS safe rooms are used.",
+        )
         _approve_and_release(organisation, requester, caseworker, assessor, members)
     return [
         "Data shares: Northern Education Research Institute, requester "
-        f"{REQUESTER}; DS00101 waits for triage, DS00102 for the panel meeting "
-        f"(chair {PANEL}), DS00103 is approved and released.",
+        f"{REQUESTER}; DS00101 waits for triage, DS00102 is on the agenda of the "
+        f"next panel meeting (chair {PANEL}), DS00103 is approved and released at "
+        "today's meeting, whose minutes are signed (admin: Panel meetings; the DSAP "
+        "dashboard is on the admin home page).",
     ]
 
 
@@ -184,3 +205,40 @@ def _approve_and_release(
             end_date=share.end_date or timezone.localdate(),
         )
         share.refresh_from_db()
+    _minutes(meeting, caseworker, members, share)
+    public_summary_write(
+        request=share,
+        acting_user=caseworker,
+        text="How free school meals eligibility relates to what pupils do after "
+        "16, to inform support for disadvantaged pupils.",
+    )
+    public_summary_approve(
+        request=share, acting_user=_member(*SECOND_CASEWORKER, roles.CASEWORKER)
+    )
+
+
+def _minutes(
+    meeting: PanelMeeting,
+    caseworker: User,
+    members: list[User],
+    share: DataShareRequest,
+) -> None:
+    """Attendance, minutes and an action for the held meeting, signed by its chair."""
+    for member in members:
+        attendance_record(
+            meeting=meeting, acting_user=caseworker, member=member, status="attended"
+        )
+    minutes_write(
+        meeting=meeting,
+        acting_user=caseworker,
+        discussion="The panel discussed DS00103: a clear public benefit, accredited "
+        "researchers and access only in an ONS safe room.",
+    )
+    action_add(
+        meeting=meeting,
+        acting_user=caseworker,
+        description="Confirm the SRS project reference with the ONS.",
+        owner="Secretariat",
+        request=share,
+    )
+    minutes_sign(meeting=meeting, acting_user=members[0])

@@ -491,3 +491,15 @@ class CertificateForm(forms.Form):
         if value > timezone.localdate():
             raise forms.ValidationError("Date destroyed must be today or in the past")
         return value
+
+
+class ChangeForm(forms.Form):
+    """Ask to amend or extend a live share (decision 17)."""
+
+    kind = _radios(
+        "What do you need to change?",
+        DataShareRequest.ChangeKind.choices,
+        required="Select whether you need an amendment or an extension",
+        help_text="We copy your approved request. Change what you need, then "
+        "submit it: it is assessed and decided like a new request.",
+    )

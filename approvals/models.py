@@ -242,6 +242,10 @@ class DataShareRequest(models.Model):
         )
         DIRECT_SUPPLY = "direct_supply", "Direct supply (only by exception)"
 
+    class ChangeKind(models.TextChoices):
+        AMENDMENT = "amendment", "Amendment (datasets, researchers or purpose)"
+        EXTENSION = "extension", "Extension (a later end date)"
+
     reference = models.CharField(max_length=10, unique=True)
     organisation = models.ForeignKey(
         ResearchOrganisation, on_delete=models.PROTECT, related_name="requests"
@@ -324,6 +328,20 @@ class DataShareRequest(models.Model):
     certificate_overdue_alerted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The secretariat (decision 17): when the request entered its current stage
+    # (set by request_transition), and whether it changes a live share.
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    change_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        help_text="The live share this request amends or extends.",
+    )
+    change_kind = models.CharField(
+        max_length=20, choices=ChangeKind.choices, blank=True
+    )
 
     history = HistoricalRecords()
 
@@ -845,3 +863,17 @@ class DestructionCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"Destruction certificate for {self.request.reference}"
+
+
+# The panel secretariat's records (meetings, casework, reminders): decision 17.
+from approvals.secretariat_models import (  # noqa: E402, F401
+    AnnualReview,
+    CaseAttachment,
+    CaseNote,
+    CaseReminder,
+    Correspondence,
+    MeetingAction,
+    MeetingAttendance,
+    MeetingMinutes,
+    PublicSummary,
+)

@@ -12,7 +12,7 @@ these and raise Http404 when they say no.
 """
 
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from approvals.models import (
@@ -296,3 +296,63 @@ def get_users_with_vote(request: DataShareRequest) -> list[User]:
         request, only_with_perms_in=["vote_datasharerequest"], with_superusers=False
     )
     return list(holders)
+
+
+# --- the secretariat (decision 17) ---------------------------------------------------
+
+
+def can_keep_minutes(user: User, meeting: PanelMeeting) -> bool:
+    """Caseworkers (the secretariat) record attendance, minutes and actions,
+    never for a meeting deciding a request from their own organisation."""
+    if not user.is_active:
+        return False
+    if not user.has_perm("approvals.triage_datasharerequest"):
+        return False
+    organisations = DataShareRequest.objects.filter(
+        Q(panel_meeting=meeting) | Q(decisions__meeting=meeting)
+    ).values("organisation_id")
+    return not Affiliation.objects.filter(
+        user=user, organisation_id__in=organisations
+    ).exists()
+
+
+def can_sign_minutes(user: User, meeting: PanelMeeting) -> bool:
+    """Only the meeting's chair signs its minutes."""
+    if not user.is_active:
+        return False
+    return meeting.chair_id == user.pk
+
+
+def can_read_papers(user: User, meeting: PanelMeeting) -> bool:
+    """Members read the papers of the meetings they sit on; caseworkers of all."""
+    return meetings_visible_to_staff(user).filter(pk=meeting.pk).exists()
+
+
+def papers_withheld(
+    user: User, meeting: PanelMeeting, request: DataShareRequest
+) -> bool:
+    """A member gets no papers for a request they declared a conflict on, or
+    one from their own organisation."""
+    if is_own_organisation(user, request):
+        return True
+    return PanelVote.objects.filter(
+        meeting=meeting, request=request, member=user, conflict_declared=True
+    ).exists()
+
+
+def can_see_dashboard(user: User) -> bool:
+    """The DSAP dashboard and exports: caseworkers and the SIRO (who see every
+    request), never an assessor or member limited to their own."""
+    if not user.is_active or not user.is_staff:
+        return False
+    return user.has_perm(_VIEW)
+
+
+def can_keep_case_file(user: User, request: DataShareRequest) -> bool:
+    """Caseworkers add notes, attachments and correspondence to a request."""
+    return can_triage(user, request)
+
+
+def can_read_case_file(user: User, request: DataShareRequest) -> bool:
+    """Anyone in the department who sees the request reads its case file."""
+    return requests_visible_to_staff(user).filter(pk=request.pk).exists()

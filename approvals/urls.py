@@ -35,6 +35,7 @@ urlpatterns = [
         name="check-answers",
     ),
     path("data-sharing/<str:reference>/withdraw/", requests.withdraw, name="withdraw"),
+    path("data-sharing/<str:reference>/change/", requests.change, name="change"),
     path(
         "data-sharing/<str:reference>/destruction-certificate/",
         requests.certificate,

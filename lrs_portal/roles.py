@@ -102,6 +102,16 @@ _CASEWORKER_APPROVALS = tuple(
         "view_risksettings",
         "view_riskappetitechange",
         "view_approvalcondition",
+        # The secretariat (decision 17): changed only through workflow pages.
+        "view_meetingattendance",
+        "view_meetingminutes",
+        "view_meetingaction",
+        "view_casenote",
+        "view_caseattachment",
+        "view_correspondence",
+        "view_publicsummary",
+        "view_casereminder",
+        "view_annualreview",
     )
 )
 _SIRO_APPROVALS = (

@@ -452,6 +452,37 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# The DSAP secretariat (decision 17): reminders to assessors whose assessment is
+# overdue, to members who have not voted before a meeting, researchers'
+# accreditation ending mid-share, annual reviews: daily at 07:30
+# (https://crontab.guru/#30_7_*_*_*), in working hours so emails land then.
+CELERY_BEAT_SCHEDULE["approvals-secretariat-daily"] = {
+    "task": "approvals.tasks.secretariat_daily_task",
+    "schedule": crontab(hour=7, minute=30),
+}
+# Time targets, in calendar days (not working days). A request in a
+# stage longer than its target shows as overdue in the admin queue and on the
+# DSAP dashboard; an assessor past the assessment target is reminded once.
+DSAP_STAGE_TARGET_DAYS = {
+    "submitted": env_int("DSAP_TARGET_TRIAGE_DAYS", default=5, minimum=1),
+    "returned": env_int("DSAP_TARGET_RETURNED_DAYS", default=30, minimum=1),
+    "assessment": env_int("DSAP_TARGET_ASSESSMENT_DAYS", default=15, minimum=1),
+    "panel": env_int("DSAP_TARGET_PANEL_DAYS", default=30, minimum=1),
+    "deferred": env_int("DSAP_TARGET_DEFERRED_DAYS", default=30, minimum=1),
+    "approved": env_int("DSAP_TARGET_RELEASE_DAYS", default=20, minimum=1),
+    "approved_with_conditions": env_int(
+        "DSAP_TARGET_RELEASE_DAYS", default=20, minimum=1
+    ),
+}
+# Members who have not voted are reminded this many days before the meeting.
+DSAP_VOTE_REMINDER_DAYS = env_int("DSAP_VOTE_REMINDER_DAYS", default=3, minimum=1)
+# Researchers' accreditation ending during a share: warned this many days ahead.
+DSAP_ACCREDITATION_WARNING_DAYS = env_int(
+    "DSAP_ACCREDITATION_WARNING_DAYS", default=30, minimum=1
+)
+# Case file attachments (PDF only): the largest accepted, in megabytes.
+DSAP_ATTACHMENT_MAX_MB = env_int("DSAP_ATTACHMENT_MAX_MB", default=10, minimum=1)
+
 # maintain_partitions creates and drops tables, which only the log's owner role
 # may do: it goes to its own queue, consumed by one worker that connects as the
 # owner (docs/runbooks/worker-and-beat.md). Every other task uses "celery".

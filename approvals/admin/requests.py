@@ -18,6 +18,8 @@ from approvals.admin.base import (
     S,
     is_dsap_staff,
 )
+from approvals.admin.casefile import CASE_FILE_INLINES, CaseFileAdminMixin
+from approvals.admin.dashboard import DashboardAdminMixin
 from approvals.admin.forms import (
     AssessmentForm,
     ConflictForm,
@@ -63,6 +65,7 @@ from approvals.services import (
     risk_escalation_record,
     risk_score,
 )
+from approvals.services.secretariat import overdue_requests
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from registration.admin.base import (
     ConfirmForm,
@@ -188,6 +191,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("meeting", "A panel meeting"),
             ("release", "Release"),
             ("certificate", "Certificate overdue or to accept"),
+            ("overdue", "Over its stage's time target"),
         )
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
@@ -202,11 +206,19 @@ class QueueFilter(admin.SimpleListFilter):
             "certificate": Q(status=S.CLOSING)
             & (Q(certificate_due_on__lt=today) | Q(certificate__isnull=False)),
         }
+        if value == "overdue":  # the time targets of decision 17
+            return queryset.filter(pk__in=overdue_requests(today).values("pk"))
         return queryset.filter(filters[value]) if value in filters else queryset
 
 
 @admin.register(DataShareRequest)
-class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationAdmin):
+class DataShareRequestAdmin(
+    DashboardAdminMixin,
+    CaseFileAdminMixin,
+    NotYoursIsNotFound,
+    ReadOnlyFormMixin,
+    RegistrationAdmin,
+):
     list_display = (
         "reference",
         "project_title",
@@ -216,6 +228,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
         "panel_meeting",
         "end_date",
         "certificate_overdue",
+        "days_in_stage",
     )
     list_filter = (QueueFilter, "status", "legal_gateway", "access_route")
     list_select_related = ("organisation", "assessor", "panel_meeting")
@@ -231,6 +244,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
         ConditionInline,
         ReleaseInline,
         CertificateInline,
+        *CASE_FILE_INLINES,
     )
     exclude = ("history",)
 
@@ -300,6 +314,7 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
                 offered.append(
                     ("Accept the destruction certificate", "accept_certificate")
                 )
+        offered += self.case_file_tools(request, obj)
         return [self.workflow_tool(label, name, obj) for label, name in offered]
 
     def get_urls(self) -> list[URLPattern]:
@@ -318,7 +333,9 @@ class DataShareRequestAdmin(NotYoursIsNotFound, ReadOnlyFormMixin, RegistrationA
             ("accept_certificate", self.accept_certificate_view),
         )
         return [
+            *self.dashboard_urls(),
             *(self.workflow_path(name, view) for name, view in views),
+            *self.case_file_urls(),
             *self.default_urls(),
         ]
 

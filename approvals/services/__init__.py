@@ -2,7 +2,10 @@
 
 Split by who acts: requests (the requester, and the one transition function),
 casework (triage, assessment, panel, SIRO) and aftercare (releases, the nightly
-end-date job, destruction certificates).
+end-date job, destruction certificates). The secretariat's (decision 17) are
+imported from their own modules: meetings (attendance, minutes, sign-off),
+secretariat (time targets and the daily reminders) and casefile (notes,
+attachments, correspondence, the public summary, changes, annual reviews).
 """
 
 from approvals.services.aftercare import (

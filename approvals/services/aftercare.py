@@ -82,6 +82,17 @@ def release_record(
                 reason="First extract released",
                 changes={"released_at": release.released_at},
             )
+        _tell_requester(
+            locked,
+            f"data released: {dataset.academic_year}",
+            f"We have released {dataset} for your project"
+            + (
+                f" (ONS SRS project {srs_project_reference})"
+                if srs_project_reference
+                else ""
+            )
+            + f". Access ends on {end_date:%d %B %Y}.",
+        )
     return release
 
 

@@ -10,8 +10,10 @@ from approvals import permissions
 from approvals.models import (
     FIVE_SAFES,
     Assessment,
+    Correspondence,
     DataShareRequest,
     Decision,
+    MeetingMinutes,
     PanelMeeting,
     PanelVote,
     Recommendation,
@@ -48,6 +50,7 @@ _OUTCOME_STATUS = {
 
 
 def _tell_requester(request: DataShareRequest, subject: str, body: str) -> None:
+    """Email the requester, and log the email in the request's correspondence."""
     notification_send(
         to=request.requester.email,
         subject=f"{request.reference}: {subject}",
@@ -56,6 +59,13 @@ def _tell_requester(request: DataShareRequest, subject: str, body: str) -> None:
             f"{django_settings.SERVICE_URL}{request.get_absolute_url()}"
         ),
         reference=f"approvals.{request.reference}",
+    )
+    Correspondence.objects.create(
+        request=request,
+        direction=Correspondence.Direction.SENT,
+        channel=Correspondence.Channel.EMAIL,
+        subject=f"{request.reference}: {subject}"[:200],
+        summary=body,
     )
 
 
@@ -272,6 +282,8 @@ def request_place_on_meeting(
         raise Refused(["Choose a meeting that has not yet been held"])
     if request.panel_meeting_id == meeting.pk:
         raise Refused(["The request is already on this meeting"])
+    if MeetingMinutes.objects.filter(meeting=meeting, signed_at__isnull=False):
+        raise Refused(["The meeting's minutes are signed: choose another meeting"])
     if Decision.objects.filter(request=request, meeting=meeting).exists():
         raise Refused(["The panel has already decided on it at this meeting"])
     problems = _placing_refusals(request, meeting)

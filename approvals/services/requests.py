@@ -65,14 +65,15 @@ def request_transition(
     reason: str,
     changes: dict[str, Any] | None = None,
 ) -> DataShareRequest:
-    """The one function that changes a data share request's status."""
+    """The one function that changes a data share request's status (and so the
+    day its current stage began, for the time targets)."""
     return transition(
         instance=request,
         to=to,
         allowed=REQUEST_TRANSITIONS,
         acting_user=acting_user,
         reason=reason,
-        changes=changes,
+        changes={"stage_entered_at": timezone.now(), **(changes or {})},
     )
 
 
@@ -227,13 +228,26 @@ def request_submit(
     changes: dict[str, Any] = {"submitted_at": timezone.now()}
     if returned:
         changes["information_response"] = response
-    return request_transition(
-        request=request,
-        to=S.SUBMITTED,
-        acting_user=acting_user,
-        reason="Resubmitted with more information" if returned else "Submitted",
-        changes=changes,
-    )
+    # Imported here: casework imports this module.
+    from approvals.services.casework import _tell_requester
+
+    with transaction.atomic():
+        request = request_transition(
+            request=request,
+            to=S.SUBMITTED,
+            acting_user=acting_user,
+            reason="Resubmitted with more information" if returned else "Submitted",
+            changes=changes,
+        )
+        _tell_requester(
+            request,
+            "request received",
+            "We have received your data share request"
+            + (" and your answer" if returned else "")
+            + ". A caseworker will check that it is complete, then it goes to an "
+            "independent assessor and the Data Sharing Approvals Panel.",
+        )
+    return request
 
 
 def request_withdraw(

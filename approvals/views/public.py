@@ -1,5 +1,9 @@
 """The public register of approved data shares, as a page and a CSV, in the
-spirit of the department's "external data shares" transparency publication."""
+spirit of the department's "external data shares" transparency publication.
+
+It publishes the summary a caseworker wrote and another approved (never the
+requester's own text as written), and the academic years actually released
+(decision 17)."""
 
 from collections.abc import Iterator
 
@@ -10,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from approvals.models import DataShareRequest, RequestedDataset
+from approvals.models import DataShareRequest, PublicSummary, RequestedDataset
 from registration.admin.base import csv_response
 
 S = DataShareRequest.Status
@@ -23,12 +27,14 @@ PUBLISHED_STATUSES = (
     S.CLOSED,
 )
 PAGE_SIZE = 50
+NO_SUMMARY = "A summary will be published once the department has approved it."
+NONE_RELEASED = "None released yet"
 CSV_HEADER = (
     "Reference",
     "Requesting organisation",
     "Project title",
     "Purpose",
-    "Datasets and academic years",
+    "Datasets and academic years released",
     "Legal gateway",
     "Access route",
     "Decision date",
@@ -37,35 +43,52 @@ CSV_HEADER = (
 
 
 def published_shares() -> QuerySet[DataShareRequest]:
-    """Approved shares, newest decision first; nothing from before a decision."""
-    datasets = RequestedDataset.objects.order_by("academic_year")
+    """Approved shares, newest decision first; nothing from before a decision.
+    A change to a share (amendment, extension) is not a share of its own."""
+    released = RequestedDataset.objects.filter(release__isnull=False).order_by(
+        "academic_year"
+    )
+    summaries = PublicSummary.objects.filter(approved_at__isnull=False)
     return (
-        DataShareRequest.objects.filter(status__in=PUBLISHED_STATUSES)
+        DataShareRequest.objects.filter(
+            status__in=PUBLISHED_STATUSES, change_of__isnull=True
+        )
         .select_related("organisation")
-        .prefetch_related(Prefetch("datasets", queryset=datasets))
+        .prefetch_related(
+            Prefetch("datasets", queryset=released, to_attr="released_datasets"),
+            Prefetch("public_summary", queryset=summaries),
+        )
         .order_by("-decided_at", "reference")
     )
 
 
+def summary_text(share: DataShareRequest) -> str:
+    """The approved public summary, or a line saying one is to come."""
+    summary = getattr(share, "public_summary", None)
+    return summary.text if summary is not None else NO_SUMMARY
+
+
 def datasets_text(share: DataShareRequest) -> str:
-    return "; ".join(
-        f"{d.name} {d.academic_year} (tier {d.tier})" for d in share.datasets.all()
-    )
+    released = getattr(share, "released_datasets", [])
+    if not released:
+        return NONE_RELEASED
+    return "; ".join(f"{d.name} {d.academic_year} (tier {d.tier})" for d in released)
 
 
 @require_GET
 def published(request: HttpRequest) -> HttpResponse:
     page = Paginator(published_shares(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "approvals/published.html", {"page": page})
+    context = {"page": page, "no_summary": NO_SUMMARY, "none_released": NONE_RELEASED}
+    return render(request, "approvals/published.html", context)
 
 
-def _rows() -> Iterator[list[object]]:
+def register_rows() -> Iterator[list[object]]:
     for share in published_shares().iterator(chunk_size=500):
         yield [
             share.reference,
             share.organisation.name,
             share.project_title,
-            share.summary,
+            summary_text(share),
             datasets_text(share),
             share.get_legal_gateway_display(),
             share.get_access_route_display(),
@@ -76,4 +99,4 @@ def _rows() -> Iterator[list[object]]:
 
 @require_GET
 def published_csv(request: HttpRequest) -> HttpResponse:
-    return csv_response("dfe-approved-data-shares.csv", CSV_HEADER, _rows())
+    return csv_response("dfe-approved-data-shares.csv", CSV_HEADER, register_rows())

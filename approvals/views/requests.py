@@ -16,17 +16,20 @@ from approvals import services
 from approvals.forms import (
     SECTION_FORMS,
     CertificateForm,
+    ChangeForm,
     DatasetForm,
     ResearcherForm,
     SubmitForm,
 )
 from approvals.models import DataShareRequest
 from approvals.permissions import can_edit_request, organisations_requesting_for
+from approvals.services.casefile import change_start
 from approvals.views.access import request_page, requester_page
 from lrs_portal.models import User
 
 S = DataShareRequest.Status
 PAGE_SIZE = 20
+LIVE = (S.APPROVED, S.APPROVED_WITH_CONDITIONS, S.RELEASED)
 # (key in request_missing_sections, title, URL name); the task list's order.
 SECTIONS = (
     ("project", "The project and its public benefit", "approvals:section"),
@@ -325,6 +328,7 @@ def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpRes
             "editable": can_edit_request(user, share),
             "certificate_due": share.status in (S.RELEASED, S.CLOSING)
             and not hasattr(share, "certificate"),
+            "can_change": share.status in LIVE and share.change_of_id is None,
             **_summary(share),
         },
     )
@@ -357,3 +361,26 @@ def certificate(
         messages.success(request, "You sent the destruction certificate")
         return redirect(share)
     return render(request, "approvals/certificate.html", {"form": form, "share": share})
+
+
+@require_http_methods(["GET", "POST"])
+@request_page
+def change(request: HttpRequest, user: User, share: DataShareRequest) -> HttpResponse:
+    """Ask to amend or extend a live share: a new request copied from it."""
+    if share.status not in LIVE or share.change_of_id is not None:
+        return redirect(share)
+    form = ChangeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = change_start(
+                share=share, acting_user=user, kind=form.cleaned_data["kind"]
+            )
+        except services.Refused as exc:
+            form.add_error("kind", exc.reasons[0])
+        else:
+            messages.success(
+                request,
+                f"We started {new.reference}: change what you need, then submit it",
+            )
+            return redirect("approvals:tasks", new.reference)
+    return render(request, "approvals/change.html", {"form": form, "share": share})

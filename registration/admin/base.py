@@ -348,7 +348,8 @@ class RegistrationAdmin(BaseAdmin):
         """A single-object page: GET shows the form, a valid POST calls ``act``."""
         if not allowed:
             raise PermissionDenied
-        form = form_class(request.POST) if request.method == "POST" else form_class()
+        posted = request.method == "POST"
+        form = form_class(request.POST, request.FILES) if posted else form_class()
         if request.method == "POST" and form.is_valid():
             try:
                 message = act(form.cleaned_data)

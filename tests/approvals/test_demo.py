@@ -3,7 +3,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from approvals.models import DataShareRequest
+from approvals.models import DataShareRequest, MeetingMinutes, PanelMeeting
+from approvals.services.meetings import meeting_agenda
 from lrs_portal.models import User
 
 pytestmark = pytest.mark.django_db
@@ -28,3 +29,16 @@ def test_the_demo_has_a_request_at_each_main_stage(settings):
     assert "DS00102" in rhea.get(reverse("approvals:requests")).text
     register = Client().get(reverse("approvals:published")).text
     assert "Free school meals and post-16 destinations" in register
+    assert "How free school meals eligibility relates" in register
+
+
+def test_the_demo_shows_a_meeting_with_an_agenda_and_signed_minutes(settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # a second run changes nothing
+
+    upcoming, held = PanelMeeting.objects.order_by("-held_on")
+    assert [r.reference for r in meeting_agenda(upcoming)] == ["DS00102"]
+    assert [r.reference for r in meeting_agenda(held)] == ["DS00103"]
+    assert MeetingMinutes.objects.get(meeting=held).signed_at is not None

@@ -348,7 +348,7 @@ def test_the_register_lists_approved_shares_only(cast: Cast):
 def test_the_register_csv_cannot_run_formulas(cast: Cast):
     cast.request.project_title = '=HYPERLINK("http://evil")'
     cast.request.save()
-    cast.approve()
+    cast.release()  # the register lists the years released
 
     response = Client().get(reverse("approvals:published-csv"))
 
