@@ -2,6 +2,7 @@
 minutes, actions and the chair's sign-off (decision 17)."""
 
 import re
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
@@ -193,7 +194,9 @@ def test_a_caseworker_from_the_requesting_organisation_cannot_keep_minutes(
 
 
 def test_minutes_cannot_be_written_before_the_meeting(cast: Cast):
-    cast.to_panel()  # the meeting is in 14 days
+    cast.meeting.held_on = timezone.localdate() + timedelta(days=14)
+    cast.meeting.save()
+    cast.to_panel()
 
     with pytest.raises(Refused, match="on or after"):
         minutes_write(meeting=cast.meeting, acting_user=cast.caseworker, discussion="x")
