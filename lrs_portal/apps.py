@@ -13,6 +13,7 @@ class LrsPortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django_structlog import signals
 
+        from lrs_portal import checks  # noqa: F401 (registers the deploy checks)
         from lrs_portal.logs import redact_request_log
         from lrs_portal.roles import sync_roles
 
