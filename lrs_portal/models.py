@@ -226,6 +226,21 @@ class ChangeTrail(models.Model):
         return f"{self.operation} {self.table_name} {self.row_id} by {self.db_user}"
 
 
+class HistoryTransaction(models.Model):
+    """A database transaction that wrote a history row or an admin log entry,
+    marked by a trigger on those tables (lrs_portal.pg): a change on the trail
+    made in such a transaction was made through the application."""
+
+    transaction_id = models.BigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "lrs_portal_historytransaction"
+
+    def __str__(self) -> str:
+        return f"transaction {self.transaction_id}"
+
+
 class ServiceAlert(models.Model):
     """Something about the service itself that caseworkers must look at: a
     change made outside the application, or a nightly job not done in time."""

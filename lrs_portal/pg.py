@@ -19,6 +19,8 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import RunPython
 
 TRAIL_TABLE = "lrs_portal_changetrail"
+MARKS_TABLE = "lrs_portal_historytransaction"
+MARK_FUNCTION = "lrs_history_mark"
 TRAIL_FUNCTION = "lrs_trail_record"
 APPEND_ONLY_FUNCTION = "lrs_append_only"
 # What the application's role may do to each kind of trail table.
@@ -78,6 +80,20 @@ END;
 $$"""  # noqa: S608
 
 
+# A statement trigger on every history table and the admin log: the transaction
+# wrote history. ON CONFLICT: one row a transaction, however many statements.
+def _mark_function_sql(schema: str) -> str:
+    return f"""
+CREATE OR REPLACE FUNCTION {schema}.{MARK_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO {schema}.{MARKS_TABLE} (transaction_id, recorded_at)
+    VALUES (txid_current(), now()) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$"""  # noqa: S608
+
+
 def _append_only_function_sql(schema: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.{APPEND_ONLY_FUNCTION}() RETURNS trigger
@@ -103,6 +119,7 @@ def trail_install(*, using: str = DEFAULT_DB_ALIAS) -> None:
         schema = _schema(cursor)
         cursor.execute(_trail_function_sql(schema))
         cursor.execute(_append_only_function_sql(schema))
+        cursor.execute(_mark_function_sql(schema))
         cursor.execute(
             f'CREATE TRIGGER "{TRAIL_TABLE}_append_only" BEFORE UPDATE OR DELETE'
             f" ON {TRAIL_TABLE} FOR EACH ROW EXECUTE FUNCTION"
@@ -119,6 +136,7 @@ def trail_uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
         )
         cursor.execute(f"DROP FUNCTION IF EXISTS {TRAIL_FUNCTION}() CASCADE")
         cursor.execute(f"DROP FUNCTION IF EXISTS {APPEND_ONLY_FUNCTION}()")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {MARK_FUNCTION}() CASCADE")
 
 
 def trail_track(
@@ -174,20 +192,55 @@ def track_operation(
     return RunPython(forward, backward, elidable=False)
 
 
+def history_marks_ensure(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """Give every history table and the admin log the trigger that marks the
+    transactions writing them (run after every migrate: new history tables get
+    it too); return the tables that lacked it."""
+    if not is_postgres(using=using):
+        return []
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT to_regproc(%s)", [MARK_FUNCTION])
+        row = cursor.fetchone()
+        if not row or row[0] is None:  # before lrs_portal's migration 0006
+            return []
+        schema = _schema(cursor)
+        missing = []
+        for table in insert_only_tables(using=using):
+            if table in (TRAIL_TABLE, MARKS_TABLE):
+                continue
+            cursor.execute(
+                "SELECT NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = %s"
+                " AND tgrelid = %s::regclass)",
+                [f"{table}_marks", table],
+            )
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    f'CREATE TRIGGER "{table}_marks" AFTER INSERT ON "{table}"'
+                    f" FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{MARK_FUNCTION}()"
+                )
+                missing.append(table)
+    return missing
+
+
+def history_marks_after_migrate(*, using: str = DEFAULT_DB_ALIAS, **_: object) -> None:
+    """post_migrate: keep every history table marking its transactions."""
+    history_marks_ensure(using=using)
+
+
 # --- grants ------------------------------------------------------------------------
 
 
 def insert_only_tables(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Every table the application may only read and add to: the history
-    tables (simple-history's, and its many-to-many ones), the admin log and the
-    change trail."""
+    tables (simple-history's, and its many-to-many ones), the admin log, the
+    change trail and the marks of transactions that wrote history."""
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_class c"
             " WHERE c.relnamespace = current_schema()::regnamespace"
             " AND c.relkind IN ('r', 'p') AND (c.relname LIKE %s"
-            " OR c.relname IN ('django_admin_log', %s)) ORDER BY 1",
-            [r"%\_historical%", TRAIL_TABLE],
+            " OR c.relname IN ('django_admin_log', %s, %s)) ORDER BY 1",
+            [r"%\_historical%", TRAIL_TABLE, MARKS_TABLE],
         )
         return [name for (name,) in cursor.fetchall()]
 

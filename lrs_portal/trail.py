@@ -4,14 +4,15 @@ for tables simple-history does not follow; a change with neither was made
 outside the application (raw SQL with its credentials, a DBA's psql session),
 and raises one ServiceAlert, emailed to the caseworkers.
 
-What matches (within TRAIL_MATCH_SECONDS of the change):
-- a table with history: a history row of the same object and kind (+, ~, -)
-  whose recorded columns hold the change's new values;
-- a user's roles and permissions: a history row of that user (their User row,
-  or any history row naming them as ``user``, such as a membership), or an admin
-  log entry for them;
-- groups, their permissions and permissions themselves: an admin log entry for
-  the group.
+A change matches when the database transaction that made it also wrote a
+history row or an admin log entry (a trigger on those tables marks such
+transactions: lrs_portal.pg), and, for a table with history, when a history row
+of the same object and kind (+, ~, -), written within TRAIL_MATCH_SECONDS of
+the change, holds the change's new values. So a raw UPDATE slipped into a
+transaction that also saved history is still caught, unless its values are what
+the history says. (The application's role can add history rows, so a forger
+can make a change look legitimate only by recording it in the history, where
+caseworkers see it.)
 
 Changes made as the changed table's owner are not compared: that is migrate (a
 deploy), and the owner could drop the triggers anyway. Tables are found through
@@ -19,8 +20,9 @@ the app registry, so this module imports no other app (architecture.md).
 Why: docs/decisions/0019-*.md.
 """
 
+import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -30,23 +32,25 @@ from django.utils import timezone
 
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
-from lrs_portal.models import ChangeTrail, JobRun, ServiceAlert
+from lrs_portal.models import ChangeTrail, HistoryTransaction, JobRun, ServiceAlert
 
 logger = logging.getLogger(__name__)
 
 JOB = "audit_trail"
 _HISTORY_TYPE = {"INSERT": "+", "UPDATE": "~", "DELETE": "-"}
-_USER_JOINS = {"lrs_portal_user_groups", "lrs_portal_user_user_permissions"}
-_GROUP_TABLES = {"auth_group": "id", "auth_group_permissions": "group_id"}
 
 
-def trail_audit_run() -> JobRun | None:
+def trail_audit_run(*, now: datetime | None = None) -> JobRun | None:
     """Compare the change trail with the history since the last run; alert on
     each change with no history (once, however often it runs)."""
-    return job_run(JOB, trail_audit)
+
+    def work(progress: JobProgress) -> None:
+        trail_audit(progress, now=now)
+
+    return job_run(JOB, work)
 
 
-def trail_audit(progress: JobProgress, *, now: Any = None) -> None:
+def trail_audit(progress: JobProgress, *, now: datetime | None = None) -> None:
     window = timedelta(seconds=settings.TRAIL_MATCH_SECONDS)
     # Changes younger than the window may still see their history row written.
     until = (now or timezone.now()) - window
@@ -100,78 +104,31 @@ def _history_tables() -> dict[str, str]:
     return found
 
 
-def _user_history_tables() -> list[tuple[str, str]]:
-    """(history table, column naming the user) for every history table with one."""
-    user_table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
-    tables = []
-    for table, history in _history_tables().items():
-        if table == user_table:
-            tables.append((history, "id"))
-            continue
-        model = next(m for m in apps.get_models() if m._meta.db_table == history)
-        if any(f.column == "user_id" for f in model._meta.concrete_fields):
-            tables.append((history, "user_id"))
-    return tables
-
-
-def _exists(query: str, params: list[Any]) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({query})", params)
-        row = cursor.fetchone()
-    return bool(row and row[0])
-
-
 def _matched(change: ChangeTrail, histories: dict[str, str], window: Any) -> bool:
-    start, end = change.changed_at - window, change.changed_at + window
-    if change.table_name in histories:
-        return _exists(
-            f'SELECT FROM "{histories[change.table_name]}" h'  # noqa: S608
+    if not HistoryTransaction.objects.filter(
+        transaction_id=change.transaction_id
+    ).exists():
+        return False
+    if change.table_name not in histories:
+        return True  # roles and permissions: the transaction wrote history
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The history table's name comes from the app registry.
+            f'SELECT EXISTS (SELECT FROM "{histories[change.table_name]}" h'  # noqa: S608
             " WHERE h.id::text = %s AND h.history_type = %s"
             " AND h.history_date BETWEEN %s AND %s"
             " AND to_jsonb(h) @> (SELECT COALESCE(jsonb_object_agg(key, value), '{}')"
-            "  FROM jsonb_each(%s::jsonb)"
-            "  WHERE to_jsonb(h) ? key)",
+            "  FROM jsonb_each(%s::jsonb) WHERE to_jsonb(h) ? key))",
             [
                 change.row_id,
                 _HISTORY_TYPE[change.operation],
-                start,
-                end,
-                _json(change.new_values),
+                change.changed_at - window,
+                change.changed_at + window,
+                json.dumps(change.new_values or {}),
             ],
         )
-    values = change.new_values or change.old_values
-    if change.table_name in _USER_JOINS:
-        user_id = str(values.get("user_id"))
-        return _logged(settings.AUTH_USER_MODEL, user_id, start, end) or any(
-            _exists(
-                f'SELECT FROM "{table}" WHERE {column}::text = %s'
-                " AND history_date BETWEEN %s AND %s",
-                [user_id, start, end],
-            )
-            for table, column in _user_history_tables()
-        )
-    if change.table_name in _GROUP_TABLES:
-        group_id = str(values.get(_GROUP_TABLES[change.table_name]))
-        return _logged("auth.Group", group_id, start, end)
-    return False
-
-
-def _logged(label: str, object_id: str, start: Any, end: Any) -> bool:
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    content_type = ContentType.objects.get_for_model(apps.get_model(label))
-    return LogEntry.objects.filter(
-        content_type=content_type,
-        object_id=object_id,
-        action_time__range=(start, end),
-    ).exists()
-
-
-def _json(values: Any) -> str:
-    import json
-
-    return json.dumps(values or {})
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _alert(change: ChangeTrail) -> bool:

@@ -188,6 +188,7 @@ def _grants(*, app: str, owner: str) -> list[str]:
     statements += pg.log_privileges_restrict()
     # The history tables, the admin log and the change trail: SELECT and INSERT
     # only; job runs: no DELETE or TRUNCATE (docs/decisions/0019-*.md).
+    portal_pg.history_marks_ensure()
     statements += portal_pg.trails_restrict(app=app)
     log = [f'GRANT SELECT, INSERT ON TABLE {pg.LOG_TABLE} TO "{app}"']
     if sequence:  # an identity needs no grant to be used; this keeps it explicit
