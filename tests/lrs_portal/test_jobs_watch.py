@@ -205,6 +205,7 @@ def test_the_deadline_is_a_setting(settings):
 @pytest.mark.django_db
 def test_the_admin_index_warns_of_a_late_job(caseworker, settings):
     settings.JOB_DEADLINE = time(0, 0)  # passed already, and no job ran today
+    settings.BROKER_CONFIGURED = True
 
     response = verified_client(caseworker).get(reverse("admin:index"))
 
@@ -217,8 +218,19 @@ def test_the_admin_index_warns_of_a_late_job(caseworker, settings):
 @pytest.mark.django_db
 def test_the_admin_index_is_quiet_when_every_job_is_done(caseworker, settings):
     settings.JOB_DEADLINE = time(0, 0)
+    settings.BROKER_CONFIGURED = True
     for job in settings.NIGHTLY_JOBS:
         JobRun.objects.create(job=job, outcome=JobRun.Outcome.SUCCEEDED)
+
+    response = verified_client(caseworker).get(reverse("admin:index"))
+
+    assert b"has not completed" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_demo_without_a_broker_warns_of_no_job(caseworker, settings):
+    settings.JOB_DEADLINE = time(0, 0)
+    settings.BROKER_CONFIGURED = False
 
     response = verified_client(caseworker).get(reverse("admin:index"))
 
