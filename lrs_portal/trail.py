@@ -51,6 +51,8 @@ def trail_audit_run(*, now: datetime | None = None) -> JobRun | None:
 
 
 def trail_audit(progress: JobProgress, *, now: datetime | None = None) -> None:
+    if connection.vendor != "postgresql":
+        return  # no triggers, so no trail (the demo on SQLite)
     window = timedelta(seconds=settings.TRAIL_MATCH_SECONDS)
     # Changes younger than the window may still see their history row written.
     until = (now or timezone.now()) - window

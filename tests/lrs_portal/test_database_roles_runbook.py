@@ -2,7 +2,10 @@
 do", tried as its role; and the deploy check that keeps the web and workers off
 the superuser and owner roles."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -10,10 +13,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from lrs_portal import checks
 from records.models import LearnerView
+from tests.conftest import ROOT
 from tests.factories import OrganisationFactory, UserFactory
 from tests.records.test_log_postgres import as_role, roles, sql
 
@@ -172,3 +176,55 @@ def test_a_celery_worker_stops_rather_than_run_as_a_superuser(settings):
 
     with pytest.raises(SystemExit, match="The Celery worker refuses to start"):
         _refuse_unsafe_database_role("The Celery worker")
+
+
+def production_env() -> dict[str, str]:
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-" + "x" * 60,
+        "ALLOWED_HOSTS": "lrs-portal.example.gov.uk",
+        "CSRF_TRUSTED_ORIGINS": "https://lrs-portal.example.gov.uk",
+        "COMPANIES_HOUSE_API_KEY": "test-only",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_gunicorns_application_will_not_load_as_a_superuser():
+    result = subprocess.run(
+        [sys.executable, "-c", "import lrs_portal.wsgi"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "The web process refuses to start" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_production_celery_worker_exits_as_a_superuser():
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "celery", "-A", "lrs_portal", "worker",
+            "--pool=solo", "--queues", "test-never-used", "--without-mingle",
+            "--without-gossip", "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "The Celery worker refuses to start" in result.stdout + result.stderr

@@ -298,3 +298,27 @@ def test_a_reverify_budget_beyond_the_longest_run_stops_start_up():
 
     assert result.returncode != 0
     assert "REVERIFY_TIME_BUDGET_MINUTES" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["servicealert", "changetrail", "jobrun"])
+def test_caseworkers_read_service_alerts_and_the_trail_in_admin(caseworker, model):
+    ServiceAlert.objects.create(
+        kind=ServiceAlert.Kind.JOB_LATE, key="audit_usage:2026-12-07", summary="Late"
+    )
+    client = verified_client(caseworker)
+
+    listing = client.get(reverse(f"admin:lrs_portal_{model}_changelist"))
+    adding = client.get(reverse(f"admin:lrs_portal_{model}_add"))
+
+    assert listing.status_code == HTTPStatus.OK
+    assert adding.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.django_db
+def test_a_provider_cannot_read_service_alerts(provider_user):
+    response = verified_client(provider_user).get(
+        reverse("admin:lrs_portal_servicealert_changelist")
+    )
+
+    assert response.status_code != HTTPStatus.OK
