@@ -12,7 +12,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from lrs_portal.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
-from lrs_portal.models import JobRun, Notification, User
+from lrs_portal.models import ChangeTrail, JobRun, Notification, ServiceAlert, User
 
 
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
@@ -216,6 +216,7 @@ class JobRunAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
         "started_at",
         "finished_at",
         "outcome",
+        "heartbeat_at",
         "first_day",
         "last_day",
         "counts",
@@ -234,3 +235,38 @@ class JobRunAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
     def totals(self, run: JobRun) -> str:
         counts = run.counts if isinstance(run.counts, dict) else {}
         return ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
+
+
+@admin.register(ServiceAlert)
+class ServiceAlertAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
+    """Changes made outside the portal and nightly jobs not done in time."""
+
+    list_display = ("raised_at", "kind", "summary")
+    list_filter = ("kind",)
+    date_hierarchy = "raised_at"
+    list_per_page = 50
+    readonly_fields = ("kind", "key", "summary", "change", "raised_at")
+
+
+@admin.register(ChangeTrail)
+class ChangeTrailAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
+    """What the database's triggers recorded of each change to the tables that
+    decide access (lrs_portal.pg): append-only, whoever made the change."""
+
+    list_display = ("changed_at", "table_name", "operation", "row_id", "db_user")
+    list_filter = ("table_name", "operation", "db_user")
+    search_fields = ("=row_id",)
+    date_hierarchy = "changed_at"
+    list_per_page = 50
+    show_full_result_count = False
+    readonly_fields = (
+        "changed_at",
+        "db_user",
+        "login_user",
+        "table_name",
+        "operation",
+        "row_id",
+        "old_values",
+        "new_values",
+        "transaction_id",
+    )

@@ -1,4 +1,11 @@
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from two_factor.admin import AdminSiteOTPRequiredMixin
 
 
@@ -9,3 +16,22 @@ class LrsAdminSite(AdminSiteOTPRequiredMixin, admin.AdminSite):  # type: ignore[
     site_title = "LRS Portal admin"
     index_title = "Department for Education casework"
     enable_nav_sidebar = True
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        """The admin home, warning of nightly jobs not done by the deadline and of
+        changes made outside the portal in the last 7 days."""
+        from lrs_portal.jobs import jobs_late
+        from lrs_portal.models import ServiceAlert
+
+        context = dict(extra_context or {})
+        if request.user.has_perm("lrs_portal.view_servicealert"):
+            week = timezone.now() - timedelta(days=7)
+            # Without a broker (the demo) nothing runs jobs on a schedule.
+            context["late_jobs"] = jobs_late() if settings.BROKER_CONFIGURED else []
+            context["job_deadline"] = f"{settings.JOB_DEADLINE:%H:%M} (UK time)"
+            context["outside_changes"] = ServiceAlert.objects.filter(
+                kind=ServiceAlert.Kind.CHANGE_OUTSIDE_APPLICATION, raised_at__gte=week
+            ).count()
+        return super().index(request, context)

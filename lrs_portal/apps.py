@@ -13,12 +13,20 @@ class LrsPortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django_structlog import signals
 
+        from lrs_portal import (
+            checks,  # noqa: F401 (registers the deploy checks)
+            pg,
+        )
         from lrs_portal.logs import redact_request_log
         from lrs_portal.roles import sync_roles
 
         # Django creates permissions after every migrate (and after a test
         # database flush) the same way; the roles follow them.
         post_migrate.connect(sync_roles, dispatch_uid="lrs_portal.sync_roles")
+        # Every history table, new ones too, marks the transactions writing it.
+        post_migrate.connect(
+            pg.history_marks_after_migrate, dispatch_uid="lrs_portal.history_marks"
+        )
 
         for signal in (
             signals.bind_extra_request_metadata,

@@ -6,8 +6,9 @@ Start a worker and the scheduler against Redis (README, "Operations"):
 """
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lrs_portal.settings")
@@ -17,3 +18,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Carry the request id of whatever enqueued a task into the task's log lines.
 app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+# Celery logs and swallows a signal handler's exception; SystemExit stops it.
+def _refuse_unsafe_database_role(process: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from lrs_portal.checks import refuse_unsafe_database_role
+
+    try:
+        refuse_unsafe_database_role(process)
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+@signals.worker_init.connect
+def _refuse_unsafe_database_role_worker(**_: Any) -> None:
+    _refuse_unsafe_database_role("The Celery worker")
+
+
+@signals.beat_init.connect
+def _refuse_unsafe_database_role_beat(**_: Any) -> None:
+    _refuse_unsafe_database_role("Celery beat")

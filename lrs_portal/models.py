@@ -166,9 +166,14 @@ class JobRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (another run held the lock)"
+        # Its worker died: the row said running while the job's lock was free.
+        ABANDONED = "abandoned", "Abandoned (its worker died)"
 
     job = models.CharField(max_length=60)
     started_at = models.DateTimeField(default=timezone.now)
+    # Renewed while the run is alive (lrs_portal.jobs); a running row whose
+    # heartbeat stopped, with the job's lock free, is a run whose worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(
         max_length=10, choices=Outcome.choices, default=Outcome.RUNNING
@@ -187,6 +192,86 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+
+class ChangeTrail(models.Model):
+    """One change to a table that decides access, written by a database trigger
+    (lrs_portal.trail), whoever made it: append-only, never written by Django."""
+
+    class Operation(models.TextChoices):
+        INSERT = "INSERT", "Added"
+        UPDATE = "UPDATE", "Changed"
+        DELETE = "DELETE", "Removed"
+
+    changed_at = models.DateTimeField()
+    # current_user (the role whose privileges made the change) and session_user
+    # (the role that logged in), as PostgreSQL saw them.
+    db_user = models.CharField(max_length=63)
+    login_user = models.CharField(max_length=63)
+    table_name = models.CharField(max_length=63)
+    operation = models.CharField(max_length=6, choices=Operation.choices)
+    row_id = models.CharField(max_length=40)
+    # The changed columns only (every column on an insert or delete), never a
+    # password: each table's trigger names the columns it records.
+    old_values = models.JSONField(default=dict)
+    new_values = models.JSONField(default=dict)
+    transaction_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "lrs_portal_changetrail"
+        ordering = ("-id",)
+        verbose_name = "database change"
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.table_name} {self.row_id} by {self.db_user}"
+
+
+class HistoryTransaction(models.Model):
+    """A database transaction that wrote a history row or an admin log entry,
+    marked by a trigger on those tables (lrs_portal.pg): a change on the trail
+    made in such a transaction was made through the application."""
+
+    transaction_id = models.BigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "lrs_portal_historytransaction"
+
+    def __str__(self) -> str:
+        return f"transaction {self.transaction_id}"
+
+
+class ServiceAlert(models.Model):
+    """Something about the service itself that caseworkers must look at: a
+    change made outside the application, or a nightly job not done in time."""
+
+    class Kind(models.TextChoices):
+        CHANGE_OUTSIDE_APPLICATION = "outside_change", "Change made outside the portal"
+        JOB_LATE = "job_late", "Nightly job not completed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What the alert is about, unique per kind: a trail row's id, or a job and
+    # its night, so a second run of the check raises nothing new.
+    key = models.CharField(max_length=100)
+    summary = models.CharField(max_length=300)
+    change = models.ForeignKey(
+        ChangeTrail,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-raised_at",)
+        constraints = (
+            models.UniqueConstraint(fields=("kind", "key"), name="service_alert_once"),
+        )
+
+    def __str__(self) -> str:
+        return self.summary
 
 
 def system_user() -> User:

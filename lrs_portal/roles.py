@@ -70,6 +70,8 @@ _CASEWORKER_RECORDS = (
     "records.view_usagealert",
     "records.change_usagealert",
     "lrs_portal.view_jobrun",
+    "lrs_portal.view_servicealert",
+    "lrs_portal.view_changetrail",
     "records.view_auditrule",
     "records.change_auditrule",
     "records.view_usageday",

@@ -6,7 +6,7 @@ variable stops start-up with one line naming it (see ``_fail``).
 
 import os
 import sys
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,16 @@ def env_bool(name: str, default: bool) -> bool:
         return False
     _fail(name, f"must be true or false, not {raw!r}")
     return default  # unreachable
+
+
+def env_clock(name: str, default: str) -> "time":
+    """A time of day written HH:MM."""
+    raw = _raw(name) or default
+    try:
+        return time.fromisoformat(raw.strip())
+    except ValueError:
+        _fail(name, f"must be a time of day like 06:00, not {raw!r}")
+    return time(6)  # unreachable
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:
@@ -212,6 +222,10 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 2, "socket_timeout": 2}
     )
+
+# /healthz: how long each Redis check (cache, broker) may wait to connect and to
+# get an answer. Both down and hung, the page still answers within 500 ms.
+HEALTH_CHECK_TIMEOUT_SECONDS = 0.2
 
 # --- Users, sign-in and sessions --------------------------------------------
 
@@ -377,13 +391,21 @@ CELERY_ENABLE_UTC = True
 # Socket timeouts so that a hung Redis can never hang a web request that enqueues.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The longest any task may run (its hard time limit; reverify_organisations has
+# the longest), and Redis's visibility timeout, set together from it: an
+# unacknowledged task is delivered again only after the visibility timeout, so it
+# must exceed every time limit, or a second worker would start a task the first
+# is still running. A worker killed mid-job is noticed long before that by its
+# run's heartbeat (JOB_HEARTBEAT_*), and jobs_watch runs the job again.
+JOB_LONGEST_RUN_MINUTES = env_int("JOB_LONGEST_RUN_MINUTES", default=115, minimum=70)
+BROKER_VISIBILITY_MARGIN_MINUTES = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
     "retry_on_timeout": False,
     "max_retries": 1,
-    # An unacknowledged task is redelivered after this; every time limit is below it.
-    "visibility_timeout": 2 * 60 * 60,
+    "visibility_timeout": (JOB_LONGEST_RUN_MINUTES + BROKER_VISIBILITY_MARGIN_MINUTES)
+    * 60,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -450,6 +472,17 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "registration.tasks.housekeeping_task",
             "schedule": crontab(hour=4, minute=0),
         },
+        # Compare the database's change trail with the history: 04:30.
+        "lrs-portal-audit-trail": {
+            "task": "lrs_portal.tasks.trail_audit_task",
+            "schedule": crontab(hour=4, minute=30),
+        },
+        # Re-run a job whose worker died; tell caseworkers of a nightly job not
+        # done by JOB_DEADLINE: every 5 minutes (https://crontab.guru/#*/5_*_*_*_*).
+        "lrs-portal-jobs-watch": {
+            "task": "lrs_portal.tasks.jobs_watch_task",
+            "schedule": crontab(minute="*/5"),
+        },
     }
 )
 # The DSAP secretariat (decision 17): reminders to assessors whose assessment is
@@ -489,6 +522,31 @@ DSAP_ATTACHMENT_MAX_MB = env_int("DSAP_ATTACHMENT_MAX_MB", default=10, minimum=1
 CELERY_TASK_ROUTES = {
     "records.tasks.maintain_partitions_task": {"queue": "maintenance"},
 }
+# The nightly jobs, by the name their JobRun rows carry, and the task that runs
+# each: jobs_watch queues a job again when its run died, and tells caseworkers
+# when one has not succeeded by JOB_DEADLINE (UK time, HH:MM).
+NIGHTLY_JOBS = {
+    "maintain_partitions": "records.tasks.maintain_partitions_task",
+    "audit_usage": "records.tasks.audit_usage_task",
+    "reverify_organisations": "registration.tasks.reverify_organisations_task",
+    "data_shares_nightly": "approvals.tasks.shares_nightly_task",
+    "housekeeping": "registration.tasks.housekeeping_task",
+    "audit_trail": "lrs_portal.tasks.trail_audit_task",
+}
+JOB_DEADLINE = env_clock("JOB_DEADLINE", default="06:00")
+# A running job renews its heartbeat this often; a run whose heartbeat is older
+# than the stale limit, with its lock free, died with its worker.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", default=30, minimum=1)
+JOB_HEARTBEAT_STALE_SECONDS = env_int(
+    "JOB_HEARTBEAT_STALE_SECONDS", default=150, minimum=2
+)
+if JOB_HEARTBEAT_STALE_SECONDS <= 2 * JOB_HEARTBEAT_SECONDS:
+    _fail(
+        "JOB_HEARTBEAT_STALE_SECONDS", "must be more than twice JOB_HEARTBEAT_SECONDS"
+    )
+# The nightly trail audit: a change on the change trail matches a history row
+# (or an admin log entry) written within this many seconds of it.
+TRAIL_MATCH_SECONDS = env_int("TRAIL_MATCH_SECONDS", default=120, minimum=1)
 # The usage audit: lookups before or after these local hours count as night-time.
 AUDIT_WORKING_HOURS = (
     env_int("AUDIT_WORKING_HOURS_START", default=7, minimum=0),
@@ -582,8 +640,11 @@ COMPANIES_HOUSE_RATE_PERIOD_SECONDS = env_int(
 REVERIFY_TIME_BUDGET_MINUTES = env_int(
     "REVERIFY_TIME_BUDGET_MINUTES", default=100, minimum=1
 )
-if REVERIFY_TIME_BUDGET_MINUTES > 105:
-    _fail("REVERIFY_TIME_BUDGET_MINUTES", "must be at most 105 (the task's time limit)")
+if REVERIFY_TIME_BUDGET_MINUTES > JOB_LONGEST_RUN_MINUTES - 10:
+    _fail(
+        "REVERIFY_TIME_BUDGET_MINUTES",
+        "must be at least 10 minutes below JOB_LONGEST_RUN_MINUTES (its time limit)",
+    )
 # Rows import_ico_register reads, compares and upserts together (the register has
 # about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
 ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)
@@ -603,3 +664,7 @@ LEARNER_VIEW_PARTITIONS_AHEAD = env_int(
 # The database role the web and worker processes connect as: it may only SELECT
 # and INSERT the log (architecture.md rule 3). setup_database_roles creates it.
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", default="lrs_app")
+# In production the web, workers and beat refuse to start as a superuser or as a
+# role that owns the tables (lrs_portal.checks). Only the worker of the
+# "maintenance" queue, which creates and drops partitions, sets this to true.
+DATABASE_ROLE_MAY_OWN_TABLES = env_bool("DATABASE_ROLE_MAY_OWN_TABLES", default=False)

@@ -1,3 +1,4 @@
+from contextlib import suppress
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -27,3 +28,19 @@ def sessions_clear_expired_task() -> None:
     from lrs_portal.services import sessions_clear_expired
 
     sessions_clear_expired()
+
+
+@shared_task
+def trail_audit_task() -> None:
+    from lrs_portal.jobs import JobLocked
+    from lrs_portal.trail import trail_audit_run
+
+    with suppress(JobLocked):
+        trail_audit_run()
+
+
+@shared_task
+def jobs_watch_task() -> None:
+    from lrs_portal.jobs import jobs_watch
+
+    jobs_watch()

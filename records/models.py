@@ -4,7 +4,7 @@ usage alerts and the record of each nightly job."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -123,7 +123,10 @@ class LearnerView(models.Model):
         SHOWN = "shown", "Record shown"
         REFUSED = "refused", "Refused"
 
-    viewed_at = models.DateTimeField(default=timezone.now)
+    # Set by the database (its transaction's time); on PostgreSQL a trigger
+    # refuses any other time, and draws the id itself, for every role but the
+    # log's owner (records.pg.STAMP_FUNCTION).
+    viewed_at = models.DateTimeField(db_default=Now())
     # No index of their own: (user, viewed_at) and (organisation, viewed_at)
     # below start with them, and every lookup's log row writes each index.
     user = models.ForeignKey(

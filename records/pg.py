@@ -20,6 +20,13 @@ APPEND_ONLY_FUNCTION = "records_learnerview_append_only"
 # TRUNCATE triggers are per table (only row triggers pass from parent to
 # partitions), so each partition gets its own.
 TRUNCATE_TRIGGER = "records_learnerview_no_truncate"
+# The BEFORE INSERT trigger (migration 0010): for every role but the log's owner
+# (and superusers), a row's time is the database's (the column's default,
+# statement_timestamp(), as Django's Now() is) or the row is refused, and its id
+# is drawn from the log's sequence whatever the row said. The owner may write
+# other times: bench/ and tests write back-dated days that way, and the demo's seed.
+STAMP_FUNCTION = "records_learnerview_stamp"
+STAMP_TRIGGER = "records_learnerview_stamped_by_database"
 _BOUNDS = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 # What any role but the owner may still do to the log itself.
 _LOG_KEEPS = ("SELECT", "INSERT")
@@ -159,6 +166,55 @@ def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
         for statement in statements:
             cursor.execute(statement)
     return statements
+
+
+def stamp_install(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make the database set the log's id and refuse any time but its own, for
+    every role that is not (and cannot act as) the log's owner."""
+    if not is_postgres(using=using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(current_schema()), pg_get_serial_sequence(%s, 'id')",
+            [LOG_TABLE],
+        )
+        schema, sequence = cursor.fetchone()
+        # Every name schema-qualified (a fixed search_path would cost a setting
+        # saved and restored on each lookup's row), so no object of the same
+        # name elsewhere changes anything.
+        cursor.execute(
+            f"""
+CREATE OR REPLACE FUNCTION {schema}.{STAMP_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Only the owner (and superusers) hold any privilege on a partition, and
+    -- this asks the cache, not a query: the lookup path pays microseconds.
+    IF pg_catalog.has_table_privilege(TG_RELID, 'TRUNCATE') THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.viewed_at IS DISTINCT FROM pg_catalog.statement_timestamp() THEN
+        RAISE EXCEPTION '{LOG_TABLE}.viewed_at is set by the database'
+            USING ERRCODE = 'check_violation',
+                  DETAIL = pg_catalog.format('A row claiming %s was refused.',
+                                             NEW.viewed_at);
+    END IF;
+    NEW.id := pg_catalog.nextval('{sequence}'::pg_catalog.regclass);
+    RETURN NEW;
+END;
+$$"""
+        )
+        cursor.execute(
+            f'CREATE TRIGGER "{STAMP_TRIGGER}" BEFORE INSERT ON {_q(LOG_TABLE)}'
+            f" FOR EACH ROW EXECUTE FUNCTION {schema}.{STAMP_FUNCTION}()"
+        )
+
+
+def stamp_uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    if not is_postgres(using=using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{STAMP_TRIGGER}" ON {_q(LOG_TABLE)}')
+        cursor.execute(f"DROP FUNCTION IF EXISTS {STAMP_FUNCTION}()")
 
 
 def estimated_count(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> int:

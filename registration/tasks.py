@@ -7,6 +7,7 @@ lrs_portal.jobs and ends quietly here.
 from contextlib import suppress
 
 from celery import shared_task
+from django.conf import settings
 
 from lrs_portal.jobs import JobLocked
 
@@ -29,9 +30,12 @@ def application_run_checks_task(application_id: int, acting_user_id: int) -> Non
 
 # It waits on Companies House's rate limit, so it runs far longer than the default
 # time limits allow: it stops itself after REVERIFY_TIME_BUDGET_MINUTES (default
-# 100), and these limits, just above that, stay below the broker's 2-hour
-# visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS).
-@shared_task(soft_time_limit=110 * 60, time_limit=115 * 60)
+# 100); its hard limit is the longest run any task may have, from which the
+# broker's visibility timeout is set (JOB_LONGEST_RUN_MINUTES in settings).
+@shared_task(
+    soft_time_limit=(settings.JOB_LONGEST_RUN_MINUTES - 5) * 60,
+    time_limit=settings.JOB_LONGEST_RUN_MINUTES * 60,
+)
 def reverify_organisations_task() -> None:
     from registration.services.reverification import reverify_organisations_run
 

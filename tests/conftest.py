@@ -148,6 +148,9 @@ def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
         # django-environ drops one leading slash from the path.
         "EMAIL_URL": f"filemail:///{outbox}",
         "CONN_MAX_AGE": "0",
+        # A development worker: in production (DEBUG off) it refuses to start as
+        # the superuser the test database is reached as (lrs_portal.checks).
+        "DEBUG": "true",
     }
     process = subprocess.Popen(
         [

@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lrs_portal.jobs import advisory_lock
-from lrs_portal.models import JobRun
+from lrs_portal.models import JobRun, Notification
 from records import pg
 from records.models import LearnerView
 from tests.factories import OrganisationFactory, UserFactory
@@ -251,6 +251,7 @@ def test_a_new_partition_refuses_truncate_and_grants_nothing(roles):
     assert triggers == [
         ("records_learnerview_no_truncate",),
         ("records_learnerview_no_update_delete",),
+        ("records_learnerview_stamped_by_database",),
     ]
     assert grantees == (0,)
 
@@ -352,12 +353,17 @@ def test_the_app_role_cannot_change_or_remove_log_rows(roles, statement):
 def test_the_app_role_can_still_change_other_tables(roles):
     app, _ = roles
     run = JobRun.objects.create(job="check")
+    notification = Notification.objects.create(
+        to="a@example.com", subject="s", body="b", reference="r"
+    )
 
     with as_role(app):
         JobRun.objects.filter(pk=run.pk).update(error="changed")
-        JobRun.objects.filter(pk=run.pk).delete()
+        Notification.objects.filter(pk=notification.pk).delete()
 
-    assert not JobRun.objects.filter(pk=run.pk).exists()
+    run.refresh_from_db()
+    assert run.error == "changed"
+    assert not Notification.objects.filter(pk=notification.pk).exists()
 
 
 @pytest.mark.postgres

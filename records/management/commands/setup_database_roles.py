@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection, transaction
 
+from lrs_portal import pg as portal_pg
 from records import pg
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -16,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Create, or bring up to date, the owner role that owns every table and the "
         "application role the web and workers connect as: it may read and write "
-        "every table, but only SELECT and INSERT the learner view log. Run it as a "
+        "every table, but only SELECT and INSERT the learner view log, the history "
+        "tables, the admin log and the change trail. Run it as a "
         "superuser after migrate; run again, it changes nothing. Prints each "
         "statement it ran. See docs/runbooks/database-roles.md."
     )
@@ -184,6 +186,10 @@ def _grants(*, app: str, owner: str) -> list[str]:
     )
     # Rule 3: the log is SELECT and INSERT only, for this role and every other.
     statements += pg.log_privileges_restrict()
+    # The history tables, the admin log and the change trail: SELECT and INSERT
+    # only; job runs: no DELETE or TRUNCATE (docs/decisions/0019-*.md).
+    portal_pg.history_marks_ensure()
+    statements += portal_pg.trails_restrict(app=app)
     log = [f'GRANT SELECT, INSERT ON TABLE {pg.LOG_TABLE} TO "{app}"']
     if sequence:  # an identity needs no grant to be used; this keeps it explicit
         log.append(f'GRANT USAGE ON SEQUENCE {sequence} TO "{app}"')

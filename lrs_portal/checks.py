@@ -1,0 +1,67 @@
+"""Deploy checks: the web and worker processes refuse to run in production as a
+database role that could rewrite the trail (a superuser, or the tables' owner).
+
+``check --deploy`` reports it as an Error, and gunicorn (lrs_portal.wsgi), Celery
+workers and beat (lrs_portal.celery) run the same check as they start when DEBUG
+is off, and stop. The one worker that consumes the ``maintenance`` queue must be
+the owner (it creates and drops the log's partitions): it sets
+DATABASE_ROLE_MAY_OWN_TABLES=true, and may still not be a superuser.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from lrs_portal import pg
+
+HINT = (
+    "Connect as the application role that setup_database_roles creates "
+    "(docs/runbooks/database-roles.md); only migrate, maintain_partitions and the "
+    "maintenance worker run as the owner."
+)
+
+
+def database_role_problems() -> list[str]:
+    """Why the connected role must not run the web or the workers, if it must not."""
+    problems = pg.connected_role_problems()
+    if settings.DATABASE_ROLE_MAY_OWN_TABLES:
+        problems = [problem for problem in problems if "owns" not in problem]
+    return problems
+
+
+@checks.register(checks.Tags.security, checks.Tags.database, deploy=True)
+def check_database_role(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        problems = database_role_problems()
+    except DatabaseError as exc:
+        return [
+            checks.Error(
+                f"Cannot tell which database role this process connects as: {exc}",
+                hint=HINT,
+                id="lrs_portal.E002",
+            )
+        ]
+    return [
+        checks.Error(
+            f"The web and worker processes must not run as this database role: "
+            f"{problem}.",
+            hint=HINT,
+            id="lrs_portal.E001",
+        )
+        for problem in problems
+    ]
+
+
+def refuse_unsafe_database_role(process: str) -> None:
+    """Stop a production process (DEBUG off) whose database role could rewrite
+    the trail; do nothing in development."""
+    if settings.DEBUG:
+        return
+    problems = database_role_problems()
+    if problems:
+        raise ImproperlyConfigured(
+            f"{process} refuses to start: {'; '.join(problems)}. {HINT}"
+        )
