@@ -39,6 +39,8 @@ from tests.factories import (
     OrganisationFactory,
     RegistrationApplicationFactory,
     UserFactory,
+    letter_code,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,7 @@ def _sign(application, acting_user):
     return agreement_sign(
         token=_token(),
         typed_name="Grace Okafor",
+        code=letter_code(),
         confirmed=True,
         ip_address="192.0.2.7",
         user_agent="Firefox",
@@ -366,6 +369,7 @@ def test_signing_refuses_a_name_that_is_not_the_directors(draft, version, casewo
         agreement_sign(
             token=_token(),
             typed_name="Someone Else",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -380,6 +384,7 @@ def test_a_signing_link_works_once(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -398,6 +403,7 @@ def test_an_expired_signing_link_is_refused(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -413,6 +419,7 @@ def test_a_new_link_cancels_the_old_one(draft, version, caseworker):
         agreement_sign(
             token=old_token,
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -422,6 +429,8 @@ def test_a_new_link_cancels_the_old_one(draft, version, caseworker):
 def test_publishing_a_version_sends_each_registered_organisation_a_link(caseworker):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
+    for organisation in registered:
+        organisation_officers(organisation)
     OrganisationFactory.create(status=Organisation.Status.REVOKED)
     new = AgreementVersionFactory.create(published_at=None)
 
@@ -436,12 +445,14 @@ def test_publishing_a_version_sends_each_registered_organisation_a_link(casework
 def test_re_signing_through_an_organisation_link_updates_its_version(caseworker):
     AgreementVersionFactory.create()
     organisation = OrganisationFactory.create(signing_director_name="SMITH, Jane Alice")
+    organisation_officers(organisation)
     new = AgreementVersionFactory.create(published_at=None)
     agreement_version_publish(version=new, acting_user=caseworker)
 
     agreement_sign(
         token=_token(),
         typed_name="Jane Smith",
+        code=letter_code(),
         confirmed=True,
         ip_address="192.0.2.7",
         user_agent="x",
@@ -491,6 +502,7 @@ def test_a_closed_application_cannot_be_signed(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",

@@ -13,6 +13,8 @@ from tests.factories import (
     AgreementVersionFactory,
     OrganisationFactory,
     RegistrationApplicationFactory,
+    letter_code,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +56,14 @@ def sign_url(token):
     return reverse("registration:sign", args=[token])
 
 
-def sign(client, token, typed_name="Jane Smith", confirmed="on"):
+def sign(client, token, typed_name="Jane Smith", confirmed="on", code=None):
     return client.post(
         sign_url(token),
-        {"typed_name": typed_name, "confirmed": confirmed},
+        {
+            "typed_name": typed_name,
+            "confirmed": confirmed,
+            "code": letter_code() if code is None else code,
+        },
         REMOTE_ADDR=ADDRESS,
         HTTP_USER_AGENT=BROWSER,
     )
@@ -108,7 +114,7 @@ def test_behind_a_trusted_proxy_the_directors_own_address_is_recorded(
 
     client.post(
         sign_url(token),
-        {"typed_name": "Jane Smith", "confirmed": "on"},
+        {"typed_name": "Jane Smith", "confirmed": "on", "code": letter_code()},
         REMOTE_ADDR="10.0.0.1",
         HTTP_X_FORWARDED_FOR="198.51.100.7",
     )
@@ -187,8 +193,9 @@ def test_a_wrong_name_is_refused_and_the_link_still_works(client, token):
 @pytest.mark.parametrize(
     ("data", "fields"),
     [
-        ({}, ["typed_name", "confirmed"]),
-        ({"typed_name": "Jane Smith"}, ["confirmed"]),
+        ({}, ["typed_name", "code", "confirmed"]),
+        ({"typed_name": "Jane Smith", "code": "ABCD-2345"}, ["confirmed"]),
+        ({"typed_name": "Jane Smith", "confirmed": "on"}, ["code"]),
         ({"typed_name": "   ", "confirmed": "on"}, ["typed_name"]),
         ({"typed_name": "Jane\x00Smith", "confirmed": "on"}, ["typed_name"]),
         ({"typed_name": "J" * 201, "confirmed": "on"}, ["typed_name"]),
@@ -220,6 +227,7 @@ def test_a_registered_organisations_director_re_signs_a_new_version(client, case
     organisation.last_signed_version = old
     organisation.save()
     new = AgreementVersionFactory.create()
+    organisation_officers(organisation)
     signing_request_send(acting_user=caseworker, organisation=organisation)
     token = _latest_token()
 
