@@ -265,4 +265,4 @@ def letter_code() -> str:
     letter = Notification.objects.filter(reference="agreement.signing_code").latest(
         "pk"
     )
-    return letter.personalisation["code"]
+    return str(letter.personalisation["code"])

@@ -193,6 +193,8 @@ def _taken_addresses(subject: Subject) -> set[str]:
 
 def director_email_excepted(*, subject: Subject, email: str) -> bool:
     """Whether a caseworker recorded that this director may use this address."""
+    if subject.pk is None:
+        return False
     exceptions = DirectorEmailException.objects.filter(email__iexact=email)
     if isinstance(subject, RegistrationApplication):
         match = Q(application=subject)

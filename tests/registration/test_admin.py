@@ -43,6 +43,7 @@ from tests.factories import (
     RegistrationApplicationFactory,
     UserFactory,
     member_of,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -853,6 +854,8 @@ def test_the_organisation_page_tells_its_story_newest_first(vetting, vetter, ver
 def test_publishing_emails_each_registered_organisations_director(vetting, vetter):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
+    for organisation in registered:
+        organisation_officers(organisation)
     suspended = OrganisationFactory.create(status=S.SUSPENDED)
     draft = AgreementVersionFactory.create(published_at=None)
     url = _url(AgreementVersion, "publish", draft.pk)
@@ -1077,6 +1080,7 @@ def test_a_caseworker_sends_a_registered_organisations_director_a_signing_link(
 ):
     AgreementVersionFactory.create()
     organisation = OrganisationFactory.create()
+    organisation_officers(organisation)
     url = _url(Organisation, "send_signing_link", organisation.pk)
 
     response = vetting.post(url, {})
