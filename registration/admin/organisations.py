@@ -37,10 +37,13 @@ from registration.models import (
     AgreementSignature,
     ApplicationCheck,
     CheckKind,
+    DirectorEmailException,
     Membership,
     Organisation,
     RegistrationApplication,
     ReverificationCase,
+    SigningCode,
+    SigningRequest,
     Suspension,
 )
 from registration.services import (
@@ -174,6 +177,7 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
             ),
             describe_case,
         ),
+        *_signing_entries(organisation, references),
         *(
             TimelineEntry(
                 when=signature.signed_at,
@@ -192,6 +196,54 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
     # Each source is oldest first: reversed, a stable sort keeps ties newest first.
     entries.reverse()
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def _signing_entries(
+    organisation: Organisation, references: dict[int, str]
+) -> Iterator[TimelineEntry]:
+    """Letters with signing codes, their use, and exceptions for a director's
+    address (decision 0014)."""
+    requests = SigningRequest.objects.filter(
+        Q(organisation=organisation) | Q(application_id__in=references)
+    )
+    directors = dict(requests.values_list("pk", "director_name"))
+
+    def describe_code(record: Any, before: Any) -> str:
+        director = directors.get(record.signing_request_id, "the director")
+        if before is None:
+            return (
+                f"Letter with a signing code posted to {director} at their "
+                f"Companies House correspondence address ({record.postcode})"
+            )
+        if record.used_at and not before.used_at:
+            return f"{director} used the signing code from the letter"
+        if record.attempts != before.attempts:
+            return (
+                f"Wrong signing code entered for {director} "
+                f"({record.attempts} of {SigningCode.MAX_ATTEMPTS} tries)"
+            )
+        return ""
+
+    def describe_exception(record: Any, before: Any) -> str:
+        if before is not None:
+            return ""
+        return (
+            f"Exception recorded: the director may sign from {record.email} "
+            f"(spoke to {record.spoke_to})"
+        )
+
+    yield from _history_entries(
+        _oldest_first(SigningCode.history.filter(signing_request_id__in=directors)),
+        describe_code,
+    )
+    yield from _history_entries(
+        _oldest_first(
+            DirectorEmailException.history.filter(
+                Q(organisation_id=organisation.pk) | Q(application_id__in=references)
+            )
+        ),
+        describe_exception,
+    )
 
 
 class MembershipInline(ViewOnlyInline):

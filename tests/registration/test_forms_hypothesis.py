@@ -201,7 +201,9 @@ class FormProperties(TestCase):
     )
     def test_signing_director(self, data, chosen):
         application = RegistrationApplicationFactory.build(
-            applicant=UserFactory.build(email="applicant@northfield-college.example.com")
+            applicant=UserFactory.build(
+                email="applicant@northfield-college.example.com"
+            )
         )
         for director in (data["director"], chosen):
             form = SigningDirectorForm(
