@@ -92,7 +92,7 @@ def _resigned(company_number, appointment, name="SMITH, Jane Alice"):
     )
 
 
-# --- Finding: the applicant types their own address -----------------------------------
+# --- Finding: the applicant types their own address ------------------------------
 
 
 def test_a_link_is_never_sent_to_the_applicants_own_address(application):
@@ -181,7 +181,7 @@ def test_whoever_holds_the_link_cannot_sign_without_the_letters_code(application
     assert not AgreementSignature.objects.exists()
 
 
-# --- The letter and its code ----------------------------------------------------------
+# --- The letter and its code -----------------------------------------------------
 
 
 def test_the_code_goes_by_letter_to_the_directors_correspondence_address(
@@ -274,7 +274,7 @@ def test_an_expired_code_is_refused(application):
         _sign()
 
 
-# --- Finding: a resigned director -------------------------------------------------------
+# --- Finding: a resigned director ---------------------------------------------------
 
 
 def test_a_resigned_director_is_sent_no_link(application):
@@ -344,9 +344,7 @@ def test_the_refusal_is_a_page_that_says_why(client, application):
     assert token not in html
 
 
-def test_a_snapshot_a_day_old_is_read_again_from_companies_house(
-    application, settings
-):
+def test_a_snapshot_a_day_old_is_read_again_from_companies_house(application, settings):
     request = signing_request_send(
         acting_user=application.applicant, application=application
     )
@@ -373,9 +371,7 @@ def test_a_snapshot_a_day_old_is_read_again_from_companies_house(
     assert request.cancelled_at is not None
 
 
-def test_a_snapshot_under_a_day_old_is_used_without_asking_again(
-    application, settings
-):
+def test_a_snapshot_under_a_day_old_is_used_without_asking_again(application, settings):
     signing_request_send(acting_user=application.applicant, application=application)
     settings.COMPANIES_HOUSE_API_KEY = "test-key"
 
@@ -391,9 +387,7 @@ def test_companies_house_down_at_signing_refuses_but_keeps_the_link(
     signing_request_send(acting_user=application.applicant, application=application)
     from registration.models import CompaniesHouseSnapshot
 
-    CompaniesHouseSnapshot.objects.update(
-        fetched_at=timezone.now() - timedelta(days=2)
-    )
+    CompaniesHouseSnapshot.objects.update(fetched_at=timezone.now() - timedelta(days=2))
     settings.COMPANIES_HOUSE_FIXTURES = "/nonexistent"
 
     with pytest.raises(SigningRefused, match="Try again later"):
@@ -401,7 +395,7 @@ def test_companies_house_down_at_signing_refuses_but_keeps_the_link(
     assert SigningRequest.objects.get().is_usable
 
 
-# --- Finding: a link pending at revocation; every cause cancels -----------------------
+# --- Finding: a link pending at revocation; every cause cancels -------------------
 
 
 @pytest.fixture
@@ -429,7 +423,7 @@ def test_revocation_cancels_a_pending_link_and_it_cannot_be_used(
 
 
 def test_deregistration_cancels_a_pending_link(organisation_link, caseworker):
-    organisation, request, _token_, _code = organisation_link
+    organisation, request = organisation_link[:2]
 
     organisation_transition(
         organisation=organisation,
@@ -444,7 +438,7 @@ def test_deregistration_cancels_a_pending_link(organisation_link, caseworker):
 
 
 def test_suspension_leaves_the_link_working(organisation_link, caseworker):
-    organisation, request, _token_, _code = organisation_link
+    organisation, request = organisation_link[:2]
 
     organisation_transition(
         organisation=organisation,
