@@ -191,3 +191,14 @@ def test_brackets_in_a_letter_cannot_break_the_pdf(settings, tmp_path):
     content = letter_pdf(["O'Brien (Leeds) \\ Ltd"])
 
     assert b"(O'Brien \\(Leeds\\) \\\\ Ltd) Tj" in content
+
+
+def test_the_deploy_check_warns_when_letters_would_not_be_posted(settings):
+    from registration.checks import notify_key_check
+
+    settings.NOTIFY_API_KEY = ""
+    (warning,) = notify_key_check(None)
+    settings.NOTIFY_API_KEY = KEY
+
+    assert warning.id == "registration.W002"
+    assert notify_key_check(None) == []
