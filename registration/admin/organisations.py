@@ -72,9 +72,11 @@ def _who(record: Any) -> str:
     user = record.history_user
     if user is None:
         reason = record.history_change_reason or ""
-        return (
-            "Director via signing link" if reason.startswith("Signed by") else "System"
-        )
+        if reason.startswith(("Signed by", "Signing code used by")):
+            return "Director via signing link"
+        if reason.startswith("Wrong signing code"):
+            return "Whoever held the signing link"
+        return "System"
     if user.email == User.SYSTEM_EMAIL:
         return "System"
     return f"{user.full_name} ({user.email})" if user.full_name else user.email
@@ -403,7 +405,9 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             intro=(
                 f"{organisation.signing_director_name} "
                 f"({organisation.signing_director_email}) gets a single-use link to "
-                "sign the current agreement; any earlier unused link stops working."
+                "sign the current agreement, and a code by letter to their "
+                "correspondence address at Companies House, once Companies House "
+                "confirms they are a director; any earlier unused link stops working."
             ),
             act=act,
         )

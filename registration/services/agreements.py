@@ -38,8 +38,6 @@ from registration.services.signing import (
 )
 from registration.services.tokens import token_hash, token_new
 
-__all__ = ["SigningRefused"]  # raised by these services; callers import it here
-
 SIGNING_LINK_LIFETIME = timedelta(days=7)
 
 

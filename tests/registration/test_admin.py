@@ -1027,6 +1027,28 @@ def test_every_registration_change_page_renders_with_data(
         token_hash="b" * 64,
         expires_at=timezone.now(),
     )
+    from registration.models import DirectorEmailException, SigningCode
+
+    SigningCode.objects.create(
+        signing_request=SigningRequest.objects.create(
+            organisation=organisation,
+            agreement_version=version,
+            director_name="SMITH, Jane Alice",
+            email="jane.smith@college.example.com",
+            token_hash="c" * 64,
+            expires_at=timezone.now(),
+        ),
+        code_hash="x",
+        postcode="LS1 1AA",
+        expires_at=timezone.now(),
+    )
+    DirectorEmailException.objects.create(
+        organisation=organisation,
+        email="jane@smith.example.org",
+        spoke_to="Jane Smith, by phone",
+        reason="No mailbox on the domain",
+        recorded_by=approvable.applicant,
+    )
     registered = [
         m for m in admin.site._registry if m._meta.app_label == "registration"
     ]
