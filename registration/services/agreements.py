@@ -28,13 +28,15 @@ from registration.services.director_change import (
 from registration.services.signing import (
     CodeLocked,
     DirectorNotCurrent,
-    SigningRefused,
     WrongCode,
     director_email_check,
     director_verify,
     signing_code_post,
     signing_code_try,
     signing_requests_cancel,
+)
+from registration.services.signing import (
+    SigningRefused as SigningRefused,  # callers catch it from here
 )
 from registration.services.tokens import token_hash, token_new
 
