@@ -243,3 +243,29 @@ def test_the_token_is_not_in_the_request_log(client, token, caplog):
 
     assert caplog.records
     assert token not in caplog.text
+
+
+def test_a_wrong_code_is_an_error_on_the_code_and_the_link_still_works(client, token):
+    response = sign(client, token, code="AAAA-AAAA")
+
+    html = response.content.decode()
+    assert response.status_code == HTTPStatus.OK
+    assert 'id="id_code_error"' in html
+    assert "You have 4 tries left" in html
+    assert not AgreementSignature.objects.exists()
+    assert sign(client, token).status_code == HTTPStatus.OK
+    assert AgreementSignature.objects.count() == 1
+
+
+def test_a_locked_code_gets_a_page_that_says_so(client, token):
+    from registration.models import SigningCode
+
+    for _ in range(SigningCode.MAX_ATTEMPTS):
+        response = sign(client, token, code="AAAA-AAAA")
+
+    assert response.status_code == HTTPStatus.GONE
+    html = response.content.decode()
+    assert "You cannot sign the agreement" in html
+    assert "wrong code too many times" in html
+    assert sign(client, token).status_code == HTTPStatus.GONE
+    assert not AgreementSignature.objects.exists()
