@@ -186,12 +186,26 @@ class UserAdmin(DjangoUserAdmin, BaseAdmin):  # type: ignore[type-arg]
 
 @admin.register(Notification)
 class NotificationAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
-    list_display = ("reference", "to", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "reference")
-    search_fields = ("=to", "reference")
+    list_display = (
+        "reference",
+        "channel",
+        "to",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    )
+    list_filter = ("status", "channel", "reference")
+    # A queued letter's one-time code is not for anyone's eyes (it is removed once
+    # the letter is posted).
+    exclude = ("personalisation",)
+    search_fields = ("=to", "reference", "=provider_reference")
     date_hierarchy = "created_at"
     readonly_fields = (
+        "channel",
         "to",
+        "postal_address",
+        "provider_reference",
         "subject",
         "body",
         "reference",

@@ -118,14 +118,30 @@ class UserSession(AbstractBaseSession):
 
 
 class Notification(models.Model):
-    """An email the service sends, kept as an outbox row: what went to whom, when."""
+    """An email or letter the service sends, kept as an outbox row: what went to
+    whom, when."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    to = models.EmailField()
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    to = models.EmailField(blank=True, help_text="For an email; empty for a letter")
+    # A letter's address, one line an item (Notify takes three to seven lines).
+    postal_address = models.JSONField(default=list, blank=True)
+    # What a Notify letter template fills in; a one-time code in it is removed
+    # once the letter has gone (see lrs_portal.letters).
+    personalisation = models.JSONField(default=dict, blank=True)
+    provider_reference = models.CharField(
+        max_length=100, blank=True, help_text="GOV.UK Notify's id for the letter"
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     reference = models.CharField(
@@ -146,6 +162,10 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["queued", "sent", "failed"]),
                 name="notification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["email", "letter"]),
+                name="notification_channel_valid",
             ),
         )
         indexes = (

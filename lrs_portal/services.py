@@ -1,4 +1,5 @@
-"""Writes with side effects for lrs_portal: notifications and sessions."""
+"""Writes with side effects for lrs_portal: notifications (email and letters) and
+sessions."""
 
 import logging
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from lrs_portal.letters import LetterRefused, letter_deliver, letter_forget_secrets
 from lrs_portal.models import Notification, User, UserSession
 
 logger = logging.getLogger(__name__)
@@ -20,23 +22,46 @@ def notification_send(
     *, to: str, subject: str, body: str, reference: str
 ) -> Notification:
     """Queue an email, sent by a worker once the surrounding transaction commits."""
-    from lrs_portal.tasks import notification_deliver_task
-
     notification = Notification.objects.create(
         to=to, subject=subject, body=body, reference=reference
     )
-
-    def enqueue() -> None:
-        try:
-            notification_deliver_task.delay(notification.pk)
-        except Exception:  # broker down: the row stays queued for the retry sweep
-            logger.warning(
-                "notification_enqueue_failed",
-                extra={"notification_id": notification.pk},
-            )
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: _enqueue(notification.pk))
     return notification
+
+
+def letter_send(
+    *,
+    address: list[str],
+    subject: str,
+    body: str,
+    personalisation: dict[str, str],
+    reference: str,
+) -> Notification:
+    """Queue a letter (GOV.UK Notify, or a PDF in the demo), posted by a worker once
+    the surrounding transaction commits; ((placeholders)) in the body are filled
+    from personalisation."""
+    notification = Notification(
+        channel=Notification.Channel.LETTER,
+        postal_address=address,
+        subject=subject,
+        body=body,
+        personalisation=personalisation,
+        reference=reference,
+    )
+    notification.save()
+    transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+def _enqueue(notification_id: int) -> None:
+    from lrs_portal.tasks import notification_deliver_task
+
+    try:
+        notification_deliver_task.delay(notification_id)
+    except Exception:  # broker down: the row stays queued for the retry sweep
+        logger.warning(
+            "notification_enqueue_failed", extra={"notification_id": notification_id}
+        )
 
 
 def notification_send_to_role(
@@ -72,17 +97,34 @@ def notification_deliver(*, notification_id: int) -> bool:
         return False
     notification = Notification.objects.get(pk=notification_id)
     try:
-        send_mail(notification.subject, notification.body, None, [notification.to])
-    except Exception:
+        _deliver(notification)
+    except Exception as exc:
         notification.claimed_at = None
-        if notification.attempts >= MAX_ATTEMPTS:
+        if notification.attempts >= MAX_ATTEMPTS or isinstance(exc, LetterRefused):
             notification.status = Notification.Status.FAILED
-        notification.save(update_fields=["claimed_at", "status"])
+            letter_forget_secrets(notification)
+        notification.save(update_fields=["claimed_at", "status", "personalisation"])
+        if isinstance(exc, LetterRefused):
+            logger.error(
+                "letter_refused",
+                extra={"notification_id": notification.pk, "reason": str(exc)},
+            )
+            return False
         raise
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
-    notification.save(update_fields=["status", "sent_at"])
+    letter_forget_secrets(notification)
+    notification.save(
+        update_fields=["status", "sent_at", "personalisation", "provider_reference"]
+    )
     return True
+
+
+def _deliver(notification: Notification) -> None:
+    if notification.channel == Notification.Channel.LETTER:
+        notification.provider_reference = letter_deliver(notification)
+    else:
+        send_mail(notification.subject, notification.body, None, [notification.to])
 
 
 def notification_retry_queued() -> int:

@@ -649,6 +649,24 @@ if REVERIFY_TIME_BUDGET_MINUTES > JOB_LONGEST_RUN_MINUTES - 10:
 # about 1.3M rows; each batch is one SELECT and one upsert on PostgreSQL).
 ICO_IMPORT_BATCH_SIZE = env_int("ICO_IMPORT_BATCH_SIZE", default=2000, minimum=1)
 
+# --- GOV.UK Notify (letters) ---
+# https://docs.notifications.service.gov.uk/python.html#send-a-letter
+# The one-time signing code goes by post to the director's correspondence address
+# at Companies House (decision 0014). With NOTIFY_API_KEY set, letters go through
+# Notify's letter API using NOTIFY_LETTER_TEMPLATE_ID (a template whose
+# placeholders are listed in docs/decisions/0014-*); without it (development, the
+# demo) each letter is written as a PDF to LETTERS_DIR and its code printed.
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", default="")
+NOTIFY_API_URL = env_str(
+    "NOTIFY_API_URL", default="https://api.notifications.service.gov.uk"
+)
+if not NOTIFY_API_URL.startswith("https://"):
+    _fail("NOTIFY_API_URL", "must be an https:// URL (it is sent the API key)")
+NOTIFY_LETTER_TEMPLATE_ID = env_str("NOTIFY_LETTER_TEMPLATE_ID", default="")
+if NOTIFY_API_KEY and not NOTIFY_LETTER_TEMPLATE_ID:
+    _fail("NOTIFY_LETTER_TEMPLATE_ID", "must be set when NOTIFY_API_KEY is")
+LETTERS_DIR = Path(env_str("LETTERS_DIR", default=str(BASE_DIR / "var" / "letters")))
+
 # --- Learner view log ---
 # On PostgreSQL records_learnerview is partitioned by calendar month (UTC) and
 # append-only: see records/pg.py and docs/runbooks/database-roles.md.

@@ -3,9 +3,11 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from lrs_portal.letters import LetterDelayed
+
 
 @shared_task(
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=(SMTPException, OSError, LetterDelayed),
     retry_backoff=30,
     retry_backoff_max=15 * 60,
     max_retries=4,

@@ -19,3 +19,19 @@ def companies_house_key_check(app_configs: Any, **kwargs: Any) -> list[CheckMess
             id="registration.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def notify_key_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Without a Notify key the directors' signing codes are never posted: each
+    letter is written as a PDF to LETTERS_DIR instead (the demo's letters)."""
+    if settings.NOTIFY_API_KEY:
+        return []
+    return [
+        Warning(
+            "NOTIFY_API_KEY is not set, so letters with directors' signing codes are "
+            f"written to {settings.LETTERS_DIR} instead of being posted.",
+            hint="Set NOTIFY_API_KEY and NOTIFY_LETTER_TEMPLATE_ID in production.",
+            id="registration.W002",
+        )
+    ]

@@ -142,6 +142,18 @@ def _waiting_application(by: User) -> None:
     # Submitting queues the automatic checks; without a broker (the demo) they
     # run in-process once seed_demo's transaction commits.
     application_submit(application=application, acting_user=applicant)
+    _signing_link_and_letter(application, applicant)
+
+
+def _signing_link_and_letter(
+    application: RegistrationApplication, applicant: User
+) -> None:
+    """The director's link (emailed) and code (by letter): with no Notify key the
+    letter is a PDF in var/letters/ and, like the email, printed to the console."""
+    from registration.services import signing_request_send
+
+    if not application.signing_requests.exists():
+        signing_request_send(acting_user=applicant, application=application)
 
 
 def seed() -> list[str]:
@@ -176,4 +188,7 @@ def seed() -> list[str]:
         "usage two days ago is far above its declared volume)",
         "Application waiting for vetting: LRS-DEMO01 Riverside Training "
         "(an exception purpose; applicant sam.patel@riverside-training.example.com)",
+        "Its director, Daniel Hughes, was emailed a signing link and posted a code "
+        "(both printed above; the letter's PDF is in var/letters/). Sign with the "
+        "name Daniel Hughes and that code.",
     ]

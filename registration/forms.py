@@ -16,7 +16,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from lrs_portal.models import User
 from registration import validators
 from registration.companies_house import Director, govuk_date
-from registration.models import RegistrationApplication
+from registration.models import Organisation, RegistrationApplication
 from registration.services.applications import PURPOSE_MIN_LENGTH
 
 PURPOSE_MAX_LENGTH = 5000
@@ -454,8 +454,15 @@ class SigningDirectorForm(forms.Form):
         required="Enter the director's work email address",
     )
 
-    def __init__(self, *args: Any, directors: list[Director], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        directors: list[Director],
+        subject: RegistrationApplication | Organisation,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.subject = subject
         self.directors = {d.appointment: d for d in directors if d.appointment}
         director_field = self.fields["director"]
         assert isinstance(director_field, forms.ChoiceField)  # noqa: S101
@@ -467,8 +474,11 @@ class SigningDirectorForm(forms.Form):
         ].help_text = "Their own email address, not a shared mailbox like info@."
 
     def clean_email(self) -> str:
+        from registration.services.signing import director_email_check
+
         email: str = self.cleaned_data["email"].strip().lower()
         validators.validate_personal_mailbox(email)
+        director_email_check(subject=self.subject, email=email)
         return email
 
     @property
@@ -497,6 +507,13 @@ class SignAgreementForm(forms.Form):
         max_length=200,
         required="Enter your full name",
         help_text="As it appears at Companies House.",
+    )
+    code = _text(
+        "The code from your letter",
+        max_length=20,
+        required="Enter the code from the letter we posted to you",
+        help_text="We posted it to your correspondence address at Companies House. "
+        "It is 8 letters and numbers, like ABCD-2345.",
     )
     confirmed = forms.BooleanField(
         label="I have read the agreement and I agree to it on behalf of the "

@@ -532,6 +532,102 @@ class SigningRequest(models.Model):
         )
 
 
+class SigningCode(models.Model):
+    """The one-time code posted to the director's correspondence address at
+    Companies House: the second channel a signature needs besides the emailed link.
+
+    Only a hash is kept; the letter row forgets the code once posted.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    signing_request = models.OneToOneField(
+        SigningRequest, on_delete=models.CASCADE, related_name="code"
+    )
+    code_hash = models.CharField(max_length=128)
+    letter = models.ForeignKey(
+        "lrs_portal.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    postcode = models.CharField(
+        max_length=12, blank=True, help_text="Where the letter went (its postcode)"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["code_hash"])
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Signing code for {self.signing_request.director_name}"
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.MAX_ATTEMPTS - self.attempts, 0)
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.used_at is None
+            and self.attempts_left > 0
+            and self.expires_at > timezone.now()
+        )
+
+
+class DirectorEmailException(models.Model):
+    """A caseworker's record, after speaking to the company, that its director may
+    sign from an address off the organisation's domain."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="director_email_exceptions",
+    )
+    application = models.ForeignKey(
+        RegistrationApplication,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="director_email_exceptions",
+    )
+    email = models.EmailField(help_text="The director's address, exactly")
+    spoke_to = models.CharField(
+        max_length=200,
+        help_text="Who at the company you spoke to, and how you reached them "
+        "(a number from Companies House or the organisation's website, not the "
+        "application)",
+    )
+    reason = models.TextField(help_text="Why the director has no address on the domain")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-recorded_at",)
+        verbose_name = "director email exception"
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(application__isnull=False) | Q(organisation__isnull=False),
+                name="director_email_exception_has_subject",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Director email exception for {self.email}"
+
+
 class AgreementSignature(models.Model):
     """A director's signature of one agreement version (never changed)."""
 

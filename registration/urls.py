@@ -2,6 +2,7 @@ from django.urls import path
 
 from registration.views import (
     apply,
+    director,
     members,
     organisation,
     signing,
@@ -51,6 +52,11 @@ urlpatterns = [
         "organisation/details/",
         organisation.organisation_details,
         name="organisation-details-change",
+    ),
+    path(
+        "organisation/signing-director/",
+        director.change_signing_director,
+        name="change-signing-director",
     ),
     path("organisation/suspension/", suspension.suspensions, name="suspension"),
     path(

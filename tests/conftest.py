@@ -25,6 +25,8 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "private"
+    settings.LETTERS_DIR = tmp_path / "letters"  # the demo's letter backend
+    settings.NOTIFY_API_KEY = ""
     settings.SECURE_SSL_REDIRECT = False
     # live_server serves unhashed names; manifest storage is for production.
     settings.STORAGES = {

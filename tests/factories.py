@@ -201,3 +201,68 @@ class RegistrationApplicationFactory(DjangoModelFactory[RegistrationApplication]
             AwardingOrganisationAccreditation.objects.create(
                 application=obj, awarding_organisation=name, reference=ref
             )
+
+
+# --- Companies House officers and the signing letter ------------------------------
+
+DIRECTOR_ADDRESS = {
+    "premises": "1",
+    "address_line_1": "High Street",
+    "locality": "Leeds",
+    "postal_code": "LS1 1AA",
+    "country": "England",
+}
+
+
+def officer_item(
+    name="SMITH, Jane Alice",
+    appointment="/company/00000001/appointments/abc",
+    *,
+    role="director",
+    resigned_on=None,
+    address=None,
+):
+    """One officer as Companies House's officers API lists them."""
+    item = {
+        "name": name,
+        "officer_role": role,
+        "appointed_on": "2018-01-01",
+        "links": {"self": appointment},
+        "address": DIRECTOR_ADDRESS if address is None else address,
+    }
+    if resigned_on:
+        item["resigned_on"] = resigned_on
+    return item
+
+
+def officers_snapshot(company_number, *items, fetched_at=None):
+    """What Companies House said about a company's officers (now, unless told)."""
+    from registration.models import CompaniesHouseSnapshot
+
+    return CompaniesHouseSnapshot.objects.create(
+        company_number=company_number,
+        kind=CompaniesHouseSnapshot.Kind.OFFICERS,
+        data={"items": list(items), "active_count": len(items)},
+        source="fixture",
+        fetched_at=fetched_at or timezone.now(),
+    )
+
+
+def organisation_officers(organisation, **kwargs):
+    """A fresh snapshot listing the organisation's signing director as current."""
+    return officers_snapshot(
+        organisation.companies_house_number,
+        officer_item(
+            organisation.signing_director_name,
+            organisation.signing_director_appointment,
+        ),
+        **kwargs,
+    )
+
+
+def letter_code() -> str:
+    """The one-time code in the latest signing letter (read before it is posted)."""
+    letter = Notification.objects.filter(reference="agreement.signing_code").latest(
+        "pk"
+    )
+    return str(letter.personalisation["code"])

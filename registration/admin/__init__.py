@@ -6,6 +6,12 @@ re-check permission and call registration.services.
 """
 
 # Importing the modules registers their ModelAdmins.
-from registration.admin import agreements, applications, organisations, reference
+from registration.admin import (
+    agreements,
+    applications,
+    organisations,
+    reference,
+    signing,
+)
 
-__all__ = ["agreements", "applications", "organisations", "reference"]
+__all__ = ["agreements", "applications", "organisations", "reference", "signing"]

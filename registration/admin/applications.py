@@ -529,7 +529,9 @@ class RegistrationApplicationAdmin(RegistrationAdmin):
             intro=(
                 f"{application.signing_director_name} "
                 f"({application.signing_director_email}) gets a new single-use link "
-                "to sign the current agreement; any earlier unused link stops working."
+                "to sign the current agreement, and a code by letter to their "
+                "correspondence address at Companies House, once Companies House "
+                "confirms they are a director; any earlier unused link stops working."
             ),
             act=act,
         )

@@ -35,10 +35,12 @@ from registration.models import (
     AgreementSignature,
     ApplicationCheck,
     CheckKind,
+    DirectorEmailException,
     Membership,
     Organisation,
     RegistrationApplication,
     ReverificationCase,
+    SigningCode,
     SigningRequest,
     Suspension,
 )
@@ -62,9 +64,11 @@ def _who(record: Any) -> str:
     user = record.history_user
     if user is None:
         reason = record.history_change_reason or ""
-        return (
-            "Director via signing link" if reason.startswith("Signed by") else "System"
-        )
+        if reason.startswith(("Signed by", "Signing code used by")):
+            return "Director via signing link"
+        if reason.startswith("Wrong signing code"):
+            return "Whoever held the signing link"
+        return "System"
     if user.email == User.SYSTEM_EMAIL:
         return "System"
     return f"{user.full_name} ({user.email})" if user.full_name else user.email
@@ -182,6 +186,7 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
             _describe_signing_request,
         ),
         *(entry for source in timeline_sources() for entry in source(organisation)),
+        *_signing_entries(organisation, references),
         *(
             TimelineEntry(
                 when=signature.signed_at,
@@ -224,6 +229,54 @@ def _describe_signing_request(record: Any, before: Any) -> str:
     if before.cancelled_at is None and record.cancelled_at is not None:
         return f"Signing link for version {version} cancelled"
     return ""  # its use is the signature's own entry
+
+
+def _signing_entries(
+    organisation: Organisation, references: dict[int, str]
+) -> Iterator[TimelineEntry]:
+    """Letters with signing codes, their use, and exceptions for a director's
+    address (decision 0014)."""
+    requests = SigningRequest.objects.filter(
+        Q(organisation=organisation) | Q(application_id__in=references)
+    )
+    directors = dict(requests.values_list("pk", "director_name"))
+
+    def describe_code(record: Any, before: Any) -> str:
+        director = directors.get(record.signing_request_id, "the director")
+        if before is None:
+            return (
+                f"Letter with a signing code posted to {director} at their "
+                f"Companies House correspondence address ({record.postcode})"
+            )
+        if record.used_at and not before.used_at:
+            return f"{director} used the signing code from the letter"
+        if record.attempts != before.attempts:
+            return (
+                f"Wrong signing code entered for {director} "
+                f"({record.attempts} of {SigningCode.MAX_ATTEMPTS} tries)"
+            )
+        return ""
+
+    def describe_exception(record: Any, before: Any) -> str:
+        if before is not None:
+            return ""
+        return (
+            f"Exception recorded: the director may sign from {record.email} "
+            f"(spoke to {record.spoke_to})"
+        )
+
+    yield from _history_entries(
+        _oldest_first(SigningCode.history.filter(signing_request_id__in=directors)),
+        describe_code,
+    )
+    yield from _history_entries(
+        _oldest_first(
+            DirectorEmailException.history.filter(
+                Q(organisation_id=organisation.pk) | Q(application_id__in=references)
+            )
+        ),
+        describe_exception,
+    )
 
 
 class MembershipInline(ViewOnlyInline):
@@ -385,7 +438,9 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
             intro=(
                 f"{organisation.signing_director_name} "
                 f"({organisation.signing_director_email}) gets a single-use link to "
-                "sign the current agreement; any earlier unused link stops working."
+                "sign the current agreement, and a code by letter to their "
+                "correspondence address at Companies House, once Companies House "
+                "confirms they are a director; any earlier unused link stops working."
             ),
             act=act,
         )

@@ -3,28 +3,44 @@
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from lrs_portal import roles
 from lrs_portal.models import User
-from lrs_portal.services import notification_send
+from lrs_portal.services import notification_send, notification_send_to_role
 from lrs_portal.transitions import save_with_history
 from registration.models import (
     AgreementSignature,
     AgreementVersion,
     Organisation,
     RegistrationApplication,
+    SigningCode,
     SigningRequest,
+)
+from registration.services.director_change import (
+    director_change_signed_notify,
+    director_nomination_pending,
+)
+from registration.services.signing import (
+    CodeLocked,
+    DirectorNotCurrent,
+    WrongCode,
+    director_email_check,
+    director_verify,
+    signing_code_post,
+    signing_code_try,
+    signing_requests_cancel,
+)
+from registration.services.signing import (
+    SigningRefused as SigningRefused,  # callers catch it from here
 )
 from registration.services.tokens import token_hash, token_new
 
 SIGNING_LINK_LIFETIME = timedelta(days=7)
-
-
-class SigningRefused(Exception):
-    """The link cannot be used, or the signature does not match the director."""
 
 
 def agreement_current_version() -> AgreementVersion | None:
@@ -36,15 +52,32 @@ def agreement_current_version() -> AgreementVersion | None:
     )
 
 
+def _director_of(
+    subject: RegistrationApplication | Organisation,
+) -> tuple[str, str]:
+    """The appointment and email a new link is for: the subject's director, or for
+    an organisation a newly nominated director still to sign."""
+    if isinstance(subject, Organisation):
+        nominee = director_nomination_pending(subject)
+        if nominee is not None:
+            return nominee.director_appointment, nominee.email
+    return subject.signing_director_appointment, subject.signing_director_email
+
+
 def signing_request_send(
     *,
     acting_user: User,
     application: RegistrationApplication | None = None,
     organisation: Organisation | None = None,
+    appointment: str | None = None,
+    email: str | None = None,
 ) -> SigningRequest:
-    """Email the nominated director a single-use link to sign the current version.
+    """Email the director a single-use link to sign the current version, and post
+    them its one-time code, once Companies House confirms they are a director.
 
-    Any earlier unused link for the same application or organisation stops working.
+    The director is the subject's own unless ``appointment`` and ``email`` name a
+    new one (a change of signing director). Every earlier pending link of the same
+    application or organisation stops working.
     """
     subject = application or organisation
     if subject is None:
@@ -52,33 +85,38 @@ def signing_request_send(
     version = agreement_current_version()
     if version is None:
         raise SigningRefused("No agreement version has been published yet")
+    if appointment is None or email is None:
+        appointment, email = _director_of(subject)
+    try:
+        director_email_check(subject=subject, email=email)
+    except ValidationError as exc:
+        raise SigningRefused(exc.messages[0]) from exc
+    # Outside the transaction: this may call Companies House.
+    officer = director_verify(
+        company_number=subject.companies_house_number, appointment=appointment
+    )
     token, hashed = token_new()
     with transaction.atomic():
-        earlier = SigningRequest.objects.filter(
+        signing_requests_cancel(
+            acting_user=acting_user,
+            reason="Replaced by a new link",
             application=application,
             organisation=organisation,
-            used_at__isnull=True,
-            cancelled_at__isnull=True,
         )
-        for old in earlier:
-            old.cancelled_at = timezone.now()
-            save_with_history(
-                old,
-                acting_user=acting_user,
-                reason="Replaced by a new link",
-                fields=["cancelled_at"],
-            )
         request = SigningRequest(
             application=application,
             organisation=organisation,
             agreement_version=version,
-            director_name=subject.signing_director_name,
-            director_appointment=subject.signing_director_appointment,
-            email=subject.signing_director_email,
+            director_name=officer.name,
+            director_appointment=officer.appointment,
+            email=email.strip().lower(),
             token_hash=hashed,
             expires_at=signing_link_expiry(version=version, organisation=organisation),
         )
         save_with_history(request, acting_user=acting_user, reason="Signing link sent")
+        signing_code_post(
+            signing_request=request, officer=officer, acting_user=acting_user
+        )
         link = settings.SERVICE_URL + reverse("registration:sign", args=[token])
         name = subject.legal_name
         notification_send(
@@ -88,6 +126,9 @@ def signing_request_send(
                 f"{acting_user.full_name} named you as the director of {name} who "
                 f"signs the Learning Records Service (LRS) agreement.\n\n"
                 f"Read and sign version {version.number} of the agreement:\n{link}\n\n"
+                "To sign you also need the code in the letter we are posting to your "
+                "correspondence address at Companies House. It should arrive within "
+                "5 working days.\n\n"
                 f"The link works once and expires on "
                 f"{timezone.localtime(request.expires_at):%d %B %Y at %H:%M}.\n"
                 "If you were not expecting this, do not use the link and tell the "
@@ -123,74 +164,152 @@ def signing_request_find(*, token: str) -> SigningRequest | None:
     )
 
 
+_CLOSED_APPLICATION = (
+    RegistrationApplication.Status.REJECTED,
+    RegistrationApplication.Status.WITHDRAWN,
+)
+_OFF_THE_REGISTER = (Organisation.Status.REVOKED, Organisation.Status.DEREGISTERED)
+
+
+def _refuse_closed(request: SigningRequest) -> None:
+    application, organisation = request.application, request.organisation
+    if application is not None and application.status in _CLOSED_APPLICATION:
+        raise SigningRefused("This application is closed, so it cannot be signed")
+    if organisation is not None and organisation.status in _OFF_THE_REGISTER:
+        raise SigningRefused(
+            "This organisation is no longer registered, so it cannot be signed"
+        )
+
+
+def _company_number(request: SigningRequest) -> str:
+    subject = request.organisation or request.application
+    return subject.companies_house_number if subject is not None else ""
+
+
+def _verify_at_signing(request: SigningRequest) -> None:
+    """Ask Companies House again; a person no longer a director loses the link."""
+    try:
+        director_verify(
+            company_number=_company_number(request),
+            appointment=request.director_appointment,
+        )
+    except DirectorNotCurrent:
+        with transaction.atomic():
+            locked = SigningRequest.objects.select_for_update().get(pk=request.pk)
+            signing_requests_cancel(
+                acting_user=None,
+                reason=(
+                    f"Companies House no longer lists {request.director_name} as a "
+                    "director who can sign"
+                ),
+                requests=[locked] if locked.is_usable else [],
+            )
+        raise
+
+
 def agreement_sign(
     *,
     token: str,
     typed_name: str,
+    code: str,
     confirmed: bool,
     ip_address: str,
     user_agent: str,
 ) -> AgreementSignature:
-    """Record a director's signature through their single-use link."""
+    """Record a director's signature through their single-use link and the code
+    posted to them, once Companies House confirms they are still a director."""
     from registration.companies_house import person_name_matches
 
     if not confirmed:
         raise SigningRefused("Confirm that you have read and agree to the agreement")
+    found = signing_request_find(token=token)
+    if found is None or not found.is_usable:
+        raise SigningRefused("This signing link has expired or has been used")
+    _refuse_closed(found)
+    if not person_name_matches(typed_name, found.director_name):
+        raise SigningRefused("Type your full name as it appears at Companies House")
+    _verify_at_signing(found)
     with transaction.atomic():
         request = (
             SigningRequest.objects.select_for_update()
             .select_related("agreement_version")
-            .filter(token_hash=token_hash(token))
+            .get(pk=found.pk)
+        )
+        if not request.is_usable:
+            raise SigningRefused("This signing link has expired or has been used")
+        by = request.director_name
+        signing_code = (
+            SigningCode.objects.select_for_update()
+            .filter(signing_request=request)
             .first()
         )
-        if request is None or not request.is_usable:
-            raise SigningRefused("This signing link has expired or has been used")
-        closed = (
-            RegistrationApplication.Status.REJECTED,
-            RegistrationApplication.Status.WITHDRAWN,
+        if signing_code is None or not signing_code.is_usable:
+            raise CodeLocked("The code in your letter can no longer be used")
+        wrong = signing_code_try(signing_code=signing_code, entered=code, by=by)
+        if not wrong:
+            return _record_signature(request, typed_name, ip_address, user_agent)
+    # The wrong try is committed before the refusal.
+    if wrong == "locked":
+        raise CodeLocked("You have entered a wrong code too many times")
+    raise WrongCode(wrong)
+
+
+def _record_signature(
+    request: SigningRequest, typed_name: str, ip_address: str, user_agent: str
+) -> AgreementSignature:
+    version = request.agreement_version
+    signature = AgreementSignature(
+        signing_request=request,
+        agreement_version=version,
+        text_hash=version.text_hash,
+        application=request.application,
+        organisation=request.organisation,
+        typed_name=typed_name.strip(),
+        director_name_at_companies_house=request.director_name,
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
+    )
+    by_director = f"Signed by {request.director_name} through their link"
+    save_with_history(signature, acting_user=None, reason=by_director)
+    request.used_at = timezone.now()
+    save_with_history(request, acting_user=None, reason=by_director, fields=["used_at"])
+    if request.organisation is not None:
+        organisation = request.organisation
+        organisation.last_signed_version = version
+        fields = ["last_signed_version"]
+        changed = (
+            request.director_appointment != organisation.signing_director_appointment
         )
-        if request.application is not None and request.application.status in closed:
-            raise SigningRefused("This application is closed, so it cannot be signed")
-        if not person_name_matches(typed_name, request.director_name):
-            raise SigningRefused("Type your full name as it appears at Companies House")
-        version = request.agreement_version
-        signature = AgreementSignature(
-            signing_request=request,
-            agreement_version=version,
-            text_hash=version.text_hash,
-            application=request.application,
-            organisation=request.organisation,
-            typed_name=typed_name.strip(),
-            director_name_at_companies_house=request.director_name,
-            ip_address=ip_address,
-            user_agent=user_agent[:500],
-        )
-        by_director = f"Signed by {request.director_name} through their link"
-        save_with_history(signature, acting_user=None, reason=by_director)
-        request.used_at = timezone.now()
+        if changed:
+            organisation.signing_director_name = request.director_name
+            organisation.signing_director_appointment = request.director_appointment
+            organisation.signing_director_email = request.email
+            fields += [
+                "signing_director_name",
+                "signing_director_appointment",
+                "signing_director_email",
+            ]
         save_with_history(
-            request, acting_user=None, reason=by_director, fields=["used_at"]
+            organisation,
+            acting_user=None,
+            reason=f"{by_director} (version {version.number})"
+            + ("; now the signing director" if changed else ""),
+            fields=fields,
         )
-        if request.organisation is not None:
-            _organisation_signed(request.organisation, version, by_director)
+        if changed:
+            director_change_signed_notify(organisation=organisation)
+        _organisation_signed(organisation, version, by_director)
     return signature
 
 
 def _organisation_signed(
     organisation: Organisation, version: AgreementVersion, by_director: str
 ) -> None:
-    """Record the signature on the organisation; a suspension for not signing
-    ends now, through the suspension service (its email says access is back)."""
+    """A suspension for not signing ends now, through the suspension service
+    (its email says access is back); the signature is already on the organisation."""
     from lrs_portal.models import system_user
     from registration.services.suspensions import suspensions_lift_signed
 
-    organisation.last_signed_version = version
-    save_with_history(
-        organisation,
-        acting_user=None,
-        reason=f"{by_director} (version {version.number})",
-        fields=["last_signed_version"],
-    )
     suspensions_lift_signed(
         organisation=organisation,
         acting_user=system_user(),
@@ -264,8 +383,31 @@ def agreement_version_publish(
                 "resign_immediately_reason",
             ],
         )
-        requests = [
-            signing_request_send(acting_user=acting_user, organisation=organisation)
-            for organisation in agreement_publish_recipients()
-        ]
+        requests, refused = [], []
+        for organisation in agreement_publish_recipients():
+            try:
+                requests.append(
+                    signing_request_send(
+                        acting_user=acting_user, organisation=organisation
+                    )
+                )
+            except SigningRefused as exc:  # e.g. the director left: not for all
+                refused.append(f"- {organisation}: {exc}")
+        if refused:
+            _tell_caseworkers_unsent(version, refused)
     return requests
+
+
+def _tell_caseworkers_unsent(version: AgreementVersion, refused: list[str]) -> None:
+    lines = "\n".join(refused)
+    notification_send_to_role(
+        role=roles.CASEWORKER,
+        subject=f"Agreement version {version.number}: some directors got no link",
+        body=(
+            f"Version {version.number} was published, but these organisations' "
+            f"directors could not be sent a signing link:\n\n{lines}\n\n"
+            "Their super user can nominate a current director from the portal, or "
+            "you can send a link from the organisation's admin page."
+        ),
+        reference="agreement.links_not_sent",
+    )

@@ -8,6 +8,7 @@ from lrs_portal.services import user_end_sessions
 from lrs_portal.transitions import TransitionNotAllowed, save_with_history, transition
 from registration.companies_house import govuk_date
 from registration.models import Organisation, ReverificationCase
+from registration.services.signing import signing_requests_cancel
 
 S = Organisation.Status
 ORGANISATION_TRANSITIONS: dict[str, set[str]] = {
@@ -49,6 +50,11 @@ def organisation_transition(
             # Its cases are about a registration that has ended: out of the queue,
             # and none left in force to stop a future registration's suspension.
             suspensions_close(
+                organisation=organisation,
+                acting_user=acting_user,
+                reason=f"The organisation left the register: {reason}",
+            )
+            signing_requests_cancel(
                 organisation=organisation,
                 acting_user=acting_user,
                 reason=f"The organisation left the register: {reason}",

@@ -382,6 +382,7 @@ def signing_director(
     form = SigningDirectorForm(
         request.POST if _posted(request) else None,
         directors=directors,
+        subject=application,
         initial={
             "director": application.signing_director_appointment,
             "email": application.signing_director_email,

@@ -43,6 +43,7 @@ from tests.factories import (
     RegistrationApplicationFactory,
     UserFactory,
     member_of,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -853,6 +854,8 @@ def test_the_organisation_page_tells_its_story_newest_first(vetting, vetter, ver
 def test_publishing_emails_each_director_who_must_sign(vetting, vetter):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
+    for organisation in registered:
+        organisation_officers(organisation)
     suspended = OrganisationFactory.create(status=S.SUSPENDED)
     revoked = OrganisationFactory.create(status=S.REVOKED)
     draft = AgreementVersionFactory.create(published_at=None)
@@ -1034,6 +1037,28 @@ def test_every_registration_change_page_renders_with_data(
         token_hash="b" * 64,
         expires_at=timezone.now(),
     )
+    from registration.models import DirectorEmailException, SigningCode
+
+    SigningCode.objects.create(
+        signing_request=SigningRequest.objects.create(
+            organisation=organisation,
+            agreement_version=version,
+            director_name="SMITH, Jane Alice",
+            email="jane.smith@college.example.com",
+            token_hash="c" * 64,
+            expires_at=timezone.now(),
+        ),
+        code_hash="x",
+        postcode="LS1 1AA",
+        expires_at=timezone.now(),
+    )
+    DirectorEmailException.objects.create(
+        organisation=organisation,
+        email="jane@smith.example.org",
+        spoke_to="Jane Smith, by phone",
+        reason="No mailbox on the domain",
+        recorded_by=approvable.applicant,
+    )
     registered = [
         m for m in admin.site._registry if m._meta.app_label == "registration"
     ]
@@ -1087,6 +1112,7 @@ def test_a_caseworker_sends_a_registered_organisations_director_a_signing_link(
 ):
     AgreementVersionFactory.create()
     organisation = OrganisationFactory.create()
+    organisation_officers(organisation)
     url = _url(Organisation, "send_signing_link", organisation.pk)
 
     response = vetting.post(url, {})

@@ -32,6 +32,7 @@ from tests.factories import (
     TOTPDeviceFactory,
     UserFactory,
     add_backup_codes,
+    letter_code,
 )
 
 CHROMIUM = shutil.which("chromium")
@@ -226,6 +227,7 @@ def _director_signs(page: Page, base: str) -> None:
     expect(page.get_by_text(LEGAL_NAME).first).to_be_visible()
     _assert_accessible(page)
     page.get_by_label("Your full name").fill("Grace Okafor")
+    page.get_by_label("The code from your letter").fill(letter_code())
     page.get_by_label("I have read the agreement and I agree to it").check()
     page.get_by_role("button", name="Sign the agreement").click()
     expect(

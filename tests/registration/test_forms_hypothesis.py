@@ -200,9 +200,16 @@ class FormProperties(TestCase):
         chosen=st.sampled_from([d.appointment for d in DIRECTORS]),
     )
     def test_signing_director(self, data, chosen):
+        application = RegistrationApplicationFactory.build(
+            applicant=UserFactory.build(
+                email="applicant@northfield-college.example.com"
+            )
+        )
         for director in (data["director"], chosen):
             form = SigningDirectorForm(
-                {**data, "director": director}, directors=DIRECTORS
+                {**data, "director": director},
+                directors=DIRECTORS,
+                subject=application,
             )
             assert_field_errors_only(form)
 
@@ -212,7 +219,7 @@ class FormProperties(TestCase):
         assert_field_errors_only(DeclarationForm(data))
 
     @SETTINGS
-    @given(data=data_for(["typed_name", "confirmed"]))
+    @given(data=data_for(["typed_name", "code", "confirmed"]))
     def test_sign_agreement(self, data):
         assert_field_errors_only(SignAgreementForm(data))
 
@@ -298,7 +305,7 @@ class PageProperties(TestCase):
         assert_a_page(response)
 
     @SETTINGS
-    @given(data=data_for(["typed_name", "confirmed"]), token=TEXT)
+    @given(data=data_for(["typed_name", "code", "confirmed"]), token=TEXT)
     def test_signing_page(self, data, token):
         AgreementVersionFactory.create()
         application = RegistrationApplicationFactory.create(submitted=True)

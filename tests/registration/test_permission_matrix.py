@@ -243,6 +243,8 @@ PAGES = [
          expect=(("other_organisation", OWN),)),
     Page("organisation-details-change", right="super_user",
          inactive="inactive_super_user", expect=(("other_organisation", OWN),)),
+    Page("change-signing-director", right="super_user",
+         inactive="inactive_super_user", expect=(("other_organisation", OWN),)),
     Page("reregister", right="revoked_super_user", inactive="inactive_super_user"),
     Page("suspension", right="super_user", inactive="inactive_super_user",
          expect=(("other_organisation", OWN), ("suspended_org", OWN))),

@@ -24,7 +24,13 @@ from registration.services import (
 )
 from registration.services.agreements import SIGNING_LINK_LIFETIME, SigningRefused
 from registration.services.housekeeping import housekeeping_run
-from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+from tests.factories import (
+    AgreementVersionFactory,
+    OrganisationFactory,
+    letter_code,
+    member_of,
+    organisation_officers,
+)
 from tests.registration import test_admin
 
 _url = test_admin._url
@@ -50,6 +56,7 @@ def _sign() -> None:
         token=_token(),
         typed_name="Jane Smith",
         confirmed=True,
+        code=letter_code(),
         ip_address="192.0.2.7",
         user_agent="test",
     )
@@ -177,6 +184,20 @@ def test_a_link_lasts_until_the_end_of_the_re_sign_deadline(caseworker, first, d
     assert link.organisation == organisation
     body = Notification.objects.get(reference="agreement.signing_link").body
     assert f"expires on {timezone.localtime(end):%d %B %Y}" in body
+
+
+def test_the_letters_code_lasts_as_long_as_a_link_that_lasts_to_the_deadline(
+    caseworker, first, draft
+):
+    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation_officers(organisation)
+
+    [link] = agreement_version_publish(
+        version=draft, acting_user=caseworker, resign_deadline=in_days(30)
+    )
+
+    assert link.expires_at > timezone.now() + timedelta(days=29)
+    assert link.code.expires_at == link.expires_at
 
 
 def test_a_link_sent_after_the_deadline_lasts_its_usual_lifetime(caseworker, first):

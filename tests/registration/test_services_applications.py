@@ -40,6 +40,8 @@ from tests.factories import (
     OrganisationFactory,
     RegistrationApplicationFactory,
     UserFactory,
+    letter_code,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +84,7 @@ def _sign(application, acting_user):
     return agreement_sign(
         token=_token(),
         typed_name="Grace Okafor",
+        code=letter_code(),
         confirmed=True,
         ip_address="192.0.2.7",
         user_agent="Firefox",
@@ -367,6 +370,7 @@ def test_signing_refuses_a_name_that_is_not_the_directors(draft, version, casewo
         agreement_sign(
             token=_token(),
             typed_name="Someone Else",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -381,6 +385,7 @@ def test_a_signing_link_works_once(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -399,6 +404,7 @@ def test_an_expired_signing_link_is_refused(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -414,6 +420,7 @@ def test_a_new_link_cancels_the_old_one(draft, version, caseworker):
         agreement_sign(
             token=old_token,
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",
@@ -426,6 +433,8 @@ def test_publishing_a_version_sends_each_organisation_that_must_sign_a_link(
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
     suspended = OrganisationFactory.create(status=Organisation.Status.SUSPENDED)
+    for organisation in [*registered, suspended]:
+        organisation_officers(organisation)
     OrganisationFactory.create(status=Organisation.Status.REVOKED)
     OrganisationFactory.create(status=Organisation.Status.DEREGISTERED)
     new = AgreementVersionFactory.create(published_at=None)
@@ -446,6 +455,7 @@ def test_publishing_a_version_sends_each_organisation_that_must_sign_a_link(
 def test_re_signing_through_an_organisation_link_updates_its_version(caseworker):
     AgreementVersionFactory.create()
     organisation = OrganisationFactory.create(signing_director_name="SMITH, Jane Alice")
+    organisation_officers(organisation)
     new = AgreementVersionFactory.create(published_at=None)
     agreement_version_publish(
         version=new,
@@ -456,6 +466,7 @@ def test_re_signing_through_an_organisation_link_updates_its_version(caseworker)
     agreement_sign(
         token=_token(),
         typed_name="Jane Smith",
+        code=letter_code(),
         confirmed=True,
         ip_address="192.0.2.7",
         user_agent="x",
@@ -505,6 +516,7 @@ def test_a_closed_application_cannot_be_signed(draft, version, caseworker):
         agreement_sign(
             token=_token(),
             typed_name="Grace Okafor",
+            code=letter_code(),
             confirmed=True,
             ip_address="192.0.2.7",
             user_agent="x",

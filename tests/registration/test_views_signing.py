@@ -13,6 +13,8 @@ from tests.factories import (
     AgreementVersionFactory,
     OrganisationFactory,
     RegistrationApplicationFactory,
+    letter_code,
+    organisation_officers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +56,14 @@ def sign_url(token):
     return reverse("registration:sign", args=[token])
 
 
-def sign(client, token, typed_name="Jane Smith", confirmed="on"):
+def sign(client, token, typed_name="Jane Smith", confirmed="on", code=None):
     return client.post(
         sign_url(token),
-        {"typed_name": typed_name, "confirmed": confirmed},
+        {
+            "typed_name": typed_name,
+            "confirmed": confirmed,
+            "code": letter_code() if code is None else code,
+        },
         REMOTE_ADDR=ADDRESS,
         HTTP_USER_AGENT=BROWSER,
     )
@@ -108,7 +114,7 @@ def test_behind_a_trusted_proxy_the_directors_own_address_is_recorded(
 
     client.post(
         sign_url(token),
-        {"typed_name": "Jane Smith", "confirmed": "on"},
+        {"typed_name": "Jane Smith", "confirmed": "on", "code": letter_code()},
         REMOTE_ADDR="10.0.0.1",
         HTTP_X_FORWARDED_FOR="198.51.100.7",
     )
@@ -187,8 +193,9 @@ def test_a_wrong_name_is_refused_and_the_link_still_works(client, token):
 @pytest.mark.parametrize(
     ("data", "fields"),
     [
-        ({}, ["typed_name", "confirmed"]),
-        ({"typed_name": "Jane Smith"}, ["confirmed"]),
+        ({}, ["typed_name", "code", "confirmed"]),
+        ({"typed_name": "Jane Smith", "code": "ABCD-2345"}, ["confirmed"]),
+        ({"typed_name": "Jane Smith", "confirmed": "on"}, ["code"]),
         ({"typed_name": "   ", "confirmed": "on"}, ["typed_name"]),
         ({"typed_name": "Jane\x00Smith", "confirmed": "on"}, ["typed_name"]),
         ({"typed_name": "J" * 201, "confirmed": "on"}, ["typed_name"]),
@@ -220,6 +227,7 @@ def test_a_registered_organisations_director_re_signs_a_new_version(client, case
     organisation.last_signed_version = old
     organisation.save()
     new = AgreementVersionFactory.create()
+    organisation_officers(organisation)
     signing_request_send(acting_user=caseworker, organisation=organisation)
     token = _latest_token()
 
@@ -247,6 +255,7 @@ def test_a_suspended_organisations_director_signs_and_the_page_says_access_is_ba
     organisation = OrganisationFactory.create(
         legal_name="Eastgate Training Ltd", last_signed_version=old
     )
+    organisation_officers(organisation)
     AgreementVersionFactory.create(
         resign_deadline=timezone.localdate() - timedelta(days=1)
     )
@@ -260,3 +269,29 @@ def test_a_suspended_organisations_director_signs_and_the_page_says_access_is_ba
     organisation.refresh_from_db()
     assert organisation.status == Organisation.Status.REGISTERED
     assert Suspension.objects.get().status == Suspension.Status.LIFTED
+
+
+def test_a_wrong_code_is_an_error_on_the_code_and_the_link_still_works(client, token):
+    response = sign(client, token, code="AAAA-AAAA")
+
+    html = response.content.decode()
+    assert response.status_code == HTTPStatus.OK
+    assert 'id="id_code_error"' in html
+    assert "You have 4 tries left" in html
+    assert not AgreementSignature.objects.exists()
+    assert sign(client, token).status_code == HTTPStatus.OK
+    assert AgreementSignature.objects.count() == 1
+
+
+def test_a_locked_code_gets_a_page_that_says_so(client, token):
+    from registration.models import SigningCode
+
+    for _ in range(SigningCode.MAX_ATTEMPTS):
+        response = sign(client, token, code="AAAA-AAAA")
+
+    assert response.status_code == HTTPStatus.GONE
+    html = response.content.decode()
+    assert "You cannot sign the agreement" in html
+    assert "wrong code too many times" in html
+    assert sign(client, token).status_code == HTTPStatus.GONE
+    assert not AgreementSignature.objects.exists()

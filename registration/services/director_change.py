@@ -1,0 +1,84 @@
+"""A change of signing director after registration (issue 19).
+
+The super user nominates a current director from Companies House; the nominee signs
+through their own link and letter code; until then the old director stays on record
+and their pending links stop working. A caseworker is told at both steps.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+
+from lrs_portal import roles
+from lrs_portal.models import User
+from lrs_portal.services import notification_send_to_role
+from registration import permissions
+from registration.models import Organisation, SigningRequest
+
+
+def director_nomination_pending(organisation: Organisation) -> SigningRequest | None:
+    """A usable link for a nominated director who is not yet the signing director."""
+    request = (
+        organisation.signing_requests.filter(used_at__isnull=True, cancelled_at=None)
+        .exclude(director_appointment=organisation.signing_director_appointment)
+        .order_by("-created_at")
+        .first()
+    )
+    return request if request is not None and request.is_usable else None
+
+
+def _admin_link(organisation: Organisation) -> str:
+    return settings.SERVICE_URL + reverse(
+        "admin:registration_organisation_change", args=[organisation.pk]
+    )
+
+
+def organisation_nominate_director(
+    *, organisation: Organisation, appointment: str, email: str, acting_user: User
+) -> SigningRequest:
+    """The super user names a new signing director from Companies House's current
+    directors: they get a link and a letter code, earlier links stop working, and
+    caseworkers are told."""
+    from registration.services.agreements import SigningRefused, signing_request_send
+
+    if not permissions.can_manage_users(acting_user, organisation):
+        raise PermissionError("Only the organisation's super user names its director")
+    if organisation.status != Organisation.Status.REGISTERED:
+        raise SigningRefused(
+            "Only a registered organisation can change its signing director"
+        )
+    request = signing_request_send(
+        acting_user=acting_user,
+        organisation=organisation,
+        appointment=appointment,
+        email=email,
+    )
+    notification_send_to_role(
+        role=roles.CASEWORKER,
+        subject=f"New signing director nominated: {organisation.legal_name}",
+        body=(
+            f"{acting_user.full_name} ({acting_user.email}) nominated "
+            f"{request.director_name} as the director who signs the LRS agreement "
+            f"for {organisation}, in place of "
+            f"{organisation.signing_director_name or 'nobody'}.\n\n"
+            "Companies House lists them as a current director. They have been "
+            "emailed a link and posted a code to their correspondence address; "
+            "the change takes effect when they sign.\n\n"
+            f"The organisation: {_admin_link(organisation)}"
+        ),
+        reference="agreement.director_nominated",
+    )
+    return request
+
+
+def director_change_signed_notify(*, organisation: Organisation) -> None:
+    """Tell caseworkers a newly nominated director has signed and is now on record."""
+    notification_send_to_role(
+        role=roles.CASEWORKER,
+        subject=f"Signing director changed: {organisation.legal_name}",
+        body=(
+            f"{organisation.signing_director_name} signed the LRS agreement for "
+            f"{organisation} and is now its signing director.\n\n"
+            f"The organisation: {_admin_link(organisation)}"
+        ),
+        reference="agreement.director_changed",
+    )
