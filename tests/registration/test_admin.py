@@ -854,9 +854,9 @@ def test_the_organisation_page_tells_its_story_newest_first(vetting, vetter, ver
 def test_publishing_emails_each_director_who_must_sign(vetting, vetter):
     AgreementVersionFactory.create()
     registered = OrganisationFactory.create_batch(2)
-    for organisation in registered:
-        organisation_officers(organisation)
     suspended = OrganisationFactory.create(status=S.SUSPENDED)
+    for organisation in [*registered, suspended]:
+        organisation_officers(organisation)
     revoked = OrganisationFactory.create(status=S.REVOKED)
     draft = AgreementVersionFactory.create(published_at=None)
     url = _url(AgreementVersion, "publish", draft.pk)

@@ -72,6 +72,13 @@ def draft():
     return AgreementVersionFactory.create(number=2, published_at=None)
 
 
+def _signer(**kwargs):
+    """An organisation whose signing director Companies House lists as current."""
+    organisation = OrganisationFactory.create(**kwargs)
+    organisation_officers(organisation)
+    return organisation
+
+
 def in_days(days: int):
     return timezone.localdate() + timedelta(days=days)
 
@@ -146,7 +153,7 @@ def test_the_publish_page_counts_who_has_no_director_email(vetting, draft):
 def test_published_immediately_the_next_run_suspends_those_who_have_not_signed(
     vetting, first, draft
 ):
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
     member_of(organisation, super_user=True, last_login=timezone.now())
 
     vetting.post(
@@ -173,7 +180,7 @@ def test_published_immediately_the_next_run_suspends_those_who_have_not_signed(
 
 
 def test_a_link_lasts_until_the_end_of_the_re_sign_deadline(caseworker, first, draft):
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
 
     [link] = agreement_version_publish(
         version=draft, acting_user=caseworker, resign_deadline=in_days(14)
@@ -189,8 +196,7 @@ def test_a_link_lasts_until_the_end_of_the_re_sign_deadline(caseworker, first, d
 def test_the_letters_code_lasts_as_long_as_a_link_that_lasts_to_the_deadline(
     caseworker, first, draft
 ):
-    organisation = OrganisationFactory.create(last_signed_version=first)
-    organisation_officers(organisation)
+    _signer(last_signed_version=first)
 
     [link] = agreement_version_publish(
         version=draft, acting_user=caseworker, resign_deadline=in_days(30)
@@ -202,7 +208,7 @@ def test_the_letters_code_lasts_as_long_as_a_link_that_lasts_to_the_deadline(
 
 def test_a_link_sent_after_the_deadline_lasts_its_usual_lifetime(caseworker, first):
     AgreementVersionFactory.create(number=2, resign_deadline=in_days(-3))
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
 
     link = signing_request_send(acting_user=caseworker, organisation=organisation)
 
@@ -214,7 +220,7 @@ def test_a_caseworker_sends_a_suspended_organisation_a_link_after_reinstating(
     vetting, first
 ):
     AgreementVersionFactory.create(number=2, resign_deadline=in_days(-1))
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
     housekeeping_run()
     organisation.refresh_from_db()
     assert organisation.status == S.SUSPENDED
@@ -234,7 +240,7 @@ def test_a_caseworker_sends_a_suspended_organisation_a_link_after_reinstating(
 
 def test_signing_lifts_the_suspension_at_once_and_the_email_says_so(caseworker, first):
     AgreementVersionFactory.create(number=2, resign_deadline=in_days(-1))
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
     super_user = member_of(organisation, super_user=True, last_login=timezone.now())
     housekeeping_run()
     signing_request_send(acting_user=caseworker, organisation=organisation)
@@ -259,7 +265,7 @@ def test_a_reinstated_organisation_signs_and_housekeeping_does_not_suspend_again
     caseworker, first
 ):
     AgreementVersionFactory.create(number=2, resign_deadline=in_days(-1))
-    organisation = OrganisationFactory.create(last_signed_version=first)
+    organisation = _signer(last_signed_version=first)
     housekeeping_run()
     suspension = Suspension.objects.get()
     suspension_reinstate(

@@ -496,7 +496,11 @@ def test_publishing_skips_a_director_who_left_and_tells_caseworkers(caseworker):
     _resigned(left.companies_house_number, left.signing_director_appointment)
     new = AgreementVersionFactory.create(published_at=None)
 
-    requests = agreement_version_publish(version=new, acting_user=caseworker)
+    requests = agreement_version_publish(
+        version=new,
+        acting_user=caseworker,
+        resign_deadline=timezone.localdate() + timedelta(days=14),
+    )
 
     assert [r.organisation for r in requests] == [kept]
     note = Notification.objects.get(reference="agreement.links_not_sent")

@@ -20,7 +20,13 @@ from registration.timeline import (
     timeline_source_register,
     timeline_sources,
 )
-from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
+from tests.factories import (
+    AgreementVersionFactory,
+    OrganisationFactory,
+    letter_code,
+    member_of,
+    organisation_officers,
+)
 from tests.registration.test_resigning import _token
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +76,13 @@ def test_a_signing_link_sent_and_its_signature_appear_once_each(caseworker):
         number=2, resign_deadline=timezone.localdate() + timedelta(days=14)
     )
     organisation = OrganisationFactory.create()
+    organisation_officers(organisation)
     signing_request_send(acting_user=caseworker, organisation=organisation)
     agreement_sign(
         token=_token(),
         typed_name="Jane Smith",
         confirmed=True,
+        code=letter_code(),
         ip_address="192.0.2.7",
         user_agent="test",
     )
@@ -93,6 +101,7 @@ def test_a_signing_link_sent_and_its_signature_appear_once_each(caseworker):
 def test_a_newer_link_shows_the_old_one_cancelled(caseworker):
     AgreementVersionFactory.create(number=1)
     organisation = OrganisationFactory.create()
+    organisation_officers(organisation)
     signing_request_send(acting_user=caseworker, organisation=organisation)
     signing_request_send(acting_user=caseworker, organisation=organisation)
 
