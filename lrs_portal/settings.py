@@ -143,6 +143,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CSP before the control-character check, so its 400 page has the headers
+    # and nonce of every page; the check before sessions, so a hostile cookie is
+    # never looked up (docs/decisions/0018).
+    "csp.middleware.CSPMiddleware",
+    "lrs_portal.hostile_input.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,7 +156,6 @@ MIDDLEWARE = [
     "lrs_portal.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "lrs_portal.middleware.AdminAddOnStylesMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_structlog.middlewares.RequestMiddleware",

@@ -62,6 +62,7 @@ class DateInputField(forms.MultiValueField):
     widget = DateInputWidget
 
     def __init__(self, **kwargs: Any) -> None:
+        # No length limit here: real_past_date says which box is wrong, in words.
         parts = [forms.CharField(required=False) for _ in _DATE_PARTS]
         super().__init__(parts, required=False, require_all_fields=False, **kwargs)
 
@@ -89,6 +90,10 @@ def real_past_date(label: str, parts: tuple[str, ...]) -> date:
         raise _date_error(f"{label} must be a real date", _DATE_PARTS)
     if len(year) != 4:
         raise _date_error("Year must include 4 numbers", ("year",))
+    too_long = tuple(p for p in ("day", "month") if len(named[p]) > 2)
+    if too_long:
+        # date() would overflow on an 11-digit day before it could say "not real".
+        raise _date_error(f"{label} must be a real date", too_long)
     try:
         value = date(int(year), int(month), int(day))
     except ValueError:
@@ -248,10 +253,16 @@ class LogDownloadForm(forms.Form):
             return cleaned
         today = datetime.now(UTC).date()
         end = cleaned.get("date_to") or today
-        start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
         if end > today:
             self.add_error("date_to", "The end date must be today or in the past")
-        elif start > end:
+            return cleaned
+        if end < EARLIEST_LOG:
+            # Checked before the default start is counted back from it: 90 days
+            # before 1 January 1 is no date at all (OverflowError).
+            self.add_error("date_to", "The end date must be in 2000 or later")
+            return cleaned
+        start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
+        if start > end:
             self.add_error(
                 "date_from", "The start date must be the same as or before the end date"
             )
