@@ -3,16 +3,27 @@
 from typing import Any, cast
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from lrs_portal.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 from lrs_portal.models import JobRun, Notification, User
+
+
+def _key_or_404(model: Any, value: str) -> None:
+    """An address's id that the key cannot hold is not found (simple-history's
+    pages would pass it to the database: a server error, issue 16)."""
+    try:
+        model._meta.pk.to_python(unquote(value))
+    except (ValidationError, ValueError):
+        raise Http404 from None
 
 
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
@@ -64,6 +75,12 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        _key_or_404(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(
         self,
         request: HttpRequest,
@@ -73,6 +90,9 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     ) -> HttpResponse:
         if request.method != "GET":
             raise PermissionDenied
+        _key_or_404(self.model, object_id)
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        _key_or_404(history.model, version_id)
         return cast(
             HttpResponse,
             super().history_form_view(request, object_id, version_id, extra_context),
@@ -84,6 +104,7 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
         view = super().obj_perms_manage_view
         return view(request, object_pk)  # type: ignore[no-untyped-call]
 
@@ -91,6 +112,8 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         self, request: HttpRequest, object_pk: str, user_id: str
     ) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
+        _key_or_404(User, user_id)
         view = super().obj_perms_manage_user_view
         return view(request, object_pk, user_id)  # type: ignore[no-untyped-call]
 
@@ -98,6 +121,8 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         self, request: HttpRequest, object_pk: str, group_id: str
     ) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
+        _key_or_404(Group, group_id)
         view = super().obj_perms_manage_group_view
         return view(request, object_pk, group_id)  # type: ignore[no-untyped-call]
 

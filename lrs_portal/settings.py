@@ -152,6 +152,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lrs_portal.middleware.MethodNotAllowedPageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "lrs_portal.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

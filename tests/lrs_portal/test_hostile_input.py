@@ -125,3 +125,35 @@ def test_a_control_character_typed_into_a_page_is_an_error_on_that_field(client)
     assert 'href="#id_full_name"' in html
     assert "must not include hidden control characters" in html
     assert not User.objects.filter(email="someone@example.com").exists()
+
+
+# --- found by the walk over every URL (test_hostile_walk.py) -------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/lrs_portal/user/..%2Fetc/history/",
+        "/admin/registration/organisation/NaN/history/",
+        "/admin/registration/organisation/1/history/x/",
+        "/admin/registration/organisation/1e308/permissions/",
+        "/admin/registration/organisation/NaN/permissions/user-manage/1/",
+        "/admin/approvals/panelmeeting/1/permissions/user-manage/0000-00-00/",
+        "/admin/approvals/datasharerequest/1/permissions/group-manage/AAAA/",
+    ],
+)
+def test_an_admin_id_no_key_can_hold_is_not_found(admin_verified_client, path):
+    admin_verified_client.raise_request_exception = False
+
+    response = admin_verified_client.get(path)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_opening_a_buttons_address_is_a_govuk_page(provider_user):
+    response = _signed_in(provider_user).get(reverse("lrs_portal:sign-out"))
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response["Allow"] == "POST"
+    assert "only works from a button" in response.content.decode()
+    assert "govuk-template" in response.content.decode()
