@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -13,7 +14,11 @@ from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from lrs_portal.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
+from lrs_portal.forms import (
+    PASSWORD_MAX,
+    SafeModelChoiceField,
+    SafeModelMultipleChoiceField,
+)
 from lrs_portal.models import JobRun, Notification, User
 
 
@@ -145,6 +150,21 @@ class ViewOnlyMixin:
 
 
 class PortalUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+    # Django's password boxes have no limit; no column holds them, but hashing a
+    # megabyte is work one request should not ask for.
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
     class Meta:
         model = User
         fields = ("email", "full_name")

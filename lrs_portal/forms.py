@@ -21,6 +21,11 @@ _TOKEN_ERRORS = {
 }
 
 
+# No column holds the typed password; this bounds the hashing work one request
+# can ask for.
+PASSWORD_MAX = 1024
+
+
 class SignInForm(AuthenticationForm):
     error_messages = {
         "invalid_login": "Enter a correct email address and password",
@@ -43,7 +48,14 @@ class SignInForm(AuthenticationForm):
             )
         )
         self.fields["username"].error_messages["required"] = "Enter your email address"
-        self.fields["password"].error_messages["required"] = "Enter your password"
+        password = cast(forms.CharField, self.fields["password"])
+        password.error_messages["required"] = "Enter your password"
+        password.max_length = PASSWORD_MAX
+        password.validators.append(
+            MaxLengthValidator(
+                PASSWORD_MAX, message="Enter a correct email address and password"
+            )
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -68,6 +80,7 @@ class SignInCodeForm(AuthenticationTokenForm):  # type: ignore[misc]
         label="Code",
         regex=r"^\s*[0-9]{6}\s*$",
         strip=True,
+        max_length=32,
         error_messages={
             "required": "Enter the 6-digit code from your authenticator app",
             "invalid": "Enter the code as 6 digits, like 123456",

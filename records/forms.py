@@ -136,6 +136,8 @@ class UlnSearchForm(LookupConfirmationsForm):
         help_text="10 digits, for example 9276308686",
         required=False,
         strip=True,
+        max_length=20,  # 10 digits with the spaces or hyphens people copy
+        error_messages={"max_length": "A ULN is 10 digits, like 9276308686"},
     )
 
     def clean_uln(self) -> str:
@@ -148,9 +150,15 @@ class UlnSearchForm(LookupConfirmationsForm):
 
 
 def _name_field(label: str) -> forms.CharField:
+    # The box takes more than NAME_MAX so that pasted spaces, collapsed in
+    # _clean_name, do not count; the message is the same either way.
     return forms.CharField(
         label=label,
-        error_messages={"required": f"Enter the learner's {label.lower()}"},
+        max_length=NAME_MAX * 4,
+        error_messages={
+            "required": f"Enter the learner's {label.lower()}",
+            "max_length": f"{label} must be {NAME_MAX} characters or less",
+        },
     )
 
 
@@ -180,7 +188,11 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     postcode = forms.CharField(
         label="Postcode",
         help_text="The learner's last known postcode, for example LS2 9JT",
-        error_messages={"required": "Enter the learner's postcode"},
+        max_length=16,
+        error_messages={
+            "required": "Enter the learner's postcode",
+            "max_length": "Enter a real postcode",
+        },
     )
 
     def _clean_name(self, name: str) -> str:

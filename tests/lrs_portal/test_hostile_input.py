@@ -157,3 +157,55 @@ def test_opening_a_buttons_address_is_a_govuk_page(provider_user):
     assert response["Allow"] == "POST"
     assert "only works from a button" in response.content.decode()
     assert "govuk-template" in response.content.decode()
+
+
+# --- every form field has a length and range its column can hold -----------------
+
+OUR_APPS = ("lrs_portal", "registration", "records", "approvals")
+
+
+def _our_form_classes():
+    import importlib
+    import inspect
+    import pkgutil
+
+    for app in OUR_APPS:
+        package = importlib.import_module(app)
+        for module_info in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if "migrations" in module_info.name or "management" in module_info.name:
+                continue
+            module = importlib.import_module(module_info.name)
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                ours = cls.__module__ == module.__name__
+                if ours and issubclass(cls, forms.BaseForm):
+                    yield cls
+
+
+def test_every_text_box_in_our_forms_has_a_maximum_length():
+    from lrs_portal.forms import SignInForm
+
+    unbounded = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in _our_form_classes()
+        for name, field in cls.base_fields.items()
+        if isinstance(field, forms.CharField)
+        and field.max_length is None
+        and cls is not SignInForm  # sets its limits in __init__, checked below
+    ]
+    sign_in = SignInForm()
+
+    assert unbounded == [], "\n".join(unbounded)
+    assert sign_in.fields["username"].max_length == 254
+    assert sign_in.fields["password"].max_length is not None
+
+
+def test_every_number_box_in_our_forms_has_a_range():
+    unbounded = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in _our_form_classes()
+        for name, field in cls.base_fields.items()
+        if isinstance(field, forms.IntegerField)
+        and (field.min_value is None or field.max_value is None)
+    ]
+
+    assert unbounded == []
