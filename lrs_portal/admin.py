@@ -2,17 +2,33 @@
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from lrs_portal.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
+from lrs_portal.forms import (
+    PASSWORD_MAX,
+    SafeModelChoiceField,
+    SafeModelMultipleChoiceField,
+)
 from lrs_portal.models import ChangeTrail, JobRun, Notification, ServiceAlert, User
+
+
+def _key_or_404(model: Any, value: str) -> None:
+    """An address's id that the key cannot hold is not found (simple-history's
+    pages would pass it to the database: a server error, issue 16)."""
+    try:
+        model._meta.pk.to_python(unquote(value))
+    except (ValidationError, ValueError):
+        raise Http404 from None
 
 
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
@@ -64,6 +80,12 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        _key_or_404(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(
         self,
         request: HttpRequest,
@@ -73,6 +95,9 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     ) -> HttpResponse:
         if request.method != "GET":
             raise PermissionDenied
+        _key_or_404(self.model, object_id)
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        _key_or_404(history.model, version_id)
         return cast(
             HttpResponse,
             super().history_form_view(request, object_id, version_id, extra_context),
@@ -84,6 +109,7 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
         view = super().obj_perms_manage_view
         return view(request, object_pk)  # type: ignore[no-untyped-call]
 
@@ -91,6 +117,8 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         self, request: HttpRequest, object_pk: str, user_id: str
     ) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
+        _key_or_404(User, user_id)
         view = super().obj_perms_manage_user_view
         return view(request, object_pk, user_id)  # type: ignore[no-untyped-call]
 
@@ -98,6 +126,8 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         self, request: HttpRequest, object_pk: str, group_id: str
     ) -> Any:
         self._superuser_only(request)
+        _key_or_404(self.model, object_pk)
+        _key_or_404(Group, group_id)
         view = super().obj_perms_manage_group_view
         return view(request, object_pk, group_id)  # type: ignore[no-untyped-call]
 
@@ -120,6 +150,21 @@ class ViewOnlyMixin:
 
 
 class PortalUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+    # Django's password boxes have no limit; no column holds them, but hashing a
+    # megabyte is work one request should not ask for.
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
     class Meta:
         model = User
         fields = ("email", "full_name")

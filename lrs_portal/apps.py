@@ -17,11 +17,13 @@ class LrsPortalConfig(AppConfig):
             checks,  # noqa: F401 (registers the deploy checks)
             pg,
         )
+        from lrs_portal.hostile_input import install_form_validator
         from lrs_portal.logs import redact_request_log
         from lrs_portal.roles import sync_roles
 
         # Django creates permissions after every migrate (and after a test
         # database flush) the same way; the roles follow them.
+        install_form_validator()
         post_migrate.connect(sync_roles, dispatch_uid="lrs_portal.sync_roles")
         # Every history table, new ones too, marks the transactions writing it.
         post_migrate.connect(

@@ -1,9 +1,11 @@
 """Sign-in forms with GOV.UK error wording (two_factor's wizard steps)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import user_login_failed
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm
 
@@ -19,6 +21,11 @@ _TOKEN_ERRORS = {
 }
 
 
+# No column holds the typed password; this bounds the hashing work one request
+# can ask for.
+PASSWORD_MAX = 1024
+
+
 class SignInForm(AuthenticationForm):
     error_messages = {
         "invalid_login": "Enter a correct email address and password",
@@ -30,9 +37,41 @@ class SignInForm(AuthenticationForm):
         self, request: HttpRequest | None = None, *args: Any, **kwargs: Any
     ) -> None:
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "Email address"
+        username = cast(forms.CharField, self.fields["username"])
+        username.label = "Email address"
+        # Django sets max_length after building the field, so nothing checks it.
+        username.validators.append(
+            MaxLengthValidator(
+                username.max_length,
+                message=f"Email address must be {username.max_length} characters "
+                "or fewer",
+            )
+        )
         self.fields["username"].error_messages["required"] = "Enter your email address"
-        self.fields["password"].error_messages["required"] = "Enter your password"
+        password = cast(forms.CharField, self.fields["password"])
+        password.error_messages["required"] = "Enter your password"
+        password.max_length = PASSWORD_MAX
+        password.validators.append(
+            MaxLengthValidator(
+                PASSWORD_MAX, message="Enter a correct email address and password"
+            )
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self._refused_before_authenticating():
+            # Django authenticates (and axes counts the failure) only when both
+            # fields are valid; a refused one must still count towards the lockout.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.data.get(self.add_prefix("username"))},
+                request=self.request,
+            )
+        return cleaned
+
+    def _refused_before_authenticating(self) -> bool:
+        typed = all(self.data.get(self.add_prefix(f)) for f in ("username", "password"))
+        return typed and bool({"username", "password"} & set(self.errors))
 
 
 class SignInCodeForm(AuthenticationTokenForm):  # type: ignore[misc]
@@ -41,6 +80,7 @@ class SignInCodeForm(AuthenticationTokenForm):  # type: ignore[misc]
         label="Code",
         regex=r"^\s*[0-9]{6}\s*$",
         strip=True,
+        max_length=32,
         error_messages={
             "required": "Enter the 6-digit code from your authenticator app",
             "invalid": "Enter the code as 6 digits, like 123456",

@@ -1,11 +1,12 @@
 from collections.abc import Callable
+from http import HTTPStatus
 
 import structlog
 from csp.constants import UNSAFE_INLINE
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from two_factor.utils import default_device
 
@@ -90,3 +91,24 @@ class RequestIdHeaderMiddleware:
         if request_id:
             response["X-Request-ID"] = request_id
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A GOV.UK page for 405 (Django's ``require_POST`` answers an empty body).
+
+    Someone who opens a button's address (``/account/sign-out/``) sees what
+    happened and a way on, like every other refusal.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code != HTTPStatus.METHOD_NOT_ALLOWED:
+            return response
+        if response.streaming or response.content:  # type: ignore[attr-defined]
+            return response
+        page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
+        page["Allow"] = response.get("Allow", "")
+        return page

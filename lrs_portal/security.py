@@ -1,6 +1,7 @@
 """Small security hooks named in settings."""
 
 import hashlib
+import re
 from typing import Any
 
 from django.conf import settings
@@ -38,11 +39,21 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+# axes keeps the username in a varchar(255); PostgreSQL refuses NUL in any text.
+AXES_USERNAME_MAX = 255
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The email address a sign-in attempt is for, as axes should key it.
 
     two_factor's wizard posts ``auth-username``, not ``username``; and sign-in is
     case-insensitive, so the lockout must be too or changing case would evade it.
+    A value axes cannot store (too long, a NUL byte) is cut to what it can, so the
+    failure is still counted (issue 16: a 256-character address was a server
+    error, and no attempt was recorded). No account has such an address, so
+    addresses that share their first 255 characters may share a count.
     """
     value = (credentials or {}).get("username") or request.POST.get("auth-username")
-    return str(value or "").strip().lower()
+    text = _UNSTORABLE.sub("", str(value or "")).strip().lower()
+    return text[:AXES_USERNAME_MAX]

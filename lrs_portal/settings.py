@@ -153,15 +153,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CSP before the control-character check, so its 400 page has the headers
+    # and nonce of every page; the check before sessions, so a hostile cookie is
+    # never looked up (docs/decisions/0018).
+    "csp.middleware.CSPMiddleware",
+    "lrs_portal.hostile_input.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lrs_portal.middleware.MethodNotAllowedPageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "lrs_portal.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "lrs_portal.middleware.AdminAddOnStylesMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_structlog.middlewares.RequestMiddleware",

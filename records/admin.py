@@ -494,6 +494,8 @@ class CloseAlertsForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
         help_text="What was checked and found. Recorded in each alert's history.",
+        max_length=5000,
+        error_messages={"max_length": "Reason must be 5,000 characters or fewer"},
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
     )
 

@@ -347,7 +347,7 @@ def usage_days_write(day: date) -> list[DayCounts]:
     quote = connection.ops.quote_name
     counts = DayCounts._fields[2:-1]  # between the ids and the ULN run
     picked = ", ".join(f"c.{quote(name)}" for name in (*counts, "uln_buckets"))
-    select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608
+    select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608 # nosec B608 (quoted names, bound values)
     names = DayCounts._fields
     columns = ", ".join(quote(name) for name in names)
     table = quote(UsageDay._meta.db_table)
@@ -379,7 +379,7 @@ def usage_days_write(day: date) -> list[DayCounts]:
                     copy.write_row((day, *one))
         else:
             cursor.executemany(
-                f"INSERT INTO {table} (day, {columns})"  # noqa: S608
+                f"INSERT INTO {table} (day, {columns})"  # noqa: S608 # nosec B608 (quoted names, bound values)
                 f" VALUES (%s, {', '.join(['%s'] * len(names))})",
                 [(day, *one) for one in counted],
             )

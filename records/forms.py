@@ -62,6 +62,7 @@ class DateInputField(forms.MultiValueField):
     widget = DateInputWidget
 
     def __init__(self, **kwargs: Any) -> None:
+        # No length limit here: real_past_date says which box is wrong, in words.
         parts = [forms.CharField(required=False) for _ in _DATE_PARTS]
         super().__init__(parts, required=False, require_all_fields=False, **kwargs)
 
@@ -89,6 +90,10 @@ def real_past_date(label: str, parts: tuple[str, ...]) -> date:
         raise _date_error(f"{label} must be a real date", _DATE_PARTS)
     if len(year) != 4:
         raise _date_error("Year must include 4 numbers", ("year",))
+    too_long = tuple(p for p in ("day", "month") if len(named[p]) > 2)
+    if too_long:
+        # date() would overflow on an 11-digit day before it could say "not real".
+        raise _date_error(f"{label} must be a real date", too_long)
     try:
         value = date(int(year), int(month), int(day))
     except ValueError:
@@ -131,6 +136,8 @@ class UlnSearchForm(LookupConfirmationsForm):
         help_text="10 digits, for example 9276308686",
         required=False,
         strip=True,
+        max_length=20,  # 10 digits with the spaces or hyphens people copy
+        error_messages={"max_length": "A ULN is 10 digits, like 9276308686"},
     )
 
     def clean_uln(self) -> str:
@@ -143,9 +150,15 @@ class UlnSearchForm(LookupConfirmationsForm):
 
 
 def _name_field(label: str) -> forms.CharField:
+    # The box takes more than NAME_MAX so that pasted spaces, collapsed in
+    # _clean_name, do not count; the message is the same either way.
     return forms.CharField(
         label=label,
-        error_messages={"required": f"Enter the learner's {label.lower()}"},
+        max_length=NAME_MAX * 4,
+        error_messages={
+            "required": f"Enter the learner's {label.lower()}",
+            "max_length": f"{label} must be {NAME_MAX} characters or less",
+        },
     )
 
 
@@ -175,7 +188,11 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     postcode = forms.CharField(
         label="Postcode",
         help_text="The learner's last known postcode, for example LS2 9JT",
-        error_messages={"required": "Enter the learner's postcode"},
+        max_length=16,
+        error_messages={
+            "required": "Enter the learner's postcode",
+            "max_length": "Enter a real postcode",
+        },
     )
 
     def _clean_name(self, name: str) -> str:
@@ -248,10 +265,16 @@ class LogDownloadForm(forms.Form):
             return cleaned
         today = datetime.now(UTC).date()
         end = cleaned.get("date_to") or today
-        start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
         if end > today:
             self.add_error("date_to", "The end date must be today or in the past")
-        elif start > end:
+            return cleaned
+        if end < EARLIEST_LOG:
+            # Checked before the default start is counted back from it: 90 days
+            # before 1 January 1 is no date at all (OverflowError).
+            self.add_error("date_to", "The end date must be in 2000 or later")
+            return cleaned
+        start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
+        if start > end:
             self.add_error(
                 "date_from", "The start date must be the same as or before the end date"
             )

@@ -417,7 +417,7 @@ def _upsert(sql: str, params: Sequence[Any]) -> tuple[int, int]:
     """Run an INSERT … RETURNING (xmax = 0); how many rows it added and updated."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH written AS ({sql} RETURNING (xmax = 0) AS added) "  # noqa: S608
+            f"WITH written AS ({sql} RETURNING (xmax = 0) AS added) "  # noqa: S608 # nosec B608 (quoted names, bound values)
             "SELECT count(*) FILTER (WHERE added), count(*) FILTER (WHERE NOT added) "
             "FROM written",
             params,
@@ -465,11 +465,11 @@ def _secondary_indexes_drop(cursor: Any, table: str) -> list[str]:
 def _empty_and_locked(cursor: Any, table: str) -> bool:
     """Whether the table is empty; if so, it stays empty to everyone else (an
     ACCESS EXCLUSIVE lock, to the end of the import's transaction)."""
-    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 # nosec B608 (quoted names, bound values)
     if not cursor.fetchone()[0]:
         return False
     cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 # nosec B608 (quoted names, bound values)
     return bool(cursor.fetchone()[0])
 
 
@@ -483,7 +483,7 @@ def _learners_copy(rows: Iterator[tuple[int, Values]], summary: ImportSummary) -
         (values for _, values in rows),
     )
     source = (
-        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)} "  # noqa: S608
+        f"SELECT {', '.join(_q(n) for n in LEARNER_COLUMNS)} "  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"FROM {_q(stage)} ORDER BY {_q('uln')}"
     )
     summary.added, summary.updated = _learners_write(source, staged)
@@ -504,7 +504,7 @@ def _learners_write(source: str, count: int) -> tuple[int, int]:
     target = _columns(Learner, [*LEARNER_COLUMNS, "ability_to_share", "updated_at"])
     changing = _columns(Learner, LEARNER_COLUMNS[1:])
     insert = (
-        f"INSERT INTO {table} AS t ({', '.join(target)}) "  # noqa: S608
+        f"INSERT INTO {table} AS t ({', '.join(target)}) "  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"SELECT *, %s, %s FROM ({source}) AS source"
     )
     rebuild: list[str] = []
@@ -518,7 +518,7 @@ def _learners_write(source: str, count: int) -> tuple[int, int]:
         sql = insert
     else:
         sql = (
-            f"{insert} ON CONFLICT ({_q('uln')}) DO UPDATE SET "
+            f"{insert} ON CONFLICT ({_q('uln')}) DO UPDATE SET "  # nosec B608 (quoted names, bound values)
             + ", ".join(f"{c} = EXCLUDED.{c}" for c in [*changing, _q("updated_at")])
             + f" WHERE ({', '.join(f't.{c}' for c in changing)}) IS DISTINCT FROM "
             f"({', '.join(f'EXCLUDED.{c}' for c in changing)})"
@@ -608,7 +608,7 @@ def _learner_screen(today: date) -> str:
         f"AND {uln} BETWEEN '1000000000' AND '9999999999' "
         f"AND {uln} <> {_literal(TEMPORARY_ULN)} "
         f"THEN ({weighted}) % 11 = 10 ELSE false END",
-        f"{_c('date_of_birth')} IN (SELECT to_char("  # noqa: S608
+        f"{_c('date_of_birth')} IN (SELECT to_char("  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"DATE {_literal(EARLIEST_DATE.isoformat())} + day, 'YYYY-MM-DD') "
         f"FROM generate_series(0, {days}) AS day)",
         f"{_q('gender')} IN ({', '.join(map(_literal, _GENDERS))})",
@@ -707,13 +707,13 @@ def _learners_screened(
     accepted = staged - len(rejected)
     fields = ", ".join(_q(name) for name in LEARNER_COLUMNS)
     passed = (
-        f"SELECT n, {fields} FROM {_q(_STAGE)} s WHERE NOT EXISTS "  # noqa: S608
+        f"SELECT n, {fields} FROM {_q(_STAGE)} s WHERE NOT EXISTS "  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"(SELECT FROM {_q(_CHECKED)} c WHERE c.n = s.n) "
         f"UNION ALL SELECT n, {fields} FROM {_q(_CHECKED)} WHERE stored"
     )
     # Sorted by bytes (the same order for ULNs, quicker than the collation's).
     source = (
-        'SELECT DISTINCT ON (uln COLLATE "C") uln, '  # noqa: S608
+        'SELECT DISTINCT ON (uln COLLATE "C") uln, '  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"{', '.join(map(_q, _NAMES))}, CAST(date_of_birth AS date), "
         "CAST(gender AS smallint), postcode, email "
         f'FROM ({passed}) AS passed ORDER BY uln COLLATE "C", n'
@@ -753,7 +753,7 @@ def _screened_out_check(check: "_LearnerCheck") -> list[tuple[int, str]]:
         ):
             turned.itersize = SCREENED_OUT_BATCH
             turned.execute(
-                f"SELECT n, {fields} FROM {_q(_STAGE)} "  # noqa: S608
+                f"SELECT n, {fields} FROM {_q(_STAGE)} "  # noqa: S608 # nosec B608 (quoted names, bound values)
                 f"WHERE ({screen}) IS NOT TRUE ORDER BY n"
             )
             # A batch is read, then written: the connection cannot fetch while
@@ -783,7 +783,7 @@ def _repeated_lines(passed: str) -> list[tuple[int, str]]:
     order, each with the reason the row-by-row check gives."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT uln, array_agg(n ORDER BY n) FROM ({passed}) AS passed "  # noqa: S608
+            f"SELECT uln, array_agg(n ORDER BY n) FROM ({passed}) AS passed "  # noqa: S608 # nosec B608 (quoted names, bound values)
             "GROUP BY uln HAVING count(*) > 1"
         )
         found = [
@@ -807,7 +807,7 @@ def _achievements_copy(
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {_q(stage)}")
         cursor.execute(
-            f"SELECT s.line, s.uln FROM {_q(stage)} s WHERE NOT EXISTS "  # noqa: S608
+            f"SELECT s.line, s.uln FROM {_q(stage)} s WHERE NOT EXISTS "  # noqa: S608 # nosec B608 (quoted names, bound values)
             f"(SELECT 1 FROM {learners} l WHERE l.uln = s.uln) ORDER BY s.line"
         )
         unknown = cursor.fetchall()
@@ -817,7 +817,7 @@ def _achievements_copy(
     details = _columns(Achievement, ACHIEVEMENT_DETAILS)
     source = [f"s.{_q(n)}" for n in (*ACHIEVEMENT_KEY, *ACHIEVEMENT_DETAILS)]
     sql = (
-        f"INSERT INTO {_q(Achievement._meta.db_table)} AS t "  # noqa: S608
+        f"INSERT INTO {_q(Achievement._meta.db_table)} AS t "  # noqa: S608 # nosec B608 (quoted names, bound values)
         f"({', '.join(key + details)}) "
         f"SELECT l.id, {', '.join(source)} FROM {_q(stage)} s "
         f"JOIN {learners} l ON l.uln = s.uln "

@@ -169,6 +169,13 @@ def can_read_log(membership: Membership | None) -> bool:
     )
 
 
+def can_read_log_ulns(membership: Membership) -> bool:
+    """The log's ULNs are learner data: while the organisation's access is taken
+    away (suspended, revoked, deregistered) its super user sees the counts and
+    the rows without the learner (docs/decisions/0018)."""
+    return membership.organisation.status not in _STATUS_REFUSAL
+
+
 def log_visible_to(
     user: User, membership: Membership | None
 ) -> QuerySet["LearnerView"]:

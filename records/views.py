@@ -36,6 +36,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from lrs_portal.hostile_input import form_in_query
 from lrs_portal.models import User
 from records.forms import (
     DemographicsSearchForm,
@@ -47,6 +48,7 @@ from records.models import Learner, LearnerView
 from records.permissions import (
     Refusal,
     can_read_log,
+    can_read_log_ulns,
     log_visible_to,
     lookup_membership,
     lookup_refusal,
@@ -454,6 +456,7 @@ def _usage_page(
             "days": list(reversed(days)),
             "chart": usage_chart(days, cap),
             "form": form,
+            "with_ulns": can_read_log_ulns(membership),
         },
         status=status,
     )
@@ -493,23 +496,45 @@ def csv_cell(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def _csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+_CSV_FIELDS = (
+    "viewed_at",
+    "user__email",
+    "action",
+    "outcome",
+    "match_count",
+    "learner_uln",
+    "request_id",
+)
+_ULN = _CSV_FIELDS.index("learner_uln")
+
+
+def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
+    return (
+        _CSV_FIELDS
+        if with_ulns
+        else tuple(f for f in _CSV_FIELDS if f != "learner_uln")
+    )
+
+
+def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
     writer = csv.writer(_Echo())
     actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
-    yield writer.writerow(CSV_HEADER)
-    for viewed_at, email, action, outcome, matches, uln, request_id in rows:
+    header = list(CSV_HEADER)
+    if not with_ulns:
+        del header[_ULN]
+    yield writer.writerow(header)
+    for viewed_at, email, action, outcome, *rest in rows:
         cells = (
             f"{viewed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
             email,
             actions.get(action, action),
             outcomes.get(outcome, outcome),
-            matches,
-            uln,
-            request_id,
+            *rest,
         )
         yield writer.writerow([csv_cell(cell) for cell in cells])
 
 
+@form_in_query
 @never_cache
 @require_GET
 @login_required
@@ -519,25 +544,18 @@ def usage_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if not form.is_valid():
         return _usage_page(request, membership, log, form, HTTPStatus.BAD_REQUEST)
     start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    with_ulns = can_read_log_ulns(membership)
     rows = (
         log.filter(
             viewed_at__gte=_utc_midnight(start),
             viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
         )
         .order_by("-viewed_at", "-pk")
-        .values_list(
-            "viewed_at",
-            "user__email",
-            "action",
-            "outcome",
-            "match_count",
-            "learner_uln",
-            "request_id",
-        )
+        .values_list(*_csv_columns(with_ulns))
         .iterator(chunk_size=2000)
     )
     response = StreamingHttpResponse(
-        _csv_lines(rows), content_type="text/csv; charset=utf-8"
+        _csv_lines(rows, with_ulns=with_ulns), content_type="text/csv; charset=utf-8"
     )
     ukprn = membership.organisation.ukprn
     response["Content-Disposition"] = (

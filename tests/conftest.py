@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +11,30 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from playwright.sync_api import expect
 
 from lrs_portal.models import User
 from tests.factories import ROLE_PERSONAS, TOTPDeviceFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
+
+# Playwright's expect() gives up after 5 s, its actions after 30 s. A page from
+# live_server on two cores shared by six engineers has taken longer than 5 s; wait
+# as long for an assertion as for a click (docs/decisions/0018).
+BROWSER_TIMEOUT_MS = 30_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+
+# Hypothesis fails an example slower than 200 ms (its deadline) and a strategy
+# slow to draw (too_slow): both measure the machine, not the code. Every property
+# test here runs without them; each test's own settings still apply on top.
+hypothesis_settings.register_profile(
+    "lrs",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("lrs")
 
 
 # --- settings every test shares ---------------------------------------------
@@ -135,6 +155,28 @@ def admin_verified_client(superuser: User) -> Client:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+WORKER_BOOT_SECONDS = 240
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], hostname: str) -> None:
+    """Until the worker answers a ping. A test's own wait then starts from a
+    worker that is consuming; counting its boot (Django, Celery, the broker) into
+    that wait failed on a busy machine (docs/decisions/0018)."""
+    from lrs_portal.celery import app
+
+    deadline = time.monotonic() + WORKER_BOOT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = (
+                process.stdout.read().decode(errors="replace") if process.stdout else ""
+            )
+            pytest.fail(f"the worker exited while starting:\n{output[-4000:]}")
+        if app.control.ping(destination=[hostname], timeout=1.0):
+            return
+    process.terminate()
+    pytest.fail(f"the worker did not answer within {WORKER_BOOT_SECONDS} s")
+
+
 @pytest.fixture
 def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
     """A real Celery worker on a private queue, using the test database."""
@@ -154,17 +196,19 @@ def worker(tmp_path: Path, settings) -> Iterator[tuple[str, Path]]:
         # the superuser the test database is reached as (lrs_portal.checks).
         "DEBUG": "true",
     }
+    hostname = f"{queue}@localhost"
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "lrs_portal", "worker",
-            "--pool=solo", "--queues", queue, "--without-mingle",
-            "--without-gossip", "--loglevel=WARNING",
+            "--pool=solo", "--queues", queue, "--hostname", hostname,
+            "--without-mingle", "--without-gossip", "--loglevel=WARNING",
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
+    _wait_until_ready(process, hostname)
     try:
         yield queue, outbox
     finally:

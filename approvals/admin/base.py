@@ -18,11 +18,23 @@ S = DataShareRequest.Status
 _TEXT = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
 
+# The columns are TextFields; the limit is the same as the requester's answers
+# (approvals.forms._text), so no page accepts a text no one could read.
+TEXT_MAX = 5000
+
+
 def text_field(
     label: str, *, required: bool = True, help_text: str = ""
 ) -> forms.CharField:
     return forms.CharField(
-        label=label, required=required, help_text=help_text, widget=_TEXT
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=_TEXT,
+        max_length=TEXT_MAX,
+        error_messages={
+            "max_length": f"{label} must be {TEXT_MAX:,} characters or fewer"
+        },
     )
 
 

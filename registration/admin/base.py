@@ -61,11 +61,20 @@ def _when(moment: datetime | None) -> str:
 # --- forms of the workflow pages ---------------------------------------------------
 
 
+# Reasons and notes go to TextFields (and simple-history's text change reason);
+# 5,000 characters, as for every other free text a person types here.
+TEXT_MAX = 5000
+
+
 def _text(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=help_text,
         required=required,
+        max_length=TEXT_MAX,
+        error_messages={
+            "max_length": f"{label} must be {TEXT_MAX:,} characters or fewer"
+        },
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
     )
 

@@ -88,6 +88,25 @@ def test_the_task_list_shows_each_section(cast: Cast):
     assert "Check answers and submit" in response.text
 
 
+@pytest.mark.parametrize("field", ["project_title", "summary", "research_interest"])
+def test_an_answer_longer_than_its_column_is_a_field_error(cast: Cast, field):
+    # issue 16: a 100,000-character project title was accepted
+    draft = DataShareRequestFactory.create(
+        organisation=cast.organisation, requester=cast.requester
+    )
+    answers = {"project_title": "T", "summary": "S", "research_interest": "R"}
+
+    response = _client(cast.requester).post(
+        _url("section", draft, "project"), {**answers, field: "x" * 100_000}
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert f'href="#id_{field}"' in response.content.decode()
+    assert "characters or fewer" in response.content.decode()
+    draft.refresh_from_db()
+    assert len(getattr(draft, field)) < 100_000
+
+
 def test_a_section_saves_and_records_who(cast: Cast):
     draft = DataShareRequestFactory.create(
         organisation=cast.organisation, requester=cast.requester

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from lrs_portal.demo import DEMO_BACKUP_CODES
 from tests.factories import PASSWORD, TOTPDeviceFactory, add_backup_codes
@@ -48,19 +49,20 @@ def test_a_provider_signs_in_and_out_through_the_govuk_pages(
     page.get_by_label("Email address").fill(provider_user.email)
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Continue").click()
-    summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    # expect() waits for the new page; is_visible() asked the old one at once,
+    # which on a busy machine was still showing (decision 0018).
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     _assert_accessible(page)
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/account/")
-    assert page.get_by_role("heading", name="Your account").is_visible()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     _assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/account/signed-out/")
-    assert page.get_by_role("heading", name="You have signed out").is_visible()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
 
 
 def test_staff_sign_in_with_a_backup_code_and_reach_the_admin(
@@ -80,4 +82,4 @@ def test_staff_sign_in_with_a_backup_code_and_reach_the_admin(
     page.wait_for_url("**/account/")
 
     page.goto(live_server.url + "/admin/")
-    assert page.get_by_text("LRS Portal administration").first.is_visible()
+    expect(page.get_by_text("LRS Portal administration").first).to_be_visible()

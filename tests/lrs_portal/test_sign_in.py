@@ -302,3 +302,39 @@ def test_behind_a_trusted_proxy_lockout_uses_the_forwarded_client_address(
         HTTP_X_FORWARDED_FOR="198.51.100.20",
     )
     assert response.status_code == HTTPStatus.FOUND
+
+
+# --- issue 16: a failed sign-in is always recorded -------------------------------
+
+LONG_EMAIL = "a" * 300 + "@example.com"
+
+
+@pytest.mark.postgres
+def test_an_email_longer_than_axes_can_store_is_a_field_error_not_a_500(client):
+    response = post_credentials(client, LONG_EMAIL, "wrong-password")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Email address must be 254 characters or fewer" in response.content.decode()
+    assert AccessAttempt.objects.get().username == LONG_EMAIL[:255]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [LONG_EMAIL, "someone\x00@example.com", "some\x01one@example.com"],
+    ids=["too long", "NUL", "control character"],
+)
+def test_a_sign_in_the_form_refuses_still_counts_towards_the_lockout(client, email):
+    _fail_until_locked(client, email)
+
+    response = post_credentials(client, email, "wrong-password")
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert AccessAttempt.objects.get().failures_since_start >= 5
+
+
+def test_a_refused_email_does_not_lock_out_the_real_account(client, provider_user):
+    _fail_until_locked(client, provider_user.email + "\x01")
+
+    response = post_credentials(client, provider_user.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.FOUND

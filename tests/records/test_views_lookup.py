@@ -629,6 +629,10 @@ def test_no_match_by_details_gives_advice(client_):
          "Enter the learner's date of birth"),
         ({"date_of_birth_year": "07"}, "date_of_birth", "Year must include 4 numbers"),
         ({"date_of_birth_day": "x"}, "date_of_birth", "must be a real date"),
+        # 11 digits overflowed date() (issue 16): a field error, not a 500
+        ({"date_of_birth_day": "1" * 11}, "date_of_birth", "must be a real date"),
+        ({"date_of_birth_month": "9" * 20}, "date_of_birth", "must be a real date"),
+        ({"date_of_birth_day": "014"}, "date_of_birth", "must be a real date"),
         ({"date_of_birth_year": "1899"}, "date_of_birth", "after 1 January 1900"),
         ({"date_of_birth_year": str(timezone.localdate().year + 1)},
          "date_of_birth", "Date of birth must be in the past"),

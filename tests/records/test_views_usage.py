@@ -351,6 +351,12 @@ def test_only_a_start_date_runs_to_today(super_client, member):
         ),
         ({"to": "2999-01-01"}, "to", "The end date must be today or in the past"),
         ({"from": "1999-12-31"}, "from", "The start date must be in 2000 or later"),
+        # 90 days before 1 January 1 overflowed (issue 16)
+        ({"to": "0001-01-01"}, "to", "The end date must be in 2000 or later"),
+        ({"to": "1999-12-31"}, "to", "The end date must be in 2000 or later"),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, "to", "in 2000 or later"),
+        ({"from": "9999-12-31"}, "from", "the same as or before the end date"),
+        ({"to": "9999-12-31"}, "to", "The end date must be today or in the past"),
     ],
 )
 def test_bad_dates_show_the_usage_page_with_an_error(
@@ -402,3 +408,35 @@ def test_an_email_address_starting_a_formula_is_escaped(super_client, organisati
 
 def test_numbers_are_never_escaped():
     assert csv_cell(3) == "3"
+
+
+# --- issue 16: while the organisation is suspended, counts but not ULNs ------------
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked", "deregistered"])
+def test_a_suspended_organisations_log_leaves_out_the_ulns(
+    super_client, organisation, member, status
+):
+    log(member, at(today()), outcome=OUTCOME.EXACT_MATCH, match_count=1,
+        learner_uln="9276308686", request_id="the-row")  # fmt: skip
+    organisation.status = status
+    organisation.save()
+
+    rows = read_csv(super_client.get(CSV))
+    page = body(super_client.get(USAGE))
+
+    assert "Learner ULN" not in rows[0]
+    assert rows[1][-1] == "the-row"
+    assert "9276308686" not in "".join(",".join(row) for row in rows)
+    assert "does not show learners' ULNs" in page
+    assert table_row(page, today())[0] == 1
+
+
+def test_a_registered_organisations_log_has_the_ulns(super_client, member):
+    log(member, at(today()), outcome=OUTCOME.EXACT_MATCH, match_count=1,
+        learner_uln="9276308686")  # fmt: skip
+
+    rows = read_csv(super_client.get(CSV))
+
+    assert rows[0][5] == "Learner ULN"
+    assert rows[1][5] == "9276308686"

@@ -317,7 +317,12 @@ class PageProperties(TestCase):
         assert response.status_code == HTTPStatus.OK
         if token.strip("/") and "/" not in token:
             response = client.get(reverse("registration:sign", args=[token]))
-            assert response.status_code in {HTTPStatus.OK, HTTPStatus.GONE}
+            # 400: a control character in the address (lrs_portal.hostile_input)
+            assert response.status_code in {
+                HTTPStatus.OK,
+                HTTPStatus.GONE,
+                HTTPStatus.BAD_REQUEST,
+            }
 
     @SETTINGS
     @given(data=data_for(["full_name", "email", "password", "next"]))
