@@ -10,6 +10,8 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OtpTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.admin import GuardedModelAdmin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -18,6 +20,7 @@ from lrs_portal.forms import (
     PASSWORD_MAX,
     SafeModelChoiceField,
     SafeModelMultipleChoiceField,
+    _id_out_of_range,
 )
 from lrs_portal.models import ChangeTrail, JobRun, Notification, ServiceAlert, User
 
@@ -329,3 +332,25 @@ class ChangeTrailAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
         "new_values",
         "transaction_id",
     )
+
+
+# django-otp's TOTP device admin reads a device for its QR code pages with
+# objects.get(pk=...): an id with no device was a server error (found by the
+# hostile walk). The same admin, with those pages answering 404.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(OtpTOTPDeviceAdmin):  # type: ignore[misc]
+    def config_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        _device_or_404(pk)
+        return super().config_view(request, pk)  # type: ignore[no-any-return]
+
+    def qrcode_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        _device_or_404(pk)
+        return super().qrcode_view(request, pk)  # type: ignore[no-any-return]
+
+
+def _device_or_404(pk: Any) -> None:
+    if _id_out_of_range(pk) or not TOTPDevice.objects.filter(pk=pk).exists():
+        raise Http404

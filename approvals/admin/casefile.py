@@ -283,7 +283,8 @@ class CaseFileAdminMixin:
             public_summary_approve(request=obj, acting_user=_user(request))
             return "Public summary approved: the register shows it."
 
-        summary = PublicSummary.objects.filter(request__pk=object_id).first()
+        obj = self.workflow_object(request, object_id)  # type: ignore[attr-defined]
+        summary = PublicSummary.objects.filter(request=obj).first()
         return self._page(
             request,
             object_id,

@@ -23,6 +23,7 @@ from approvals.services import (
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import User
 from registration.admin.base import (
+    TEXT_MAX,
     RegistrationAdmin,
     _user,
 )
@@ -137,6 +138,10 @@ class RiskAppetiteForm(forms.Form):
     )
     reason = forms.CharField(
         label="Why it changes",
+        max_length=TEXT_MAX,
+        error_messages={
+            "max_length": f"Why it changes must be {TEXT_MAX:,} characters or fewer"
+        },
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text="Recorded with the change. Requests already assessed keep the "
         "appetite they were assessed under.",

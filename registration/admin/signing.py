@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from registration.admin.base import (
+    TEXT_MAX,
     RegistrationAdmin,
     ViewOnlyRegistrationAdmin,
     _user,
@@ -46,6 +47,15 @@ class DirectorEmailExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = DirectorEmailException
         fields = ("organisation", "application", "email", "spoke_to", "reason")
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        error_messages={
+            "max_length": f"The reason must be {TEXT_MAX:,} characters or fewer"
+        },
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

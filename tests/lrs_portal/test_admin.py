@@ -164,3 +164,26 @@ def test_a_caseworker_cannot_change_a_staff_account_or_its_password(
     superuser.refresh_from_db()
     assert superuser.email != "attacker@example.com"
     assert not superuser.check_password("new-password-123456")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["config", "qrcode"])
+@pytest.mark.parametrize("pk", ["0", "99999999999999999999"])
+def test_a_totp_device_page_for_no_device_is_not_found(admin_verified_client, page, pk):
+    # django-otp's own admin read the device with objects.get: a server error.
+    response = admin_verified_client.get(f"/admin/otp_totp/totpdevice/{pk}/{page}/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.django_db
+def test_a_totp_device_page_still_shows_a_device(admin_verified_client, superuser):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=superuser).first()
+
+    response = admin_verified_client.get(
+        f"/admin/otp_totp/totpdevice/{device.pk}/config/"
+    )
+
+    assert response.status_code == HTTPStatus.OK
