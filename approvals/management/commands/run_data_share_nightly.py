@@ -1,33 +1,7 @@
 """Run the nightly data share job now: reminders, closing ended shares, overdue
 certificate alerts. Safe to run again: a second run sends nothing new."""
 
-from datetime import date
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
+from approvals.management.daily_job import daily_job_command
 from approvals.services import shares_nightly
 
-
-class Command(BaseCommand):
-    help = __doc__
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--date",
-            help="Run as if today were this date (YYYY-MM-DD); default today.",
-        )
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        today = None
-        if options["date"]:
-            try:
-                today = date.fromisoformat(options["date"])
-            except ValueError as exc:
-                raise CommandError(f"--date: {exc}") from exc
-        counts = shares_nightly(today=today)
-        if counts.get("skipped"):
-            self.stdout.write("Another run holds the lock: nothing done.")
-            return
-        summary = ", ".join(f"{key} {value}" for key, value in counts.items())
-        self.stdout.write(f"Data share job: {summary}")
+Command = daily_job_command(shares_nightly, label="Data share job", doc=__doc__ or "")
