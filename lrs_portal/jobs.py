@@ -15,6 +15,7 @@ idempotent, so that run finishes what the dead one started and repeats nothing.
 JOB_DEADLINE (UK time). Runbook: docs/runbooks/worker-and-beat.md.
 """
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -63,8 +64,19 @@ def _lock_connection(
         row = lock_connection.execute(
             "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
         ).fetchone()
-        yield bool(row and row[0]), lock_connection
-    # Closing the lock's connection released the lock.
+        locked = bool(row and row[0])
+        try:
+            yield locked, lock_connection
+        finally:
+            # Closing the connection releases the lock too, but the server ends
+            # the session a moment after the client has gone: a run that starts
+            # at once could still find it held (seen on a busy machine). Unlocking
+            # first releases it before the block ends.
+            if locked and not lock_connection.closed:
+                with contextlib.suppress(psycopg.Error):
+                    lock_connection.execute(
+                        "SELECT pg_advisory_unlock(hashtext(%s))", (key,)
+                    )
 
 
 class _Heartbeat:

@@ -322,3 +322,24 @@ def test_a_provider_cannot_read_service_alerts(provider_user):
     )
 
     assert response.status_code != HTTPStatus.OK
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_lock_is_free_the_moment_its_block_ends():
+    # Closing the lock's connection alone left the server a moment to end the
+    # session: a second run at once could find the lock still held.
+    def held() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND objid = hashtext(%s)::oid AND granted",
+                ["lrs.job.maintain_partitions"],
+            )
+            return int(cursor.fetchone()[0])
+
+    for _ in range(20):
+        with advisory_lock("lrs.job.maintain_partitions") as taken:
+            assert taken
+            assert held() == 1
+        assert held() == 0
