@@ -93,8 +93,12 @@ def requester_add(
     if existing is not None and existing.organisation_id != organisation.pk:
         raise Refused([f"{user} already works for {existing.organisation}"])
     with transaction.atomic():
-        affiliation = existing or save_with_history(
-            Affiliation(user=user, organisation=organisation),
+        # History in the same transaction as the role's grant, even for an
+        # affiliation already recorded: the nightly trail audit matches the
+        # group change to it (a grant with no history is a change made
+        # outside the portal).
+        affiliation = save_with_history(
+            existing or Affiliation(user=user, organisation=organisation),
             acting_user=acting_user,
             reason="Requester added",
         )

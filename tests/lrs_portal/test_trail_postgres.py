@@ -316,6 +316,26 @@ def test_a_change_through_the_service_raises_nothing(app_role, caseworker):
     assert not ServiceAlert.objects.exists()
 
 
+def test_adding_a_requester_already_affiliated_raises_nothing(app_role, caseworker):
+    # The role's grant went in with no history when the affiliation was already
+    # recorded: a false "change made outside the portal" every night.
+    from approvals.services import requester_add
+    from tests.approvals.factories import AffiliationFactory
+
+    affiliation = AffiliationFactory.create()
+
+    with as_role(app_role):
+        requester_add(
+            user=affiliation.user,
+            organisation=affiliation.organisation,
+            acting_user=caseworker,
+        )
+    run = audit()
+
+    assert run.counts["changes"] > run.counts["changes_by_owner"]
+    assert not ServiceAlert.objects.exists()
+
+
 def test_the_same_change_by_raw_sql_raises_one_alert_once(app_role, caseworker):
     organisation = OrganisationFactory.create()
 
