@@ -23,6 +23,7 @@ from approvals.models import (
     Researcher,
 )
 from approvals.services.casework import _tell_requester
+from approvals.services.conditions import conditions_unmet
 from approvals.services.requests import (
     Refused,
     _new_reference,
@@ -259,12 +260,11 @@ def change_apply(*, change: DataShareRequest, acting_user: User) -> DataShareReq
         raise Refused(["This request is not a change to a share"])
     if not permissions.can_release(acting_user, share):
         raise PermissionError("You cannot change this share")
-    if not change.is_approved:
-        raise Refused(["Only an approved change is applied"])
-    if share.status not in (S.APPROVED, S.APPROVED_WITH_CONDITIONS, S.RELEASED):
-        raise Refused([f"{share.reference} is no longer live"])
     with transaction.atomic():
+        # Judged on both requests as they are now, under their row locks.
+        change = DataShareRequest.objects.select_for_update().get(pk=change.pk)
         share = DataShareRequest.objects.select_for_update().get(pk=share.pk)
+        _change_refusals(change, share)
         reason = f"{change.get_change_kind_display()} {change.reference} applied"
         share.end_date = change.end_date
         if change.change_kind == DataShareRequest.ChangeKind.AMENDMENT:
@@ -279,6 +279,19 @@ def change_apply(*, change: DataShareRequest, acting_user: User) -> DataShareReq
         )
         _tell_requester(share, "change approved and applied", f"{reason}.")
     return change
+
+
+def _change_refusals(change: DataShareRequest, share: DataShareRequest) -> None:
+    if not change.is_approved:
+        raise Refused(["Only an approved change is applied"])
+    unmet = [
+        f"The condition of approval is not yet met: {condition.text}"
+        for condition in conditions_unmet(change)
+    ]
+    if unmet:  # the change's own conditions, as a release needs the share's
+        raise Refused(unmet)
+    if share.status not in (S.APPROVED, S.APPROVED_WITH_CONDITIONS, S.RELEASED):
+        raise Refused([f"{share.reference} is no longer live"])
 
 
 def _amend(

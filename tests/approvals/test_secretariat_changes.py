@@ -11,6 +11,7 @@ from django.urls import reverse
 from approvals import services
 from approvals.models import DataShareRequest
 from approvals.services.casefile import change_apply, change_start
+from approvals.services.conditions import conditions_unmet
 from approvals.services.requests import Refused
 from tests.approvals.conftest import Cast, build_cast, make_requester
 from tests.approvals.factories import ResearcherFactory
@@ -103,6 +104,31 @@ def test_an_approved_amendment_adds_its_researchers_to_the_share(cast: Cast):
 
     emails = set(share.researchers.values_list("email", flat=True))
     assert "new.person@uni.example.ac.uk" in emails
+    assert share.researchers.count() == 2
+
+
+def test_an_amendment_approved_with_conditions_waits_for_them_to_be_met(
+    cast: Cast,
+):
+    # Found by review: the share's new researchers and years went live with the
+    # change's own conditions unmet, which a release would have refused.
+    share = cast.release()
+    change = change_start(share=share, acting_user=cast.requester, kind="amendment")
+    ResearcherFactory.create(request=change, email="new.person@uni.example.ac.uk")
+    cast.request = change
+    cast.to_panel()
+    cast.votes("approve", "approve", "approve")
+    cast.decide("approved_with_conditions", conditions="- Outputs checked by ONS\n")
+
+    with pytest.raises(Refused, match="not yet met: Outputs checked by ONS"):
+        change_apply(change=cast.refresh(), acting_user=cast.caseworker)
+    assert share.researchers.count() == 1
+
+    [condition] = conditions_unmet(change)
+    services.condition_mark_met(
+        condition=condition, acting_user=cast.caseworker, evidence="ONS email"
+    )
+    change_apply(change=cast.refresh(), acting_user=cast.caseworker)
     assert share.researchers.count() == 2
 
 
