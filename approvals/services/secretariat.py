@@ -130,11 +130,11 @@ def members_yet_to_vote(request: DataShareRequest, meeting: PanelMeeting) -> lis
 
 
 def _remind_voters(today: date) -> int:
+    """Members yet to vote: once before the meeting, to read the papers (votes
+    open only on the meeting's day), and once from its day, to vote."""
     ahead = today + timedelta(days=settings.DSAP_VOTE_REMINDER_DAYS)
     open_items = DataShareRequest.objects.filter(
-        status=S.PANEL,
-        panel_meeting__held_on__gte=today,
-        panel_meeting__held_on__lte=ahead,
+        status=S.PANEL, panel_meeting__held_on__lte=ahead
     ).select_related("panel_meeting")
     sent = 0
     for request in open_items:
@@ -142,19 +142,37 @@ def _remind_voters(today: date) -> int:
         if meeting is None:
             continue
         for member in members_yet_to_vote(request, meeting):
-            kind = CaseReminder.Kind.VOTE_DUE
             with transaction.atomic():
-                if not _claim(kind, request, f"user:{member.pk}", meeting.held_on):
-                    continue
-                _tell_staff(
-                    [member],
+                if not _claim(
+                    CaseReminder.Kind.VOTE_DUE,
                     request,
-                    f"please vote before the {meeting}",
-                    "You have not yet voted or declared a conflict on this request. "
-                    "Read the papers pack and vote in the casework admin.",
-                )
+                    _vote_reminder_key(member.pk, meeting.held_on, today),
+                    meeting.held_on,
+                ):
+                    continue
+                _tell_staff([member], request, *_vote_reminder(meeting, today))
             sent += 1
     return sent
+
+
+def _vote_reminder_key(member_id: int, held_on: date, today: date) -> str:
+    return f"user:{member_id}" if held_on > today else f"user:{member_id}:open"
+
+
+def _vote_reminder(meeting: PanelMeeting, today: date) -> tuple[str, str]:
+    day = f"{meeting.held_on:%-d %B %Y}"
+    if meeting.held_on > today:
+        return (
+            f"read the papers for the {meeting}",
+            f"Voting on this request opens on the meeting's day, {day}. Read the "
+            "papers pack in the casework admin before then, and declare any "
+            "conflict of interest now.",
+        )
+    return (
+        f"please vote: the {meeting}",
+        "You have not yet voted or declared a conflict on this request. Voting "
+        "is open: read the papers pack and vote in the casework admin.",
+    )
 
 
 def _warn_accreditation(today: date) -> int:

@@ -86,6 +86,35 @@ def test_members_who_have_not_voted_are_reminded_once_before_the_meeting(
     assert len([s for s in _mail_to(cast.members[2]) if "please vote" in s]) == 1
 
 
+def test_before_the_meeting_members_are_asked_to_read_and_on_its_day_to_vote(
+    cast: Cast, settings
+):
+    # Found by review: the reminder asked for a vote the panel rules refuse
+    # before the meeting's day.
+    settings.DSAP_VOTE_REMINDER_DAYS = 3
+    cast.meeting.held_on = _today() + timedelta(days=2)
+    cast.meeting.save()
+    cast.to_panel()
+    member = cast.members[2]
+
+    before = secretariat_daily(today=_today())
+    with pytest.raises(services.Refused):
+        cast.votes("approve")
+    cast.meeting.held_on = _today()
+    cast.meeting.save()
+    on_the_day = secretariat_daily(today=_today())
+    again = secretariat_daily(today=_today())
+    cast.votes("approve", "approve", "approve")
+
+    subjects = _mail_to(member)
+    assert before["voters_reminded"] == on_the_day["voters_reminded"] > 0
+    assert again["voters_reminded"] == 0
+    assert len([s for s in subjects if "read the papers" in s]) == 1
+    assert len([s for s in subjects if "please vote" in s]) == 1
+    papers = Notification.objects.filter(to=member.email, subject__contains="read")
+    assert "opens on the meeting's day" in papers.get().body
+
+
 def test_no_vote_reminder_long_before_the_meeting(cast: Cast, settings):
     settings.DSAP_VOTE_REMINDER_DAYS = 3
     cast.meeting.held_on = _today() + timedelta(days=14)
