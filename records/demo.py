@@ -16,7 +16,7 @@ from pathlib import Path
 
 from records import audit
 from records.loading import achievements_import, learners_import
-from records.models import LearnerView
+from records.models import Learner, LearnerView
 from records.synthetic import synthetic_write
 from records.uln import uln_check_digit
 
@@ -88,6 +88,23 @@ FIXED_ACHIEVEMENTS = (
     (HARRY.uln, "City & Guilds", "Level 3 NVQ Diploma in Electrical Installation",
      "NVQ", "3", "Electrical Installation", "Pass", "2019-07-05", "10012345"),
 )  # fmt: skip
+
+
+# The fixed learners have seen the privacy notice and may share, but for Harry,
+# who has not seen it: his record shows no achievements (WSEC0206). The import
+# sets "not provided" for new learners and never changes it.
+NOT_SHARING = HARRY
+
+
+def _share() -> None:
+    """Set the fixed learners' ability to share (a second run changes nothing)."""
+    share = Learner.AbilityToShare
+    Learner.objects.filter(uln__in=[f.uln for f in FIXED if f != NOT_SHARING]).exclude(
+        ability_to_share=share.NOTICE_SEEN
+    ).update(ability_to_share=share.NOTICE_SEEN)
+    Learner.objects.filter(uln=NOT_SHARING.uln).exclude(
+        ability_to_share=share.NOTICE_NOT_SEEN
+    ).update(ability_to_share=share.NOTICE_NOT_SEEN)
 
 
 _FIXED_ULNS = {learner.uln for learner in FIXED}
@@ -207,6 +224,7 @@ def seed() -> list[str]:
             "The demo learners did not all load: "
             + "; ".join(map(str, learners.rejections + achievements.rejections))
         )
+    _share()
     bennett, smith = OLIVERS[0], _smiths()[0]
     usage = _usage()
     return [
@@ -224,7 +242,8 @@ def seed() -> list[str]:
         "learners)",
         f"  ULN {RUBY.uln} (Ruby Clarke, born {_long_date(RUBY.date_of_birth)}): "
         f"no achievements yet; ULN {HARRY.uln} (Harry Evans): a forces postcode, "
-        f"{HARRY.postcode}",
+        f"{HARRY.postcode}, and he has not agreed to share his learning record, "
+        "so his record shows no achievements (WSEC0206)",
         "  ULN 9276308687 (a mistyped digit) and 9999999999 (the temporary ULN) "
         "are refused as not valid",
         usage,

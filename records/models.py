@@ -121,6 +121,9 @@ class LearnerView(models.Model):
         TOO_MANY_MATCHES = "too_many_matches", "Too many matches"
         NO_MATCH = "no_match", "No match"
         SHOWN = "shown", "Record shown"
+        # A record view of a learner whose ability to share does not allow their
+        # learning events to be shown: the LRS's WSEC0206.
+        NOT_SHARED = "not_shared", "Record shown, achievements withheld (WSEC0206)"
         REFUSED = "refused", "Refused"
 
     # Set by the database (its transaction's time); on PostgreSQL a trigger

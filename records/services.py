@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from lrs_portal.models import User, system_user
 from lrs_portal.transitions import save_with_history, transition
-from records.models import Learner, LearnerView, UsageAlert
+from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
 from records.uln import uln_problem
 from registration.models import Membership, Organisation
@@ -34,6 +34,27 @@ class LookupRefused(Exception):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.message)
         self.refusal = refusal
+
+
+NOT_SHARED_CODE = "WSEC0206"  # the LRS: learner has not opted to share data
+
+
+@dataclass
+class LearnerRecord:
+    """A learner's record as it may be shown: the demographics always, the
+    achievements only when the learner may share them (else ``code``)."""
+
+    learner: Learner
+    achievements: list[Achievement]
+    shared: bool
+    code: str = ""
+
+
+def learner_may_share(learner: Learner) -> bool:
+    """Whether the learner's learning events may be shown: only when they have
+    seen the privacy notice and may share (FPNSeenShareData). Not provided is
+    treated as not shared, as the LRS does (decision 8)."""
+    return learner.ability_to_share == Learner.AbilityToShare.NOTICE_SEEN
 
 
 @dataclass
@@ -307,24 +328,34 @@ def _match(
     return LookupResult(OUTCOME.POSSIBLE_MATCHES, candidates=possible)
 
 
-def learner_view(*, user: User, learner_id: int, request_id: str) -> Learner:
-    """Show one learner's record and achievements, logged before it is shown.
+def learner_view(*, user: User, learner_id: int, request_id: str) -> LearnerRecord:
+    """Show one learner's record, logged before it is shown: the achievements only
+    when the learner's ability to share allows it (else WSEC0206, on the log row
+    as the outcome "not shared"). The one function for every channel.
 
     Viewing follows a search, so it does not count towards the caps, but the
     gate still applies: a suspension between search and view stops the view.
     """
     membership = _gate(user)
     with transaction.atomic():
-        learner = Learner.objects.prefetch_related("achievements").get(pk=learner_id)
+        learner = Learner.objects.get(pk=learner_id)
+        shared = learner_may_share(learner)
+        # Withheld achievements are not even read.
+        achievements = list(learner.achievements.all()) if shared else []
         _log(
             membership=membership,
             action=LearnerView.Action.VIEW_RECORD,
-            outcome=OUTCOME.SHOWN,
+            outcome=OUTCOME.SHOWN if shared else OUTCOME.NOT_SHARED,
             learner_uln=learner.uln,
             match_count=1,
             request_id=request_id,
         )
-    return learner
+    return LearnerRecord(
+        learner=learner,
+        achievements=achievements,
+        shared=shared,
+        code="" if shared else NOT_SHARED_CODE,
+    )
 
 
 ALERT_TRANSITIONS: dict[str, set[str]] = {

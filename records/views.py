@@ -291,7 +291,7 @@ def view_record(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     learner_id = _handle_learner_id(request.POST.get("handle", ""), user)
     try:
-        learner = learner_view(
+        record = learner_view(
             user=user, learner_id=learner_id, request_id=_request_id(request)
         )
     except LookupRefused as refused:
@@ -302,9 +302,10 @@ def view_record(request: HttpRequest) -> HttpResponse:
         request,
         "records/record.html",
         {
-            "learner": learner,
-            "full_name": _full_name(learner),
-            "achievements": list(learner.achievements.all()),
+            "learner": record.learner,
+            "full_name": _full_name(record.learner),
+            "achievements": record.achievements,
+            "shared": record.shared,
         },
     )
 

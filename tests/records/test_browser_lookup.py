@@ -71,6 +71,7 @@ def learner() -> Learner:
         date_of_birth=DOB,
         gender=Learner.Gender.FEMALE,
         postcode=POSTCODE,
+        ability_to_share=Learner.AbilityToShare.NOTICE_SEEN,
     )
     AchievementFactory.create(learner=learner, qualification_title=QUALIFICATION)
     return learner

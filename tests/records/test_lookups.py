@@ -3,8 +3,9 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.db.models.functions import Upper
+from django.test.utils import CaptureQueriesContext
 
-from records.models import Learner, LearnerView, UsageAlert
+from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.services import (
     InvalidUln,
     LookupRefused,
@@ -150,15 +151,69 @@ def test_no_candidate_is_no_match(searcher):
     assert result.outcome == OUTCOME.NO_MATCH
 
 
+SHARE = Learner.AbilityToShare
+
+
+def _with_an_achievement(**kwargs) -> Learner:
+    learner = make_learner(**kwargs)
+    Achievement.objects.create(
+        learner=learner,
+        awarding_organisation="AQA",
+        qualification_title="GCSE (9-1) in Mathematics",
+        qualification_type="GCSE",
+        level="2",
+        subject="Mathematics",
+        award_date=date(2023, 8, 24),
+    )
+    return learner
+
+
 def test_viewing_a_record_logs_a_view(searcher):
-    learner = make_learner()
+    learner = _with_an_achievement(ability_to_share=SHARE.NOTICE_SEEN)
 
     shown = learner_view(user=searcher, learner_id=learner.pk, request_id="r")
 
-    assert shown == learner
+    assert shown.learner == learner
+    assert shown.shared is True
+    assert shown.code == ""
+    assert [a.subject for a in shown.achievements] == ["Mathematics"]
     row = LearnerView.objects.get()
     assert row.action == LearnerView.Action.VIEW_RECORD
     assert row.outcome == OUTCOME.SHOWN
+    assert row.learner_uln == learner.uln
+
+
+@pytest.mark.parametrize("choice", [SHARE.NOT_PROVIDED, SHARE.NOTICE_NOT_SEEN])
+def test_a_learner_who_has_not_agreed_to_share_has_their_achievements_withheld(
+    searcher, choice
+):
+    learner = _with_an_achievement(ability_to_share=choice)
+
+    shown = learner_view(user=searcher, learner_id=learner.pk, request_id="r")
+
+    assert shown.learner == learner
+    assert shown.shared is False
+    assert shown.achievements == []
+    assert shown.code == "WSEC0206"
+    row = LearnerView.objects.get()
+    assert row.action == LearnerView.Action.VIEW_RECORD
+    assert row.outcome == OUTCOME.NOT_SHARED
+    assert row.learner_uln == learner.uln
+    assert row.match_count == 1
+
+
+def test_withheld_achievements_are_not_read(searcher, django_assert_num_queries):
+    shared = _with_an_achievement(ability_to_share=SHARE.NOTICE_SEEN)
+    withheld = _with_an_achievement(
+        uln="5550001119", ability_to_share=SHARE.NOTICE_NOT_SEEN
+    )
+    with CaptureQueriesContext(connection) as shown:
+        learner_view(user=searcher, learner_id=shared.pk, request_id="r1")
+
+    with django_assert_num_queries(len(shown) - 1) as captured:
+        learner_view(user=searcher, learner_id=withheld.pk, request_id="r2")
+
+    assert not any("records_achievement" in q["sql"] for q in captured)
 
 
 @pytest.mark.parametrize(

@@ -239,6 +239,24 @@ def test_the_demo_has_the_pairs_it_describes():
 
 
 @pytest.mark.django_db
+def test_one_demo_learner_has_not_agreed_to_share_and_the_hints_say_so():
+    lines = "\n".join(demo.seed())
+    demo.seed()  # a second run keeps the choices
+
+    share = Learner.AbilityToShare
+    fixed = dict(
+        Learner.objects.filter(uln__in=[f.uln for f in demo.FIXED]).values_list(
+            "uln", "ability_to_share"
+        )
+    )
+    assert fixed.pop(demo.HARRY.uln) == share.NOTICE_NOT_SEEN
+    assert set(fixed.values()) == {share.NOTICE_SEEN}
+    assert Learner.objects.get(uln=demo.HARRY.uln).achievements.exists()
+    assert f"ULN {demo.HARRY.uln} (Harry Evans)" in lines
+    assert "he has not agreed to share his learning record" in lines
+
+
+@pytest.mark.django_db
 def test_the_demo_run_twice_creates_and_changes_nothing():
     demo.seed()
     learners = dict(Learner.objects.values_list("uln", "updated_at"))

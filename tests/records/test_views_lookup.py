@@ -408,8 +408,60 @@ def test_the_whole_uln_flow_logs_the_search_and_the_view(client_):
     assert LearnerView.objects.last().learner_uln == ULN
 
 
+SHARE = Learner.AbilityToShare
+NOT_SHARED_TEXT = (
+    "The learner has not agreed to share their learning record, "
+    "so no achievements are shown."
+)
+
+
+def _learner_with_an_achievement(ability_to_share) -> Learner:
+    learner = make_learner(ability_to_share=ability_to_share)
+    Achievement.objects.create(
+        learner=learner,
+        awarding_organisation="Pearson",
+        qualification_title="BTEC Level 3 National Diploma in Engineering",
+        qualification_type="BTEC",
+        level="3",
+        subject="Engineering",
+        award_date=date(2024, 7, 31),
+    )
+    return learner
+
+
+@pytest.mark.parametrize(
+    ("choice", "label", "outcome"),
+    [
+        (SHARE.NOTICE_SEEN, "Privacy notice seen, may share", OUTCOME.SHOWN),
+        (SHARE.NOTICE_NOT_SEEN, "Privacy notice not seen", OUTCOME.NOT_SHARED),
+        (SHARE.NOT_PROVIDED, "Not provided", OUTCOME.NOT_SHARED),
+    ],
+)
+def test_the_record_shows_achievements_only_when_the_learner_may_share(
+    client_, choice, label, outcome
+):
+    _learner_with_an_achievement(choice)
+    [handle] = handles(by_uln(client_))
+
+    response = view_record(client_, handle)
+
+    assert_not_redirected(response)
+    assert_no_store(response)
+    html = body(response)
+    for shown in (ULN, "Amelia Rose Hughes", "14 May 2007", "LS2 9JT", label):
+        assert shown in html, shown  # the demographics, whatever the choice
+    shared = choice == SHARE.NOTICE_SEEN
+    assert ("BTEC Level 3 National Diploma in Engineering" in html) is shared
+    assert (NOT_SHARED_TEXT in html) is not shared
+    assert ('class="govuk-inset-text"' in html) is not shared
+    assert "No achievements are recorded for this learner." not in html
+    view = LearnerView.objects.get(action=LearnerView.Action.VIEW_RECORD)
+    assert view.outcome == outcome
+    assert view.learner_uln == ULN
+
+
 def test_a_record_without_achievements_says_so(client_):
-    make_learner()
+    make_learner(ability_to_share=SHARE.NOTICE_SEEN)
     [handle] = handles(by_uln(client_))
 
     html = body(view_record(client_, handle))
