@@ -40,7 +40,9 @@ from registration.services.signing import (
 )
 from registration.services.tokens import token_hash, token_new
 
-SIGNING_LINK_LIFETIME = timedelta(days=7)
+# As long as the letter's code (registration.services.signing.CODE_LIFETIME): the
+# letter takes up to 5 working days, so a shorter link could die before it came.
+SIGNING_LINK_LIFETIME = timedelta(days=14)
 
 
 def agreement_current_version() -> AgreementVersion | None:

@@ -206,6 +206,16 @@ def test_the_letters_code_lasts_as_long_as_a_link_that_lasts_to_the_deadline(
     assert link.code.expires_at == link.expires_at
 
 
+def test_a_link_lasts_as_long_as_the_letters_code(caseworker, first):
+    # Found by review: a 7-day link could die before a letter posted with its
+    # code (up to 5 working days) arrived.
+    organisation = _signer(last_signed_version=first)
+
+    link = signing_request_send(acting_user=caseworker, organisation=organisation)
+
+    assert link.expires_at >= link.code.expires_at - timedelta(seconds=5)
+
+
 def test_a_link_sent_after_the_deadline_lasts_its_usual_lifetime(caseworker, first):
     AgreementVersionFactory.create(number=2, resign_deadline=in_days(-3))
     organisation = _signer(last_signed_version=first)
