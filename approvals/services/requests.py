@@ -17,6 +17,7 @@ from approvals.models import (
     ResearchOrganisation,
 )
 from approvals.services.panel import votes_set_aside_for_affiliation
+from lrs_portal import roles
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history, transition
 from registration.services import ApprovalBlocked
@@ -94,10 +95,14 @@ def requester_add(
         raise Refused([f"{user} already works for {existing.organisation}"])
     with transaction.atomic():
         # History in the same transaction as the role's grant, even for an
-        # affiliation already recorded: the nightly trail audit matches the
-        # group change to it (a grant with no history is a change made
-        # outside the portal).
-        affiliation = save_with_history(
+        # affiliation already recorded, unless the grant changes nothing: the
+        # nightly trail audit matches the group change to it (a grant with no
+        # history is a change made outside the portal).
+        granted = existing is not None and (
+            user.groups.filter(name=roles.DSAP_REQUESTER).exists()
+        )
+        affiliation = existing if granted else None
+        affiliation = affiliation or save_with_history(
             existing or Affiliation(user=user, organisation=organisation),
             acting_user=acting_user,
             reason="Requester added",
