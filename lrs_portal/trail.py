@@ -116,7 +116,7 @@ def _matched(change: ChangeTrail, histories: dict[str, str], window: Any) -> boo
     with connection.cursor() as cursor:
         cursor.execute(
             # The history table's name comes from the app registry.
-            f'SELECT EXISTS (SELECT FROM "{histories[change.table_name]}" h'  # noqa: S608
+            f'SELECT EXISTS (SELECT FROM "{histories[change.table_name]}" h'  # noqa: S608 # nosec B608 (a history table's name from the app registry, bound values)
             " WHERE h.id::text = %s AND h.history_type = %s"
             " AND h.history_date BETWEEN %s AND %s"
             " AND to_jsonb(h) @> (SELECT COALESCE(jsonb_object_agg(key, value), '{}')"
