@@ -27,7 +27,9 @@ class LrsPortalConfig(AppConfig):
         post_migrate.connect(sync_roles, dispatch_uid="lrs_portal.sync_roles")
         # Every history table, new ones too, marks the transactions writing it.
         post_migrate.connect(
-            pg.history_marks_after_migrate, dispatch_uid="lrs_portal.history_marks"
+            pg.history_marks_after_migrate,
+            sender=self,
+            dispatch_uid="lrs_portal.history_marks",
         )
 
         for signal in (

@@ -60,6 +60,12 @@ def trail_audit(progress: JobProgress, *, now: datetime | None = None) -> None:
     changes = ChangeTrail.objects.filter(id__gt=last, changed_at__lt=until)
     owners = _owners()
     histories = _history_tables()
+    # The transactions that wrote history, read once for the whole run.
+    marked = set(
+        HistoryTransaction.objects.filter(
+            transaction_id__in=changes.values("transaction_id")
+        ).values_list("transaction_id", flat=True)
+    )
     checked_up_to = last
     for change in changes.order_by("id").iterator():
         checked_up_to = change.pk
@@ -67,7 +73,7 @@ def trail_audit(progress: JobProgress, *, now: datetime | None = None) -> None:
         if owners.get(change.table_name) == change.db_user:
             progress.add("changes_by_owner")
             continue
-        if _matched(change, histories, window):
+        if _matched(change, marked, histories, window):
             progress.add("matched")
             continue
         if _alert(change):
@@ -106,10 +112,10 @@ def _history_tables() -> dict[str, str]:
     return found
 
 
-def _matched(change: ChangeTrail, histories: dict[str, str], window: Any) -> bool:
-    if not HistoryTransaction.objects.filter(
-        transaction_id=change.transaction_id
-    ).exists():
+def _matched(
+    change: ChangeTrail, marked: set[int], histories: dict[str, str], window: Any
+) -> bool:
+    if change.transaction_id not in marked:
         return False
     if change.table_name not in histories:
         return True  # roles and permissions: the transaction wrote history
