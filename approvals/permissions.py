@@ -335,9 +335,7 @@ def papers_withheld(
     one from their own organisation."""
     if is_own_organisation(user, request):
         return True
-    return PanelVote.objects.filter(
-        meeting=meeting, request=request, member=user, conflict_declared=True
-    ).exists()
+    return _declared_conflict(user, request, meeting)
 
 
 def can_see_dashboard(user: User) -> bool:

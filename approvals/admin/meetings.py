@@ -38,6 +38,7 @@ from approvals.services.meetings import (
     action_add,
     attendance_record,
     is_signed,
+    meeting_agenda,
     minutes_items,
     minutes_of,
     minutes_sign,
@@ -90,7 +91,7 @@ class PanelMeetingAdmin(NotYoursIsNotFound, RegistrationAdmin):
     form = PanelMeetingForm
     change_form_template = "admin/approvals/panelmeeting/change_form.html"  # type: ignore[misc]
     list_display = ("held_on", "chair", "agenda_size", "minutes_status")
-    list_select_related = ("chair",)
+    list_select_related = ("chair", "minutes")
     filter_horizontal = ("members",)
     raw_id_fields = ("chair",)
     inlines = (MeetingRequestInline,)
@@ -129,14 +130,11 @@ class PanelMeetingAdmin(NotYoursIsNotFound, RegistrationAdmin):
 
     @admin.display(description="Requests")
     def agenda_size(self, meeting: PanelMeeting) -> int:
-        return (
-            meeting.requests.count()
-            + meeting.decisions.exclude(request__panel_meeting=meeting).count()
-        )
+        return meeting_agenda(meeting).count()
 
     @admin.display(description="Minutes")
     def minutes_status(self, meeting: PanelMeeting) -> str:
-        minutes = minutes_of(meeting)
+        minutes = getattr(meeting, "minutes", None)  # joined by the list's query
         if minutes is None:
             return "Not written"
         if minutes.signed_at is None:
