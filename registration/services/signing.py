@@ -329,8 +329,8 @@ def signing_code_try(*, signing_code: SigningCode, entered: str, by: str) -> str
 
     The try is saved whatever the answer, so the caller commits it before refusing.
     """
-    if not signing_code.is_usable:
-        return ""  # the caller refuses a locked code before trying it
+    if not signing_code.is_usable:  # the caller refuses it first; never "right"
+        raise CodeLocked("The code in your letter can no longer be used")
     if check_password(code_normalise(entered), signing_code.code_hash):
         signing_code.used_at = timezone.now()
         save_with_history(
