@@ -26,10 +26,9 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from lrs_portal import roles
 from lrs_portal.models import JobRun, ServiceAlert
 
 logger = logging.getLogger(__name__)
@@ -254,32 +253,28 @@ def jobs_late(*, now: datetime | None = None) -> list[str]:
 
 
 def _jobs_late_notify(now: datetime) -> list[str]:
-    from lrs_portal.services import notification_send_to_role
+    from lrs_portal.services import service_alert_raise
 
     local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
     raised = []
     for job in jobs_late(now=now):
-        try:
-            with transaction.atomic():
-                ServiceAlert.objects.create(
-                    kind=ServiceAlert.Kind.JOB_LATE,
-                    key=f"{job}:{local:%Y-%m-%d}",
-                    summary=f"The nightly job {job} had not completed by "
-                    f"{settings.JOB_DEADLINE:%H:%M} on {local:%d %B %Y}.",
-                )
-                notification_send_to_role(
-                    role=roles.CASEWORKER,
-                    subject=f"LRS Portal: the nightly job {job} has not completed",
-                    body=(
-                        f"The nightly job {job} had not completed by "
-                        f"{settings.JOB_DEADLINE:%H:%M} (UK time) on "
-                        f"{local:%d %B %Y}. Until it does, what it checks is not "
-                        "checked. See 'Job runs' in the admin and the runbook "
-                        "docs/runbooks/worker-and-beat.md."
-                    ),
-                    reference="jobs.late",
-                )
-        except IntegrityError:  # told already tonight
-            continue
-        raised.append(job)
+        told = service_alert_raise(  # False: told already tonight
+            alert=ServiceAlert(
+                kind=ServiceAlert.Kind.JOB_LATE,
+                key=f"{job}:{local:%Y-%m-%d}",
+                summary=f"The nightly job {job} had not completed by "
+                f"{settings.JOB_DEADLINE:%H:%M} on {local:%d %B %Y}.",
+            ),
+            subject=f"LRS Portal: the nightly job {job} has not completed",
+            body=(
+                f"The nightly job {job} had not completed by "
+                f"{settings.JOB_DEADLINE:%H:%M} (UK time) on "
+                f"{local:%d %B %Y}. Until it does, what it checks is not "
+                "checked. See 'Job runs' in the admin and the runbook "
+                "docs/runbooks/worker-and-beat.md."
+            ),
+            reference="jobs.late",
+        )
+        if told:
+            raised.append(job)
     return raised

@@ -5,12 +5,13 @@ import logging
 from datetime import timedelta
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from lrs_portal import roles
 from lrs_portal.letters import LetterRefused, letter_deliver, letter_forget_secrets
-from lrs_portal.models import Notification, User, UserSession
+from lrs_portal.models import Notification, ServiceAlert, User, UserSession
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,22 @@ def notification_send_to_role(
         notification_send(to=email, subject=subject, body=body, reference=reference)
         sent += 1
     return sent
+
+
+def service_alert_raise(
+    *, alert: ServiceAlert, subject: str, body: str, reference: str
+) -> bool:
+    """Record a service alert and email the caseworkers, once: False when an
+    alert with the same kind and key was raised before (nothing is sent)."""
+    try:
+        with transaction.atomic():
+            alert.save()
+            notification_send_to_role(
+                role=roles.CASEWORKER, subject=subject, body=body, reference=reference
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def notification_deliver(*, notification_id: int) -> bool:

@@ -27,10 +27,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import ChangeTrail, HistoryTransaction, JobRun, ServiceAlert
 
@@ -141,7 +140,7 @@ def _matched(
 
 def _alert(change: ChangeTrail) -> bool:
     """Raise the change's alert and email the caseworkers; False if raised before."""
-    from lrs_portal.services import notification_send_to_role
+    from lrs_portal.services import service_alert_raise
 
     summary = (
         f"{change.get_operation_display()} in {change.table_name} (row "
@@ -149,24 +148,20 @@ def _alert(change: ChangeTrail) -> bool:
         f"{change.changed_at:%Y-%m-%d %H:%M:%S} UTC, with no history row: made "
         "outside the portal"
     )[:300]
-    try:
-        with transaction.atomic():
-            ServiceAlert.objects.create(
-                kind=ServiceAlert.Kind.CHANGE_OUTSIDE_APPLICATION,
-                key=str(change.pk),
-                summary=summary,
-                change=change,
-            )
-            notification_send_to_role(
-                role=roles.CASEWORKER,
-                subject="LRS Portal: a change was made outside the portal",
-                body=(
-                    f"{summary}.\n\nSee 'Service alerts' in the admin, and the "
-                    "runbook docs/runbooks/database-roles.md, 'The change trail'."
-                ),
-                reference="trail.outside_change",
-            )
-    except IntegrityError:
+    if not service_alert_raise(
+        alert=ServiceAlert(
+            kind=ServiceAlert.Kind.CHANGE_OUTSIDE_APPLICATION,
+            key=str(change.pk),
+            summary=summary,
+            change=change,
+        ),
+        subject="LRS Portal: a change was made outside the portal",
+        body=(
+            f"{summary}.\n\nSee 'Service alerts' in the admin, and the "
+            "runbook docs/runbooks/database-roles.md, 'The change trail'."
+        ),
+        reference="trail.outside_change",
+    ):
         return False
     logger.warning("trail_change_outside_application", extra={"change_id": change.pk})
     return True
