@@ -126,6 +126,13 @@ class LearnerView(models.Model):
         NOT_SHARED = "not_shared", "Record shown, achievements withheld (WSEC0206)"
         REFUSED = "refused", "Refused"
 
+    class Channel(models.TextChoices):
+        """How the lookup reached the gate: the same gate, caps and log for each."""
+
+        PAGE = "page", "Portal page"
+        API = "api", "Web service (API)"
+        BATCH = "batch", "Batch file"
+
     # Set by the database (its transaction's time); on PostgreSQL a trigger
     # refuses any other time, and draws the id itself, for every role but the
     # log's owner (records.pg.STAMP_FUNCTION).
@@ -149,6 +156,11 @@ class LearnerView(models.Model):
     # reference to learners.
     learner_uln = models.CharField(max_length=10, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # A database default, so adding the column rewrites no partition and rows
+    # written before it read as the pages, which was then the only channel.
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, db_default=Channel.PAGE
+    )
 
     class Meta:
         ordering = ("-viewed_at",)

@@ -24,6 +24,7 @@ from registration.services import membership_record_lookup
 POSSIBLE_MATCH_LIMIT = 10
 _SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
 OUTCOME = LearnerView.Outcome
+CHANNEL = LearnerView.Channel
 
 
 class InvalidUln(ValueError):
@@ -123,6 +124,35 @@ def _alert(
         pass
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """What the caps leave today: the member's searches this hour and their
+    organisation's today. ``searches`` is the smaller, what one more batch or
+    call may use."""
+
+    user_remaining: int
+    organisation_remaining: int
+
+    @property
+    def searches(self) -> int:
+        return min(self.user_remaining, self.organisation_remaining)
+
+
+def lookup_allowance(membership: Membership) -> Allowance:
+    """The searches the real-time caps still allow this member now (read only:
+    the gate's own check runs again, locked, on every search)."""
+    now = timezone.now()
+    user_count, org_count = _search_counts(
+        membership, hour_ago=now - timedelta(hours=1), day_start=_day_start(now)
+    )
+    return Allowance(
+        user_remaining=max(0, settings.LOOKUP_USER_HOURLY_CAP - user_count),
+        organisation_remaining=max(
+            0, organisation_daily_cap(membership.organisation) - org_count
+        ),
+    )
+
+
 def _cap_refusal(membership: Membership) -> Refusal | None:
     """Refuse when a cap is already reached; raise the alert when this one reaches it.
 
@@ -178,6 +208,7 @@ def _log(
     action: str,
     outcome: str,
     request_id: str,
+    channel: str,
     learner_uln: str = "",
     match_count: int = 0,
 ) -> LearnerView:
@@ -189,6 +220,7 @@ def _log(
         learner_uln=learner_uln,
         match_count=match_count,
         request_id=request_id[:64],
+        channel=channel,
     )
 
 
@@ -212,6 +244,7 @@ def _logged_search(
     action: str,
     request_id: str,
     find: Callable[[], LookupResult],
+    channel: str,
     searched_uln: str = "",
 ) -> LookupResult:
     """Gate, caps, then the search and its log row in one transaction (rules 1, 2).
@@ -234,6 +267,7 @@ def _logged_search(
                 learner_uln=result.learner.uln if result.learner else searched_uln,
                 match_count=len(result.candidates) or (1 if result.learner else 0),
                 request_id=request_id,
+                channel=channel,
             )
             return result
         _log(
@@ -242,11 +276,14 @@ def _logged_search(
             outcome=OUTCOME.REFUSED,
             request_id=request_id,
             learner_uln=searched_uln,
+            channel=channel,
         )
     raise LookupRefused(refusal)
 
 
-def learner_search_by_uln(*, user: User, uln: str, request_id: str) -> LookupResult:
+def learner_search_by_uln(
+    *, user: User, uln: str, request_id: str, channel: str = CHANNEL.PAGE
+) -> LookupResult:
     """Find a learner by ULN: exact match or no match, logged before it is shown."""
     problem = uln_problem(uln)
     if problem:
@@ -262,6 +299,7 @@ def learner_search_by_uln(*, user: User, uln: str, request_id: str) -> LookupRes
         action=LearnerView.Action.SEARCH_ULN,
         request_id=request_id,
         find=find,
+        channel=channel,
         searched_uln=uln.strip(),
     )
 
@@ -283,12 +321,14 @@ def learner_search_by_demographics(
     gender: int,
     postcode: str,
     request_id: str,
+    channel: str = CHANNEL.PAGE,
 ) -> LookupResult:
     """Find a learner by the five demographics, with the LRS's four outcomes."""
     return _logged_search(
         user=user,
         action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
         request_id=request_id,
+        channel=channel,
         find=lambda: _match(given_name, family_name, date_of_birth, gender, postcode),
     )
 
@@ -328,7 +368,9 @@ def _match(
     return LookupResult(OUTCOME.POSSIBLE_MATCHES, candidates=possible)
 
 
-def learner_view(*, user: User, learner_id: int, request_id: str) -> LearnerRecord:
+def learner_view(
+    *, user: User, learner_id: int, request_id: str, channel: str = CHANNEL.PAGE
+) -> LearnerRecord:
     """Show one learner's record, logged before it is shown: the achievements only
     when the learner's ability to share allows it (else WSEC0206, on the log row
     as the outcome "not shared"). The one function for every channel.
@@ -349,6 +391,7 @@ def learner_view(*, user: User, learner_id: int, request_id: str) -> LearnerReco
             learner_uln=learner.uln,
             match_count=1,
             request_id=request_id,
+            channel=channel,
         )
     return LearnerRecord(
         learner=learner,

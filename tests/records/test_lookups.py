@@ -12,6 +12,7 @@ from records.services import (
     learner_search_by_demographics,
     learner_search_by_uln,
     learner_view,
+    lookup_allowance,
     organisation_daily_cap,
 )
 from registration.models import Organisation
@@ -307,6 +308,45 @@ def test_the_daily_organisation_cap_blocks_every_user(searcher, organisation, se
 
     assert refused.value.refusal.code == "organisation_cap"
     assert UsageAlert.objects.get().subject_type == UsageAlert.Subject.ORGANISATION
+
+
+def test_every_log_row_names_its_channel(searcher):
+    learner = make_learner()
+    learner_search_by_uln(user=searcher, uln=learner.uln, request_id="p")
+    _by_demographics(searcher, channel=LearnerView.Channel.BATCH)
+    learner_view(
+        user=searcher,
+        learner_id=learner.pk,
+        request_id="a",
+        channel=LearnerView.Channel.API,
+    )
+
+    channels = list(LearnerView.objects.order_by("id").values_list("action", "channel"))
+    assert channels == [
+        (LearnerView.Action.SEARCH_ULN, "page"),
+        (LearnerView.Action.SEARCH_DEMOGRAPHICS, "batch"),
+        (LearnerView.Action.VIEW_RECORD, "api"),
+    ]
+
+
+def test_the_allowance_is_what_the_tighter_cap_leaves(searcher, organisation, settings):
+    settings.LOOKUP_USER_HOURLY_CAP = 5
+    settings.LOOKUP_ORG_DAILY_MINIMUM = 3
+    settings.LOOKUP_ORG_DAILY_MULTIPLIER = 1
+    organisation.estimated_learners_per_year = 10
+    organisation.save()
+    membership = searcher.membership
+    assert lookup_allowance(membership).searches == 3
+
+    colleague = member_of(organisation)
+    learner_search_by_uln(user=colleague, uln="9276308686", request_id="x")
+    allowance = lookup_allowance(membership)
+
+    assert (allowance.user_remaining, allowance.organisation_remaining) == (5, 2)
+    assert allowance.searches == 2
+    for _ in range(2):
+        learner_search_by_uln(user=searcher, uln="9276308686", request_id="x")
+    assert lookup_allowance(membership).searches == 0
 
 
 def test_the_daily_cap_follows_the_declared_volume(settings):
