@@ -9,7 +9,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
 # The demo: SQLite in var/, no broker, DEBUG on (never use these in production).
-RUN_ENV := DEBUG=true
+# `make run PORT=8001` serves on another port; links in emails follow it.
+PORT ?= 8000
+RUN_ENV := DEBUG=true SERVICE_URL=http://127.0.0.1:$(PORT)
 # Tests run with DEBUG off and a throwaway key; DATABASE_URL and CELERY_BROKER_URL
 # come from the environment when set (CI sets PostgreSQL and Redis).
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-$$(date +%s)-not-a-production-key-0123456789abcdefghij \
@@ -19,7 +21,7 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-$$(date +%s)-not-a-production-key-0
 .PHONY: help setup run test lint check-migrations clean chromium
 
 help:
-	@echo "make run    set up, migrate SQLite, load demo data, serve on http://127.0.0.1:8000"
+	@echo "make run    set up, migrate SQLite, load demo data, serve on http://127.0.0.1:8000 (PORT=8001 for another)"
 	@echo "make test   set up and run the whole test suite (PostgreSQL when DATABASE_URL says so)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 
@@ -44,7 +46,7 @@ setup: $(VENV)/.installed frontend/build/app.css
 run: setup
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 chromium:

@@ -19,56 +19,90 @@ class DemoAccount:
     email: str
     full_name: str
     roles: tuple[str, ...]
+    try_this: str
     staff: bool = False
     superuser: bool = False
 
 
 ACCOUNTS = (
     DemoAccount(
-        "admin@education.example.com", "Ada Admin", (), staff=True, superuser=True
+        "admin@education.example.com",
+        "Ada Admin",
+        (),
+        "admin: everything, including audit rules and risk appetite",
+        staff=True,
+        superuser=True,
     ),
     DemoAccount(
         "caseworker@education.example.com",
         "Cara Caseworker",
         (roles.CASEWORKER,),
+        "admin: vet LRS-DEMO01 to approval; decide SwiftCheck's suspension",
         staff=True,
     ),
     DemoAccount(
         "assessor@education.example.com",
         "Asa Assessor",
         (roles.DSAP_ASSESSOR,),
+        "admin: assess data share DS00101 once it is triaged",
         staff=True,
     ),
     DemoAccount(
         "panel@education.example.com",
         "Pat Panel",
         (roles.DSAP_PANEL_MEMBER,),
+        "admin: chair the next panel meeting and vote on DS00102",
+        staff=True,
+    ),
+    DemoAccount(
+        "panel.two@education.example.com",
+        "Dev Okoro",
+        (roles.DSAP_PANEL_MEMBER,),
+        "admin: vote on DS00102 (three votes make the quorum)",
+        staff=True,
+    ),
+    DemoAccount(
+        "panel.three@education.example.com",
+        "Mary Lindqvist",
+        (roles.DSAP_PANEL_MEMBER,),
+        "admin: the third vote on DS00102",
+        staff=True,
+    ),
+    DemoAccount(
+        "caseworker.two@education.example.com",
+        "Sam Adeyemi",
+        (roles.CASEWORKER,),
+        "admin: the second pair of eyes on a public summary or a decision",
         staff=True,
     ),
     DemoAccount(
         "priya.shah@northfield-college.example.com",
         "Priya Shah",
         (roles.PROVIDER_SUPER_USER, roles.PROVIDER_USER),
+        "look up learners; invite and manage Northfield's users; its usage",
     ),
     DemoAccount(
         "tom.reed@northfield-college.example.com",
         "Tom Reed",
         (roles.PROVIDER_USER,),
+        "look up learners (a provider user)",
     ),
     DemoAccount(
         "alex.morgan@swiftcheck-screening.example.com",
         "Alex Morgan",
         (roles.PROVIDER_SUPER_USER, roles.PROVIDER_USER),
+        "read SwiftCheck's suspension and explain it",
     ),
     DemoAccount(
         "rhea.jones@research-institute.example.com",
         "Rhea Jones",
         (roles.DSAP_REQUESTER,),
+        "follow data shares DS00101-DS00103; start a new one",
     ),
 )
 
 
-def _ensure_mfa(user: User) -> None:
+def ensure_mfa(user: User) -> None:
     # A default TOTP device makes two_factor ask for a code at sign-in; the printed
     # backup codes answer it, so MFA stays on in the demo without a phone.
     TOTPDevice.objects.get_or_create(
@@ -87,7 +121,10 @@ def _ensure_mfa(user: User) -> None:
 
 def seed() -> list[str]:
     """Create the demo accounts (if missing) and return lines describing them."""
-    lines = [f"Demo sign-ins (password for every account: {DEMO_PASSWORD})"]
+    lines = [
+        f"Demo sign-ins (password for every account: {DEMO_PASSWORD}; "
+        "department staff also give a backup code, listed below)"
+    ]
     for account in ACCOUNTS:
         user = User.objects.filter(email=account.email).first()
         if user is None:
@@ -98,11 +135,12 @@ def seed() -> list[str]:
                 is_staff=account.staff,
                 is_superuser=account.superuser,
             )
+        elif not user.has_usable_password():  # made by an older demo without one
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
         user.groups.add(*Group.objects.filter(name__in=account.roles))
-        label = ", ".join(account.roles) or "Superuser"
         if account.staff:
-            _ensure_mfa(user)
-            label += " (MFA: use a backup code)"
-        lines.append(f"  {account.email:45} {label}")
+            ensure_mfa(user)
+        lines.append(f"  {account.email:45} {account.try_this}")
     lines.append("Backup codes for staff accounts: " + " ".join(DEMO_BACKUP_CODES))
     return lines

@@ -149,7 +149,8 @@ def _signing_link_and_letter(
     application: RegistrationApplication, applicant: User
 ) -> None:
     """The director's link (emailed) and code (by letter): with no Notify key the
-    letter is a PDF in var/letters/ and, like the email, printed to the console."""
+    letter is a PDF in var/letters/ and, like the email, written to the demo
+    outbox file."""
     from registration.services import signing_request_send
 
     if not application.signing_requests.exists():
@@ -189,6 +190,6 @@ def seed() -> list[str]:
         "Application waiting for vetting: LRS-DEMO01 Riverside Training "
         "(an exception purpose; applicant sam.patel@riverside-training.example.com)",
         "Its director, Daniel Hughes, was emailed a signing link and posted a code "
-        "(both printed above; the letter's PDF is in var/letters/). Sign with the "
-        "name Daniel Hughes and that code.",
+        "(both in var/demo-outbox.txt; the letter is also a PDF in var/letters/). "
+        "Sign with the name Daniel Hughes and that code.",
     ]
