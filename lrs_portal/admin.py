@@ -239,11 +239,12 @@ class NotificationAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
         "channel",
         "to",
         "status",
+        "delivery",
         "attempts",
         "created_at",
         "sent_at",
     )
-    list_filter = ("status", "channel", "reference")
+    list_filter = ("status", "delivery", "channel", "kind")
     # A queued letter's one-time code is not for anyone's eyes (it is removed once
     # the letter is posted).
     exclude = ("personalisation",)
@@ -257,11 +258,14 @@ class NotificationAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
         "subject",
         "body",
         "reference",
+        "kind",
         "status",
         "attempts",
         "claimed_at",
         "created_at",
         "sent_at",
+        "delivery",
+        "delivery_completed_at",
     )
 
 
@@ -301,13 +305,14 @@ class JobRunAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
 
 @admin.register(ServiceAlert)
 class ServiceAlertAdmin(ViewOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
-    """Changes made outside the portal and nightly jobs not done in time."""
+    """Changes made outside the portal, nightly jobs not done in time and emails
+    to directors or super users that Notify could not deliver."""
 
     list_display = ("raised_at", "kind", "summary")
     list_filter = ("kind",)
     date_hierarchy = "raised_at"
     list_per_page = 50
-    readonly_fields = ("kind", "key", "summary", "change", "raised_at")
+    readonly_fields = ("kind", "key", "summary", "change", "notification", "raised_at")
 
 
 @admin.register(ChangeTrail)

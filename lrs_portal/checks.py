@@ -1,5 +1,6 @@
 """Deploy checks: the web and worker processes refuse to run in production as a
-database role that could rewrite the trail (a superuser, or the tables' owner).
+database role that could rewrite the trail (a superuser, or the tables' owner);
+with GOV.UK Notify on, every kind of email has its template (E003).
 
 ``check --deploy`` reports it as an Error, and gunicorn (lrs_portal.wsgi), Celery
 workers and beat (lrs_portal.celery) run the same check as they start when DEBUG
@@ -16,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from lrs_portal import pg
+from lrs_portal.email_kinds import EMAIL_KINDS
 
 HINT = (
     "Connect as the application role that setup_database_roles creates "
@@ -52,6 +54,29 @@ def check_database_role(**kwargs: Any) -> list[checks.CheckMessage]:
             id="lrs_portal.E001",
         )
         for problem in problems
+    ]
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def check_notify_email_templates(**kwargs: Any) -> list[checks.CheckMessage]:
+    """With NOTIFY_API_KEY set, every kind of email needs its Notify template."""
+    if not settings.NOTIFY_API_KEY:
+        return []
+    missing = [
+        kind.setting
+        for kind in EMAIL_KINDS
+        if not settings.NOTIFY_EMAIL_TEMPLATE_IDS.get(kind.name)
+    ]
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"NOTIFY_API_KEY is set but {len(missing)} kinds of email have no GOV.UK "
+            f"Notify template: {', '.join(missing)}.",
+            hint="Set each to its template's id "
+            "(docs/decisions/0028-notify-email-and-transparency.md).",
+            id="lrs_portal.E003",
+        )
     ]
 
 

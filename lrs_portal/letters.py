@@ -1,6 +1,7 @@
 """Letters: the outbox's second channel (decision 0014).
 
-With NOTIFY_API_KEY set a letter goes through GOV.UK Notify's letter API, filling
+With NOTIFY_API_KEY set a letter goes through GOV.UK Notify's letter API
+(lrs_portal.notify, shared with email), filling
 in NOTIFY_LETTER_TEMPLATE_ID with the address and the row's personalisation. Without
 it (development, the demo) the letter is written as a PDF to LETTERS_DIR and, with
 DEBUG on, its text printed to the console so a demo user can read the code.
@@ -14,27 +15,18 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from lrs_portal.models import Notification
+from lrs_portal.notify import notify_deliver
 
 SECRET_PLACEHOLDERS = frozenset({"code"})
 REMOVED = "(removed once posted)"
-NOTIFY_TIMEOUT = 10  # seconds
 _PLACEHOLDER = re.compile(r"\(\(([a-z_0-9]+)\)\)")
-
-
-class LetterRefused(Exception):
-    """Notify refused the letter (address, template or key): sending it again will
-    not help, so the row is marked failed."""
-
-
-class LetterDelayed(OSError):
-    """Notify did not answer, or asked us to slow down: the task tries again later."""
 
 
 def letter_text(notification: Notification) -> str:
@@ -61,28 +53,19 @@ def letter_forget_secrets(notification: Notification) -> None:
 
 
 def _notify_send(notification: Notification) -> str:
-    client = NotificationsAPIClient(  # type: ignore[no-untyped-call]
-        settings.NOTIFY_API_KEY,
-        base_url=settings.NOTIFY_API_URL,
-        timeout=NOTIFY_TIMEOUT,
-    )
     lines = {
         f"address_line_{number}": line
         for number, line in enumerate(notification.postal_address, start=1)
     }
-    try:
-        response = client.send_letter_notification(  # type: ignore[no-untyped-call]
+
+    def send(client: NotificationsAPIClient, reference: str) -> dict[str, Any]:
+        return client.send_letter_notification(  # type: ignore[no-any-return,no-untyped-call]
             template_id=settings.NOTIFY_LETTER_TEMPLATE_ID,
             personalisation={**notification.personalisation, **lines},
-            # Our id, never personal data: it is what Notify's dashboard shows.
-            reference=f"lrs-notification-{notification.pk}",
+            reference=reference,
         )
-    except APIError as exc:
-        status = exc.status_code
-        if status == 429 or status >= 500:
-            raise LetterDelayed(f"GOV.UK Notify answered {status}") from exc
-        raise LetterRefused(f"GOV.UK Notify refused the letter: {exc}") from exc
-    return str(response["id"])
+
+    return notify_deliver(notification, send)
 
 
 def _file_send(notification: Notification) -> str:

@@ -130,6 +130,14 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         LETTER = "letter", "Letter"
 
+    class Delivery(models.TextChoices):
+        """What GOV.UK Notify's delivery receipt said (its own words)."""
+
+        DELIVERED = "delivered", "Delivered"
+        PERMANENT_FAILURE = "permanent-failure", "Permanent failure (address refused)"
+        TEMPORARY_FAILURE = "temporary-failure", "Temporary failure (inbox full)"
+        TECHNICAL_FAILURE = "technical-failure", "Technical failure (at Notify)"
+
     channel = models.CharField(
         max_length=10, choices=Channel.choices, default=Channel.EMAIL
     )
@@ -147,6 +155,8 @@ class Notification(models.Model):
     reference = models.CharField(
         max_length=100, help_text="What the email is about, e.g. agreement.signing_link"
     )
+    # The reference less its ids (lrs_portal.email_kinds): which Notify template.
+    kind = models.CharField(max_length=100, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED
     )
@@ -155,6 +165,13 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # From GOV.UK Notify's delivery receipt (lrs_portal.views.notify_receipt).
+    delivery = models.CharField(
+        "delivery receipt", max_length=20, choices=Delivery.choices, blank=True
+    )
+    delivery_completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Notify last updated the status"
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -164,6 +181,18 @@ class Notification(models.Model):
                 name="notification_status_valid",
             ),
             models.CheckConstraint(
+                condition=models.Q(
+                    delivery__in=[
+                        "",
+                        "delivered",
+                        "permanent-failure",
+                        "temporary-failure",
+                        "technical-failure",
+                    ]
+                ),
+                name="notification_delivery_valid",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(channel__in=["email", "letter"]),
                 name="notification_channel_valid",
             ),
@@ -171,6 +200,10 @@ class Notification(models.Model):
         indexes = (
             models.Index(
                 fields=("status", "created_at"), name="notification_status_idx"
+            ),
+            # Receipts find their notification by Notify's id.
+            models.Index(
+                fields=("provider_reference",), name="notification_provider_ref_idx"
             ),
         )
 
@@ -263,11 +296,13 @@ class HistoryTransaction(models.Model):
 
 class ServiceAlert(models.Model):
     """Something about the service itself that caseworkers must look at: a
-    change made outside the application, or a nightly job not done in time."""
+    change made outside the application, a nightly job not done in time, or an
+    email to a director or super user that GOV.UK Notify could not deliver."""
 
     class Kind(models.TextChoices):
         CHANGE_OUTSIDE_APPLICATION = "outside_change", "Change made outside the portal"
         JOB_LATE = "job_late", "Nightly job not completed"
+        EMAIL_UNDELIVERED = "email_undelivered", "Email to a provider not delivered"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # What the alert is about, unique per kind: a trail row's id, or a job and
@@ -280,6 +315,13 @@ class ServiceAlert(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        related_name="+",
+    )
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     raised_at = models.DateTimeField(default=timezone.now)

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from lrs_portal.email_kinds import EMAIL_KINDS
 from lrs_portal.logs import structured_logging
 
 # Lets typed generics such as forms.ModelForm[Model] work at run time.
@@ -671,6 +672,23 @@ NOTIFY_LETTER_TEMPLATE_ID = env_str("NOTIFY_LETTER_TEMPLATE_ID", default="")
 if NOTIFY_API_KEY and not NOTIFY_LETTER_TEMPLATE_ID:
     _fail("NOTIFY_LETTER_TEMPLATE_ID", "must be set when NOTIFY_API_KEY is")
 LETTERS_DIR = Path(env_str("LETTERS_DIR", default=str(BASE_DIR / "var" / "letters")))
+
+# --- GOV.UK Notify (email) ---
+# https://docs.notifications.service.gov.uk/python.html#send-an-email
+# With NOTIFY_API_KEY set, every email the outbox sends goes through Notify, each
+# kind with its own template: one variable per kind, NOTIFY_TEMPLATE_<KIND>, listed
+# with its recipients and personalisation in lrs_portal/email_kinds.py and
+# docs/decisions/0028-notify-email-and-transparency.md. `check --deploy` reports a
+# kind without its template (lrs_portal.E003). Without a key, EMAIL_URL's backend.
+NOTIFY_EMAIL_TEMPLATE_IDS = {
+    kind.name: env_str(kind.setting, default="") for kind in EMAIL_KINDS
+}
+# The bearer token Notify's delivery-receipt callback sends (set in Notify's API
+# integration page, with the URL /notify/delivery-receipts). Empty: every
+# callback is refused.
+NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN", default="")
+if NOTIFY_CALLBACK_TOKEN and len(NOTIFY_CALLBACK_TOKEN) < 32:
+    _fail("NOTIFY_CALLBACK_TOKEN", "must be at least 32 characters")
 
 # --- Learner view log ---
 # On PostgreSQL records_learnerview is partitioned by calendar month (UTC) and

@@ -3,11 +3,11 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from lrs_portal.letters import LetterDelayed
+from lrs_portal.notify import NotifyDelayed
 
 
 @shared_task(
-    autoretry_for=(SMTPException, OSError, LetterDelayed),
+    autoretry_for=(SMTPException, OSError, NotifyDelayed),
     retry_backoff=30,
     retry_backoff_max=15 * 60,
     max_retries=4,

@@ -11,6 +11,7 @@ portal_urls = [
     path("account/sign-out/", views.sign_out, name="sign-out"),
     path("account/signed-out/", views.signed_out, name="signed-out"),
     path("healthz", views.healthz, name="healthz"),
+    path("notify/delivery-receipts", views.notify_receipt, name="notify-receipt"),
     path(
         "account/password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -49,6 +50,7 @@ portal_urls = [
 _ours = {
     "login": views.SignInView.as_view(),
     "qr": views.QRCodeView.as_view(),
+    "setup": views.SetupView.as_view(),
 }
 mfa_urls = [
     path(str(p.pattern), _ours[p.name], name=p.name) if p.name in _ours else p

@@ -1,4 +1,8 @@
 import copy
+import hmac
+import json
+import uuid
+from datetime import UTC
 from http import HTTPStatus
 from typing import Any
 
@@ -7,13 +11,18 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import user_has_device
 from two_factor import views as two_factor_views
 
 from lrs_portal.forms import SignInBackupCodeForm, SignInCodeForm, SignInForm
 from lrs_portal.health import run_checks
+from lrs_portal.models import Notification
+from lrs_portal.services import notification_receipt_record
 
 
 @require_GET
@@ -58,6 +67,65 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@csrf_exempt  # a server-to-server callback: the bearer token is its credential
+@require_POST
+def notify_receipt(request: HttpRequest) -> HttpResponse:
+    """GOV.UK Notify's delivery receipt for one email (decision 0028)."""
+    expected = settings.NOTIFY_CALLBACK_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        response = _problem(HTTPStatus.UNAUTHORIZED, "A valid bearer token is needed.")
+        response["WWW-Authenticate"] = 'Bearer realm="notify"'
+        return response
+    receipt = _receipt(request.body)
+    if receipt is None:
+        return _problem(HTTPStatus.BAD_REQUEST, "Not a delivery receipt for an email.")
+    notification = notification_receipt_record(**receipt)
+    if notification is None:
+        return _problem(HTTPStatus.NOT_FOUND, "No email of ours has that id.")
+    return HttpResponse(status=HTTPStatus.NO_CONTENT)
+
+
+def _receipt(body: bytes) -> dict[str, Any] | None:
+    """The receipt's fields we record, or None when the body is not one."""
+    try:
+        data = json.loads(body)
+        provider_id = str(uuid.UUID(data["id"]))
+        reference = data.get("reference") or ""
+        delivery = Notification.Delivery(data["status"])
+        completed = data.get("completed_at")
+        completed_at = parse_datetime(completed) if completed else None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+    if not isinstance(reference, str) or len(reference) > 100:
+        return None
+    if completed and completed_at is None:  # not a date and time
+        return None
+    if data.get("notification_type", "email") != "email":
+        return None
+    if completed_at is not None and timezone.is_naive(completed_at):
+        completed_at = completed_at.replace(tzinfo=UTC)
+    return {
+        "provider_id": provider_id,
+        "reference": reference,
+        "delivery": delivery,
+        "completed_at": completed_at,
+    }
+
+
+def _problem(status: HTTPStatus, detail: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "type": "about:blank",
+            "title": status.phrase,
+            "status": status,
+            "detail": detail,
+        },
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=HTTPStatus.FORBIDDEN)
 
@@ -90,3 +158,13 @@ class QRCodeView(two_factor_views.QRGeneratorView):  # type: ignore[misc]
 
     def get_issuer(self) -> str:
         return str(settings.OTP_TOTP_ISSUER)
+
+
+class SetupView(two_factor_views.SetupView):  # type: ignore[misc]
+    """two_factor's set-up wizard, following ``next`` only when it is a path: a
+    bare word (``next=0000-00-00``) was taken for a URL name and answered 500
+    (found by the hostile walk)."""
+
+    def get_redirect_url(self) -> str:
+        url = str(super().get_redirect_url())
+        return url if url.startswith("/") else ""

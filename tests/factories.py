@@ -55,7 +55,8 @@ class NotificationFactory(DjangoModelFactory[Notification]):
     to = factory.Sequence(lambda n: f"recipient{n}@example.com")
     subject = "Your LRS Portal update"
     body = factory.Faker("paragraph")
-    reference = "test.notification"
+    reference = "members.invitation"
+    kind = "members.invitation"
 
 
 ROLE_PERSONAS = {

@@ -58,7 +58,7 @@ def _tell_requester(request: DataShareRequest, subject: str, body: str) -> None:
             f"{body}\n\nSee your request: "
             f"{django_settings.SERVICE_URL}{request.get_absolute_url()}"
         ),
-        reference=f"approvals.{request.reference}",
+        reference=f"approvals.{request.reference}.requester",
     )
     Correspondence.objects.create(
         request=request,

@@ -7,8 +7,9 @@ from unittest import mock
 import pytest
 import responses
 
-from lrs_portal.letters import LetterDelayed, letter_text
+from lrs_portal.letters import letter_text
 from lrs_portal.models import Notification
+from lrs_portal.notify import NotifyDelayed
 from lrs_portal.services import letter_send, notification_deliver
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_a_letter_notify_cannot_take_now_stays_queued_for_a_retry(notify, status
     notify.post(LETTERS, json=body, status=status)
     letter = _letter()
 
-    with pytest.raises(LetterDelayed):
+    with pytest.raises(NotifyDelayed):
         notification_deliver(notification_id=letter.pk)
 
     letter.refresh_from_db()

@@ -16,7 +16,7 @@ def test_it_enqueues_delivery_only_after_commit(django_capture_on_commit_callbac
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         notification = notification_send(
-            to="a@example.com", subject="S", body="B", reference="test"
+            to="a@example.com", subject="S", body="B", reference="members.invitation"
         )
         assert not delay.called
 
@@ -33,7 +33,7 @@ def test_a_broker_failure_leaves_the_email_queued(django_capture_on_commit_callb
         django_capture_on_commit_callbacks(execute=True),
     ):
         notification = notification_send(
-            to="a@example.com", subject="S", body="B", reference="test"
+            to="a@example.com", subject="S", body="B", reference="members.invitation"
         )
 
     notification.refresh_from_db()

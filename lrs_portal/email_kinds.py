@@ -1,0 +1,150 @@
+"""The kinds of email the service sends, each with its GOV.UK Notify template
+(decision 0028).
+
+A notification's kind is its reference with the parts that name one case (a
+database id, a request reference, a date) left out: ``suspension.12.opened`` is of
+kind ``suspension.opened``. Every kind is listed here, with the environment
+variable that holds its Notify template id; queueing an email of a kind not
+listed is refused, so the deploy check (lrs_portal.checks) can say that every email
+the service can send has a template.
+
+Every template is filled with the same two personalisation fields, written in the
+repository: ``((subject))`` for the template's subject line and ``((body))`` for
+its message. The wording is reviewed and tested with the code and reads the same
+in the console, in tests and in the inbox; a template per kind lets the
+department brand, pause or report on each kind in Notify on its own.
+
+This module imports nothing from Django: settings reads it.
+"""
+
+from dataclasses import dataclass
+
+PERSONALISATION = ("subject", "body")
+
+
+@dataclass(frozen=True)
+class EmailKind:
+    name: str
+    setting: str
+    recipient: str
+    sent_when: str
+    # A permanent failure to this recipient opens a task for caseworkers.
+    to_director: bool = False
+
+
+def _kind(name: str, recipient: str, sent_when: str, **extra: bool) -> EmailKind:
+    setting = "NOTIFY_TEMPLATE_" + name.upper().replace(".", "_")
+    return EmailKind(name, setting, recipient, sent_when, **extra)
+
+
+EMAIL_KINDS: tuple[EmailKind, ...] = (
+    _kind(
+        "agreement.signing_link",
+        "the nominated director",
+        "a director is asked to sign the agreement",
+        to_director=True,
+    ),
+    _kind(
+        "agreement.links_not_sent",
+        "caseworkers",
+        "signing links for a new agreement version could not be sent",
+    ),
+    _kind(
+        "agreement.director_nominated",
+        "caseworkers",
+        "a super user nominates a signing director",
+    ),
+    _kind(
+        "agreement.director_changed",
+        "caseworkers",
+        "the signing director changes",
+    ),
+    _kind(
+        "members.invitation",
+        "an invited provider user",
+        "a super user invites someone to the organisation",
+    ),
+    _kind(
+        "housekeeping.deregistered",
+        "the organisation's super users",
+        "housekeeping deregisters the organisation",
+    ),
+    _kind(
+        "housekeeping.dormancy_warning",
+        "the organisation's super users",
+        "the organisation has not searched for a long time",
+    ),
+    _kind(
+        "housekeeping.user.deactivated",
+        "the organisation's super users",
+        "housekeeping closes an account that is not used",
+    ),
+    _kind(
+        "reverification.cases_opened",
+        "caseworkers",
+        "the nightly re-verification opens cases",
+    ),
+    _kind(
+        "suspension.opened",
+        "super users and caseworkers",
+        "access is suspended",
+    ),
+    _kind(
+        "suspension.explained",
+        "caseworkers",
+        "an organisation explains a suspension",
+    ),
+    _kind(
+        "suspension.upheld", "the organisation's super users", "a suspension is upheld"
+    ),
+    _kind(
+        "suspension.reinstated",
+        "the organisation's super users",
+        "access is reinstated",
+    ),
+    _kind(
+        "suspension.lifted", "the organisation's super users", "a suspension is lifted"
+    ),
+    _kind(
+        "suspension.escalated",
+        "the organisation's super users",
+        "access is revoked",
+    ),
+    _kind(
+        "approvals.requester",
+        "a data share requester",
+        "their request moves on or needs an answer",
+    ),
+    _kind(
+        "approvals.staff",
+        "assessors and panel members",
+        "a data share request needs them",
+    ),
+    _kind(
+        "approvals.accreditation",
+        "caseworkers",
+        "a researcher's accreditation expires or their access ends",
+    ),
+    _kind("approvals.review", "caseworkers", "a data share's annual review is due"),
+    _kind("approvals.overdue", "caseworkers", "a destruction certificate is overdue"),
+    _kind("jobs.late", "caseworkers", "a nightly job has not completed"),
+    _kind(
+        "trail.outside_change",
+        "caseworkers",
+        "a change was made outside the portal",
+    ),
+    _kind(
+        "notify.permanent_failure",
+        "caseworkers",
+        "an email to a director or super user could not be delivered",
+    ),
+)
+
+BY_NAME = {kind.name: kind for kind in EMAIL_KINDS}
+
+
+def kind_of(reference: str) -> str:
+    """A reference's kind: its dot-separated parts, less those with a digit."""
+    return ".".join(
+        part for part in reference.split(".") if not any(c.isdigit() for c in part)
+    )
