@@ -360,6 +360,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 LANGUAGE_CODE = "en-gb"
+# Dates as GOV.UK writes them ("6 December 2026, 18:52"): lrs_portal/formats.
+FORMAT_MODULE_PATH = ["lrs_portal.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
