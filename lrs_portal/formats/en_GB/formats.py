@@ -6,7 +6,7 @@ times to the minute, so: ``6 December 2026`` and ``6 December 2026, 18:52``. Onl
 the display formats change; what a form accepts is Django's en-GB input formats.
 """
 
-from django.conf.locale.en_GB.formats import (
+from django.conf.locale.en_GB.formats import (  # type: ignore[import-untyped]
     DATE_INPUT_FORMATS,
     DATETIME_INPUT_FORMATS,
     FIRST_DAY_OF_WEEK,
