@@ -34,11 +34,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
-from records.models import Achievement, Learner, LearnerView, UsageAlert
+from records.links import learner_linked_ulns, learner_master
+from records.models import Achievement, Learner, LearnerLink, LearnerView, UsageAlert
 from records.pg import estimated_count
 from records.reports import (
     access_report_csv,
@@ -290,7 +292,35 @@ class LearnerAdmin(LargeTableAdmin):
         ),
         ("Contact", {"fields": ("postcode", "email")}),
         ("Sharing", {"fields": ("ability_to_share", "updated_at")}),
+        ("Merged records", {"fields": ("merged_into", "linked_ulns")}),
     )
+    readonly_fields = ("merged_into", "linked_ulns")
+
+    @admin.display(description="merged into")
+    def merged_into(self, learner: Learner) -> str:
+        link = LearnerLink.objects.filter(learner=learner).select_related("master")
+        found = link.first()
+        if found is None:
+            return "Not merged: this is the learner's own record"
+        master = learner_master(learner)
+        url = reverse("admin:records_learner_change", args=[found.master_id])
+        through = (
+            ""
+            if master is None or master.pk == found.master_id
+            else f" (which was merged in turn: searches now answer {master.uln})"
+        )
+        return format_html(
+            '<a href="{}">{}</a>, on {}{}',
+            url,
+            found.master.uln,
+            f"{found.linked_at:%d %B %Y}",
+            through,
+        )
+
+    @admin.display(description="linked ULNs (merged into this record)")
+    def linked_ulns(self, learner: Learner) -> str:
+        ulns = learner_linked_ulns(learner)
+        return ", ".join(ulns) if ulns else "None"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Learner], search_term: str

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from records import audit
+from records.links import learner_links_import
 from records.loading import achievements_import, learners_import
 from records.models import Learner, LearnerView
 from records.synthetic import synthetic_write
@@ -55,6 +56,11 @@ OLIVERS = (
     DemoLearner("5550001119", "Oliver", "Bennett", date(2005, 3, 2), 1, "M14 5RT"),
     DemoLearner("5550001127", "Oliver", "Bennett", date(2005, 3, 2), 1, "B15 2TT"),
 )
+# A second record made for Amelia at her old address, later merged into her
+# record by the LRS: a search by its ULN answers Amelia's (WSRC0022).
+AMELIA_MERGED = DemoLearner(
+    "5550001151", "Amelia", "Hughes", date(2007, 5, 14), 2, "WF1 2DA"
+)
 RUBY = DemoLearner("5550001135", "Ruby", "Clarke", date(2012, 3, 9), 2, "NE6 1AS")
 HARRY = DemoLearner("5550001143", "Harry", "Evans", date(1998, 6, 21), 1, "BFPO 57")
 # Twelve Jack Smiths born on one day, at different postcodes: too many matches.
@@ -74,7 +80,9 @@ def _smiths() -> list[DemoLearner]:
     ]
 
 
-FIXED = (AMELIA, *OLIVERS, RUBY, HARRY, *_smiths())
+FIXED = (AMELIA, AMELIA_MERGED, *OLIVERS, RUBY, HARRY, *_smiths())
+# uln,master_uln: the merged record and the one it was merged into.
+FIXED_LINKS = ((AMELIA_MERGED.uln, AMELIA.uln),)
 FIXED_ACHIEVEMENTS = (
     (AMELIA.uln, "AQA", "GCSE (9-1) in Mathematics", "GCSE", "2", "Mathematics",
      "7", "2023-08-24", "10034567"),
@@ -116,8 +124,13 @@ def _not_fixed(row: tuple[str, ...]) -> bool:
     return row[0] not in _FIXED_ULNS and (row[3].upper(), row[5]) not in _FIXED_PEOPLE
 
 
-def _write(folder: Path) -> tuple[Path, Path]:
+def _write(folder: Path) -> tuple[Path, Path, Path]:
     learners, achievements = folder / "learners.csv", folder / "achievements.csv"
+    links = folder / "links.csv"
+    with links.open("w", encoding="utf-8", newline="") as links_to:
+        csv.writer(links_to, lineterminator="\n").writerows(
+            (("uln", "master_uln"), *FIXED_LINKS)
+        )
     with (
         learners.open("w", encoding="utf-8", newline="") as learners_to,
         achievements.open("w", encoding="utf-8", newline="") as achievements_to,
@@ -134,7 +147,7 @@ def _write(folder: Path) -> tuple[Path, Path]:
             learner.row() for learner in FIXED
         )
         csv.writer(achievements_to, lineterminator="\n").writerows(FIXED_ACHIEVEMENTS)
-    return learners, achievements
+    return learners, achievements, links
 
 
 DEMO_REQUEST_ID = "demo-usage"
@@ -216,13 +229,14 @@ def seed() -> list[str]:
     """Load the demo learners and achievements (a second run changes nothing) and
     describe the ones to try."""
     with tempfile.TemporaryDirectory(prefix="lrs-demo-") as folder:
-        learners_path, achievements_path = _write(Path(folder))
+        learners_path, achievements_path, links_path = _write(Path(folder))
         learners = learners_import(path=learners_path)
         achievements = achievements_import(path=achievements_path)
-    if learners.rejected or achievements.rejected:
+        links = learner_links_import(path=links_path)
+    if learners.rejected or achievements.rejected or links.rejected:
+        rejections = learners.rejections + achievements.rejections + links.rejections
         raise RuntimeError(
-            "The demo learners did not all load: "
-            + "; ".join(map(str, learners.rejections + achievements.rejections))
+            "The demo learners did not all load: " + "; ".join(map(str, rejections))
         )
     _share()
     bennett, smith = OLIVERS[0], _smiths()[0]
@@ -244,6 +258,8 @@ def seed() -> list[str]:
         f"no achievements yet; ULN {HARRY.uln} (Harry Evans): a forces postcode, "
         f"{HARRY.postcode}, and he has not agreed to share his learning record, "
         "so his record shows no achievements (WSEC0206)",
+        f"  ULN {AMELIA_MERGED.uln}: a record merged into Amelia Hughes's, so the "
+        f"search answers hers ({AMELIA.uln}) as a linked learner match (WSRC0022)",
         "  ULN 9276308687 (a mistyped digit) and 9999999999 (the temporary ULN) "
         "are refused as not valid",
         usage,

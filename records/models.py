@@ -65,6 +65,41 @@ class Learner(models.Model):
         return f"Learner {self.uln}"
 
 
+class LearnerLink(models.Model):
+    """A learner's record merged into another's (the LRS's MasterSubstituted): a
+    search by the merged ULN answers the master's record (WSRC0022).
+
+    The merged learner keeps pointing at the record it was merged into, which
+    may itself have been merged since: records.links resolves the chain to the
+    final master. Never to itself (a constraint), never round in a cycle
+    (records.links checks, and on PostgreSQL a trigger refuses one).
+    """
+
+    # The merged (substituted) record: at most one master each.
+    learner = models.OneToOneField(
+        Learner, on_delete=models.CASCADE, related_name="link"
+    )
+    master = models.ForeignKey(
+        Learner,
+        on_delete=models.PROTECT,
+        related_name="linked",
+        verbose_name="merged into",
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("master", "learner")
+        constraints = (
+            models.CheckConstraint(
+                condition=~Q(learner=models.F("master")),
+                name="learner_link_not_to_itself",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Learner {self.learner_id} merged into {self.master_id}"
+
+
 class Achievement(models.Model):
     """A learning event: a qualification a learner was awarded."""
 
@@ -120,6 +155,9 @@ class LearnerView(models.Model):
         POSSIBLE_MATCHES = "possible_matches", "Possible matches"
         TOO_MANY_MATCHES = "too_many_matches", "Too many matches"
         NO_MATCH = "no_match", "No match"
+        # The ULN searched was merged into another learner's record, which is
+        # the one answered (and whose ULN is on the row): the LRS's WSRC0022.
+        LINKED_LEARNER_MATCH = "linked_learner_match", "Linked learner match"
         SHOWN = "shown", "Record shown"
         # A record view of a learner whose ability to share does not allow their
         # learning events to be shown: the LRS's WSEC0206.

@@ -217,6 +217,65 @@ def stamp_uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(f"DROP FUNCTION IF EXISTS {STAMP_FUNCTION}()")
 
 
+# Merged learners (records.links): no link may close a cycle. The import checks
+# in Python; this trigger is the database's own refusal, for every writer.
+LINK_TABLE = "records_learnerlink"
+LINK_GUARD = "records_learnerlink_no_cycle"
+
+
+def learner_links_lock(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make writers of learner links wait for each other until the end of the
+    transaction, so two cannot each add one half of a cycle."""
+    if is_postgres(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LINK_TABLE])
+
+
+def learner_link_guard_install(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Refuse, in the database, a learner link that would close a cycle."""
+    if not is_postgres(using=using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT quote_ident(current_schema())")
+        (schema,) = cursor.fetchone()
+        cursor.execute(  # nosec B608 (fixed names, no values)
+            f"""
+CREATE OR REPLACE FUNCTION {schema}.{LINK_GUARD}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- The lock first: the check's query then sees every link committed before.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('{LINK_TABLE}'));
+    IF EXISTS (
+        WITH RECURSIVE chain(id) AS (
+            SELECT NEW.master_id
+            UNION
+            SELECT l.master_id FROM {schema}.{LINK_TABLE} l
+            JOIN chain ON l.learner_id = chain.id
+        )
+        SELECT FROM chain WHERE chain.id = NEW.learner_id
+    ) THEN
+        RAISE EXCEPTION 'learner % cannot be merged into %: a cycle of links',
+            NEW.learner_id, NEW.master_id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$"""  # noqa: S608
+        )
+        cursor.execute(
+            f'CREATE TRIGGER "{LINK_GUARD}" BEFORE INSERT OR UPDATE OF'
+            f" learner_id, master_id ON {_q(LINK_TABLE)}"
+            f" FOR EACH ROW EXECUTE FUNCTION {schema}.{LINK_GUARD}()"
+        )
+
+
+def learner_link_guard_uninstall(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    if not is_postgres(using=using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{LINK_GUARD}" ON {_q(LINK_TABLE)}')
+        cursor.execute(f"DROP FUNCTION IF EXISTS {LINK_GUARD}()")
+
+
 def estimated_count(model: type[models.Model], *, using: str = DEFAULT_DB_ALIAS) -> int:
     """The number of rows in model's table as the planner last estimated it,
     summed over partitions; never a COUNT(*) on PostgreSQL, an exact count on SQLite.

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from lrs_portal.models import User, system_user
 from lrs_portal.transitions import save_with_history, transition
+from records.links import learner_master
 from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
 from records.uln import uln_problem
@@ -284,13 +285,18 @@ def _logged_search(
 def learner_search_by_uln(
     *, user: User, uln: str, request_id: str, channel: str = CHANNEL.PAGE
 ) -> LookupResult:
-    """Find a learner by ULN: exact match or no match, logged before it is shown."""
+    """Find a learner by ULN: exact match or no match, logged before it is shown;
+    or, when the ULN was merged into another learner's record, that record as a
+    linked learner match (WSRC0022), its ULN the one logged as matched."""
     problem = uln_problem(uln)
     if problem:
         raise InvalidUln(problem)
 
     def find() -> LookupResult:
-        learner = Learner.objects.filter(uln=uln.strip()).first()
+        learner = Learner.objects.filter(uln=uln.strip()).select_related("link").first()
+        master = learner_master(learner) if learner else None
+        if master is not None:
+            return LookupResult(OUTCOME.LINKED_LEARNER_MATCH, master)
         outcome = OUTCOME.EXACT_MATCH if learner else OUTCOME.NO_MATCH
         return LookupResult(outcome, learner)
 
@@ -341,6 +347,8 @@ def _match(
     candidates: list[Learner] = list(
         Learner.objects.annotate(family_upper=Upper("family_name"))
         .filter(family_upper=family_name.strip().upper(), date_of_birth=date_of_birth)
+        # A merged record is answered through its master's (records.links).
+        .filter(link__isnull=True)
         # Ordering by date of birth first keeps the planner on the expression
         # index (ordering by ULN alone tempts it into scanning the ULN index).
         .order_by("date_of_birth", "uln")[: POSSIBLE_MATCH_LIMIT * 5 + 1]

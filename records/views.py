@@ -207,15 +207,18 @@ def find(request: HttpRequest) -> HttpResponse:
 
 
 def _results(
-    request: HttpRequest, result: LookupResult, *, search: str
+    request: HttpRequest, result: LookupResult, *, search: str, searched_uln: str = ""
 ) -> HttpResponse:
     user = _user(request)
     context: dict[str, Any] = {"search": search}
-    if result.outcome == OUTCOME.EXACT_MATCH and result.learner is not None:
+    if result.learner is not None:
         learner = result.learner
         context["match"] = Match(
             learner.uln, _full_name(learner), learner_handle(learner, user)
         )
+        if result.outcome == OUTCOME.LINKED_LEARNER_MATCH:
+            context["searched_uln"] = searched_uln
+            return render(request, "records/linked_match.html", context)
         return render(request, "records/match.html", context)
     if result.outcome == OUTCOME.POSSIBLE_MATCHES:
         context["candidates"] = [_candidate(c, user) for c in result.candidates]
@@ -255,7 +258,9 @@ def find_by_uln(request: HttpRequest) -> HttpResponse:
             )
         except LookupRefused as refused:
             return _refused(request, refused.refusal)
-        return _results(request, result, search="uln")
+        return _results(
+            request, result, search="uln", searched_uln=form.cleaned_data["uln"]
+        )
     return _form_page(request, "records/find_by_uln.html", form)
 
 
