@@ -108,7 +108,9 @@ def _content_sha256(path: Path) -> str:
 
 def _write_atomically(path: Path, write: Any) -> None:
     partial = path.with_name(path.name + ".part")
-    with partial.open("wb") as file:
+    # ULNs and who looked them up: readable by the owner of the files only.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
         write(file)
         file.flush()
         os.fsync(file.fileno())
@@ -127,7 +129,7 @@ def partition_archive(
 ) -> Manifest:
     """Write a detached partition to its archive and manifest, then verify both
     against the table; the manifest, or ArchiveError (the table is kept)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     archive, manifest_path = archive_paths(directory, name)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         columns = _columns(cursor, name)

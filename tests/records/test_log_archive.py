@@ -75,6 +75,7 @@ def test_a_month_past_retention_is_archived_then_dropped_and_restores_whole(
     archive, manifest_path = log_archive.archive_paths(archive_dir, name)
     manifest = json.loads(manifest_path.read_text())
     assert manifest["rows"] == 3
+    assert archive.stat().st_mode & 0o077 == 0  # the owner's alone
     assert manifest["file_sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
     content = gzip.decompress(archive.read_bytes())
     assert manifest["content_sha256"] == hashlib.sha256(content).hexdigest()
