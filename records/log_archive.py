@@ -138,7 +138,7 @@ def partition_archive(
         content = hashlib.sha256()
 
         def write(file: Any) -> None:
-            with gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as gz:
+            with gzip.GzipFile(fileobj=file, mode="wb", mtime=0, compresslevel=6) as gz:
                 for chunk in _copy_out(cursor, name, columns):
                     content.update(chunk)
                     gz.write(chunk)
