@@ -48,7 +48,7 @@ def old_month():
     return month
 
 
-def rows_of(table: str) -> list[tuple]:
+def rows_of(table: str) -> list[tuple[object, ...]]:
     return sql(
         f"SELECT id, viewed_at, user_id, organisation_id, action, outcome, "  # noqa: S608
         f'learner_uln, channel FROM "{table}" ORDER BY id'
