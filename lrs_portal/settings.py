@@ -695,9 +695,15 @@ if NOTIFY_CALLBACK_TOKEN and len(NOTIFY_CALLBACK_TOKEN) < 32:
 # --- Learner view log ---
 # On PostgreSQL records_learnerview is partitioned by calendar month (UTC) and
 # append-only: see records/pg.py and docs/runbooks/database-roles.md.
-# maintain_partitions drops whole months once every row in them is older than this.
+# maintain_partitions archives, then drops, whole months once every row in them
+# is older than this. Why 24: docs/decisions/0024-log-retention.md.
 LEARNER_VIEW_RETENTION_MONTHS = env_int(
     "LEARNER_VIEW_RETENTION_MONTHS", default=24, minimum=1
+)
+# Where a month past retention is written (gzip and a manifest with its row count
+# and SHA-256) before its partition is dropped: durable storage in production.
+LEARNER_VIEW_ARCHIVE_DIR = Path(
+    env_str("LEARNER_VIEW_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "log-archives"))
 )
 # Months of empty partitions kept ready after the current one. A row whose month
 # has no partition cannot be written, and then nothing is shown (rule 2).

@@ -16,24 +16,30 @@ MAINTAIN_PARTITIONS = "maintain_partitions"
 @dataclass
 class PartitionChanges:
     created: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
 
 
 def partitions_maintain(*, dry_run: bool = False) -> PartitionChanges:
-    """Create the log's partitions ahead and drop whole months past retention."""
+    """Create the log's partitions ahead; archive, verify, then drop whole months
+    past retention."""
     changes = PartitionChanges()
 
     def work(progress: JobProgress) -> None:
         retention = settings.LEARNER_VIEW_RETENTION_MONTHS
-        changes.dropped = pg.partitions_drop_older_than(
-            retention_months=retention, dry_run=dry_run
+        retired = pg.partitions_drop_older_than(
+            retention_months=retention,
+            archive_dir=settings.LEARNER_VIEW_ARCHIVE_DIR,
+            dry_run=dry_run,
         )
+        changes.archived, changes.dropped = retired.archived, retired.dropped
         changes.created = pg.partitions_ensure(
             months_back=retention,
             months_ahead=settings.LEARNER_VIEW_PARTITIONS_AHEAD,
             dry_run=dry_run,
         )
         progress.add("created", len(changes.created))
+        progress.add("archived", len(changes.archived))
         progress.add("dropped", len(changes.dropped))
 
     job_run(MAINTAIN_PARTITIONS, work, record=not dry_run)

@@ -8,7 +8,9 @@ Who may do what to the log: docs/runbooks/database-roles.md.
 """
 
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -109,36 +111,96 @@ def partitions_ensure(
     return [partition_name(month) for month in missing]
 
 
+@dataclass
+class Retired:
+    """What partitions_drop_older_than did with the months past retention."""
+
+    archived: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
 def partitions_drop_older_than(
     *,
     retention_months: int,
+    archive_dir: Path,
     today: date | None = None,
     dry_run: bool = False,
     using: str = DEFAULT_DB_ALIAS,
-) -> list[str]:
-    """Detach and drop every log partition whose rows are all older than
-    retention_months; return their names (in dry_run, drop none).
+) -> Retired:
+    """Detach, archive, verify, and only then drop every log partition whose rows
+    are all older than retention_months (in dry_run, touch nothing).
 
     Whole partitions only, never a DELETE: at least retention_months of rows are
-    always kept. Detaching and dropping fire no row or TRUNCATE trigger, and only
-    the table's owner may do either.
+    always kept. Each is detached in a short transaction of its own (detaching
+    locks the log), then written to archive_dir (records.log_archive) and checked
+    against the table before it is dropped; an archive that does not verify
+    raises ArchiveError and the detached table stays. A run after a failure picks
+    up the detached tables it left. Detaching and dropping fire no row or
+    TRUNCATE trigger, and only the table's owner may do either.
     """
+    from records import log_archive
+
     if retention_months < 1:
         raise ValueError("retention_months must be at least 1")
+    retired = Retired()
     if not is_postgres(using=using):
-        return []
+        return retired
     # Partitions end on a first of the month, so "every row older than today
     # minus N months" is "ends on or before the first of that month".
     cutoff = _month_add(_this_month(today), -retention_months)
-    old = [name for name, _, end in partitions_list(using=using) if end <= cutoff]
-    if old and not dry_run:
+    old = [p for p in partitions_list(using=using) if p[2] <= cutoff]
+    left = [p for p in _detached_list(using=using) if p[2] <= cutoff]
+    if dry_run:
+        retired.dropped = [name for name, _, _ in left + old]
+        return retired
+    for name, _, _ in old:
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            for name in old:
-                cursor.execute(
-                    f"ALTER TABLE {_q(LOG_TABLE)} DETACH PARTITION {_q(name)}"
-                )
-                cursor.execute(f"DROP TABLE {_q(name)}")
-    return old
+            cursor.execute(f"ALTER TABLE {_q(LOG_TABLE)} DETACH PARTITION {_q(name)}")
+    for name, first, after in sorted(left + old, key=lambda p: p[1]):
+        try:
+            log_archive.archive_verify(name=name, directory=archive_dir, using=using)
+        except log_archive.ArchiveError:  # none yet, or a bad one: write it afresh
+            log_archive.partition_archive(
+                name=name,
+                first_day=first,
+                first_day_after=after,
+                directory=archive_dir,
+                using=using,
+            )
+            retired.archived.append(name)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(f"DROP TABLE {_q(name)}")
+        retired.dropped.append(name)
+    return retired
+
+
+_PARTITION_NAME = re.compile(rf"{LOG_TABLE}_y([0-9]{{4}})m([0-9]{{2}})")
+
+
+def is_partition_name(name: str) -> bool:
+    """Whether name is one a monthly partition of the log would have."""
+    return _PARTITION_NAME.fullmatch(name) is not None
+
+
+def _detached_list(*, using: str) -> list[tuple[str, date, date]]:
+    """Tables named as the log's partitions that are not (any longer) attached:
+    left by a run that detached them and stopped before dropping them."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r'"
+            " AND NOT c.relispartition"
+            " AND c.relnamespace = current_schema()::regnamespace"
+            " AND c.relname LIKE %s",
+            [f"{LOG_TABLE}_y%"],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    found = []
+    for name in names:
+        match = _PARTITION_NAME.fullmatch(name)
+        if match:
+            month = date(int(match[1]), int(match[2]), 1)
+            found.append((name, month, _month_add(month, 1)))
+    return sorted(found, key=lambda partition: partition[1])
 
 
 def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
@@ -162,7 +224,7 @@ def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             [LOG_TABLE],
         )
         for (name,) in cursor.fetchall():
-            statements += _partition_revokes(cursor, name)
+            statements += partition_revokes(cursor, name)
         for statement in statements:
             cursor.execute(statement)
     return statements
@@ -335,11 +397,12 @@ def _partition_create(cursor: Any, month: date, *, owner: str | None) -> None:
     if owner:  # created by a superuser: the log's owner owns all of it
         cursor.execute(f"ALTER TABLE {name} OWNER TO {owner}")
     # The owner's default privileges may have granted the app role UPDATE and DELETE.
-    for statement in _partition_revokes(cursor, partition_name(month)):
+    for statement in partition_revokes(cursor, partition_name(month)):
         cursor.execute(statement)
 
 
-def _partition_revokes(cursor: Any, name: str) -> list[str]:
+def partition_revokes(cursor: Any, name: str) -> list[str]:
+    """The statements that leave only the owner any privilege on table name."""
     grantees = _grantees(cursor, name, keeping=())
     if not grantees:
         return []

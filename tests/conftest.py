@@ -46,6 +46,7 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "private"
     settings.LETTERS_DIR = tmp_path / "letters"  # the demo's letter backend
+    settings.LEARNER_VIEW_ARCHIVE_DIR = tmp_path / "log-archives"
     settings.NOTIFY_API_KEY = ""
     settings.SECURE_SSL_REDIRECT = False
     # live_server serves unhashed names; manifest storage is for production.

@@ -1,9 +1,12 @@
 """Merged learners (the LRS's MasterSubstituted, WSRC0022): the model, the ULN
 search through the gate, the response codes, the links import, the page and admin."""
 
+import threading
+import time
 from html import unescape
 from http import HTTPStatus
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
@@ -16,6 +19,7 @@ from records.response_codes import RESPONSE_CODES, lrs_response_code
 from records.services import learner_search_by_demographics, learner_search_by_uln
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 from tests.records.factories import LearnerFactory, nth_uln
+from tests.records.test_log_postgres import second_connection
 
 pytestmark = pytest.mark.django_db
 OUTCOME = LearnerView.Outcome
@@ -358,4 +362,47 @@ def test_the_command_loads_the_good_rows_and_fails_on_a_bad_one(tmp_path, learne
 
     with pytest.raises(CommandError, match="1 row was rejected"):
         call_command("import_learner_links", str(path))
+    assert held() == {(a.uln, b.uln)}
+
+
+def _waiting_on_an_advisory_lock(pid: int) -> bool:
+    with second_connection() as watcher:
+        row = watcher.execute(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
+        ).fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_at_once_cannot_each_add_one_half_of_a_cycle():
+    a, b = LearnerFactory.create_batch(2)
+    insert = "INSERT INTO records_learnerlink (learner_id, master_id, linked_at)"
+    first, second = second_connection(), second_connection()
+    outcome: list[BaseException | None] = []
+    try:
+        first.execute("BEGIN")
+        first.execute(f"{insert} VALUES (%s, %s, now())", [a.pk, b.pk])
+
+        def other_half() -> None:
+            try:
+                second.execute(f"{insert} VALUES (%s, %s, now())", [b.pk, a.pk])
+                outcome.append(None)
+            except psycopg.Error as exc:
+                outcome.append(exc)
+
+        writer = threading.Thread(target=other_half)
+        writer.start()
+        pid = second.info.backend_pid
+        for _ in range(500):  # the second waits for the first's lock
+            if _waiting_on_an_advisory_lock(pid):
+                break
+            time.sleep(0.01)
+        first.execute("COMMIT")
+        writer.join()
+    finally:
+        first.close()
+        second.close()
+
+    assert isinstance(outcome[0], psycopg.errors.CheckViolation)
     assert held() == {(a.uln, b.uln)}

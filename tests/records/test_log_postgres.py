@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -258,7 +259,7 @@ def test_a_new_partition_refuses_truncate_and_grants_nothing(roles):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_partitions_drop_older_than_drops_only_whole_old_partitions():
+def test_partitions_drop_older_than_drops_only_whole_old_partitions(settings):
     retention = 24
     today = timezone.now().date()
     cutoff_month = month_add(this_month(), -retention)  # rows in it are partly kept
@@ -268,7 +269,11 @@ def test_partitions_drop_older_than_drops_only_whole_old_partitions():
     gone = log_row(viewed_at=mid_month(month_add(cutoff_month, -6)))
     kept = log_row(viewed_at=mid_month(cutoff_month))
 
-    dropped = pg.partitions_drop_older_than(retention_months=retention, today=today)
+    dropped = pg.partitions_drop_older_than(
+        retention_months=retention,
+        archive_dir=settings.LEARNER_VIEW_ARCHIVE_DIR,
+        today=today,
+    ).dropped
 
     assert old in dropped
     assert dropped == expected
@@ -284,7 +289,9 @@ def test_partitions_drop_older_than_in_a_dry_run_drops_nothing():
     (old,) = pg.partitions_ensure(months_ahead=0, today=month_add(this_month(), -40))
     before = pg.partitions_list()
 
-    would = pg.partitions_drop_older_than(retention_months=24, dry_run=True)
+    would = pg.partitions_drop_older_than(
+        retention_months=24, archive_dir=Path("/nonexistent"), dry_run=True
+    ).dropped
 
     assert old in would
     assert pg.partitions_list() == before
@@ -294,7 +301,7 @@ def test_partitions_drop_older_than_in_a_dry_run_drops_nothing():
 @pytest.mark.django_db
 def test_partitions_drop_older_than_needs_a_retention_of_a_month_or_more():
     with pytest.raises(ValueError, match="at least 1"):
-        pg.partitions_drop_older_than(retention_months=0)
+        pg.partitions_drop_older_than(retention_months=0, archive_dir=Path("."))
 
 
 # --- first layer: the application role's grants ----------------------------------
@@ -641,7 +648,10 @@ def test_partition_functions_do_nothing_without_postgres(
 ):
     with django_assert_num_queries(0):
         assert pg.partitions_ensure(months_ahead=3) == []
-        assert pg.partitions_drop_older_than(retention_months=1) == []
+        retired = pg.partitions_drop_older_than(
+            retention_months=1, archive_dir=Path("/nonexistent")
+        )
+        assert retired == pg.Retired()
         assert pg.partitions_list() == []
         assert pg.log_privileges_restrict() == []
 

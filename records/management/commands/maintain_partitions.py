@@ -1,19 +1,23 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from lrs_portal.jobs import JobLocked
 from records import pg
 from records.jobs import partitions_maintain
+from records.log_archive import ArchiveError
 
 
 class Command(BaseCommand):
     help = (
         "Keep the learner view log's monthly partitions (PostgreSQL only): create "
         "every month of the retention period and LEARNER_VIEW_PARTITIONS_AHEAD months "
-        "ahead, and drop whole months older than LEARNER_VIEW_RETENTION_MONTHS. Run "
-        "it as the log's owner role (docs/runbooks/database-roles.md)."
+        "ahead; detach each whole month older than LEARNER_VIEW_RETENTION_MONTHS, "
+        "write it to LEARNER_VIEW_ARCHIVE_DIR (gzip, with a manifest of its row count "
+        "and SHA-256), verify the archive, and only then drop it. Run it as the "
+        "log's owner role (docs/runbooks/database-roles.md)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +39,11 @@ class Command(BaseCommand):
         except JobLocked as exc:
             self.stdout.write(str(exc))
             return
+        except (ArchiveError, OSError) as exc:
+            raise CommandError(
+                f"{exc}\nThe partition was detached and kept, not dropped; the next "
+                "run archives it again. See docs/runbooks/database-roles.md."
+            ) from exc
         except DatabaseError as exc:
             raise CommandError(
                 f"{exc}".strip() + "\nNothing was changed. Partitions can be created "
@@ -42,14 +51,25 @@ class Command(BaseCommand):
                 "docs/runbooks/database-roles.md."
             ) from exc
         self.stdout.write(
-            "\n".join(_report(changes.created, changes.dropped, dry_run=dry_run))
+            "\n".join(
+                _report(
+                    changes.created, changes.archived, changes.dropped, dry_run=dry_run
+                )
+            )
         )
 
 
-def _report(created: list[str], dropped: list[str], *, dry_run: bool) -> list[str]:
+def _report(
+    created: list[str], archived: list[str], dropped: list[str], *, dry_run: bool
+) -> list[str]:
     create, drop = ("Would create", "Would drop") if dry_run else ("Created", "Dropped")
+    where = settings.LEARNER_VIEW_ARCHIVE_DIR
     lines = [f"{create} {name}" for name in created]
-    lines += [f"{drop} {name} (every row past retention)" for name in dropped]
+    lines += [f"Archived {name} to {where} (verified)" for name in archived]
+    lines += [
+        f"{drop} {name} (every row past retention, archived in {where})"
+        for name in dropped
+    ]
     if not lines:
         lines.append("Nothing to do: every partition needed is there.")
     partitions = pg.partitions_list()
