@@ -428,7 +428,10 @@ CELERY_TASK_TIME_LIMIT = 60 * 60 + 5 * 60
 # left running unacknowledged.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON logging in workers
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default=str(BASE_DIR / "var" / "celerybeat-schedule"),
+)
 # The schedule lives here, reviewed like code; later issues add the nightly jobs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Re-send emails left queued by a broker outage or a crashed worker: every
