@@ -18,10 +18,17 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-$$(date +%s)-not-a-production-key-0
 	SECURE_SSL_REDIRECT=false LOG_FORMAT=json DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	CELERY_TASK_ALWAYS_EAGER=false
 
-.PHONY: help setup run test lint check-migrations clean chromium
+# make serve: production-like (DEBUG off) against the PostgreSQL and Redis named in
+# the environment. Plain HTTP on 127.0.0.1 has no TLS proxy in front, so the
+# HTTPS redirect and Secure cookies are off unless the environment says otherwise.
+SERVE_ENV := DEBUG=false SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	SECURE_COOKIES=$${SECURE_COOKIES:-false} PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: help setup run serve test lint check-migrations clean chromium
 
 help:
 	@echo "make run    set up, migrate SQLite, load demo data, serve on http://127.0.0.1:8000 (PORT=8001 for another)"
+	@echo "make serve  gunicorn, a Celery worker and beat on http://127.0.0.1:8000 (PostgreSQL, Redis)"
 	@echo "make test   set up and run the whole test suite (PostgreSQL when DATABASE_URL says so)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 
@@ -47,6 +54,14 @@ run: setup
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Refuses to start, naming each missing setting, unless check --deploy passes
+# (lrs_portal/checks.py); gunicorn, worker and beat also refuse a superuser's or the
+# owner's database role as they start. Ctrl+C stops all three (honcho).
+serve: setup
+	@$(SERVE_ENV) $(PY) manage.py check --deploy --fail-level ERROR
+	@$(SERVE_ENV) $(PY) manage.py collectstatic --noinput -v0
+	@$(SERVE_ENV) exec honcho start --procfile Procfile --env /dev/null --no-colour
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 chromium:

@@ -1,12 +1,16 @@
 """Deploy checks: the web and worker processes refuse to run in production as a
 database role that could rewrite the trail (a superuser, or the tables' owner);
-with GOV.UK Notify on, every kind of email has its template (E003).
+with GOV.UK Notify on, every kind of email has its template (E007).
 
 ``check --deploy`` reports it as an Error, and gunicorn (lrs_portal.wsgi), Celery
 workers and beat (lrs_portal.celery) run the same check as they start when DEBUG
 is off, and stop. The one worker that consumes the ``maintenance`` queue must be
 the owner (it creates and drops the log's partitions): it sets
 DATABASE_ROLE_MAY_OWN_TABLES=true, and may still not be a superuser.
+
+``check_production_services`` names each service production needs and this
+environment lacks (PostgreSQL, the broker, a shared cache, the host names): `make
+serve` runs ``check --deploy`` first and starts nothing while any is missing.
 """
 
 from typing import Any
@@ -14,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from lrs_portal import pg
 from lrs_portal.email_kinds import EMAIL_KINDS
@@ -75,8 +79,49 @@ def check_notify_email_templates(**kwargs: Any) -> list[checks.CheckMessage]:
             f"Notify template: {', '.join(missing)}.",
             hint="Set each to its template's id "
             "(docs/decisions/0028-notify-email-and-transparency.md).",
-            id="lrs_portal.E003",
+            id="lrs_portal.E007",
         )
+    ]
+
+
+SERVICES_HINT = "See README.md, 'Configuration', and 'A production-like server'."
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_production_services(**kwargs: Any) -> list[checks.CheckMessage]:
+    """One error for each setting production needs that this environment lacks."""
+    missing = []
+    if connection.vendor != "postgresql":
+        missing.append(
+            (
+                "E003",
+                "DATABASE_URL must name PostgreSQL (the log's partitions, "
+                "roles and locks are PostgreSQL's)",
+            )
+        )
+    if not settings.BROKER_CONFIGURED:
+        missing.append(
+            (
+                "E004",
+                "CELERY_BROKER_URL is missing: without a broker the worker "
+                "and beat have nothing to read, and tasks run inside web requests",
+            )
+        )
+    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        missing.append(
+            (
+                "E005",
+                "CACHE_URL must name Redis: a local cache is one per process, "
+                "not shared by the web's workers",
+            )
+        )
+    if not settings.ALLOWED_HOSTS:
+        missing.append(
+            ("E006", "ALLOWED_HOSTS is missing: every request would get 400")
+        )
+    return [
+        checks.Error(message, hint=SERVICES_HINT, id=f"lrs_portal.{code}")
+        for code, message in missing
     ]
 
 

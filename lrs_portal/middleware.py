@@ -1,12 +1,16 @@
 from collections.abc import Callable
 from http import HTTPStatus
 
+import kombu.exceptions
+import redis.exceptions
 import structlog
 from csp.constants import UNSAFE_INLINE
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponseBase
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from two_factor.utils import default_device
 
@@ -112,3 +116,48 @@ class MethodNotAllowedPageMiddleware:
         page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
         page["Allow"] = response.get("Allow", "")
         return page
+
+
+# What a busy or unreachable backing service raises: a statement cancelled by
+# DATABASE_STATEMENT_TIMEOUT_MS (psycopg's QueryCanceled), PostgreSQL gone, Redis
+# not answering within REDIS_SOCKET_TIMEOUT_SECONDS.
+_UNAVAILABLE = (
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+_logger = structlog.get_logger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    """A clear 503 page, not a 500, when the database or Redis is too slow or
+    gone. The view's transaction has rolled back by then, so nothing it read was
+    shown and nothing it wrote (a log row) was kept. Rendered with no request, like
+    500.html, because the failure may be the database itself (decision 26)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not isinstance(exception, _UNAVAILABLE):
+            return None
+        cause = exception.__cause__ or exception
+        _logger.warning("service_unavailable", error=cause.__class__.__name__)
+        status = HTTPStatus.SERVICE_UNAVAILABLE
+        response: HttpResponse
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"title": "Service busy", "status": status, "detail": "Try again."},
+                status=status,
+                content_type="application/problem+json",
+            )
+        else:
+            response = HttpResponse(loader.render_to_string("503.html"), status=status)
+        response["Retry-After"] = "30"
+        return response

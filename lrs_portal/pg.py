@@ -7,6 +7,7 @@
 - Insert-only trails: the history tables, Django's admin log and the change trail
   take no UPDATE, DELETE or TRUNCATE from the application's role; job runs no
   DELETE or TRUNCATE.
+- The web's statement time-out, set on each connection the web process opens.
 - Whether the connected role is one the web and workers must never run as (a
   superuser, or a role that owns the tables): lrs_portal.checks refuses it.
 
@@ -14,7 +15,10 @@ On SQLite every function here does nothing. Roles and grants:
 docs/runbooks/database-roles.md; why: docs/decisions/0019-*.md.
 """
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import RunPython
 
@@ -295,3 +299,33 @@ def connected_role_problems(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             f"(or acts as their owner, {owners})"
         )
     return problems
+
+
+def statement_timeout_apply(connection: BaseDatabaseWrapper, **_: object) -> None:
+    """Give one connection the web's statement time-out
+    (DATABASE_STATEMENT_TIMEOUT_MS; 0 leaves PostgreSQL's, none). A statement
+    cancelled by it raises OperationalError (QueryCanceled), which the web answers
+    with a 503 page (lrs_portal.middleware.DatabaseUnavailableMiddleware)."""
+    milliseconds = settings.DATABASE_STATEMENT_TIMEOUT_MS
+    if connection.vendor != "postgresql" or not milliseconds:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, false)", [f"{milliseconds}ms"]
+        )
+
+
+def statement_timeout_for_web() -> None:
+    """Every connection this process opens from now on gets the statement
+    time-out. The WSGI entry point calls it: web requests have a time budget;
+    workers and commands (imports, the nightly audit, migrate) run long statements
+    by design and are bounded by their Celery time limits instead (decision 26)."""
+    connection_created.connect(
+        _statement_timeout_on_connect, dispatch_uid="lrs-web-statement-timeout"
+    )
+
+
+def _statement_timeout_on_connect(
+    sender: object, connection: BaseDatabaseWrapper, **_: object
+) -> None:
+    statement_timeout_apply(connection)

@@ -172,6 +172,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "lrs_portal.middleware.RequestIdHeaderMiddleware",
+    # Inside the request id and CSP middleware, so its 503 page has both headers.
+    "lrs_portal.middleware.DatabaseUnavailableMiddleware",
     # AxesMiddleware last, as its documentation asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -216,6 +218,11 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Fail fast when PostgreSQL is unreachable (health checks, requests, jobs).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The longest any one statement of a web request may run, in milliseconds (0: no
+# limit). Set by the WSGI entry point on each of its connections (lrs_portal.pg);
+# a cancelled statement answers a 503 page. Also bounds a lookup's wait for its
+# organisation's caps lock. Workers and commands have no such limit (decision 26).
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", default=5000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -223,11 +230,17 @@ CACHES = {
         "CACHE_URL", default="locmemcache://", parser=environ.Env.cache_url_config
     )
 }
+# Seconds any Redis client (the cache, the broker's) waits to connect and for
+# each answer: a hung Redis must never hang a request.
+REDIS_SOCKET_TIMEOUT_SECONDS = env_int(
+    "REDIS_SOCKET_TIMEOUT_SECONDS", default=2, minimum=1
+)
+REDIS_CACHE_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # A hung Redis must never hang a request.
-    CACHES["default"].setdefault("OPTIONS", {}).update(
-        {"socket_connect_timeout": 2, "socket_timeout": 2}
-    )
+    CACHES["default"].setdefault("OPTIONS", {}).update(REDIS_CACHE_OPTIONS)
 
 # /healthz: how long each Redis check (cache, broker) may wait to connect and to
 # get an answer. Both down and hung, the page still answers within 500 ms.
@@ -397,7 +410,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/London"
 CELERY_ENABLE_UTC = True
 # Socket timeouts so that a hung Redis can never hang a web request that enqueues.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The longest any task may run (its hard time limit; reverify_organisations has
 # the longest), and Redis's visibility timeout, set together from it: an
@@ -408,8 +421,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 JOB_LONGEST_RUN_MINUTES = env_int("JOB_LONGEST_RUN_MINUTES", default=115, minimum=70)
 BROKER_VISIBILITY_MARGIN_MINUTES = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_timeout": 2,
-    "socket_connect_timeout": 2,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "retry_on_timeout": False,
     "max_retries": 1,
     "visibility_timeout": (JOB_LONGEST_RUN_MINUTES + BROKER_VISIBILITY_MARGIN_MINUTES)
@@ -431,7 +444,10 @@ CELERY_TASK_TIME_LIMIT = 60 * 60 + 5 * 60
 # left running unacknowledged.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON logging in workers
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default=str(BASE_DIR / "var" / "celerybeat-schedule"),
+)
 # The schedule lives here, reviewed like code; later issues add the nightly jobs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Re-send emails left queued by a broker outage or a crashed worker: every
@@ -681,7 +697,7 @@ LETTERS_DIR = Path(env_str("LETTERS_DIR", default=str(BASE_DIR / "var" / "letter
 # kind with its own template: one variable per kind, NOTIFY_TEMPLATE_<KIND>, listed
 # with its recipients and personalisation in lrs_portal/email_kinds.py and
 # docs/decisions/0028-notify-email-and-transparency.md. `check --deploy` reports a
-# kind without its template (lrs_portal.E003). Without a key, EMAIL_URL's backend.
+# kind without its template (lrs_portal.E007). Without a key, EMAIL_URL's backend.
 NOTIFY_EMAIL_TEMPLATE_IDS = {
     kind.name: env_str(kind.setting, default="") for kind in EMAIL_KINDS
 }

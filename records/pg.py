@@ -420,3 +420,22 @@ def _grantees(cursor: Any, table: str, *, keeping: tuple[str, ...]) -> list[str]
         [table, list(keeping)],
     )
     return [grantee for (grantee,) in cursor.fetchall()]
+
+
+def organisation_caps_lock(organisation_id: int) -> None:
+    """Wait for, and hold until the transaction ends, the organisation's lock on
+    its caps: lookups by its members count and log one at a time (decision 26).
+
+    A transaction-scoped advisory lock, not the organisation's row: nothing else
+    waits on it (record views, the admin, foreign-key checks on its rows). It must
+    be its own statement, before the count: under READ COMMITTED the count's
+    snapshot is then taken after the previous holder committed. On SQLite (the
+    demo, one writer at a time) it does nothing.
+    """
+    if not is_postgres():
+        return
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"records.organisation_caps:{organisation_id}"],
+        )

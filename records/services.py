@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from lrs_portal.models import User, system_user
 from lrs_portal.transitions import save_with_history, transition
+from records import pg
 from records.links import learner_master
 from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
@@ -157,8 +158,10 @@ def lookup_allowance(membership: Membership) -> Allowance:
 def _cap_refusal(membership: Membership) -> Refusal | None:
     """Refuse when a cap is already reached; raise the alert when this one reaches it.
 
-    Runs inside the lookup's transaction with the member's row locked, so that
-    one person's concurrent searches cannot all slip under the cap.
+    Runs inside the lookup's transaction holding the member's row and the
+    organisation's caps lock (records.pg.organisation_caps_lock), so that
+    concurrent searches, by one person or by many in one organisation, cannot
+    all slip under a cap (decision 26).
     """
     now = timezone.now()  # UTC
     user_cap = settings.LOOKUP_USER_HOURLY_CAP
@@ -228,9 +231,8 @@ def _log(
 def _gate(user: User, *, lock: bool = False) -> Membership:
     """The member, if the gate lets them through; else LookupRefused.
 
-    With ``lock`` (inside a transaction) the member's row alone is locked, so one
-    person's concurrent searches are counted against the caps one at a time
-    without serialising their colleagues' (the organisation row stays free).
+    With ``lock`` (inside a transaction) the member's row is locked; the search
+    then takes the organisation's caps lock too (``_logged_search``).
     """
     membership = lookup_membership(user, lock=lock)
     refusal = lookup_refusal(user, membership)
@@ -256,6 +258,9 @@ def _logged_search(
     """
     with transaction.atomic():
         membership = _gate(user, lock=True)
+        # Then the organisation's caps lock: its members' counts and log rows go one
+        # at a time, or 20 at once could all count 24 under a cap of 25.
+        pg.organisation_caps_lock(membership.organisation_id)
         refusal = _cap_refusal(membership)
         if refusal is None:
             # The member's row is locked already: at most one UPDATE a day.

@@ -222,7 +222,7 @@ def test_the_deploy_check_names_every_kind_without_a_template(settings):
     (error,) = check_notify_email_templates()
 
     assert isinstance(error, Error)
-    assert error.id == "lrs_portal.E003"
+    assert error.id == "lrs_portal.E007"
     assert "NOTIFY_TEMPLATE_JOBS_LATE" in error.msg
     assert "NOTIFY_TEMPLATE_MEMBERS_INVITATION" not in error.msg
     settings.NOTIFY_EMAIL_TEMPLATE_IDS = TEMPLATES

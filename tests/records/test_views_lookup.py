@@ -815,7 +815,7 @@ def _statements(captured):
 
 
 @pytest.mark.parametrize("search", [by_uln, by_details])
-def test_a_search_is_gated_counted_found_and_logged_in_seven_statements(
+def test_a_search_is_gated_counted_found_and_logged_in_eight_statements(
     client_, search
 ):
     from django.db import connection
@@ -831,14 +831,21 @@ def test_a_search_is_gated_counted_found_and_logged_in_seven_statements(
     # A member's first lookup of a day may also note the day on the membership
     # (once a day); every other lookup runs these and no more.
     # The session, the user and their roles (middleware); the membership with
-    # everything the gate reads, locked, in one; both caps' counts in one; the
-    # learner; the log row. Nothing else: no second gate, no session write.
-    assert len(statements) <= 7, "\n".join(statements)
+    # everything the gate reads, locked, in one; the organisation's caps lock
+    # (PostgreSQL; decision 26); both caps' counts in one; the learner; the log
+    # row. Nothing else: no second gate, no session write.
+    assert len(statements) <= 8, "\n".join(statements)
     gate = [s for s in statements if "registration_membership" in s]
     assert len(gate) == 1
     assert "registration_agreementversion" in gate[0]
     if connection.vendor == "postgresql":
         assert "FOR UPDATE" in gate[0]
+        locks = [s for s in statements if "pg_advisory_xact_lock" in s]
+        assert len(locks) == 1
+        # Taken before the counts, so that their snapshot follows it.
+        assert statements.index(locks[0]) < statements.index(
+            next(s for s in statements if "COUNT(" in s)
+        )
     assert len([s for s in statements if "COUNT(" in s]) == 1
     assert len([s for s in statements if s.startswith("INSERT")]) == 1
 
