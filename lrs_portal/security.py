@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -31,12 +32,17 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address: behind N trusted proxies, the Nth from the right of
     X-Forwarded-For (each proxy appends the address it received from); else
     REMOTE_ADDR. Addresses further left are client-supplied and never trusted."""
+    return client_ip_from_meta(request.META)
+
+
+def client_ip_from_meta(meta: Mapping[str, Any]) -> str:
+    """client_ip, from a request's META (or the copy oauthlib's request holds)."""
     trusted = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR", "") or "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     if trusted and len(hops) >= trusted:
         return str(hops[-trusted])
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return str(meta.get("REMOTE_ADDR", "") or "")
 
 
 # axes keeps the username in a varchar(255); PostgreSQL refuses NUL in any text.

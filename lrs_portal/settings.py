@@ -145,6 +145,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "django_structlog",
+    # Before our apps, so that registration.admin can unregister its admin pages.
+    "oauth2_provider",
     "lrs_portal",
     "registration",
     "records",
@@ -617,6 +619,31 @@ LOOKUP_ORG_DAILY_MULTIPLIER = env_int(
 )
 LOOKUP_ORG_DAILY_MINIMUM = env_int("LOOKUP_ORG_DAILY_MINIMUM", default=20, minimum=1)
 LOOKUP_WORKING_DAYS = 200
+
+# --- API clients: OAuth 2.0 client credentials (django-oauth-toolkit) --------
+# Only the token endpoint is mounted (POST /api/v1/token); each client is a
+# registration.ApiClient (docs/decisions/0020-api-clients-and-tokens.md).
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
+OAUTH2_PROVIDER = {
+    # A bearer token lives at most an hour; client credentials get no refresh token.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # Accepts a rotated secret within its grace, refuses revoked and expired
+    # clients and addresses outside the client's ranges, Basic auth only.
+    "OAUTH2_VALIDATOR_CLASS": "registration.oauth.ApiClientOAuth2Validator",
+    "SCOPES": {"lrs": "Search the Learning Records Service"},
+    "DEFAULT_SCOPES": ["lrs"],
+    # Keep only the token's SHA-256 at rest, never the reusable token (RFC 9700).
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+}
+# DOT's models are swappable; naming the default lets our models refer to it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# How often at most an API client's "last used" time is written.
+API_CLIENT_LAST_USED_EVERY = timedelta(minutes=1)
+# Days before a client's expiry its super user and member are reminded (once each).
+API_CLIENT_REMINDER_DAYS = (30, 7)
 
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.

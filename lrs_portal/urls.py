@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from oauth2_provider.views import TokenView
 from two_factor import urls as two_factor_urls
 
 from lrs_portal import views
@@ -63,5 +64,8 @@ urlpatterns = [
     path("", include("registration.urls")),
     path("", include("records.urls")),
     path("", include("approvals.urls")),
+    # OAuth 2.0 client credentials for API clients: DOT's token view alone (none
+    # of its application pages), at the path the issue names (decision 0020).
+    path("api/v1/token", TokenView.as_view(), name="api-token"),
     path("admin/", admin.site.urls),
 ]

@@ -199,6 +199,20 @@ class LearnerView(models.Model):
     channel = models.CharField(
         max_length=10, choices=Channel.choices, db_default=Channel.PAGE
     )
+    # The API client a web-service call came through (None for the pages). A
+    # reference without a database constraint, like learner_uln: adding a foreign
+    # key to the partitioned log would scan all of it to validate, and each API
+    # row would then lock the client's row; clients are never deleted (PROTECT,
+    # revoked instead), and ids come from the token's own row (decision 0020).
+    api_client = models.ForeignKey(
+        "registration.ApiClient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         ordering = ("-viewed_at",)
@@ -217,6 +231,13 @@ class LearnerView(models.Model):
             # and without it a page of them reads the whole log.
             models.Index(
                 fields=("outcome", "viewed_at"), name="learnerview_outcome_time_idx"
+            ),
+            # An API client's calls (the admin's link from the client): partial,
+            # so the pages' rows never write it.
+            models.Index(
+                fields=("api_client", "viewed_at"),
+                name="learnerview_client_time_idx",
+                condition=Q(api_client__isnull=False),
             ),
         )
 

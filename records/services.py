@@ -20,7 +20,7 @@ from records.links import learner_master
 from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
 from records.uln import uln_problem
-from registration.models import Membership, Organisation
+from registration.models import ApiClient, Membership, Organisation
 from registration.services import membership_record_lookup
 
 POSSIBLE_MATCH_LIMIT = 10
@@ -215,6 +215,7 @@ def _log(
     channel: str,
     learner_uln: str = "",
     match_count: int = 0,
+    api_client: ApiClient | None = None,
 ) -> LearnerView:
     return LearnerView.objects.create(
         user_id=membership.user_id,
@@ -225,6 +226,7 @@ def _log(
         match_count=match_count,
         request_id=request_id[:64],
         channel=channel,
+        api_client=api_client,
     )
 
 
@@ -249,6 +251,7 @@ def _logged_search(
     find: Callable[[], LookupResult],
     channel: str,
     searched_uln: str = "",
+    api_client: ApiClient | None = None,
 ) -> LookupResult:
     """Gate, caps, then the search and its log row in one transaction (rules 1, 2).
 
@@ -274,6 +277,7 @@ def _logged_search(
                 match_count=len(result.candidates) or (1 if result.learner else 0),
                 request_id=request_id,
                 channel=channel,
+                api_client=api_client,
             )
             return result
         _log(
@@ -283,12 +287,18 @@ def _logged_search(
             request_id=request_id,
             learner_uln=searched_uln,
             channel=channel,
+            api_client=api_client,
         )
     raise LookupRefused(refusal)
 
 
 def learner_search_by_uln(
-    *, user: User, uln: str, request_id: str, channel: str = CHANNEL.PAGE
+    *,
+    user: User,
+    uln: str,
+    request_id: str,
+    channel: str = CHANNEL.PAGE,
+    api_client: ApiClient | None = None,
 ) -> LookupResult:
     """Find a learner by ULN: exact match or no match, logged before it is shown;
     or, when the ULN was merged into another learner's record, that record as a
@@ -312,6 +322,7 @@ def learner_search_by_uln(
         find=find,
         channel=channel,
         searched_uln=uln.strip(),
+        api_client=api_client,
     )
 
 
@@ -333,6 +344,7 @@ def learner_search_by_demographics(
     postcode: str,
     request_id: str,
     channel: str = CHANNEL.PAGE,
+    api_client: ApiClient | None = None,
 ) -> LookupResult:
     """Find a learner by the five demographics, with the LRS's four outcomes."""
     return _logged_search(
@@ -340,6 +352,7 @@ def learner_search_by_demographics(
         action=LearnerView.Action.SEARCH_DEMOGRAPHICS,
         request_id=request_id,
         channel=channel,
+        api_client=api_client,
         find=lambda: _match(given_name, family_name, date_of_birth, gender, postcode),
     )
 
@@ -382,7 +395,12 @@ def _match(
 
 
 def learner_view(
-    *, user: User, learner_id: int, request_id: str, channel: str = CHANNEL.PAGE
+    *,
+    user: User,
+    learner_id: int,
+    request_id: str,
+    channel: str = CHANNEL.PAGE,
+    api_client: ApiClient | None = None,
 ) -> LearnerRecord:
     """Show one learner's record, logged before it is shown: the achievements only
     when the learner's ability to share allows it (else WSEC0206, on the log row
@@ -405,6 +423,7 @@ def learner_view(
             match_count=1,
             request_id=request_id,
             channel=channel,
+            api_client=api_client,
         )
     return LearnerRecord(
         learner=learner,

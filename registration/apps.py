@@ -8,3 +8,9 @@ class RegistrationConfig(AppConfig):
 
     def ready(self) -> None:
         from registration import checks  # noqa: F401  (registers the system checks)
+        from registration.api_clients import api_client_timeline_entries
+        from registration.timeline import timeline_source_register
+
+        timeline_source_register(
+            "registration.api_clients", api_client_timeline_entries
+        )

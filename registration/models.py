@@ -888,3 +888,7 @@ class Suspension(models.Model):
         if self.subject_type == self.Subject.USER and self.user is not None:
             return f"{self.user.full_name} ({self.user.email})"
         return self.organisation.legal_name
+
+
+# API clients live in a module of their own (registration/api_clients.py).
+from registration.api_clients import ApiClient as ApiClient  # noqa: E402

@@ -10,7 +10,12 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from lrs_portal import roles
 from lrs_portal.models import User
-from registration.models import Membership, Organisation, RegistrationApplication
+from registration.models import (
+    ApiClient,
+    Membership,
+    Organisation,
+    RegistrationApplication,
+)
 
 _MEMBER_PERMS = ("registration.view_organisation",)
 _SUPER_USER_PERMS = (
@@ -114,3 +119,18 @@ def can_manage_agreements(user: User) -> bool:
 def can_change_organisation_status(user: User) -> bool:
     """Caseworkers suspend, reinstate and revoke organisations."""
     return user.is_active and user.has_perm("registration.change_organisation")
+
+
+def can_manage_api_clients(user: User, organisation: Organisation) -> bool:
+    """Only the organisation's super user issues, rotates and revokes its API
+    clients, and not while their own access is suspended (as for its users)."""
+    return can_manage_users(user, organisation)
+
+
+def api_clients_visible_to(
+    user: User, organisation: Organisation
+) -> QuerySet[ApiClient]:
+    """The organisation's API clients, to its super user; nobody else's."""
+    if not can_manage_api_clients(user, organisation):
+        return ApiClient.objects.none()
+    return ApiClient.objects.filter(organisation=organisation)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from registration.views import (
+    api_clients,
     apply,
     director,
     members,
@@ -65,6 +66,28 @@ urlpatterns = [
         name="explain-suspension",
     ),
     path("organisation/register-again/", organisation.reregister, name="reregister"),
+    # Once registered: the organisation's API clients (its super user's)
+    path("organisation/api-clients/", api_clients.api_clients, name="api-clients"),
+    path(
+        "organisation/api-clients/create/",
+        api_clients.api_client_create_page,
+        name="api-client-create",
+    ),
+    path(
+        "organisation/api-clients/<int:pk>/secret/",
+        api_clients.api_client_secret,
+        name="api-client-secret",
+    ),
+    path(
+        "organisation/api-clients/<int:pk>/change-secret/",
+        api_clients.api_client_rotate,
+        name="api-client-rotate",
+    ),
+    path(
+        "organisation/api-clients/<int:pk>/revoke/",
+        api_clients.api_client_revoke_page,
+        name="api-client-revoke",
+    ),
     path(
         "invitation/<str:token>/", members.accept_invitation, name="accept-invitation"
     ),

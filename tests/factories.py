@@ -267,3 +267,34 @@ def letter_code() -> str:
         "pk"
     )
     return str(letter.personalisation["code"])
+
+
+def issue_api_client(member: User, **kwargs):
+    """An API client for ``member`` (a user with a membership), issued by the
+    service as the organisation's super user would: an IssuedSecret, whose
+    ``client_id`` and ``client_secret`` get tokens (see api_token)."""
+    from lrs_portal.models import system_user
+    from registration.services.api_clients import api_client_create
+
+    values = {
+        "organisation": member.membership.organisation,
+        "member": member,
+        "name": "College MIS",
+        "expires_on": timezone.now().date() + timedelta(days=90),
+        "acting_user": system_user(),
+    }
+    values.update(kwargs)
+    return api_client_create(**values)
+
+
+def api_token(client, client_id: str, client_secret: str, **extra):
+    """POST /api/v1/token with HTTP Basic client authentication: the response."""
+    import base64
+
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    return client.post(
+        "/api/v1/token",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+        **extra,
+    )

@@ -1,0 +1,202 @@
+"""API clients: create, rotate the secret, revoke, note use, remind before expiry.
+
+Every change is saved with history (who and why), which the organisation's
+timeline shows (registration.apps registers the source). The secret is returned
+once, by the function that makes it, and stored only hashed.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, get_application_model
+
+from lrs_portal.models import User
+from lrs_portal.transitions import save_with_history
+from registration.api_clients import (
+    MAX_GRACE_DAYS,
+    ApiClient,
+    grace_end,
+    ip_ranges_parse,
+    latest_expiry,
+)
+from registration.models import Membership, Organisation
+
+Application = get_application_model()
+
+
+class ApiClientRefused(ValueError):
+    """A client that cannot be made or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """A client and the secret just made for it: shown once, then only its hash."""
+
+    api_client: ApiClient
+    client_secret: str
+
+    @property
+    def client_id(self) -> str:
+        return self.api_client.client_id
+
+
+def _check_member(organisation: Organisation, member: User) -> None:
+    if not Membership.objects.filter(user=member, organisation=organisation).exists():
+        raise ApiClientRefused(
+            f"{member.email} is not a member of {organisation.legal_name}"
+        )
+    if not member.is_active:
+        raise ApiClientRefused(f"{member.email}'s account cannot be used")
+
+
+def _check_expiry(expires_on: date) -> None:
+    today = timezone.now().date()
+    if expires_on < today:
+        raise ApiClientRefused("The expiry date must be today or in the future")
+    if expires_on > latest_expiry(today):
+        raise ApiClientRefused(
+            "The expiry date must be no more than 12 months from today"
+        )
+
+
+def api_client_create(
+    *,
+    organisation: Organisation,
+    member: User,
+    name: str,
+    expires_on: date,
+    acting_user: User,
+    allowed_ip_ranges: str = "",
+) -> IssuedSecret:
+    """Issue a client to one of the organisation's members: client credentials
+    only, confidential, its secret hashed; returns the secret, once."""
+    name = name.strip()
+    if not name:
+        raise ApiClientRefused("Enter a name for the API client")
+    _check_member(organisation, member)
+    _check_expiry(expires_on)
+    ranges = "\n".join(ip_ranges_parse(allowed_ip_ranges))
+    secret = generate_client_secret()
+    with transaction.atomic():
+        application = Application.objects.create(
+            name=f"{organisation.ukprn}: {name}"[:255],
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=secret,
+            hash_client_secret=True,
+        )
+        client = ApiClient(
+            organisation=organisation,
+            member=member,
+            name=name,
+            application=application,
+            allowed_ip_ranges=ranges,
+            expires_on=expires_on,
+            created_by=acting_user,
+        )
+        save_with_history(
+            client, acting_user=acting_user, reason=f"API client created for {member}"
+        )
+    return IssuedSecret(api_client=client, client_secret=secret)
+
+
+def _locked(api_client: ApiClient) -> ApiClient:
+    return (
+        ApiClient.objects.select_for_update(of=("self",))
+        .select_related("application", "organisation", "member")
+        .get(pk=api_client.pk)
+    )
+
+
+def api_client_rotate_secret(
+    *, api_client: ApiClient, grace_days: int, acting_user: User
+) -> IssuedSecret:
+    """A new secret, returned once; the old one keeps working for ``grace_days``
+    (0 to 7). With no grace the old secret and every token it got stop now."""
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise ApiClientRefused(f"The grace period is 0 to {MAX_GRACE_DAYS} days")
+    now = timezone.now()
+    secret = generate_client_secret()
+    with transaction.atomic():
+        client = _locked(api_client)
+        if client.status != ApiClient.Status.ACTIVE:
+            raise ApiClientRefused("Only an active API client's secret can be changed")
+        application = client.application
+        until = grace_end(days=grace_days, now=now)
+        client.previous_secret_hash = application.client_secret if until else ""
+        client.previous_secret_until = until
+        client.secret_rotated_at = now
+        application.client_secret = secret
+        application.save(update_fields=["client_secret", "updated"])
+        if until is None:
+            AccessToken.objects.filter(application=application).delete()
+        grace = f"{grace_days} days" if grace_days != 1 else "1 day"
+        save_with_history(
+            client,
+            acting_user=acting_user,
+            reason=f"Secret changed; the old one works for {grace}"
+            if until
+            else "Secret changed; the old one stopped working at once",
+            fields=[
+                "previous_secret_hash",
+                "previous_secret_until",
+                "secret_rotated_at",
+            ],
+        )
+    return IssuedSecret(api_client=client, client_secret=secret)
+
+
+def api_client_revoke(
+    *, api_client: ApiClient, acting_user: User, reason: str
+) -> ApiClient:
+    """Revoke a client for good: its tokens are refused from their next use."""
+    reason = reason.strip()
+    if not reason:
+        raise ApiClientRefused("Enter why the API client is being revoked")
+    with transaction.atomic():
+        client = _locked(api_client)
+        if client.revoked_at is not None:
+            raise ApiClientRefused("The API client is already revoked")
+        client.revoked_at = timezone.now()
+        client.revoked_by = acting_user
+        client.revoked_reason = reason[:500]
+        client.previous_secret_hash = ""
+        client.previous_secret_until = None
+        save_with_history(
+            client,
+            acting_user=acting_user,
+            reason=f"API client revoked: {reason}"[:100],
+            fields=[
+                "revoked_at",
+                "revoked_by",
+                "revoked_reason",
+                "previous_secret_hash",
+                "previous_secret_until",
+            ],
+        )
+    return client
+
+
+def api_client_record_use(
+    *, api_client: ApiClient, now: datetime | None = None
+) -> bool:
+    """Note that the client was used; return whether it wrote.
+
+    A usage time, not a change of state (like User.last_login): kept out of
+    history, and written at most once every API_CLIENT_LAST_USED_EVERY per
+    client, by one conditional UPDATE, so concurrent calls write it once.
+    """
+    now = now or timezone.now()
+    stale = now - settings.API_CLIENT_LAST_USED_EVERY
+    if api_client.last_used_at is not None and api_client.last_used_at > stale:
+        return False
+    written = ApiClient.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=api_client.pk
+    ).update(last_used_at=now)
+    api_client.last_used_at = now
+    return bool(written)
