@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0012_learnerview_channel'),
+        ('records', '0013_learner_links_linked_outcome'),
         ('registration', '0009_api_clients'),
     ]
 
