@@ -489,4 +489,5 @@ class SubjectAccessRequest(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"Subject access request {self.pk} received {self.received_on:%d %B %Y}"
+        day = self.received_on
+        return f"Subject access request {self.pk} received {day.day} {day:%B %Y}"

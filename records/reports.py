@@ -135,6 +135,12 @@ def access_report_filename(uln: str, file_format: str = "csv") -> str:
     return f"learner-access-{uln.strip()}-{timezone.now():%Y%m%d}.{file_format}"
 
 
+def _in_words(moment: datetime) -> str:
+    """A UTC time as GOV.UK writes it: 2 November 2026, 13:05."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.day} {utc:%B %Y}, {utc:%H:%M}"
+
+
 def access_report_pdf(
     *, uln: str, rows: Iterable[AccessRow], produced_at: datetime | None = None
 ) -> bytes:
@@ -156,7 +162,7 @@ def access_report_pdf(
     pdf.set_font("helvetica", size=10)
     intro = (
         f"Learner record with ULN {uln.strip()}. Produced on "
-        f"{produced.astimezone(UTC):%d %B %Y at %H:%M} UTC. Every search for and "
+        f"{_in_words(produced)} UTC. Every search for and "
         "view of this record by an organisation, from its portal pages, its "
         "systems (the web service) or batch files, newest first. Times are UTC."
     )
@@ -172,7 +178,7 @@ def access_report_pdf(
             count += 1
             table.row(
                 [
-                    f"{row['time_utc']:%d %B %Y %H:%M}",
+                    _in_words(row["time_utc"]),
                     _latin1(row["organisation_name"]),
                     row["organisation_ukprn"],
                     row["action"],

@@ -145,7 +145,7 @@ class SubjectAccessRequestAdmin(BaseAdmin):
     def due(self, sar: SubjectAccessRequest) -> str:
         due = sa.sar_due(sar)
         late = sar.status in sa.OPEN and due < timezone.localdate()
-        return f"{due:%d %b %Y}" + (" (overdue)" if late else "")
+        return f"{due.day} {due:%B %Y}" + (" (overdue)" if late else "")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
