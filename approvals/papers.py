@@ -7,32 +7,13 @@ papers were withheld instead. fpdf2's built-in fonts take Latin-1 only, so other
 characters are replaced by their nearest plain form.
 """
 
-import unicodedata
-
 from fpdf import FPDF
 
 from approvals import permissions
 from approvals.models import FIVE_SAFES, Assessment, DataShareRequest, PanelMeeting
 from approvals.services.meetings import meeting_agenda
 from lrs_portal.models import User
-
-_PLAIN = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-        "\u00a0": " ",
-    }
-)
-
-
-def _latin1(text: object) -> str:
-    plain = unicodedata.normalize("NFKC", f"{text}").translate(_PLAIN)
-    return plain.encode("latin-1", "replace").decode("latin-1")
+from lrs_portal.pdf import latin1 as _latin1
 
 
 class _Pack(FPDF):

@@ -78,6 +78,9 @@ _CASEWORKER_RECORDS = (
     "records.view_auditrule",
     "records.change_auditrule",
     "records.view_usageday",
+    "records.view_subjectaccessrequest",
+    "records.add_subjectaccessrequest",
+    "records.change_subjectaccessrequest",
 )
 # Assessors and panel members hold no model permissions: approvals.permissions
 # grants them object permissions on the requests assigned to them.

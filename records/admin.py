@@ -48,6 +48,7 @@ from records.reports import (
     learner_access_report,
 )
 from records.services import usage_alert_close
+from records.subject_access import report_download_log
 from records.uln import validate_uln
 from registration.admin.base import (
     CappedCountPaginator,
@@ -366,6 +367,9 @@ class LearnerAdmin(LargeTableAdmin):
             "learner access report downloaded",
             extra={"user_id": request.user.pk, "learner_id": learner.pk},
         )
+        report_download_log(
+            user=cast(User, request.user), obj=learner, file_format="csv"
+        )
         return _access_report_download(learner.uln)
 
     def render_change_form(
@@ -490,6 +494,13 @@ class LearnerViewAdmin(LargeTableAdmin):
             logger.info(
                 "learner access report downloaded",
                 extra={"user_id": request.user.pk, "learner_uln": uln},
+            )
+            learner = Learner.objects.filter(uln=uln).first()
+            report_download_log(
+                user=cast(User, request.user),
+                obj=learner or Learner(uln=uln),
+                file_format="csv",
+                label="" if learner else f"Learner {uln} (not in the LRS)",
             )
             return _access_report_download(uln)
         request.current_app = self.admin_site.name
@@ -620,4 +631,7 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         )
 
 
-from records import casework_admin  # noqa: E402,F401  (registers Suspension)
+from records import (  # noqa: E402  (each registers its model's admin)
+    casework_admin,  # noqa: F401
+    subject_access_admin,  # noqa: F401
+)

@@ -11,6 +11,7 @@ the reason and nothing more.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, Subquery
@@ -117,22 +118,61 @@ def lookup_membership(user: User, *, lock: bool = False) -> Membership | None:
     return membership
 
 
-def _agreement_in_force(membership: Membership) -> bool:
+def _agreement_in_force(
+    organisation: Organisation, current_id: int | None, deadline: date | None
+) -> bool:
     """The current version is signed, or an earlier one is and the current
     version's re-sign deadline has not passed yet."""
-    if hasattr(membership, "current_agreement_id"):  # read by lookup_membership
-        current_id = getattr(membership, "current_agreement_id", None)
-        deadline = getattr(membership, "current_agreement_resign_deadline", None)
-    else:
-        current = agreement_current_version()
-        current_id = current.pk if current else None
-        deadline = current.resign_deadline if current else None
-    signed_id = membership.organisation.last_signed_version_id
+    signed_id = organisation.last_signed_version_id
     if current_id is None or signed_id is None:
         return False
     if signed_id == current_id:
         return True
     return deadline is not None and timezone.localdate() <= deadline
+
+
+def _current_of(membership: Membership) -> tuple[int | None, date | None]:
+    if hasattr(membership, "current_agreement_id"):  # read by lookup_membership
+        return (
+            getattr(membership, "current_agreement_id", None),
+            getattr(membership, "current_agreement_resign_deadline", None),
+        )
+    current = agreement_current_version()
+    return (current.pk, current.resign_deadline) if current else (None, None)
+
+
+def organisation_refusal(
+    organisation: Organisation, *, current_id: int | None, deadline: date | None
+) -> Refusal | None:
+    """Why no member of this organisation may look up learners now, if none may:
+    the gate's organisation checks, in its order (current_id and deadline are the
+    current agreement version's)."""
+    if organisation.status in _STATUS_REFUSAL:
+        return REFUSALS[_STATUS_REFUSAL[organisation.status]]
+    if not _agreement_in_force(organisation, current_id, deadline):
+        return REFUSALS["agreement_not_signed"]
+    if organisation.purpose_approved_at is None:
+        return REFUSALS["purpose_not_approved"]
+    return None
+
+
+def organisations_with_access() -> list[Organisation]:
+    """Every organisation the gate lets through today, by name: the gate's own
+    organisation checks (organisation_refusal), applied to each organisation not
+    already refused by its status (the access register, decision 0028)."""
+    current = agreement_current_version()
+    current_id, deadline = (
+        (current.pk, current.resign_deadline) if current else (None, None)
+    )
+    candidates = Organisation.objects.exclude(
+        status__in=list(_STATUS_REFUSAL)
+    ).order_by("legal_name", "ukprn")
+    return [
+        organisation
+        for organisation in candidates.iterator(chunk_size=2000)
+        if organisation_refusal(organisation, current_id=current_id, deadline=deadline)
+        is None
+    ]
 
 
 def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
@@ -147,13 +187,12 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
         return REFUSALS["not_a_member"]
     if membership.suspended_at is not None:
         return REFUSALS["user_suspended"]
-    organisation = membership.organisation
-    if organisation.status in _STATUS_REFUSAL:
-        return REFUSALS[_STATUS_REFUSAL[organisation.status]]
-    if not _agreement_in_force(membership):
-        return REFUSALS["agreement_not_signed"]
-    if organisation.purpose_approved_at is None:
-        return REFUSALS["purpose_not_approved"]
+    current_id, deadline = _current_of(membership)
+    refusal = organisation_refusal(
+        membership.organisation, current_id=current_id, deadline=deadline
+    )
+    if refusal is not None:
+        return refusal
     if membership.terms_accepted_at is None:
         return REFUSALS["terms"]
     return None

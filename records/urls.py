@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import transparency, views
 
 app_name = "records"
 
@@ -13,4 +13,16 @@ urlpatterns = [
     # The organisation's own usage and log, for its super user
     path("organisation/usage/", views.usage, name="usage"),
     path("organisation/usage/log.csv", views.usage_csv, name="usage-csv"),
+    # Public transparency pages (no sign-in)
+    path("access-register", transparency.access_register, name="access-register"),
+    path(
+        "access-register.csv",
+        transparency.access_register_csv,
+        name="access-register-csv",
+    ),
+    path(
+        "who-looked-at-your-record",
+        transparency.your_record,
+        name="your-record",
+    ),
 ]

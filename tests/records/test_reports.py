@@ -158,6 +158,7 @@ def test_the_command_writes_the_csv_to_standard_output_and_counts_rows(ulns):
             organisation.ukprn,
             "Search by ULN",
             "Exact match",
+            "Portal page",
         ],
         [
             "2026-11-02 12:00:00",
@@ -165,6 +166,7 @@ def test_the_command_writes_the_csv_to_standard_output_and_counts_rows(ulns):
             organisation.ukprn,
             "Search by ULN",
             "Exact match",
+            "Portal page",
         ],
     ]
     assert err.strip() == f"2 rows for ULN {uln}"

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from records.reports import (
     AccessRow,
     access_report_csv,
+    access_report_pdf,
     learner_access_report,
 )
 from records.services import InvalidUln
@@ -27,15 +28,21 @@ class _Counted:
 
 class Command(BaseCommand):
     help = (
-        "Write, as CSV, every search for and view of one learner's record: when "
-        "(UTC), which organisation, what and with what outcome (UK GDPR Article 15 "
-        "subject access; answer within one calendar month of the request)."
+        "Write, as CSV or PDF, every search for and view of one learner's record: "
+        "when (UTC), which organisation, what, with what outcome and through which "
+        "channel (UK GDPR Article 15 subject access; answer within one calendar "
+        "month of the request). The same file as the admin's download."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("uln", help="The learner's ULN, like 9276308686")
         parser.add_argument(
-            "--output", type=Path, help="Write the CSV here (default: standard output)"
+            "--format", choices=("csv", "pdf"), default="csv", dest="file_format"
+        )
+        parser.add_argument(
+            "--output",
+            type=Path,
+            help="Write the file here (default: standard output, CSV only)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,8 +51,19 @@ class Command(BaseCommand):
             rows = _Counted(learner_access_report(uln=uln))
         except InvalidUln as exc:
             raise CommandError(f"{uln!r} is not a ULN: {exc}") from exc
-        lines = access_report_csv(uln=uln, rows=rows)
         output: Path | None = options["output"]
+        if options["file_format"] == "pdf":
+            if output is None:
+                raise CommandError("A PDF needs --output PATH")
+            try:
+                output.write_bytes(access_report_pdf(uln=uln, rows=rows))
+            except OSError as exc:
+                raise CommandError(f"Cannot write {output}: {exc.strerror}") from exc
+            self.stdout.write(
+                f"Wrote {_rows(rows.count)} for ULN {uln.strip()} to {output}"
+            )
+            return
+        lines = access_report_csv(uln=uln, rows=rows)
         if output is None:
             for line in lines:
                 self.stdout.write(line, ending="")
