@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0013_learner_links_linked_outcome'),
+        ('records', '0014_learnerview_api_client'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
