@@ -74,7 +74,7 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
     (
         "age_profile",
         Decimal("0.8"),
-        100,
+        60,
         False,
         "More than this share (0 to 1) of the learners the organisation found "
         "over the purpose window (AUDIT_PURPOSE_WINDOW_DAYS days) were aged 20 or "
@@ -86,7 +86,7 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
     (
         "geographic_spread",
         Decimal("0.2"),
-        100,
+        60,
         False,
         "Less than this share (0 to 1) of the learners the organisation found over "
         "the purpose window lived within AUDIT_NEAR_KM km of its registered "
@@ -98,7 +98,7 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
     (
         "detail_share",
         Decimal("0.9"),
-        100,
+        60,
         False,
         "More than this share (0 to 1) of the organisation's searches over the "
         "purpose window were by details rather than by ULN, and that share is at "

@@ -232,7 +232,7 @@ def test_a_screening_firm_finding_adults_from_everywhere_is_alerted_with_figures
 
 def test_below_the_minimum_volume_no_purpose_rule_judges(searcher, college):
     on = day_ago(1)
-    found(searcher, on, learners(99, age=30, areas=FAR, on=on))
+    found(searcher, on, learners(59, age=30, areas=FAR, on=on))
     Run().day(on)
     assert not alerts(college).exists()
 
