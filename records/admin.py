@@ -622,4 +622,5 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         )
 
 
-from records import casework_admin  # noqa: E402,F401  (registers Suspension)
+# Registered with the admin on import: Suspension's casework and the profile panels.
+from records import casework_admin, purpose_admin  # noqa: E402,F401

@@ -413,3 +413,61 @@ def test_the_purpose_rules_are_rows_with_history_and_can_be_switched_off(
     Run().day(on)
     assert not alerts(college, Code.AGE_PROFILE).exists()
     assert alerts(college, Code.GEOGRAPHIC_SPREAD).exists()
+
+
+# --- admin ---------------------------------------------------------------------------
+
+
+def _admin_url(model, pk):
+    from django.urls import reverse
+
+    return reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]
+    )
+
+
+def test_the_alert_page_charts_the_profile_it_judged_beside_the_declared_purpose(
+    searcher, college, admin_verified_client
+):
+    on = day_ago(1)
+    ulns = learners(60, age=30, areas=FAR, on=on) + learners(
+        60, age=16, areas=NEAR, on=on
+    )
+    found(searcher, on, ulns)
+    Run().day(on)
+    alert = alerts(college, Code.AGE_PROFILE).first() or alerts(college).first()
+    assert alert is not None
+    page = admin_verified_client.get(_admin_url(UsageAlert, alert.pk)).content.decode()
+    assert 'id="purpose-profile"' in page
+    assert "Ages of the learners found" in page
+    assert "Distance from the registered address" in page
+    assert "<svg" in page
+    assert "the same figures as a table" in page
+    assert "own_students" in page  # what it declared
+    assert "20,000" in page
+    assert searcher.email in page  # the per-user table
+    for learner in Learner.objects.filter(uln__in=ulns[:5]):
+        assert learner.postcode not in page
+        assert learner.uln not in page
+
+
+def test_the_organisation_page_charts_its_last_28_days(
+    searcher, college, admin_verified_client
+):
+    ordinary_history(searcher, 3)
+    page = admin_verified_client.get(
+        _admin_url(college._meta.model, college.pk)
+    ).content.decode()
+    assert 'id="purpose-profile"' in page
+    assert "120 learners found" in page or "of the 120 learners found" in page
+    assert "14-16" in page
+    assert (
+        'style="' not in page.split('id="purpose-profile"')[1].split("</fieldset>")[0]
+    )
+
+
+def test_an_organisation_with_no_lookups_says_so(college, admin_verified_client):
+    page = admin_verified_client.get(
+        _admin_url(college._meta.model, college.pk)
+    ).content.decode()
+    assert "No learners found in these days." in page
