@@ -10,9 +10,9 @@ distance from the organisation's registered address (``PurposeDay``). No name,
 date of birth or postcode leaves the query: only bands, areas and counts.
 
 The rules judge each organisation over the last ``AUDIT_PURPOSE_WINDOW_DAYS``
-days against what it is: what it declared where it declared it (the ages of its
-learners, how far they come from), else its own earlier pattern, else nothing
-(the rule's threshold alone). A pattern a caseworker marked a false positive is
+days against what it is: its own earlier pattern, else nothing (the rule's
+threshold alone). (Declared ages and catchment are not asked for yet: decision
+25.) A pattern a caseworker marked a false positive is
 accepted at the figure it had, until it moves ``AUDIT_ACCEPTED_CHANGE_PERCENT``
 points further. Decision 25 gives the reasoning and the thresholds.
 """
@@ -79,8 +79,8 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "More than this share (0 to 1) of the learners the organisation found "
         "over the purpose window (AUDIT_PURPOSE_WINDOW_DAYS days) were aged 20 or "
         "over on the day, and that share is at least AUDIT_PURPOSE_MARGIN_PERCENT "
-        "points above what it declared (the ages it serves) or, where it declared "
-        "none, above its own share in the 28 days before the window. The minimum "
+        "points above its own share in the 28 days before the window (with no such "
+        "history, the threshold alone). The minimum "
         "volume is learners found in the window.",
     ),
     (
@@ -91,8 +91,8 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "Less than this share (0 to 1) of the learners the organisation found over "
         "the purpose window lived within AUDIT_NEAR_KM km of its registered "
         "address (by postcode area; unknown areas left out), and that share is at "
-        "least AUDIT_PURPOSE_MARGIN_PERCENT points below what it declared (where "
-        "its learners come from) or its own share in the 28 days before. The "
+        "least AUDIT_PURPOSE_MARGIN_PERCENT points below its own share in the 28 "
+        "days before the window (with no such history, the threshold alone). The "
         "minimum volume is learners found with a known area.",
     ),
     (
