@@ -1,5 +1,7 @@
 """Base admin classes every app's admin inherits, and the User admin."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -34,6 +36,26 @@ def _key_or_404(model: Any, value: str) -> None:
         raise Http404 from None
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A section another app adds to a model's change page (as records adds the
+    purpose profile to an organisation's, which registration cannot import):
+    a template and what it reads."""
+
+    template: str
+    context: dict[str, Any]
+
+
+PanelSource = Callable[[Any], "Panel | None"]
+_PANELS: dict[type, list[PanelSource]] = {}
+
+
+def admin_panel_register(model: type, source: PanelSource) -> None:
+    """Show source's panel (None: nothing) on every change page of model."""
+    if source not in _PANELS.setdefault(model, []):
+        _PANELS[model].append(source)
+
+
 class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     """History ("History" button) and object permissions ("Object permissions").
 
@@ -65,6 +87,12 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
         tools, a timeline, a chart); nothing by default."""
         return {}
 
+    def change_page_panels(self, request: HttpRequest, obj: Any) -> list[Panel]:
+        """The panels other apps registered for this model's change page."""
+        return [
+            panel for source in _PANELS.get(type(obj), []) if (panel := source(obj))
+        ]
+
     # The object Django already read for the page: no second read, and no
     # change_view override in every admin.
     def render_change_form(
@@ -78,6 +106,7 @@ class BaseAdmin(SimpleHistoryAdmin, GuardedModelAdmin):  # type: ignore[misc]
     ) -> Any:
         if change and obj is not None:
             context.update(self.change_page_context(request, obj))
+            context["panels"] = self.change_page_panels(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -586,6 +586,20 @@ AUDIT_BASELINE_DAYS = env_int("AUDIT_BASELINE_DAYS", default=28, minimum=7)
 AUDIT_BASELINE_MINIMUM_DAYS = env_int(
     "AUDIT_BASELINE_MINIMUM_DAYS", default=5, minimum=1
 )
+# The purpose rules (issue 13, decision 25): an organisation's profile over the
+# last this many days (today included); "near" is within this many km of its
+# registered address; a share this many percentage points beyond what the
+# organisation's own history or declaration implies is "far above" it; and a
+# pattern a caseworker marked a false positive alerts again only once its figure
+# moves this many points further.
+AUDIT_PURPOSE_WINDOW_DAYS = env_int("AUDIT_PURPOSE_WINDOW_DAYS", default=5, minimum=1)
+AUDIT_NEAR_KM = env_int("AUDIT_NEAR_KM", default=50, minimum=1)
+AUDIT_PURPOSE_MARGIN_PERCENT = env_int(
+    "AUDIT_PURPOSE_MARGIN_PERCENT", default=30, minimum=1
+)
+AUDIT_ACCEPTED_CHANGE_PERCENT = env_int(
+    "AUDIT_ACCEPTED_CHANGE_PERCENT", default=10, minimum=1
+)
 # How many missed days one run catches up, at most.
 AUDIT_CATCH_UP_DAYS = env_int("AUDIT_CATCH_UP_DAYS", default=31, minimum=1)
 # The deregistration ladder (registration.services.housekeeping): an organisation

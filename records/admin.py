@@ -562,9 +562,10 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
     paginator = RecordsPaginator
     list_per_page = 50  # each row's links and checkbox cost more than its query
     show_full_result_count = False
-    actions = ("close_alerts",)
+    actions = ("close_alerts", "close_as_false_positives")
     fields = (
         "status",
+        "false_positive",
         "closed_because",
         "subject_type",
         "organisation",
@@ -594,9 +595,28 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         self, request: HttpRequest, queryset: QuerySet[UsageAlert]
     ) -> TemplateResponse | None:
         """Asks for a reason, then closes each open alert through the transition."""
+        return self._close(request, queryset, false_positive=False)
+
+    @admin.action(
+        description="Close selected alerts as false positives", permissions=["change"]
+    )
+    def close_as_false_positives(
+        self, request: HttpRequest, queryset: QuerySet[UsageAlert]
+    ) -> TemplateResponse | None:
+        """Closes them saying why they were false positives: a purpose rule then
+        accepts the organisation's pattern until it moves (decision 25)."""
+        return self._close(request, queryset, false_positive=True)
+
+    def _close(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[UsageAlert],
+        *,
+        false_positive: bool,
+    ) -> TemplateResponse | None:
         form = CloseAlertsForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return self._close_alerts_page(request, queryset, form)
+            return self._close_alerts_page(request, queryset, form, false_positive)
         closed = 0
         for alert in queryset.filter(status=UsageAlert.Status.OPEN):
             try:
@@ -604,21 +624,33 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
                     alert=alert,
                     acting_user=cast(User, request.user),
                     reason=form.cleaned_data["reason"],
+                    false_positive=false_positive,
                 )
             except TransitionNotAllowed:  # closed by someone else meanwhile
                 continue
             closed += 1
         noun = "alert" if closed == 1 else "alerts"
-        self.message_user(request, f"Closed {closed} {noun}.", messages.SUCCESS)
+        kind = " as false positives" if false_positive else ""
+        self.message_user(request, f"Closed {closed} {noun}{kind}.", messages.SUCCESS)
         return None
 
     def _close_alerts_page(
-        self, request: HttpRequest, queryset: QuerySet[UsageAlert], form: forms.Form
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[UsageAlert],
+        form: forms.Form,
+        false_positive: bool = False,
     ) -> TemplateResponse:
         alerts = list(queryset.select_related("user", "organisation")[:500])
         context = {
             **self.admin_site.each_context(request),
-            "title": "Close usage alerts",
+            "title": "Close usage alerts as false positives"
+            if false_positive
+            else "Close usage alerts",
+            "action_name": "close_as_false_positives"
+            if false_positive
+            else "close_alerts",
+            "false_positive": false_positive,
             "opts": self.model._meta,
             "form": form,
             "alerts": alerts,
@@ -631,7 +663,10 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         )
 
 
+# Registered with the admin on import: Suspension's casework, subject access
+# requests and the purpose profile panels.
 from records import (  # noqa: E402  (each registers its model's admin)
     casework_admin,  # noqa: F401
+    purpose_admin,  # noqa: F401
     subject_access_admin,  # noqa: F401
 )

@@ -44,6 +44,12 @@ from simple_history.utils import bulk_create_with_history
 from lrs_portal.jobs import JobProgress
 from lrs_portal.models import User, system_user
 from records.models import AuditedDay, AuditRule, LearnerView, UsageAlert, UsageDay
+from records.purpose import (
+    DEFAULT_PURPOSE_RULES,
+    purpose_days_fill,
+    purpose_days_write,
+    purpose_hits,
+)
 from registration.models import Organisation, Suspension
 from registration.services import suspension_open
 
@@ -143,6 +149,7 @@ DEFAULT_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "A user made more than this many lookups outside working hours "
         "(AUDIT_WORKING_HOURS_START to AUDIT_WORKING_HOURS_END, UK time).",
     ),
+    *DEFAULT_PURPOSE_RULES,
 )
 
 
@@ -707,7 +714,14 @@ def audit_day(day: date, progress: JobProgress) -> None:
     with transaction.atomic():
         counted = usage_days_write(day)
         users_counted = len(counted)
-        hits = hits_find(day, counted)
+        profiles = purpose_days_write(day, counted)
+        history_from = day - timedelta(
+            days=settings.AUDIT_BASELINE_DAYS + settings.AUDIT_PURPOSE_WINDOW_DAYS
+        )
+        filled = purpose_days_fill(history_from, day - timedelta(days=1))
+        if filled:
+            progress.add("profile_days_filled", filled)
+        hits = hits_find(day, counted) + purpose_hits(day, profiles, progress)
         progress.add("hits", len(hits))
         progress.add("alerts_raised", _alerts_raise(hits, day, acting_user))
         decided = _already_decided(day)

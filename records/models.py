@@ -275,6 +275,10 @@ class UsageAlert(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
+    # Set when a caseworker closes the alert as a false positive: the purpose
+    # rules then accept the organisation's pattern, at this alert's value, until
+    # it moves further (records.purpose).
+    false_positive = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
@@ -317,6 +321,11 @@ class AuditRule(models.Model):
         NO_MATCH_RATE = "no_match_rate", "High no-match rate in detail searches"
         CONSECUTIVE_ULNS = "consecutive_ulns", "Searches of consecutive ULNs"
         NIGHT_TIME = "night_time", "Lookups outside working hours"
+        # The purpose rules (issue 13): what the lookups are for.
+        AGE_PROFILE = "age_profile", "Learners found far older than its purpose"
+        GEOGRAPHIC_SPREAD = "geographic_spread", "Learners found far from its address"
+        DETAIL_SHARE = "detail_share", "Nearly every search by details, not ULN"
+        PURPOSE_CHANGE = "purpose_change", "A sudden change from its own pattern"
 
     code = models.CharField(max_length=40, choices=Code.choices, unique=True)
     enabled = models.BooleanField(default=True)
@@ -512,3 +521,79 @@ class SubjectAccessRequest(models.Model):
     def __str__(self) -> str:
         day = self.received_on
         return f"Subject access request {self.pk} received {day.day} {day:%B %Y}"
+
+
+class PurposeDay(models.Model):
+    """What one day's lookups were for: the learners an organisation (user
+    empty) or one of its users found, in age bands, postcode areas and
+    distances from its registered address (issue 13).
+
+    Derived by the nightly audit from the log joined to learners, rewritten when
+    it audits the day again. It holds counts by band and by area, never a name,
+    date of birth or postcode. The bands are records.purpose.AGE_BANDS and
+    DISTANCE_BANDS.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    day = models.DateField()
+    searches = models.PositiveIntegerField(default=0)
+    detail_searches = models.PositiveIntegerField(default=0)
+    found = models.PositiveIntegerField(
+        default=0, help_text="Searches that found exactly one learner on the register."
+    )
+    adults = models.PositiveIntegerField(
+        default=0, help_text="Learners found aged 20 or over on the day."
+    )
+    near = models.PositiveIntegerField(
+        default=0,
+        help_text="Learners found living within AUDIT_NEAR_KM of the registered "
+        "address (by postcode area).",
+    )
+    known = models.PositiveIntegerField(
+        default=0,
+        help_text="Learners found whose distance is known (their postcode area and "
+        "the registered address's are both known).",
+    )
+    age_bands = models.JSONField(default=list)
+    distance_bands = models.JSONField(default=list)
+    areas = models.JSONField(
+        default=dict, help_text="Learners found per postcode area."
+    )
+
+    class Meta:
+        ordering = ("-day",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("organisation", "day"),
+                condition=Q(user__isnull=True),
+                name="purpose_day_once_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=("user", "organisation", "day"),
+                condition=Q(user__isnull=False),
+                name="purpose_day_once_per_user",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("day", "organisation"), name="purpose_day_day_org_idx"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} on {self.day}"

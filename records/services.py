@@ -440,13 +440,16 @@ ALERT_TRANSITIONS: dict[str, set[str]] = {
 
 
 def usage_alert_close(
-    *, alert: UsageAlert, acting_user: User, reason: str
+    *, alert: UsageAlert, acting_user: User, reason: str, false_positive: bool = False
 ) -> UsageAlert:
-    """A caseworker closes an alert, saying why (the one way its status changes)."""
+    """A caseworker closes an alert, saying why (the one way its status changes);
+    a false positive's pattern is then accepted by the purpose rules until it
+    moves (records.purpose)."""
     return transition(
         instance=alert,
         to=UsageAlert.Status.CLOSED,
         allowed=ALERT_TRANSITIONS,
         acting_user=acting_user,
-        reason=reason,
+        reason=f"False positive: {reason}" if false_positive else reason,
+        changes={"false_positive": True} if false_positive else None,
     )

@@ -634,3 +634,26 @@ def test_a_caseworker_can_close_alerts(caseworker):
     alert.refresh_from_db()
     assert alert.status == UsageAlert.Status.CLOSED
     assert alert.history.latest().history_user == caseworker
+
+
+def test_a_caseworker_closes_alerts_as_false_positives_with_a_reason(caseworker):
+    alert = _alert(OrganisationFactory.create(), "a")
+    client = verified_client(caseworker)
+    changelist = url(UsageAlert, "changelist")
+    selected = {"action": "close_as_false_positives", "_selected_action": [alert.pk]}
+
+    asked = client.post(changelist, {**selected, "index": 0}).content.decode()
+    assert "accept each organisation" in asked
+    assert 'value="close_as_false_positives"' in asked
+    client.post(changelist, {**selected, "apply": "yes", "reason": ""})
+    alert.refresh_from_db()
+    assert (alert.status, alert.false_positive) == (UsageAlert.Status.OPEN, False)
+    client.post(
+        changelist, {**selected, "apply": "yes", "reason": "Runs adult courses"}
+    )
+
+    alert.refresh_from_db()
+    assert (alert.status, alert.false_positive) == (UsageAlert.Status.CLOSED, True)
+    latest = alert.history.latest()
+    assert latest.history_change_reason == "False positive: Runs adult courses"
+    assert latest.history_user == caseworker

@@ -1,0 +1,704 @@
+"""What lookups are for: the purpose profile and the purpose rules (issue 13).
+
+The 2020 misuse stayed within its declared volume and found the people it
+searched for, so no volume rule saw it. What gave it away is who it found:
+adults of every age, from all over the country, searched for by details. Each
+night the audit joins the day's searches that found one learner to the
+learners, and keeps, per organisation and per user, how many of them fell in
+each age band (their age on the day), each postcode area, and each band of
+distance from the organisation's registered address (``PurposeDay``). No name,
+date of birth or postcode leaves the query: only bands, areas and counts.
+
+The rules judge each organisation over the last ``AUDIT_PURPOSE_WINDOW_DAYS``
+days against what it is: its own earlier pattern, else nothing (the rule's
+threshold alone). (Declared ages and catchment are not asked for yet: decision
+25.) A pattern a caseworker marked a false positive is
+accepted at the figure it had, until it moves ``AUDIT_ACCEPTED_CHANGE_PERCENT``
+points further. Decision 25 gives the reasoning and the thresholds.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from lrs_portal.jobs import JobProgress
+from records.models import (
+    AuditedDay,
+    AuditRule,
+    Learner,
+    LearnerView,
+    PurposeDay,
+    UsageAlert,
+    UsageDay,
+)
+from records.postcodes import address_area, area_centres, distance_km
+from registration.models import Organisation
+
+Code = AuditRule.Code
+PURPOSE_RULES = (
+    Code.AGE_PROFILE,
+    Code.GEOGRAPHIC_SPREAD,
+    Code.DETAIL_SHARE,
+    Code.PURPOSE_CHANGE,
+)
+# Ages on the day of the lookup: each band starts at its age and runs to the
+# next one's. An adult, for the rules, is 20 or over: past the 16-19 funding
+# age that most school and college enrolments fall in.
+AGE_STARTS = (0, 14, 17, 20, 25, 40, 65)
+AGE_BANDS = ("under 14", "14-16", "17-19", "20-24", "25-39", "40-64", "65 or over")
+ADULT_FROM_BAND = AGE_STARTS.index(20)
+# Distance between the centres of the learner's and the registered address's
+# postcode areas, in km; the last band is an unknown area on either side.
+DISTANCE_STARTS = (0, 10, 25, 50, 100, 200)
+DISTANCE_BANDS = (
+    "under 10 km",
+    "10-25 km",
+    "25-50 km",
+    "50-100 km",
+    "100-200 km",
+    "200 km or more",
+    "unknown",
+)
+UNKNOWN = "?"
+
+# Each rule's defaults (see records.audit.DEFAULT_RULES): threshold, minimum
+# volume, whether a hit suspends, and what it means.
+DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
+    (
+        "age_profile",
+        Decimal("0.8"),
+        60,
+        False,
+        "More than this share (0 to 1) of the learners the organisation found "
+        "over the purpose window (AUDIT_PURPOSE_WINDOW_DAYS days) were aged 20 or "
+        "over on the day, and that share is at least AUDIT_PURPOSE_MARGIN_PERCENT "
+        "points above its own share in the 28 days before the window (with no such "
+        "history, the threshold alone). The minimum "
+        "volume is learners found in the window.",
+    ),
+    (
+        "geographic_spread",
+        Decimal("0.2"),
+        60,
+        False,
+        "Less than this share (0 to 1) of the learners the organisation found over "
+        "the purpose window lived within AUDIT_NEAR_KM km of its registered "
+        "address (by postcode area; unknown areas left out), and that share is at "
+        "least AUDIT_PURPOSE_MARGIN_PERCENT points below its own share in the 28 "
+        "days before the window (with no such history, the threshold alone). The "
+        "minimum volume is learners found with a known area.",
+    ),
+    (
+        "detail_share",
+        Decimal("0.9"),
+        60,
+        False,
+        "More than this share (0 to 1) of the organisation's searches over the "
+        "purpose window were by details rather than by ULN, and that share is at "
+        "least AUDIT_PURPOSE_MARGIN_PERCENT points above its own share in the 28 "
+        "days before. The minimum volume is searches in the window.",
+    ),
+    (
+        "purpose_change",
+        Decimal("0.3"),
+        30,
+        False,
+        "One day's share of adults found, of learners found far away, or of "
+        "searches by details moved more than this much (0 to 1: 0.3 is 30 points) "
+        "from the organisation's own share over the 28 days before (days with an "
+        "open purpose alert left out; at least AUDIT_BASELINE_MINIMUM_DAYS active "
+        "days and the minimum volume of learners found in them). The minimum "
+        "volume is learners found that day.",
+    ),
+)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February: the birthday is kept on 1 March
+        return day.replace(year=day.year - years, month=3, day=1)
+
+
+def _found_sql(day: date) -> tuple[str, list[Any]]:
+    """The day's searches that found one learner, counted per user,
+    organisation, age band and postcode area, in SQL either database runs."""
+    from records.audit import _day_bounds  # audit imports this module
+
+    start, end = _day_bounds(day)
+    quote = connection.ops.quote_name
+    bands = " ".join(
+        f"WHEN l.date_of_birth > %s THEN {index - 1}"
+        for index in range(1, len(AGE_STARTS))
+    )
+    cutoffs = [_years_before(day, age) for age in AGE_STARTS[1:]]
+    area = (
+        "CASE WHEN SUBSTR(UPPER(l.postcode), 2, 1) BETWEEN 'A' AND 'Z' "
+        "THEN SUBSTR(UPPER(l.postcode), 1, 2) ELSE SUBSTR(UPPER(l.postcode), 1, 1) END"
+    )
+    sql = (
+        f"SELECT v.user_id, v.organisation_id, "  # noqa: S608 # nosec B608 (quoted names, bound values)
+        f"CASE {bands} ELSE {len(AGE_STARTS) - 1} END AS band, {area} AS area, "
+        f"COUNT(1) FROM {quote(LearnerView._meta.db_table)} v "
+        f"JOIN {quote(Learner._meta.db_table)} l ON l.uln = v.learner_uln "
+        "WHERE v.viewed_at >= %s AND v.viewed_at < %s AND v.action IN (%s, %s) "
+        "AND v.outcome = %s AND v.learner_uln <> '' "
+        "GROUP BY v.user_id, v.organisation_id, band, area"
+    )
+    params: list[Any] = [
+        *cutoffs,
+        start,
+        end,
+        LearnerView.Action.SEARCH_ULN,
+        LearnerView.Action.SEARCH_DEMOGRAPHICS,
+        LearnerView.Outcome.EXACT_MATCH,
+    ]
+    return sql, params
+
+
+def _distance_band(km: float | None) -> int:
+    if km is None:
+        return len(DISTANCE_STARTS)
+    return max(i for i, start in enumerate(DISTANCE_STARTS) if km >= start)
+
+
+@dataclass
+class Profile:
+    """What one subject's lookups found over some days (sums of PurposeDay)."""
+
+    searches: int = 0
+    detail_searches: int = 0
+    found: int = 0
+    adults: int = 0
+    near: int = 0
+    known: int = 0
+    age_bands: list[int] = field(default_factory=lambda: [0] * len(AGE_BANDS))
+    distance_bands: list[int] = field(default_factory=lambda: [0] * len(DISTANCE_BANDS))
+    areas: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "Profile") -> None:
+        for name in ("searches", "detail_searches", "found", "adults", "near", "known"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.age_bands = [
+            a + b for a, b in zip(self.age_bands, other.age_bands, strict=True)
+        ]
+        self.distance_bands = [
+            a + b
+            for a, b in zip(self.distance_bands, other.distance_bands, strict=True)
+        ]
+        for area, count in other.areas.items():
+            self.areas[area] = self.areas.get(area, 0) + count
+
+    @property
+    def adult_share(self) -> Decimal | None:
+        return _share(self.adults, self.found)
+
+    @property
+    def near_share(self) -> Decimal | None:
+        return _share(self.near, self.known)
+
+    @property
+    def detail_share(self) -> Decimal | None:
+        return _share(self.detail_searches, self.searches)
+
+    @property
+    def area_count(self) -> int:
+        return sum(1 for area in self.areas if area != UNKNOWN)
+
+    @classmethod
+    def of(cls, row: PurposeDay) -> "Profile":
+        return cls(
+            row.searches,
+            row.detail_searches,
+            row.found,
+            row.adults,
+            row.near,
+            row.known,
+            list(row.age_bands) or [0] * len(AGE_BANDS),
+            list(row.distance_bands) or [0] * len(DISTANCE_BANDS),
+            dict(row.areas),
+        )
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def registered_areas(organisation_ids: set[int]) -> dict[int, str | None]:
+    """Each organisation's registered address's postcode area (None if unknown)."""
+    addresses = Organisation.objects.filter(pk__in=organisation_ids).values_list(
+        "pk", "registered_address"
+    )
+    return {pk: address_area(address) for pk, address in addresses}
+
+
+def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
+    """Replace the day's PurposeDay rows with the profile of what each user and
+    organisation found, and return the organisations' profiles.
+
+    counted are the day's UsageDay counts (records.audit.DayCounts): the
+    searches and searches by details come from them, so every channel counts
+    alike; the learners found come from one aggregate of the day's searches that
+    found one learner, joined to the learners."""
+    users: dict[tuple[int, int], Profile] = defaultdict(Profile)
+    organisations: dict[int, Profile] = defaultdict(Profile)
+    for row in counted:
+        for profile in (
+            users[(row.user_id, row.organisation_id)],
+            organisations[row.organisation_id],
+        ):
+            profile.searches += row.searches
+            profile.detail_searches += row.detail_searches
+    homes = registered_areas(set(organisations))
+    near_km = settings.AUDIT_NEAR_KM
+    centres = area_centres()
+    distances: dict[tuple[str | None, str], float | None] = {}
+    sql, params = _found_sql(day)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    for user_id, organisation_id, band, area, count in found:
+        area = area if area in centres else UNKNOWN
+        home = homes.get(organisation_id)
+        key = (home, area)
+        if key not in distances:
+            distances[key] = None if home is None else distance_km(home, area)
+        km = distances[key]
+        for profile in (
+            users[(user_id, organisation_id)],
+            organisations[organisation_id],
+        ):
+            profile.found += count
+            profile.age_bands[band] += count
+            if band >= ADULT_FROM_BAND:
+                profile.adults += count
+            profile.distance_bands[_distance_band(km)] += count
+            if km is not None:
+                profile.known += count
+                if km < near_km:
+                    profile.near += count
+            profile.areas[area] = profile.areas.get(area, 0) + count
+    rows: list[tuple[int, int | None, Profile]] = [
+        (organisation_id, None, p) for organisation_id, p in organisations.items()
+    ]
+    rows += [(o, u, p) for (u, o), p in users.items() if p.found]
+    _write(day, rows)
+    return dict(organisations)
+
+
+_COLUMNS = (
+    "organisation_id",
+    "user_id",
+    "day",
+    "searches",
+    "detail_searches",
+    "found",
+    "adults",
+    "near",
+    "known",
+    "age_bands",
+    "distance_bands",
+    "areas",
+)
+
+
+def _write(day: date, rows: list[tuple[int, int | None, Profile]]) -> None:
+    """One statement for the day's rows (PostgreSQL: a COPY), after deleting
+    any the day had."""
+    PurposeDay.objects.filter(day=day).delete()
+    if not rows:
+        return
+    values = [
+        (
+            organisation_id,
+            user_id,
+            day,
+            p.searches,
+            p.detail_searches,
+            p.found,
+            p.adults,
+            p.near,
+            p.known,
+            json.dumps(p.age_bands),
+            json.dumps(p.distance_bands),
+            json.dumps(p.areas, sort_keys=True),
+        )
+        for organisation_id, user_id, p in rows
+    ]
+    quote = connection.ops.quote_name
+    table = quote(PurposeDay._meta.db_table)
+    columns = ", ".join(quote(name) for name in _COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for one in values:
+                    copy.write_row(one)
+        else:
+            marks = ", ".join(["%s"] * len(_COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 # nosec B608 (quoted names, bound values)
+                values,
+            )
+
+
+# --- the rules -------------------------------------------------------------------
+
+_SCALARS = ("searches", "detail_searches", "found", "adults", "near", "known")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of days the rules read, with the organisation-days left out."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def _suspect_days(
+    first: date, last: date, organisation_ids: set[int]
+) -> set[tuple[int, date]]:
+    """Organisation-days with a purpose alert not found to be a false positive:
+    left out of the organisation's own history, so a misuse that goes on is not
+    learnt as its usual pattern."""
+    rows = UsageAlert.objects.filter(
+        rule__in=PURPOSE_RULES,
+        subject_type=UsageAlert.Subject.ORGANISATION,
+        false_positive=False,
+        day__gte=first,
+        day__lte=last,
+        organisation_id__in=organisation_ids,
+    ).values_list("organisation_id", "day")
+    return set(rows)
+
+
+def _sums(
+    span: Span, organisation_ids: set[int], left_out: set[tuple[int, date]]
+) -> dict[int, tuple[Profile, int]]:
+    """Each organisation's totals over the span (and its active days), the
+    days left out skipped: one aggregate of the organisations' PurposeDay rows."""
+    rows = PurposeDay.objects.filter(
+        user__isnull=True,
+        day__gte=span.first,
+        day__lte=span.last,
+        organisation_id__in=organisation_ids,
+    )
+    skip = Q()
+    for organisation_id, when in left_out:
+        if span.first <= when <= span.last:
+            skip |= Q(organisation_id=organisation_id, day=when)
+    if skip:
+        rows = rows.exclude(skip)
+    totals = (
+        rows.order_by()
+        .values("organisation_id")
+        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
+    )
+    result: dict[int, tuple[Profile, int]] = {}
+    for row in totals:
+        profile = Profile()
+        for name in _SCALARS:
+            setattr(profile, name, int(row[f"t_{name}"] or 0))
+        result[row["organisation_id"]] = (profile, int(row["t_days"] or 0))
+    return result
+
+
+def profile_over(organisation_id: int, first: date, last: date) -> Profile:
+    """The organisation's whole profile (bands and areas too) over some days."""
+    total = Profile()
+    for row in PurposeDay.objects.filter(
+        organisation_id=organisation_id,
+        user__isnull=True,
+        day__gte=first,
+        day__lte=last,
+    ):
+        total.add(Profile.of(row))
+    return total
+
+
+def _pct(share: Decimal | None) -> str:
+    if share is None:
+        return "-"
+    return f"{(share * 100).quantize(Decimal(1))}%"
+
+
+def profile_words(profile: Profile, days: int, home: str | None) -> str:
+    """The profile in words and figures a caseworker can check."""
+    near_km = settings.AUDIT_NEAR_KM
+    adult_bands = ", ".join(
+        f"{name}: {_pct(_share(count, profile.found))}"
+        for name, count in list(zip(AGE_BANDS, profile.age_bands, strict=True))[
+            ADULT_FROM_BAND:
+        ]
+    )
+    span = "1 day" if days == 1 else f"{days} days"
+    words = (
+        f"{_pct(profile.adult_share)} of the {profile.found:,} learners found in "
+        f"{span} were aged 20 or over ({adult_bands})"
+    )
+    if home is None:
+        words += (
+            "; the registered address has no postcode area we know, so no distances"
+        )
+    else:
+        words += (
+            f"; {_pct(profile.near_share)} of the {profile.known:,} with a known area "
+            f"lived within {near_km} km of the registered address ({home})"
+        )
+    words += f"; {profile.area_count} postcode areas"
+    if profile.searches:
+        words += (
+            f"; {_pct(profile.detail_share)} of {profile.searches:,} searches were by "
+            "details"
+        )
+    return words + "."
+
+
+def purpose_hits(
+    day: date, today: dict[int, Profile], progress: JobProgress | None = None
+) -> list[Any]:
+    """Every purpose rule's hit on the day, by organisation and rule (a hit on a
+    pattern accepted as a false positive is counted in progress, not returned)."""
+    from records.audit import Hit, _q  # audit imports this module
+
+    rules = {
+        rule.code: rule
+        for rule in AuditRule.objects.filter(enabled=True, code__in=PURPOSE_RULES)
+    }
+    if not rules or not today:
+        return []
+    ids = set(today)
+    width = settings.AUDIT_PURPOSE_WINDOW_DAYS
+    history_days = settings.AUDIT_BASELINE_DAYS
+    minimum_days = settings.AUDIT_BASELINE_MINIMUM_DAYS
+    window = Span(day - timedelta(days=width - 1), day)
+    before = Span(
+        window.first - timedelta(days=history_days), window.first - timedelta(days=1)
+    )
+    previous = Span(day - timedelta(days=history_days), day - timedelta(days=1))
+    suspect = _suspect_days(before.first, previous.last, ids)
+    windows = _sums(window, ids, set())
+    expected = _sums(before, ids, suspect)
+    history = _sums(previous, ids, suspect) if Code.PURPOSE_CHANGE in rules else {}
+    accepted = _accepted(ids)
+    homes = registered_areas(ids)
+    margin = Decimal(settings.AUDIT_PURPOSE_MARGIN_PERCENT) / 100
+    hits: list[Any] = []
+
+    def base(
+        totals: dict[int, tuple[Profile, int]], org: int, rule: AuditRule
+    ) -> Profile | None:
+        profile, active = totals.get(org, (Profile(), 0))
+        if active < minimum_days or profile.found < max(rule.minimum_volume, 1):
+            return None
+        return profile
+
+    def hit(
+        org: int, rule: AuditRule, value: Decimal, details: str, *, below: bool = False
+    ) -> None:
+        taken = accepted.get((org, rule.code))
+        change = Decimal(settings.AUDIT_ACCEPTED_CHANGE_PERCENT) / 100
+        if taken is not None and (
+            value >= taken - change if below else value <= taken + change
+        ):
+            if progress is not None:  # accepted as a false positive, not moved enough
+                progress.add("hits_accepted")
+            return
+        hits.append(Hit(rule, org, None, _q(value), _q(rule.threshold), details))
+
+    near_km = settings.AUDIT_NEAR_KM
+    for org in sorted(ids):
+        seen, _ = windows.get(org, (today[org], 1))
+        home = homes.get(org)
+        words = _Words(org, window, home)
+        rule = rules.get(Code.AGE_PROFILE)
+        than = base(expected, org, rule) if rule else None
+        if rule and _beyond(
+            rule,
+            seen.adult_share,
+            seen.found,
+            than.adult_share if than else None,
+            margin,
+        ):
+            usual = (
+                f"{_pct(than.adult_share)} of {than.found:,} learners " if than else ""
+            )
+            hit(org, rule, seen.adult_share or Decimal(0), words.window(
+                _then(usual and usual + "found were aged 20 or over", before.days)
+            ))  # fmt: skip
+        rule = rules.get(Code.GEOGRAPHIC_SPREAD)
+        than = base(expected, org, rule) if rule else None
+        usual_near = than.near_share if than else None
+        if rule and _beyond(
+            rule, seen.near_share, seen.known, usual_near, margin, below=True
+        ):
+            usual = f"{_pct(than.near_share)} of {than.known:,} lived " if than else ""
+            hit(org, rule, seen.near_share or Decimal(0), words.window(
+                _then(usual and usual + f"within {near_km} km", before.days)
+            ), below=True)  # fmt: skip
+        rule = rules.get(Code.DETAIL_SHARE)
+        than = base(expected, org, rule) if rule else None
+        if rule and _beyond(
+            rule,
+            seen.detail_share,
+            seen.searches,
+            than.detail_share if than else None,
+            margin,
+        ):
+            usual = f"{_pct(than.detail_share)} of {than.searches:,} " if than else ""
+            hit(org, rule, seen.detail_share or Decimal(0), words.window(
+                _then(usual and usual + "searches were by details", before.days)
+            ))  # fmt: skip
+        rule = rules.get(Code.PURPOSE_CHANGE)
+        than = base(history, org, rule) if rule else None
+        if rule and than and today[org].found >= max(rule.minimum_volume, 1):
+            moved = _biggest_change(today[org], than, rule.minimum_volume)
+            if moved is not None and moved[0] > rule.threshold:
+                hit(org, rule, moved[0], (
+                    f"Today {moved[1]}, against {moved[2]} over its "
+                    f"{previous.days} days before ({than.found:,} learners found). "
+                    f"Today's profile: {profile_words(today[org], 1, home)}"
+                ))  # fmt: skip
+    return hits
+
+
+def _beyond(
+    rule: AuditRule,
+    share: Decimal | None,
+    volume: int,
+    usual: Decimal | None,
+    margin: Decimal,
+    *,
+    below: bool = False,
+) -> bool:
+    """Whether a window's share crosses the rule's threshold, from its minimum
+    volume, and lies at least the margin beyond the organisation's usual share
+    (when it has one): above it, or below for a rule that looks for few."""
+    if share is None or volume < max(rule.minimum_volume, 1):
+        return False
+    if below:
+        return share < rule.threshold and (usual is None or share <= usual - margin)
+    return share > rule.threshold and (usual is None or share >= usual + margin)
+
+
+def _then(usual: str | None, days: int) -> str:
+    if not usual:
+        return " Too little history of its own to compare with."
+    return f" Its own {days} days before: {usual}."
+
+
+@dataclass
+class _Words:
+    """An organisation's window in words, read (bands and areas too) only once
+    one of its rules hits."""
+
+    organisation_id: int
+    span: Span
+    home: str | None
+    _said: str | None = None
+
+    def window(self, then: str) -> str:
+        if self._said is None:
+            whole = profile_over(self.organisation_id, self.span.first, self.span.last)
+            self._said = profile_words(whole, self.span.days, self.home)
+        return self._said + then
+
+
+def _biggest_change(
+    today: Profile, usual: Profile, minimum: int
+) -> tuple[Decimal, str, str] | None:
+    """The biggest move towards misuse of one measure from the organisation's
+    usual share: more adults, fewer near, more by details; with its words."""
+    moves: list[tuple[Decimal, str, str]] = []
+    if today.adult_share is not None and usual.adult_share is not None:
+        moves.append(
+            (
+                today.adult_share - usual.adult_share,
+                f"{_pct(today.adult_share)} of the {today.found:,} learners found "
+                "were aged 20 or over",
+                _pct(usual.adult_share),
+            )
+        )
+    if (
+        today.known >= minimum
+        and today.near_share is not None
+        and usual.near_share is not None
+    ):
+        moves.append(
+            (
+                usual.near_share - today.near_share,
+                f"{_pct(today.near_share)} of the {today.known:,} learners found "
+                f"with a known area lived within {settings.AUDIT_NEAR_KM} km",
+                _pct(usual.near_share),
+            )
+        )
+    if (
+        today.searches >= minimum
+        and today.detail_share is not None
+        and usual.detail_share is not None
+    ):
+        moves.append(
+            (
+                today.detail_share - usual.detail_share,
+                f"{_pct(today.detail_share)} of {today.searches:,} searches were "
+                "by details",
+                _pct(usual.detail_share),
+            )
+        )
+    return max(moves, key=lambda move: move[0]) if moves else None
+
+
+def _accepted(organisation_ids: set[int]) -> dict[tuple[int, str], Decimal]:
+    """The figure at which a caseworker last accepted each organisation's
+    pattern for each purpose rule (an alert closed as a false positive)."""
+    rows = (
+        UsageAlert.objects.filter(
+            false_positive=True,
+            rule__in=PURPOSE_RULES,
+            organisation_id__in=organisation_ids,
+            subject_type=UsageAlert.Subject.ORGANISATION,
+        )
+        .order_by("day", "created_at")
+        .values_list("organisation_id", "rule", "value")
+    )
+    return {(org, rule): value for org, rule, value in rows}
+
+
+def purpose_days_fill(first: date, last: date) -> int:
+    """Measure the profiles of audited days that have none (the days audited
+    before the purpose rules existed, or their history would start empty and
+    every adult provider's first nights would alert); return how many days were
+    measured. One query finds them; each is measured from its UsageDay counts
+    and the log, as the night that audited it would have."""
+    from records.audit import DayCounts  # audit imports this module
+
+    audited = set(
+        AuditedDay.objects.filter(day__gte=first, day__lte=last).values_list(
+            "day", flat=True
+        )
+    )
+    profiled = set(
+        PurposeDay.objects.filter(day__gte=first, day__lte=last, user__isnull=True)
+        .order_by()
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    missing = sorted(audited - profiled)
+    names = DayCounts._fields
+    for day in missing:
+        counted = [
+            DayCounts._make(row)
+            for row in UsageDay.objects.filter(day=day).values_list(*names)
+        ]
+        purpose_days_write(day, counted)
+    return len(missing)
