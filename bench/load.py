@@ -1,0 +1,308 @@
+"""Benchmark: 50 signed-in users against `make serve` for 60 s (issue 15).
+
+    # the server, with caps out of the benchmark's way (a refusal is an error here):
+    LOOKUP_USER_HOURLY_CAP=1000000 LOOKUP_ORG_DAILY_MINIMUM=10000000 make serve
+    # then, with the same DATABASE_URL (the application role will do):
+    DATABASE_URL=postgres://lrs_app@127.0.0.1:5432/lrs_serve \\
+        .venv/bin/python bench/load.py [--base-url http://127.0.0.1:8000]
+        [--users 50] [--duration 60] [--seed 1]
+
+Needs the demo's data (seed_demo: Northfield College and its learners). Before the
+run it adds --users provider members to Northfield College (bench-N@…, a fifth of
+them super users, who may open the usage page), through the ORM as seed_demo
+does; they sign in through the real sign-in wizard (a provider user has no second
+factor; staff would need one). Then each user, in its own HTTP client with its
+own session, loops over a mix without pause: ULN searches (35 %), demographic
+searches (15 %), record views after an exact ULN match (20 %), the account page
+(15 %, the trivial signed-in page), the usage page (super users, 10 %), and a
+fresh sign-in (5 %). Traffic goes to 127.0.0.1 only.
+
+It prints throughput and p50/p95/p99 a kind, the ratio of a ULN search to the
+account page at p50 and p95 (target within 1.5x), the errors (target 0: any
+status but the expected, or a refusal), and whether the log's new rows for the
+organisation equal the successful searches and views exactly.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lrs_portal.settings")
+os.environ.setdefault("DEBUG", "true")  # this process only reads and seeds the ORM
+
+PASSWORD = "bench-Learning-Records-2026"  # noqa: S105 (a benchmark's own accounts)
+ORGANISATION_UKPRN = "10034567"  # Northfield College in seed_demo
+MIX = (
+    ("uln", 35),
+    ("details", 15),
+    ("view", 20),
+    ("account", 15),
+    ("usage", 10),
+    ("sign_in", 5),
+)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HANDLE = re.compile(r'name="handle" value="([^"]+)"')
+
+
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    logged: int = 0  # successful searches and views: each must be one log row
+    ready: int = 0
+    started: float = 0.0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args()
+
+
+def _prepare(users: int) -> tuple[list[tuple[str, bool]], list[dict[str, str]], int]:
+    """Bench members (email, super user), learners to look up, the log's last id."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from lrs_portal import roles
+    from lrs_portal.models import User, system_user
+    from lrs_portal.transitions import save_with_history
+    from records.models import Learner, LearnerView
+    from registration.models import Membership, Organisation
+    from registration.permissions import member_permissions_grant
+
+    organisation = Organisation.objects.get(ukprn=ORGANISATION_UKPRN)
+    members = []
+    for number in range(users):
+        super_user = number % 5 == 0
+        email = f"bench-{number}@northfield-college.example.com"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email, PASSWORD, full_name=f"Bench {number}"
+            )
+            names = [roles.PROVIDER_USER] + [roles.PROVIDER_SUPER_USER] * super_user
+            user.groups.add(*Group.objects.filter(name__in=names))
+            membership = Membership(
+                user=user,
+                organisation=organisation,
+                is_super_user=super_user,
+                terms_accepted_at=timezone.now(),
+            )
+            save_with_history(membership, acting_user=system_user(), reason="Bench")
+            member_permissions_grant(
+                user=user, organisation=organisation, super_user=super_user
+            )
+        members.append((email, super_user))
+    learners = [
+        {
+            "uln": learner.uln,
+            "given_name": learner.given_name,
+            "family_name": learner.family_name,
+            "date_of_birth_day": str(learner.date_of_birth.day),
+            "date_of_birth_month": str(learner.date_of_birth.month),
+            "date_of_birth_year": str(learner.date_of_birth.year),
+            "gender": str(learner.gender),
+            "postcode": learner.postcode,
+        }
+        for learner in Learner.objects.order_by("?")[:500]
+    ]
+    last = LearnerView.objects.order_by("-id").values_list("id", flat=True).first()
+    return members, learners, last or 0
+
+
+def _logged_since(last_id: int) -> int:
+    from records.models import LearnerView
+
+    return LearnerView.objects.filter(
+        id__gt=last_id, organisation__ukprn=ORGANISATION_UKPRN
+    ).count()
+
+
+def _csrf(page: httpx.Response) -> str:
+    match = CSRF.search(page.text)
+    return match[1] if match else ""
+
+
+async def _sign_in(base: str, email: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=60)
+    form = await client.get("/account/login/")
+    response = await client.post(
+        str(form.url.path),
+        data={
+            "csrfmiddlewaretoken": _csrf(form),
+            "sign_in-current_step": "auth",
+            "auth-username": email,
+            "auth-password": PASSWORD,
+        },
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"sign-in answered {response.status_code}")
+    return client
+
+
+CONFIRMED = {"privacy_notice": "on", "own_student": "on"}
+
+
+async def _user(
+    base: str,
+    email: str,
+    super_user: bool,
+    learners: list[dict[str, str]],
+    results: Results,
+    start: asyncio.Event,
+    duration: float,
+    rng: random.Random,
+) -> None:
+    kinds = [kind for kind, _ in MIX if super_user or kind != "usage"]
+    weights = [weight for kind, weight in MIX if super_user or kind != "usage"]
+    client = await _sign_in(base, email)
+    find = await client.get("/learners/find-by-uln/")
+    results.ready += 1
+    await start.wait()  # every user signed in: the clock starts
+    until = time.monotonic() + duration
+    token = _csrf(find)
+    handle = ""
+    try:
+        while time.monotonic() < until:
+            kind = rng.choices(kinds, weights)[0]
+            if kind == "view" and not handle:
+                kind = "uln"
+            learner = rng.choice(learners)
+            started = time.perf_counter()
+            if kind == "uln":
+                response = await client.post(
+                    "/learners/find-by-uln/",
+                    data={
+                        "csrfmiddlewaretoken": token,
+                        "uln": learner["uln"],
+                        **CONFIRMED,
+                    },
+                )
+                found = HANDLE.search(response.text)
+                handle = found[1] if found else handle
+            elif kind == "details":
+                details = {k: v for k, v in learner.items() if k != "uln"}
+                response = await client.post(
+                    "/learners/find-by-details/",
+                    data={"csrfmiddlewaretoken": token, **details, **CONFIRMED},
+                )
+            elif kind == "view":
+                response = await client.post(
+                    "/learners/record/",
+                    data={"csrfmiddlewaretoken": token, "handle": handle},
+                )
+            elif kind == "account":
+                response = await client.get("/account/")
+            elif kind == "usage":
+                response = await client.get("/organisation/usage/")
+            else:
+                await client.aclose()
+                client = await _sign_in(base, email)
+                response = await client.get("/learners/find-by-uln/")
+                token = _csrf(response)
+            elapsed = time.perf_counter() - started
+            ok = response.status_code == 200
+            if not ok:
+                results.errors.append(f"{kind}: {response.status_code}")
+                continue
+            results.times[kind].append(elapsed)
+            if kind in ("uln", "details", "view"):
+                results.logged += 1
+    finally:
+        await client.aclose()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _run(args: argparse.Namespace) -> Results:
+    members, learners, _ = _PREPARED
+    results = Results()
+    start = asyncio.Event()
+    rng = random.Random(args.seed)
+    users = asyncio.gather(
+        *(
+            _user(
+                args.base_url,
+                email,
+                su,
+                learners,
+                results,
+                start,
+                args.duration,
+                random.Random(rng.random()),
+            )
+            for email, su in members
+        )
+    )
+    while results.ready < len(members) and not users.done():
+        await asyncio.sleep(0.1)
+    start.set()
+    results.started = time.monotonic()
+    await users
+    return results
+
+
+def main() -> None:
+    global _PREPARED
+    args = _arguments()
+    _PREPARED = _prepare(args.users)
+    results = asyncio.run(_run(args))
+    wall = time.monotonic() - results.started
+    logged = _logged_since(_PREPARED[2])
+    total = sum(len(v) for v in results.times.values())
+    print(f"{args.users} users, {wall:.1f} s, {total} requests, {total / wall:.1f}/s")
+    print(
+        f"{'kind':10} {'count':>6} {'per s':>6}"
+        f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    )
+    for kind, _ in MIX:
+        values = results.times.get(kind, [])
+        if not values:
+            continue
+        print(
+            f"{kind:10} {len(values):6} {len(values) / wall:6.1f}"
+            f" {statistics.median(values) * 1000:7.0f}"
+            f" {_percentile(values, 0.95) * 1000:7.0f}"
+            f" {_percentile(values, 0.99) * 1000:7.0f}"
+        )
+    uln, account = results.times["uln"], results.times["account"]
+    if uln and account:
+        p50 = statistics.median(uln) / statistics.median(account)
+        p95 = _percentile(uln, 0.95) / _percentile(account, 0.95)
+        print(
+            f"ULN search / account page: {p50:.2f}x at p50, {p95:.2f}x at p95"
+            " (target within 1.5x)"
+        )
+    print(f"errors: {len(results.errors)} {sorted(set(results.errors))[:10]}")
+    same = "equal" if logged == results.logged else "DIFFERENT"
+    print(f"log rows {logged}, successful searches and views {results.logged}: {same}")
+
+
+_PREPARED: tuple[list[tuple[str, bool]], list[dict[str, str]], int]
+
+if __name__ == "__main__":
+    main()
