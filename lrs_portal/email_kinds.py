@@ -138,6 +138,11 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "caseworkers",
         "an email to a director or super user could not be delivered",
     ),
+    _kind(
+        "api_client.expiry",
+        "the organisation's super users and the client's member",
+        "an API client expires in 30 days, and again in 7",
+    ),
 )
 
 BY_NAME = {kind.name: kind for kind in EMAIL_KINDS}

@@ -64,6 +64,8 @@ _CASEWORKER_REGISTRATION = tuple(
         "view_suspension",
         "change_suspension",
         "decide_suspension",
+        "view_apiclient",
+        "revoke_apiclient",
     )
 )
 _CASEWORKER_RECORDS = (

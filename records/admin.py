@@ -56,7 +56,7 @@ from registration.admin.base import (
     ReadOnlyFormMixin,
     ViewOnlyInline,
 )
-from registration.models import Organisation
+from registration.models import ApiClient, Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +207,16 @@ class UserEmailFilter(ExactValueFilter):
     lookup = "user_id"
     related = User
     related_field = "email"
+
+
+class ApiClientFilter(ExactValueFilter):
+    """One API client's calls (the client's admin page links here)."""
+
+    title = "API client (client ID)"
+    parameter_name = "api_client"
+    lookup = "api_client_id"
+    related = ApiClient
+    related_field = "application__client_id"
 
 
 PERIODS = {
@@ -448,6 +458,7 @@ class LearnerViewAdmin(LargeTableAdmin):
         ViewedWithinFilter,
         OrganisationUkprnFilter,
         UserEmailFilter,
+        ApiClientFilter,
         "action",
         "outcome",
     )
@@ -460,7 +471,7 @@ class LearnerViewAdmin(LargeTableAdmin):
         "Exact ULN (10 digits), or exact request id (within the chosen time; "
         "without one, the last 24 hours)"
     )
-    fields = list_display
+    fields = (*list_display, "channel", "api_client")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LearnerView], search_term: str

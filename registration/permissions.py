@@ -134,3 +134,8 @@ def api_clients_visible_to(
     if not can_manage_api_clients(user, organisation):
         return ApiClient.objects.none()
     return ApiClient.objects.filter(organisation=organisation)
+
+
+def can_revoke_api_client(user: User) -> bool:
+    """Caseworkers revoke any organisation's API client, saying why."""
+    return user.is_active and user.has_perm("registration.revoke_apiclient")

@@ -8,10 +8,18 @@ re-check permission and call registration.services.
 # Importing the modules registers their ModelAdmins.
 from registration.admin import (
     agreements,
+    api_clients,
     applications,
     organisations,
     reference,
     signing,
 )
 
-__all__ = ["agreements", "applications", "organisations", "reference", "signing"]
+__all__ = [
+    "agreements",
+    "api_clients",
+    "applications",
+    "organisations",
+    "reference",
+    "signing",
+]

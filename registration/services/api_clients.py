@@ -6,16 +6,18 @@ once, by the function that makes it, and stored only hashed.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, get_application_model
 
 from lrs_portal.models import User
+from lrs_portal.services import notification_send
 from lrs_portal.transitions import save_with_history
 from registration.api_clients import (
     MAX_GRACE_DAYS,
@@ -200,3 +202,68 @@ def api_client_record_use(
     ).update(last_used_at=now)
     api_client.last_used_at = now
     return bool(written)
+
+
+# --- expiry reminders (run by the nightly housekeeping job) ----------------------
+
+_REMINDER_FIELDS = {30: "reminded_30_days_at", 7: "reminded_7_days_at"}
+
+
+def api_client_reminders_due(*, today: date) -> list[tuple[ApiClient, int]]:
+    """The clients owed an expiry reminder today, and how many days ahead it is
+    for (30 or 7; the nearer one only, once each)."""
+    due: list[tuple[ApiClient, int]] = []
+    seen: set[int] = set()
+    for days in sorted(settings.API_CLIENT_REMINDER_DAYS):
+        field = _REMINDER_FIELDS[days]
+        clients = (
+            ApiClient.objects.usable(today=today)
+            .filter(expires_on__lte=today + timedelta(days=days), **{field: None})
+            .select_related("organisation", "member")
+            .order_by("pk")
+        )
+        for client in clients:
+            if client.pk not in seen:
+                seen.add(client.pk)
+                due.append((client, days))
+    return due
+
+
+def api_client_remind(*, api_client: ApiClient, days: int) -> bool:
+    """Email the super users and the responsible member that the client expires
+    soon; False (nothing sent) when this reminder was claimed already."""
+    now = timezone.now()
+    # The nearer reminder claims the further one too: a client created 10 days
+    # before expiry gets one reminder, not two.
+    claims = {field: now for limit, field in _REMINDER_FIELDS.items() if limit >= days}
+    with transaction.atomic():
+        claimed = ApiClient.objects.filter(
+            pk=api_client.pk, **{_REMINDER_FIELDS[days]: None}
+        ).update(**claims)
+        if not claimed:
+            return False
+        _reminder_send(api_client)
+    return True
+
+
+def _reminder_send(client: ApiClient) -> None:
+    organisation = client.organisation
+    super_users = organisation.memberships.filter(
+        is_super_user=True, user__is_active=True
+    ).values_list("user__email", flat=True)
+    recipients = sorted({*super_users, client.member.email})
+    link = f"{settings.SERVICE_URL}{reverse('registration:api-clients')}"
+    body = (
+        f"The API client “{client.name}” of {organisation.legal_name} expires at "
+        f"the end of {client.expires_on:%d %B %Y}. After that its tokens are "
+        "refused and your systems cannot search the LRS with it.\n\n"
+        f"Your organisation's super user can create a new client at {link}\n\n"
+        f"If you have questions, email {settings.SUPPORT_EMAIL}."
+    )
+    for email in recipients:
+        notification_send(
+            to=email,
+            subject=f"Your LRS API client expires on {client.expires_on:%d %B %Y}",
+            body=body,
+            reference=f"api_client.{client.pk}.expiry",
+        )

@@ -31,6 +31,7 @@ from lrs_portal.transitions import TransitionNotAllowed, save_with_history
 from registration.companies_house import govuk_date, status_finding
 from registration.models import (
     AgreementVersion,
+    ApiClient,
     CompaniesHouseSnapshot,
     IcoRegistration,
     Membership,
@@ -39,6 +40,10 @@ from registration.models import (
     Suspension,
 )
 from registration.services.agreements import agreement_current_version
+from registration.services.api_clients import (
+    api_client_remind,
+    api_client_reminders_due,
+)
 from registration.services.organisations import organisation_transition
 from registration.services.suspensions import (
     CAUSE_AGREEMENT,
@@ -614,6 +619,28 @@ def _deactivate(user: User, *, days: int) -> Action:
 # --- the job -------------------------------------------------------------------
 
 
+# --- API clients: reminders before they expire ----------------------------------
+
+
+def _api_client_reminder_actions(today: date) -> Iterator[Action]:
+    """Each API client's reminder 30 and 7 days before its expiry, once each
+    (claimed on the client, so a second run sends nothing)."""
+    for client, days in api_client_reminders_due(today=today):
+
+        def remind(user: User, client: ApiClient = client, days: int = days) -> bool:
+            return api_client_remind(api_client=client, days=days)
+
+        yield Action(
+            key="api_client_expiry_reminded",
+            description=(
+                f"Remind {client.organisation.legal_name} that API client "
+                f"“{client.name}” expires on {client.expires_on:%d %B %Y} "
+                f"({days}-day reminder)"
+            ),
+            apply=remind,
+        )
+
+
 def housekeeping_plan(*, now: datetime | None = None) -> list[Action]:
     """Every ladder step due now, in the order they are done. Changes nothing."""
     now = now or timezone.now()
@@ -628,6 +655,7 @@ def housekeeping_plan(*, now: datetime | None = None) -> list[Action]:
         *_suspended_too_long_actions(now),
         *_dormancy_actions(now),
         *_unused_account_actions(now),
+        *_api_client_reminder_actions(today),
     ]
 
 

@@ -1059,6 +1059,9 @@ def test_every_registration_change_page_renders_with_data(
         reason="No mailbox on the domain",
         recorded_by=approvable.applicant,
     )
+    from tests.factories import issue_api_client
+
+    issue_api_client(member)
     registered = [
         m for m in admin.site._registry if m._meta.app_label == "registration"
     ]
