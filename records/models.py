@@ -366,3 +366,20 @@ class AuditedDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}"
+
+
+# Batch matching's models live in their own module (one concern); Django finds
+# models through this one.
+from records.batch_models import Batch, BatchRow  # noqa: E402
+
+__all__ = [
+    "Achievement",
+    "AuditRule",
+    "AuditedDay",
+    "Batch",
+    "BatchRow",
+    "Learner",
+    "LearnerView",
+    "UsageAlert",
+    "UsageDay",
+]

@@ -1,0 +1,330 @@
+"""Batch matching (issue 12): a file of learners searched by a worker, chunk by
+chunk, through the same gate, caps, matching rule and log as the pages.
+
+Each chunk is one transaction: the batch row locked (so two runs of the task
+take turns and never search a row twice), the gate asked again with the member's
+row locked (a suspension mid-batch stops it), the caps counted for the whole
+chunk, the rows matched in one query, one log row per row searched written in
+bulk, and the rows' results saved with their input cleared. A worker killed
+mid-chunk rolls the chunk back: nothing of it was logged or shown, and the next
+run searches it again.
+"""
+
+import operator
+from collections import defaultdict
+from datetime import timedelta
+from functools import reduce
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from lrs_portal.models import User, system_user
+from lrs_portal.transitions import transition
+from records.batch_files import BatchFile, batch_file_read
+from records.models import Batch, BatchRow, Learner, LearnerView
+from records.permissions import REFUSALS
+from records.services import (
+    CANDIDATE_LIMIT,
+    LookupRefused,
+    LookupResult,
+    _cap_refusal,
+    _gate,
+    _log,
+    lookup_allowance,
+    match_among,
+)
+from registration.models import Membership
+from registration.services import membership_record_lookup
+
+OUTCOME = LearnerView.Outcome
+STATUS = Batch.Status
+# The LRS's response code for each outcome (domain.md 1.4).
+RESPONSE_CODES = {
+    OUTCOME.NO_MATCH: "WSRC0001",
+    OUTCOME.TOO_MANY_MATCHES: "WSRC0002",
+    OUTCOME.POSSIBLE_MATCHES: "WSRC0003",
+    OUTCOME.EXACT_MATCH: "WSRC0004",
+}
+ALLOWED_MOVES: dict[str, set[str]] = {
+    STATUS.QUEUED: {STATUS.RUNNING, STATUS.FAILED},
+    STATUS.RUNNING: {STATUS.COMPLETE, STATUS.FAILED},
+    STATUS.COMPLETE: set(),
+    STATUS.FAILED: set(),
+}
+_INPUT_CLEARED = {
+    "uln": "",
+    "given_name": "",
+    "family_name": "",
+    "date_of_birth": None,
+    "gender": None,
+    "postcode": "",
+}
+
+
+class BatchRefused(Exception):
+    """A batch refused whole before any row is searched (caps, the gate)."""
+
+
+def _over_caps(searchable: int, membership: Membership) -> str | None:
+    allowance = lookup_allowance(membership)
+    fits = allowance.searches
+    if searchable <= fits:
+        return None
+    which = (
+        "you can make {fits} more searches this hour"
+        if allowance.user_remaining <= allowance.organisation_remaining
+        else "your organisation can make {fits} more searches today"
+    ).format(fits=f"{fits:,}")
+    return (
+        f"This file has {searchable:,} learners to search, but {which}. "
+        f"Send a file of at most {fits:,} learners, or try again later"
+        if fits
+        else f"This file has {searchable:,} learners to search, but {which}. "
+        "Try again later"
+    )
+
+
+def batch_submit(
+    *, user: User, data: bytes, filename: str, request_id: str
+) -> Batch:
+    """Store a member's batch file and queue it; refused whole (BatchFileRefused,
+    LookupRefused, BatchRefused) when it cannot be read, the gate refuses the
+    member, or its rows would take them or their organisation past a cap."""
+    parsed = batch_file_read(data)
+    membership = _gate(user)
+    over = _over_caps(parsed.searchable, membership)
+    if over:
+        raise BatchRefused(over)
+    with transaction.atomic():
+        batch = _create(parsed, membership, filename=filename, request_id=request_id)
+        transaction.on_commit(lambda: _enqueue(batch.pk))
+    return batch
+
+
+def _create(
+    parsed: BatchFile, membership: Membership, *, filename: str, request_id: str
+) -> Batch:
+    failed = len(parsed.lines) - parsed.searchable
+    batch = Batch.objects.create(
+        organisation_id=membership.organisation_id,
+        submitted_by_id=membership.user_id,
+        kind=parsed.kind,
+        filename=filename[:100],
+        rows_total=len(parsed.lines),
+        rows_done=failed,
+        rows_failed=failed,
+        request_id=request_id[:64],
+    )
+    BatchRow.objects.bulk_create(
+        (BatchRow(batch=batch, **vars(line)) for line in parsed.lines),
+        batch_size=2000,
+    )
+    return batch
+
+
+def _enqueue(batch_id: int) -> None:
+    from records.tasks import batch_run_task
+
+    batch_run_task.apply_async(args=[batch_id], queue=settings.BATCH_QUEUE)
+
+
+def _move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
+    return transition(
+        instance=batch,
+        to=to,
+        allowed=ALLOWED_MOVES,
+        acting_user=system_user(),
+        reason=reason,
+        changes=changes,
+    )
+
+
+def batch_run(*, batch_id: int) -> Batch:
+    """Search every row not searched yet, a chunk at a time; safe to run again
+    (after a worker died, or twice at once): finished rows are never searched
+    or logged again."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.status == STATUS.QUEUED:
+            batch = _move(batch, STATUS.RUNNING, "Started", started_at=timezone.now())
+    if batch.status != STATUS.RUNNING:
+        return batch
+    while _run_chunk(batch_id):
+        pass
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.status == STATUS.RUNNING:
+            batch = _move(batch, STATUS.COMPLETE, "Every row searched", finished_at=timezone.now())
+    return batch
+
+
+def _fail(batch: Batch, reason: str) -> None:
+    _move(batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now())
+
+
+def _run_chunk(batch_id: int) -> bool:
+    """Search the next chunk of rows; False when none is left or the batch stopped."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != STATUS.RUNNING:
+            return False
+        rows = list(
+            BatchRow.objects.filter(batch=batch, outcome="", error="").order_by(
+                "line"
+            )[: settings.BATCH_CHUNK_ROWS]
+        )
+        if not rows:
+            return False
+        membership = _chunk_membership(batch)
+        if membership is None:
+            return False
+        results = (
+            _match_ulns(rows)
+            if batch.kind == Batch.Kind.ULN
+            else _match_demographics(rows)
+        )
+        _log_chunk(batch, membership, rows, results)
+        _save_results(rows, results)
+        batch.rows_done += len(rows)
+        batch.save(update_fields=["rows_done"])
+    return True
+
+
+def _chunk_membership(batch: Batch) -> Membership | None:
+    """The submitter's membership if the gate and the caps let this chunk
+    through (their row locked); else the batch fails, saying why, and None."""
+    user = User.objects.get(pk=batch.submitted_by_id)
+    try:
+        membership = _gate(user, lock=True)
+    except LookupRefused as refused:
+        _fail(batch, refused.refusal.message)
+        return None
+    if membership.organisation_id != batch.organisation_id:
+        _fail(batch, REFUSALS["not_a_member"].message)
+        return None
+    pending = batch.rows_total - batch.rows_done
+    refusal = _cap_refusal(
+        membership, searches=min(pending, settings.BATCH_CHUNK_ROWS)
+    )
+    if refusal is not None:
+        # As a page's refused search is: logged, committed, then shown.
+        _log(
+            membership=membership,
+            action=_action(batch),
+            outcome=OUTCOME.REFUSED,
+            request_id=_request_id(batch),
+            channel=LearnerView.Channel.BATCH,
+        )
+        _fail(batch, f"{refusal.message} {batch.rows_done:,} rows were done.")
+        return None
+    membership_record_lookup(membership=membership)
+    return membership
+
+
+def _action(batch: Batch) -> str:
+    if batch.kind == Batch.Kind.ULN:
+        return LearnerView.Action.SEARCH_ULN
+    return LearnerView.Action.SEARCH_DEMOGRAPHICS
+
+
+def _request_id(batch: Batch) -> str:
+    return batch.request_id or f"batch {batch.public_id}"
+
+
+def _match_ulns(rows: list[BatchRow]) -> list[LookupResult]:
+    """Every row's ULN looked up in one query: an exact match or no match."""
+    found = {
+        learner.uln: learner
+        for learner in Learner.objects.filter(uln__in={row.uln for row in rows})
+        .only("uln")
+        .order_by()
+    }
+    return [
+        LookupResult(OUTCOME.EXACT_MATCH, found[row.uln])
+        if row.uln in found
+        else LookupResult(OUTCOME.NO_MATCH)
+        for row in rows
+    ]
+
+
+def _match_demographics(rows: list[BatchRow]) -> list[LookupResult]:
+    """Every row's candidates (same family name and date of birth) read in one
+    query, then each row decided by the pages' own rule (match_among)."""
+    keys = {(row.family_name.strip().upper(), row.date_of_birth) for row in rows}
+    wanted = reduce(
+        operator.or_, (Q(family_upper=f, date_of_birth=d) for f, d in keys)
+    )
+    learners = (
+        Learner.objects.annotate(family_upper=Upper("family_name"))
+        .filter(wanted)
+        .only("uln", "given_name", "family_name", "date_of_birth", "gender", "postcode")
+        .order_by("date_of_birth", "uln")
+    )
+    candidates: dict[tuple[str, object], list[Learner]] = defaultdict(list)
+    for learner in learners:
+        found = candidates[(learner.family_upper, learner.date_of_birth)]
+        if len(found) < CANDIDATE_LIMIT:
+            found.append(learner)
+    return [
+        match_among(
+            candidates.get((row.family_name.strip().upper(), row.date_of_birth), []),
+            given_name=row.given_name,
+            gender=row.gender if row.gender is not None else -1,
+            postcode=row.postcode,
+        )
+        for row in rows
+    ]
+
+
+def _log_chunk(
+    batch: Batch,
+    membership: Membership,
+    rows: list[BatchRow],
+    results: list[LookupResult],
+) -> None:
+    """One log row per row searched, as _logged_search writes it, in one INSERT."""
+    action, request_id = _action(batch), _request_id(batch)[:64]
+    LearnerView.objects.bulk_create(
+        LearnerView(
+            user_id=membership.user_id,
+            organisation_id=membership.organisation_id,
+            action=action,
+            outcome=result.outcome,
+            learner_uln=result.learner.uln if result.learner else row.uln,
+            match_count=len(result.candidates) or (1 if result.learner else 0),
+            request_id=request_id,
+            channel=LearnerView.Channel.BATCH,
+        )
+        for row, result in zip(rows, results, strict=True)
+    )
+
+
+def _matched_ulns(result: LookupResult) -> str:
+    if result.learner is not None:
+        return result.learner.uln
+    return " ".join(learner.uln for learner in result.candidates)
+
+
+def _save_results(rows: list[BatchRow], results: list[LookupResult]) -> None:
+    """Each row's result; its input cleared now it is searched (decision 22)."""
+    for row, result in zip(rows, results, strict=True):
+        row.outcome = result.outcome
+        row.code = RESPONSE_CODES[result.outcome]
+        row.matched_ulns = _matched_ulns(result)
+        for name, empty in _INPUT_CLEARED.items():
+            setattr(row, name, empty)
+    BatchRow.objects.bulk_update(
+        rows, ["outcome", "code", "matched_ulns", *_INPUT_CLEARED], batch_size=1000
+    )
+
+
+def batch_results(batch: Batch) -> list[BatchRow]:
+    """The batch's rows in input order, with their results (none once deleted)."""
+    return list(
+        batch.rows.order_by("line").only(
+            "line", "reference", "outcome", "code", "matched_ulns", "error"
+        )
+    )
