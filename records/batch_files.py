@@ -83,8 +83,7 @@ def _text(data: bytes) -> str:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError:
         raise BatchFileRefused(
-            "The selected file must be saved as UTF-8 (in Excel: Save as, "
-            "CSV UTF-8)"
+            "The selected file must be saved as UTF-8 (in Excel: Save as, CSV UTF-8)"
         ) from None
 
 
@@ -208,8 +207,7 @@ def _date_of_birth(value: str) -> date:
     found = _ISO_DATE.fullmatch(value)
     if found is None:
         raise forms.ValidationError(
-            "Date of birth must be a real date written year-month-day, like "
-            "2007-05-14"
+            "Date of birth must be a real date written year-month-day, like 2007-05-14"
         )
     year, month, day = found.groups()
     return real_past_date("Date of birth", (day, month, year))

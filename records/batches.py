@@ -12,7 +12,6 @@ run searches it again.
 
 import operator
 from collections import defaultdict
-from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
@@ -42,7 +41,7 @@ from registration.services import membership_record_lookup
 OUTCOME = LearnerView.Outcome
 STATUS = Batch.Status
 # The LRS's response code for each outcome (domain.md 1.4).
-RESPONSE_CODES = {
+RESPONSE_CODES: dict[str, str] = {
     OUTCOME.NO_MATCH: "WSRC0001",
     OUTCOME.TOO_MANY_MATCHES: "WSRC0002",
     OUTCOME.POSSIBLE_MATCHES: "WSRC0003",
@@ -87,9 +86,7 @@ def _over_caps(searchable: int, membership: Membership) -> str | None:
     )
 
 
-def batch_submit(
-    *, user: User, data: bytes, filename: str, request_id: str
-) -> Batch:
+def batch_submit(*, user: User, data: bytes, filename: str, request_id: str) -> Batch:
     """Store a member's batch file and queue it; refused whole (BatchFileRefused,
     LookupRefused, BatchRefused) when it cannot be read, the gate refuses the
     member, or its rows would take them or their organisation past a cap."""
@@ -128,7 +125,7 @@ def _create(
 def _enqueue(batch_id: int) -> None:
     from records.tasks import batch_run_task
 
-    batch_run_task.apply_async(args=[batch_id], queue=settings.BATCH_QUEUE)
+    batch_run_task.apply_async(args=(batch_id,), queue=settings.BATCH_QUEUE)
 
 
 def _move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
@@ -157,12 +154,16 @@ def batch_run(*, batch_id: int) -> Batch:
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if batch.status == STATUS.RUNNING:
-            batch = _move(batch, STATUS.COMPLETE, "Every row searched", finished_at=timezone.now())
+            batch = _move(
+                batch, STATUS.COMPLETE, "Every row searched", finished_at=timezone.now()
+            )
     return batch
 
 
 def _fail(batch: Batch, reason: str) -> None:
-    _move(batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now())
+    _move(
+        batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now()
+    )
 
 
 def _run_chunk(batch_id: int) -> bool:
@@ -172,9 +173,9 @@ def _run_chunk(batch_id: int) -> bool:
         if batch.status != STATUS.RUNNING:
             return False
         rows = list(
-            BatchRow.objects.filter(batch=batch, outcome="", error="").order_by(
-                "line"
-            )[: settings.BATCH_CHUNK_ROWS]
+            BatchRow.objects.filter(batch=batch, outcome="", error="").order_by("line")[
+                : settings.BATCH_CHUNK_ROWS
+            ]
         )
         if not rows:
             return False
@@ -206,9 +207,7 @@ def _chunk_membership(batch: Batch) -> Membership | None:
         _fail(batch, REFUSALS["not_a_member"].message)
         return None
     pending = batch.rows_total - batch.rows_done
-    refusal = _cap_refusal(
-        membership, searches=min(pending, settings.BATCH_CHUNK_ROWS)
-    )
+    refusal = _cap_refusal(membership, searches=min(pending, settings.BATCH_CHUNK_ROWS))
     if refusal is not None:
         # As a page's refused search is: logged, committed, then shown.
         _log(
@@ -254,9 +253,7 @@ def _match_demographics(rows: list[BatchRow]) -> list[LookupResult]:
     """Every row's candidates (same family name and date of birth) read in one
     query, then each row decided by the pages' own rule (match_among)."""
     keys = {(row.family_name.strip().upper(), row.date_of_birth) for row in rows}
-    wanted = reduce(
-        operator.or_, (Q(family_upper=f, date_of_birth=d) for f, d in keys)
-    )
+    wanted = reduce(operator.or_, (Q(family_upper=f, date_of_birth=d) for f, d in keys))
     learners = (
         Learner.objects.annotate(family_upper=Upper("family_name"))
         .filter(wanted)

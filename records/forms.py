@@ -294,3 +294,27 @@ class LogDownloadForm(forms.Form):
             self.add_error("date_from", "The start date must be in 2000 or later")
         cleaned.update(date_from=start, date_to=end)
         return cleaned
+
+
+class BatchUploadForm(forms.Form):
+    """A batch file and the two confirmations, made for every learner in it.
+    The file itself is read by records.batch_files, which says what is wrong."""
+
+    file = forms.FileField(
+        label="Upload a CSV file",
+        max_length=255,
+        error_messages={
+            "required": "Select a CSV file",
+            "empty": "The selected file is empty",
+            "max_length": "The file's name must be 255 characters or less",
+            "invalid": "Select a CSV file",
+        },
+    )
+    privacy_notice = _confirmation(
+        "I have given every learner in this file the LRS privacy notice",
+        "Confirm you have given every learner in this file the LRS privacy notice",
+    )
+    own_student = _confirmation(
+        "I am looking up these learners to enrol them as our own students",
+        "Confirm you are looking up these learners to enrol them as your own students",
+    )
