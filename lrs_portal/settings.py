@@ -603,6 +603,9 @@ LOOKUP_WORKING_DAYS = 200
 BATCH_CHUNK_ROWS = env_int("BATCH_CHUNK_ROWS", default=500, minimum=1)
 BATCH_QUEUE = env_str("BATCH_QUEUE", default="celery")
 BATCH_RESULTS_DAYS = env_int("BATCH_RESULTS_DAYS", default=30, minimum=1)
+# Steps other apps add to the nightly housekeeping job (registration imports no
+# app above it): each a function of ``now`` yielding housekeeping Actions.
+HOUSEKEEPING_PLANS = ["records.batch_housekeeping.batch_housekeeping_plan"]
 
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.

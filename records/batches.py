@@ -10,18 +10,16 @@ mid-chunk rolls the chunk back: nothing of it was logged or shown, and the next
 run searches it again.
 """
 
-import operator
-from collections import defaultdict
-from functools import reduce
+from datetime import date
+from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 from lrs_portal.models import User, system_user
 from lrs_portal.transitions import transition
+from records import pg
 from records.batch_files import BatchFile, batch_file_read
 from records.models import Batch, BatchRow, Learner, LearnerView
 from records.permissions import REFUSALS
@@ -61,6 +59,43 @@ _INPUT_CLEARED = {
     "gender": None,
     "postcode": "",
 }
+
+# What the worker writes: the log row's own fields (the time, the id and the
+# channel's default come from the database) and a row's.
+_LOG_FIELDS = (
+    "user_id",
+    "organisation_id",
+    "action",
+    "outcome",
+    "learner_uln",
+    "match_count",
+    "request_id",
+    "channel",
+)
+_ROW_FIELDS = (
+    "batch_id",
+    "line",
+    "reference",
+    "outcome",
+    "code",
+    "matched_ulns",
+    "error",
+    *_INPUT_CLEARED,
+)
+
+
+class Pending(NamedTuple):
+    """A row not searched yet: what the worker reads of it."""
+
+    pk: int
+    line: int
+    reference: str
+    uln: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    gender: int | None
+    postcode: str
 
 
 class BatchRefused(Exception):
@@ -115,9 +150,27 @@ def _create(
         rows_failed=failed,
         request_id=request_id[:64],
     )
-    BatchRow.objects.bulk_create(
-        (BatchRow(batch=batch, **vars(line)) for line in parsed.lines),
-        batch_size=2000,
+    pg.rows_insert(
+        BatchRow,
+        [
+            (
+                batch.pk,
+                line.line,
+                line.reference,
+                "",
+                "",
+                "",
+                line.error,
+                line.uln,
+                line.given_name,
+                line.family_name,
+                line.date_of_birth,
+                line.gender,
+                line.postcode,
+            )
+            for line in parsed.lines
+        ],
+        fields=_ROW_FIELDS,
     )
     return batch
 
@@ -160,7 +213,10 @@ def batch_run(*, batch_id: int) -> Batch:
     return batch
 
 
-def _fail(batch: Batch, reason: str) -> None:
+def batch_fail(batch: Batch, reason: str) -> None:
+    """Stop a batch, saying why; the lines it will now never search keep none
+    of their input (decision 22)."""
+    batch.rows.filter(outcome="", error="").update(**_INPUT_CLEARED)
     _move(
         batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now()
     )
@@ -172,11 +228,12 @@ def _run_chunk(batch_id: int) -> bool:
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if batch.status != STATUS.RUNNING:
             return False
-        rows = list(
-            BatchRow.objects.filter(batch=batch, outcome="", error="").order_by("line")[
-                : settings.BATCH_CHUNK_ROWS
-            ]
-        )
+        rows = [
+            Pending(*values)
+            for values in BatchRow.objects.filter(batch=batch, outcome="", error="")
+            .order_by("line")
+            .values_list(*Pending._fields)[: settings.BATCH_CHUNK_ROWS]
+        ]
         if not rows:
             return False
         membership = _chunk_membership(batch)
@@ -188,7 +245,7 @@ def _run_chunk(batch_id: int) -> bool:
             else _match_demographics(rows)
         )
         _log_chunk(batch, membership, rows, results)
-        _save_results(rows, results)
+        _save_results(batch.pk, rows, results)
         batch.rows_done += len(rows)
         batch.save(update_fields=["rows_done"])
     return True
@@ -201,10 +258,10 @@ def _chunk_membership(batch: Batch) -> Membership | None:
     try:
         membership = _gate(user, lock=True)
     except LookupRefused as refused:
-        _fail(batch, refused.refusal.message)
+        batch_fail(batch, refused.refusal.message)
         return None
     if membership.organisation_id != batch.organisation_id:
-        _fail(batch, REFUSALS["not_a_member"].message)
+        batch_fail(batch, REFUSALS["not_a_member"].message)
         return None
     pending = batch.rows_total - batch.rows_done
     refusal = _cap_refusal(membership, searches=min(pending, settings.BATCH_CHUNK_ROWS))
@@ -217,7 +274,7 @@ def _chunk_membership(batch: Batch) -> Membership | None:
             request_id=_request_id(batch),
             channel=LearnerView.Channel.BATCH,
         )
-        _fail(batch, f"{refusal.message} {batch.rows_done:,} rows were done.")
+        batch_fail(batch, f"{refusal.message} {batch.rows_done:,} rows were done.")
         return None
     membership_record_lookup(membership=membership)
     return membership
@@ -233,7 +290,7 @@ def _request_id(batch: Batch) -> str:
     return batch.request_id or f"batch {batch.public_id}"
 
 
-def _match_ulns(rows: list[BatchRow]) -> list[LookupResult]:
+def _match_ulns(rows: list[Pending]) -> list[LookupResult]:
     """Every row's ULN looked up in one query: an exact match or no match."""
     found = {
         learner.uln: learner
@@ -249,25 +306,21 @@ def _match_ulns(rows: list[BatchRow]) -> list[LookupResult]:
     ]
 
 
-def _match_demographics(rows: list[BatchRow]) -> list[LookupResult]:
-    """Every row's candidates (same family name and date of birth) read in one
-    query, then each row decided by the pages' own rule (match_among)."""
-    keys = {(row.family_name.strip().upper(), row.date_of_birth) for row in rows}
-    wanted = reduce(operator.or_, (Q(family_upper=f, date_of_birth=d) for f, d in keys))
-    learners = (
-        Learner.objects.annotate(family_upper=Upper("family_name"))
-        .filter(wanted)
-        .only("uln", "given_name", "family_name", "date_of_birth", "gender", "postcode")
-        .order_by("date_of_birth", "uln")
+def _match_demographics(rows: list[Pending]) -> list[LookupResult]:
+    """Every row's candidates (same family name and date of birth, as a single
+    search reads them) in one query, then each row decided by the pages' own
+    rule (match_among)."""
+
+    def key(row: Pending) -> tuple[str, date]:
+        # A demographic row not yet searched always has its date of birth.
+        return (row.family_name.strip().upper(), cast(date, row.date_of_birth))
+
+    candidates = pg.learners_by_family_and_birth(
+        {key(row) for row in rows}, limit=CANDIDATE_LIMIT
     )
-    candidates: dict[tuple[str, object], list[Learner]] = defaultdict(list)
-    for learner in learners:
-        found = candidates[(learner.family_upper, learner.date_of_birth)]
-        if len(found) < CANDIDATE_LIMIT:
-            found.append(learner)
     return [
         match_among(
-            candidates.get((row.family_name.strip().upper(), row.date_of_birth), []),
+            candidates[key(row)],
             given_name=row.given_name,
             gender=row.gender if row.gender is not None else -1,
             postcode=row.postcode,
@@ -279,23 +332,29 @@ def _match_demographics(rows: list[BatchRow]) -> list[LookupResult]:
 def _log_chunk(
     batch: Batch,
     membership: Membership,
-    rows: list[BatchRow],
+    rows: list[Pending],
     results: list[LookupResult],
 ) -> None:
     """One log row per row searched, as _logged_search writes it, in one INSERT."""
     action, request_id = _action(batch), _request_id(batch)[:64]
-    LearnerView.objects.bulk_create(
-        LearnerView(
-            user_id=membership.user_id,
-            organisation_id=membership.organisation_id,
-            action=action,
-            outcome=result.outcome,
-            learner_uln=result.learner.uln if result.learner else row.uln,
-            match_count=len(result.candidates) or (1 if result.learner else 0),
-            request_id=request_id,
-            channel=LearnerView.Channel.BATCH,
-        )
-        for row, result in zip(rows, results, strict=True)
+    channel = LearnerView.Channel.BATCH
+    user_id, organisation_id = membership.user_id, membership.organisation_id
+    pg.rows_insert(
+        LearnerView,
+        [
+            (
+                user_id,
+                organisation_id,
+                action,
+                result.outcome,
+                result.learner.uln if result.learner else row.uln,
+                len(result.candidates) or (1 if result.learner else 0),
+                request_id,
+                channel,
+            )
+            for row, result in zip(rows, results, strict=True)
+        ],
+        fields=_LOG_FIELDS,
     )
 
 
@@ -305,16 +364,31 @@ def _matched_ulns(result: LookupResult) -> str:
     return " ".join(learner.uln for learner in result.candidates)
 
 
-def _save_results(rows: list[BatchRow], results: list[LookupResult]) -> None:
-    """Each row's result; its input cleared now it is searched (decision 22)."""
-    for row, result in zip(rows, results, strict=True):
-        row.outcome = result.outcome
-        row.code = RESPONSE_CODES[result.outcome]
-        row.matched_ulns = _matched_ulns(result)
-        for name, empty in _INPUT_CLEARED.items():
-            setattr(row, name, empty)
-    BatchRow.objects.bulk_update(
-        rows, ["outcome", "code", "matched_ulns", *_INPUT_CLEARED], batch_size=1000
+def _save_results(
+    batch_id: int, rows: list[Pending], results: list[LookupResult]
+) -> None:
+    """Each row's result, its input cleared now it is searched (decision 22).
+
+    Written as a delete and one INSERT of the chunk's rows: nothing refers to a
+    row, and bulk_update's CASE per row and field cost seconds a chunk.
+    """
+    BatchRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    pg.rows_insert(
+        BatchRow,
+        [
+            (
+                batch_id,
+                row.line,
+                row.reference,
+                result.outcome,
+                RESPONSE_CODES[result.outcome],
+                _matched_ulns(result),
+                "",
+                *_INPUT_CLEARED.values(),
+            )
+            for row, result in zip(rows, results, strict=True)
+        ],
+        fields=_ROW_FIELDS,
     )
 
 
