@@ -2,12 +2,10 @@
 chunk, through the same gate, caps, matching rule and log as the pages.
 
 Each chunk is one transaction: the batch row locked (so two runs of the task
-take turns and never search a row twice), the gate asked again with the member's
-row locked (a suspension mid-batch stops it), the caps counted for the whole
-chunk, the rows matched in one query, one log row per row searched written in
-bulk, and the rows' results saved with their input cleared. A worker killed
-mid-chunk rolls the chunk back: nothing of it was logged or shown, and the next
-run searches it again.
+take turns), the gate asked again with the member's row locked, the caps counted
+for the whole chunk, the rows matched in one query, one log row per row searched
+and the results (input cleared) written in bulk. A worker killed mid-chunk rolls
+the chunk back: nothing of it was logged or shown (docs/decisions/0022).
 """
 
 from datetime import date
