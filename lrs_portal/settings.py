@@ -633,6 +633,14 @@ LOOKUP_ORG_DAILY_MULTIPLIER = env_int(
 )
 LOOKUP_ORG_DAILY_MINIMUM = env_int("LOOKUP_ORG_DAILY_MINIMUM", default=20, minimum=1)
 LOOKUP_WORKING_DAYS = 200
+# Batch matching (docs/batches.md): rows searched per transaction, the queue its
+# task goes to, and how long a finished batch's rows and results are kept.
+BATCH_CHUNK_ROWS = env_int("BATCH_CHUNK_ROWS", default=500, minimum=1)
+BATCH_QUEUE = env_str("BATCH_QUEUE", default="celery")
+BATCH_RESULTS_DAYS = env_int("BATCH_RESULTS_DAYS", default=30, minimum=1)
+# Steps other apps add to the nightly housekeeping job (registration imports no
+# app above it): each a function of ``now`` yielding housekeeping Actions.
+HOUSEKEEPING_PLANS = ["records.batch_housekeeping.batch_housekeeping_plan"]
 
 # --- API clients: OAuth 2.0 client credentials (django-oauth-toolkit) --------
 # Only the token endpoint is mounted (POST /api/v1/token); each client is a

@@ -111,6 +111,34 @@ def _date_error(message: str, parts: tuple[str, ...]) -> forms.ValidationError:
     return forms.ValidationError(message, code="date", params={"parts": parts})
 
 
+def clean_name(label: str, raw: str) -> str:
+    """A learner's name as searched: spaces collapsed, curly apostrophes made
+    straight, then its length and characters checked (GOV.UK error words)."""
+    value = " ".join(raw.replace("\u2019", "'").split())
+    if not value:
+        raise forms.ValidationError(f"Enter the learner's {label.lower()}")
+    if len(value) > NAME_MAX:
+        raise forms.ValidationError(
+            f"{label} must be {NAME_MAX} characters or less", code="max_length"
+        )
+    if not _NAME.fullmatch(value):
+        raise forms.ValidationError(
+            f"{label} must only include letters a to z, spaces, hyphens, "
+            "apostrophes and full stops",
+            code="invalid_name",
+        )
+    return value
+
+
+def clean_postcode(raw: str) -> str:
+    """A postcode's shape checked and written the usual way ("LS2 9JT")."""
+    key = "".join(raw.split()).upper()
+    found = _POSTCODE.fullmatch(key)
+    if found is None:
+        raise forms.ValidationError("Enter a real postcode", code="invalid")
+    return f"{found[1]} {found[2]}"
+
+
 def _confirmation(label: str, error: str) -> forms.BooleanField:
     return forms.BooleanField(label=label, error_messages={"required": error})
 
@@ -196,19 +224,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     )
 
     def _clean_name(self, name: str) -> str:
-        label = str(self.fields[name].label)
-        value = " ".join(self.cleaned_data[name].replace("\u2019", "'").split())
-        if len(value) > NAME_MAX:
-            raise forms.ValidationError(
-                f"{label} must be {NAME_MAX} characters or less", code="max_length"
-            )
-        if not _NAME.fullmatch(value):
-            raise forms.ValidationError(
-                f"{label} must only include letters a to z, spaces, hyphens, "
-                "apostrophes and full stops",
-                code="invalid_name",
-            )
-        return value
+        return clean_name(str(self.fields[name].label), self.cleaned_data[name])
 
     def clean_given_name(self) -> str:
         return self._clean_name("given_name")
@@ -225,11 +241,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
             raise
 
     def clean_postcode(self) -> str:
-        key = "".join(self.cleaned_data["postcode"].split()).upper()
-        found = _POSTCODE.fullmatch(key)
-        if found is None:
-            raise forms.ValidationError("Enter a real postcode", code="invalid")
-        return f"{found[1]} {found[2]}"
+        return clean_postcode(self.cleaned_data["postcode"])
 
 
 class LogDownloadForm(forms.Form):
@@ -282,3 +294,27 @@ class LogDownloadForm(forms.Form):
             self.add_error("date_from", "The start date must be in 2000 or later")
         cleaned.update(date_from=start, date_to=end)
         return cleaned
+
+
+class BatchUploadForm(forms.Form):
+    """A batch file and the two confirmations, made for every learner in it.
+    The file itself is read by records.batch_files, which says what is wrong."""
+
+    file = forms.FileField(
+        label="Upload a CSV file",
+        max_length=255,
+        error_messages={
+            "required": "Select a CSV file",
+            "empty": "The selected file is empty",
+            "max_length": "The file's name must be 255 characters or less",
+            "invalid": "Select a CSV file",
+        },
+    )
+    privacy_notice = _confirmation(
+        "I have given every learner in this file the LRS privacy notice",
+        "Confirm you have given every learner in this file the LRS privacy notice",
+    )
+    own_student = _confirmation(
+        "I am looking up these learners to enrol them as our own students",
+        "Confirm you are looking up these learners to enrol them as your own students",
+    )

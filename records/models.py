@@ -597,3 +597,23 @@ class PurposeDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} on {self.day}"
+
+
+# Batch matching's models live in their own module (one concern); Django finds
+# models through this one.
+from records.batch_models import Batch, BatchRow  # noqa: E402
+
+__all__ = [
+    "Achievement",
+    "AuditRule",
+    "AuditedDay",
+    "Batch",
+    "BatchRow",
+    "Learner",
+    "LearnerLink",
+    "LearnerView",
+    "PurposeDay",
+    "SubjectAccessRequest",
+    "UsageAlert",
+    "UsageDay",
+]

@@ -22,7 +22,7 @@ from registration.models import AgreementVersion, Membership, Organisation
 from registration.services import agreement_current_version
 
 if TYPE_CHECKING:
-    from records.models import LearnerView
+    from records.models import Batch, LearnerView
 
 
 @dataclass(frozen=True)
@@ -224,3 +224,16 @@ def log_visible_to(
     if membership is None or not can_read_log(membership):
         return LearnerView.objects.none()
     return LearnerView.objects.filter(organisation=membership.organisation)
+
+
+def batches_visible_to(user: User, membership: Membership | None) -> QuerySet["Batch"]:
+    """A member sees the batches they sent; their organisation's super user sees
+    every batch of the organisation; nobody sees another organisation's."""
+    from records.models import Batch
+
+    if membership is None:
+        return Batch.objects.none()
+    ours = Batch.objects.filter(organisation_id=membership.organisation_id)
+    if membership.is_super_user:
+        return ours
+    return ours.filter(submitted_by_id=user.pk)

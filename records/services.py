@@ -24,6 +24,9 @@ from registration.models import ApiClient, Membership, Organisation
 from registration.services import membership_record_lookup
 
 POSSIBLE_MATCH_LIMIT = 10
+# The learners with the family name and date of birth searched for that a search
+# weighs: enough to tell "too many" from "possible" (records.services.match_among).
+CANDIDATE_LIMIT = POSSIBLE_MATCH_LIMIT * 5 + 1
 _SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
 OUTCOME = LearnerView.Outcome
 CHANNEL = LearnerView.Channel
@@ -155,13 +158,14 @@ def lookup_allowance(membership: Membership) -> Allowance:
     )
 
 
-def _cap_refusal(membership: Membership) -> Refusal | None:
-    """Refuse when a cap is already reached; raise the alert when this one reaches it.
+def _cap_refusal(membership: Membership, *, searches: int = 1) -> Refusal | None:
+    """Refuse when ``searches`` more would pass a cap; raise the alert when they
+    reach it (a single search: when a cap is reached already).
 
     Runs inside the lookup's transaction holding the member's row and the
     organisation's caps lock (records.pg.organisation_caps_lock), so that
     concurrent searches, by one person or by many in one organisation, cannot
-    all slip under a cap (decision 26).
+    all slip under a cap (decision 26). A batch asks for its chunk of rows at once.
     """
     now = timezone.now()  # UTC
     user_cap = settings.LOOKUP_USER_HOURLY_CAP
@@ -169,7 +173,7 @@ def _cap_refusal(membership: Membership) -> Refusal | None:
     user_count, org_count = _search_counts(
         membership, hour_ago=now - timedelta(hours=1), day_start=_day_start(now)
     )
-    if user_count >= user_cap:
+    if user_count + searches > user_cap:
         _alert(
             membership=membership,
             rule="realtime_user_hourly_cap",
@@ -178,7 +182,7 @@ def _cap_refusal(membership: Membership) -> Refusal | None:
             user=True,
         )
         return REFUSALS["user_cap"]
-    if org_count >= org_cap:
+    if org_count + searches > org_cap:
         _alert(
             membership=membership,
             rule="realtime_org_daily_cap",
@@ -187,7 +191,7 @@ def _cap_refusal(membership: Membership) -> Refusal | None:
             user=False,
         )
         return REFUSALS["organisation_cap"]
-    if user_count + 1 == user_cap:
+    if user_count + searches == user_cap:
         _alert(
             membership=membership,
             rule="realtime_user_hourly_cap",
@@ -195,7 +199,7 @@ def _cap_refusal(membership: Membership) -> Refusal | None:
             cap=user_cap,
             user=True,
         )
-    if org_count + 1 == org_cap:
+    if org_count + searches == org_cap:
         _alert(
             membership=membership,
             rule="realtime_org_daily_cap",
@@ -369,8 +373,19 @@ def _match(
         .filter(link__isnull=True)
         # Ordering by date of birth first keeps the planner on the expression
         # index (ordering by ULN alone tempts it into scanning the ULN index).
-        .order_by("date_of_birth", "uln")[: POSSIBLE_MATCH_LIMIT * 5 + 1]
+        .order_by("date_of_birth", "uln")[:CANDIDATE_LIMIT]
     )
+    return match_among(
+        candidates, given_name=given_name, gender=gender, postcode=postcode
+    )
+
+
+def match_among(
+    candidates: list[Learner], *, given_name: str, gender: int, postcode: str
+) -> LookupResult:
+    """The LRS's four outcomes among the learners with the family name and date
+    of birth searched for (at most CANDIDATE_LIMIT, in date of birth and ULN
+    order): the one matching rule, for a single search and a batch alike."""
     wanted_postcode = _postcode_key(postcode)
     exact = [
         c

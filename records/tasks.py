@@ -25,3 +25,12 @@ def maintain_partitions_task() -> None:
 
     with suppress(JobLocked):
         partitions_maintain()
+
+
+@shared_task
+def batch_run_task(batch_id: int) -> None:
+    """Run a batch file's searches (records.batches.batch_run): idempotent, so a
+    redelivery after a worker died carries on where the last chunk ended."""
+    from records.batches import batch_run
+
+    batch_run(batch_id=batch_id)

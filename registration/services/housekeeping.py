@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun, User, system_user
@@ -656,7 +657,16 @@ def housekeeping_plan(*, now: datetime | None = None) -> list[Action]:
         *_dormancy_actions(now),
         *_unused_account_actions(now),
         *_api_client_reminder_actions(today),
+        *_other_apps_actions(now),
     ]
+
+
+def _other_apps_actions(now: datetime) -> Iterator[Action]:
+    """The steps other apps add to the night's housekeeping (their data's
+    retention, say), named in settings.HOUSEKEEPING_PLANS: registration imports
+    no app above it, so those apps hand their plans in by name."""
+    for path in settings.HOUSEKEEPING_PLANS:
+        yield from import_string(path)(now=now)
 
 
 def housekeeping_run(*, dry_run: bool = False) -> HousekeepingOutcome:
