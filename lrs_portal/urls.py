@@ -13,6 +13,18 @@ portal_urls = [
     path("account/signed-out/", views.signed_out, name="signed-out"),
     path("healthz", views.healthz, name="healthz"),
     path("notify/delivery-receipts", views.notify_receipt, name="notify-receipt"),
+    # The pages every GOV.UK service has, linked from every page's footer.
+    path(
+        "accessibility-statement",
+        views.accessibility_statement,
+        name="accessibility-statement",
+    ),
+    path("privacy", views.privacy, name="privacy"),
+    path("cookies", views.cookies, name="cookies"),
+    path("contact", views.contact, name="contact"),
+    # The session timeout warning's "Stay signed in", and where it ends.
+    path("account/stay-signed-in/", views.stay_signed_in, name="stay-signed-in"),
+    path("account/timed-out/", views.timed_out, name="timed-out"),
     path(
         "account/password-reset/",
         auth_views.PasswordResetView.as_view(
