@@ -162,10 +162,14 @@ def _handle_learner_id(handle: str, user: User) -> int:
 
 @dataclass(frozen=True)
 class Match:
-    """An exact match: enough to confirm it is the right person, then view."""
+    """An exact match: enough to confirm it is the right person (name, date of
+    birth, postcode), then view. All of it comes from the learner row that the
+    search read and logged (_logged_search), so showing it reads nothing more."""
 
     uln: str
     name: str
+    date_of_birth: date
+    postcode: str
     handle: str
 
 
@@ -216,7 +220,11 @@ def _results(
     if result.learner is not None:
         learner = result.learner
         context["match"] = Match(
-            learner.uln, _full_name(learner), learner_handle(learner, user)
+            uln=learner.uln,
+            name=_full_name(learner),
+            date_of_birth=learner.date_of_birth,
+            postcode=learner.postcode,
+            handle=learner_handle(learner, user),
         )
         if result.outcome == OUTCOME.LINKED_LEARNER_MATCH:
             context["searched_uln"] = searched_uln
