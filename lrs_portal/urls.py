@@ -5,6 +5,7 @@ from oauth2_provider.views import TokenView
 from two_factor import urls as two_factor_urls
 
 from lrs_portal import views
+from lrs_portal.forms import NewPasswordForm
 
 portal_urls = [
     path("", views.start, name="start"),
@@ -46,6 +47,7 @@ portal_urls = [
         "account/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=NewPasswordForm,
             success_url=reverse_lazy("lrs_portal:password-reset-complete"),
         ),
         name="password-reset-confirm",

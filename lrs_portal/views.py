@@ -69,7 +69,17 @@ def stay_signed_in(request: HttpRequest) -> JsonResponse:
     """The timeout warning asks how long the session has left (GET) and, from its
     "Stay signed in" button, restarts it (POST, CSRF-checked)."""
     if not request.user.is_authenticated:
-        return JsonResponse({"expires_in": 0}, status=HTTPStatus.UNAUTHORIZED)
+        # A problem document (RFC 9457), with the field the warning reads.
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "You are not signed in",
+                "status": HTTPStatus.UNAUTHORIZED,
+                "expires_in": 0,
+            },
+            status=HTTPStatus.UNAUTHORIZED,
+            content_type="application/problem+json",
+        )
     if request.method == "POST":
         request.session.modified = True  # saved with a new expiry date
     return JsonResponse({"expires_in": session_seconds_left(request)})

@@ -302,7 +302,8 @@ def test_stay_signed_in_refuses_a_session_that_has_ended(client):
     response = client.post(reverse("lrs_portal:stay-signed-in"))
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"expires_in": 0}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["expires_in"] == 0
 
 
 def test_the_timed_out_sign_out_ends_the_session_and_says_so(provider_user):
