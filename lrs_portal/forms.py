@@ -178,21 +178,26 @@ class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
         "password in both boxes",
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
-        self.fields["new_password2"].error_messages["required"] = (
-            "Enter the new password again"
-        )
-        for name in ("new_password1", "new_password2"):
-            field = cast(forms.CharField, self.fields[name])
-            field.max_length = PASSWORD_MAX  # bounds the hashing work
-            field.validators.append(
-                MaxLengthValidator(
-                    PASSWORD_MAX,
-                    message=f"Password must be {PASSWORD_MAX:,} characters or fewer",
-                )
-            )
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=PASSWORD_MAX,  # bounds the hashing work
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Enter a new password",
+            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+        },
+    )
+    new_password2 = forms.CharField(
+        label="Confirm new password",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Enter the new password again",
+            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+        },
+    )
 
     def validate_password_for_user(
         self,
