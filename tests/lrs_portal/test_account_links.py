@@ -14,8 +14,13 @@ from tests.factories import AgreementVersionFactory, OrganisationFactory, member
 pytestmark = pytest.mark.django_db
 
 # Pages under /organisation/ reached another way: a download from the usage page,
-# and a return that only a revoked or deregistered organisation may start.
-REACHED_FROM_ELSEWHERE = {"records:usage-csv", "registration:reregister"}
+# a return that only a revoked or deregistered organisation may start, and a form
+# reached from its list (the API clients page).
+REACHED_FROM_ELSEWHERE = {
+    "records:usage-csv",
+    "registration:reregister",
+    "registration:api-client-create",
+}
 
 
 def _organisation_pages():
