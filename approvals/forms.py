@@ -11,6 +11,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from approvals.models import DataShareRequest, RequestedDataset, Researcher
+from lrs_portal.dates import month_number
 
 R = DataShareRequest
 ACADEMIC_YEAR = re.compile(r"^(?P<start>[0-9]{4})/(?P<end>[0-9]{2})$")
@@ -108,6 +109,7 @@ class DateField(forms.MultiValueField):
 
     def compress(self, data_list: list[str]) -> date | None:
         day, month, year = (p.strip() for p in (data_list or ["", "", ""]))
+        month = month_number(month)  # "May", "march", "Sept" (GOV.UK date input)
         label = str(self.label)
         if not (day or month or year):
             raise forms.ValidationError(self.missing_message, code="required")

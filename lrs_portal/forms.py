@@ -1,20 +1,48 @@
 """Sign-in forms with GOV.UK error wording (two_factor's wizard steps)."""
 
+import math
+from datetime import datetime
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import user_login_failed
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
+from django.utils import timezone
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm
+
+from lrs_portal.passwords import password_error
+
+
+def wait_words(until: datetime) -> str:
+    """How long until ``until``, rounded up: "1 second", "4 seconds", "2 minutes"."""
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+class _WaitMessage:
+    """django-otp's n_failed_attempts message. After wrong codes it refuses even
+    a right one for a while (1, 2, 4, 8... seconds); the lockout stays, and this
+    says how long it lasts. django_otp formats the message with ``% extra``,
+    where extra holds the device's locked_until."""
+
+    def __mod__(self, extra: Any) -> str:
+        until = extra.get("locked_until") if isinstance(extra, dict) else None
+        wait = wait_words(until) if isinstance(until, datetime) else "a minute"
+        return (
+            f"You entered a wrong code too many times. Wait {wait}, then enter "
+            "the code again"
+        )
+
 
 _TOKEN_ERRORS = {
     "token_required": "Enter the code",
     "invalid_token": "The code is not correct. Check it and try again",
-    "n_failed_attempts": (
-        "You entered a wrong code too many times. Wait a minute and try again"
-    ),
+    "n_failed_attempts": _WaitMessage(),
     "verification_not_allowed": (
         "You entered a wrong code too many times. Wait a minute and try again"
     ),
@@ -136,3 +164,48 @@ class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ign
                     params={"pk": pk},
                 )
         return super()._check_values(value)  # type: ignore[misc]
+
+
+# --- a new password, after a reset link ----------------------------------------
+
+
+class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """Django's SetPasswordForm in GOV.UK words: one error a box, each on the box
+    it is about (Django puts a weak password's errors on the confirmation)."""
+
+    error_messages = {
+        "password_mismatch": "The passwords do not match. Enter the same "
+        "password in both boxes",
+    }
+
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=PASSWORD_MAX,  # bounds the hashing work
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Enter a new password",
+            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+        },
+    )
+    new_password2 = forms.CharField(
+        label="Confirm new password",
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": "Enter the new password again",
+            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+        },
+    )
+
+    def validate_password_for_user(
+        self,
+        user: Any,
+        password_field_name: str = "new_password2",  # noqa: S107 (a field name)
+    ) -> None:
+        password = self.cleaned_data.get("new_password1")
+        if password and "new_password1" not in self.errors:
+            error = password_error(password, user=user, label="New password")
+            if error is not None:
+                self.add_error("new_password1", error)

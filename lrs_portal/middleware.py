@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.template.loader import select_template
 from django.urls import reverse
 from two_factor.utils import default_device
 
@@ -100,8 +101,10 @@ class RequestIdHeaderMiddleware:
 class MethodNotAllowedPageMiddleware:
     """A GOV.UK page for 405 (Django's ``require_POST`` answers an empty body).
 
-    Someone who opens a button's address (``/account/sign-out/``) sees what
-    happened and a way on, like every other refusal.
+    Someone who opens a button's address (``/learners/record/`` after a reload or
+    from a bookmark) sees what happened and what to do next: the page
+    ``templates/405/<namespace>/<url name>.html`` for that address, else the
+    general one. The status stays 405.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -113,7 +116,17 @@ class MethodNotAllowedPageMiddleware:
             return response
         if response.streaming or response.content:  # type: ignore[attr-defined]
             return response
-        page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
+        match = request.resolver_match
+        names = ["405.html"]
+        if match is not None and match.namespace and match.url_name:
+            # What to do instead, for each address a button posts to.
+            names.insert(0, f"405/{match.namespace}/{match.url_name}.html")
+        page = render(
+            request,
+            select_template(names).template.name,
+            {"url_kwargs": match.kwargs if match else {}},
+            status=HTTPStatus.METHOD_NOT_ALLOWED,
+        )
         page["Allow"] = response.get("Allow", "")
         return page
 

@@ -122,8 +122,10 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # The service's public address, for links in emails (signing links, invitations).
 SERVICE_URL = env_str("SERVICE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# Where people send feedback and ask for help (the phase banner links to it).
-SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", default="")
+# Where people send feedback and ask for help: the phase banner, /contact, the
+# suspension page and the error pages name it. The default is the demo's (a
+# reserved example domain); set the real support mailbox in production.
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", default="lrs-portal-support@example.com")
 
 INSTALLED_APPS = [
     "lrs_portal.apps.LrsAdminConfig",  # django.contrib.admin with our OTP-only site
@@ -279,6 +281,11 @@ SESSION_ENGINE = "lrs_portal.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=4 * 60 * 60, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Signed-in pages warn this long before the session ends, with a "Stay signed in"
+# button (lrs_portal/static/lrs_portal/timeout-warning.js, decision 0027).
+SESSION_TIMEOUT_WARNING_SECONDS = env_int(
+    "SESSION_TIMEOUT_WARNING_SECONDS", default=120, minimum=30
+)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"

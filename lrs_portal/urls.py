@@ -5,6 +5,7 @@ from oauth2_provider.views import TokenView
 from two_factor import urls as two_factor_urls
 
 from lrs_portal import views
+from lrs_portal.forms import NewPasswordForm
 
 portal_urls = [
     path("", views.start, name="start"),
@@ -13,6 +14,18 @@ portal_urls = [
     path("account/signed-out/", views.signed_out, name="signed-out"),
     path("healthz", views.healthz, name="healthz"),
     path("notify/delivery-receipts", views.notify_receipt, name="notify-receipt"),
+    # The pages every GOV.UK service has, linked from every page's footer.
+    path(
+        "accessibility-statement",
+        views.accessibility_statement,
+        name="accessibility-statement",
+    ),
+    path("privacy", views.privacy, name="privacy"),
+    path("cookies", views.cookies, name="cookies"),
+    path("contact", views.contact, name="contact"),
+    # The session timeout warning's "Stay signed in", and where it ends.
+    path("account/stay-signed-in/", views.stay_signed_in, name="stay-signed-in"),
+    path("account/timed-out/", views.timed_out, name="timed-out"),
     path(
         "account/password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -34,6 +47,7 @@ portal_urls = [
         "account/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=NewPasswordForm,
             success_url=reverse_lazy("lrs_portal:password-reset-complete"),
         ),
         name="password-reset-confirm",

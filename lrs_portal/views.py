@@ -2,7 +2,7 @@ import copy
 import hmac
 import json
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import user_has_device
 from two_factor import views as two_factor_views
 
@@ -23,6 +23,7 @@ from lrs_portal.forms import SignInBackupCodeForm, SignInCodeForm, SignInForm
 from lrs_portal.health import run_checks
 from lrs_portal.models import Notification
 from lrs_portal.services import notification_receipt_record
+from lrs_portal.sessions import service_cookies, session_seconds_left
 
 
 @require_GET
@@ -47,8 +48,84 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    # The timeout warning posts reason=timeout when its countdown ends.
+    timed_out = request.POST.get("reason") == "timeout"
     logout(request)
-    return redirect("lrs_portal:signed-out")
+    return redirect("lrs_portal:timed-out" if timed_out else "lrs_portal:signed-out")
+
+
+@require_GET
+def timed_out(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "lrs_portal/timed_out.html",
+        {"still_signed_in": request.user.is_authenticated},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def stay_signed_in(request: HttpRequest) -> JsonResponse:
+    """The timeout warning asks how long the session has left (GET) and, from its
+    "Stay signed in" button, restarts it (POST, CSRF-checked)."""
+    if not request.user.is_authenticated:
+        # A problem document (RFC 9457), with the field the warning reads.
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "You are not signed in",
+                "status": HTTPStatus.UNAUTHORIZED,
+                "expires_in": 0,
+            },
+            status=HTTPStatus.UNAUTHORIZED,
+            content_type="application/problem+json",
+        )
+    if request.method == "POST":
+        request.session.modified = True  # saved with a new expiry date
+    return JsonResponse({"expires_in": session_seconds_left(request)})
+
+
+# --- the pages every GOV.UK service has ---------------------------------------------
+
+
+@require_GET
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    return render(request, "lrs_portal/accessibility_statement.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "lrs_portal/privacy.html",
+        {
+            "log_months": settings.LEARNER_VIEW_RETENTION_MONTHS,
+            "unused_account_days": settings.HOUSEKEEPING_UNUSED_ACCOUNT_DAYS,
+            "session_hours": _hours(settings.SESSION_COOKIE_AGE),
+            "lockout_minutes": _minutes(settings.AXES_COOLOFF_TIME),
+        },
+    )
+
+
+@require_GET
+def cookies(request: HttpRequest) -> HttpResponse:
+    return render(request, "lrs_portal/cookies.html", {"cookies": service_cookies()})
+
+
+@require_GET
+def contact(request: HttpRequest) -> HttpResponse:
+    return render(request, "lrs_portal/contact.html")
+
+
+def _hours(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    if rest or not hours:
+        return f"{seconds // 60:,} minutes"
+    return "1 hour" if hours == 1 else f"{hours:,} hours"
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
 
 
 @require_GET

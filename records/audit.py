@@ -581,18 +581,18 @@ def hits_find(day: date, counted: list[DayCounts]) -> list[Hit]:
 def _details(code: str, row: DayCounts, baseline: Decimal | None) -> str:
     """What a user's hit found, in words (a spike against the user's baseline)."""
     if code == Code.USER_VOLUME:
-        return f"{row.searches} searches in the day."
+        return f"{row.searches:,} searches in the day."
     if code == Code.USER_SPIKE:
-        usual = _q(baseline or Decimal(0))
-        return f"{row.searches} searches against a usual {usual} a day."
+        usual = _figure(baseline or Decimal(0))
+        return f"{row.searches:,} searches against a usual {usual} a day."
     if code == Code.NO_MATCH_RATE:
         return (
-            f"{row.detail_no_matches} of {row.detail_searches} searches by "
+            f"{row.detail_no_matches:,} of {row.detail_searches:,} searches by "
             "details found nobody."
         )
     if code == Code.CONSECUTIVE_ULNS:
-        return f"A run of {row.longest_uln_run} consecutive ULNs searched."
-    return f"{row.night_lookups} lookups outside working hours."
+        return f"A run of {row.longest_uln_run:,} consecutive ULNs searched."
+    return f"{row.night_lookups:,} lookups outside working hours."
 
 
 def _organisation_hits(
@@ -629,11 +629,35 @@ def _organisation_hits(
                 None,
                 Decimal(searches),
                 _q(limit),
-                f"{searches} searches against an expected {_q(expected)} a day "
-                f"({rule.threshold} times that is {_q(limit)}).",
+                volume_details(searches, learners, rule),
             )
         )
     return hits
+
+
+def _figure(value: Decimal) -> str:
+    """A figure as people write it: 5, 6.17, 1,234 (no trailing zeros)."""
+    text = f"{_q(value):,f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def volume_details(searches: int, learners: int, rule: AuditRule) -> str:
+    """An organisation volume hit in words that add up: whole counts, and the
+    minimum limit named when it, not the multiple, is the limit. A whole number of
+    searches is above a limit exactly when it is above the limit's whole part."""
+    expected = expected_daily_volume(learners)
+    multiple = rule.threshold * expected
+    found = f"{searches:,} searches in the day"
+    basis = (
+        f"{_figure(rule.threshold)} times the {_figure(expected)} searches a day "
+        f"expected from {learners:,} learners a year"
+    )
+    if multiple < rule.minimum_volume:
+        return (
+            f"{found}, above the minimum limit of {rule.minimum_volume:,} searches "
+            f"({basis} is {_figure(multiple)}, less than the minimum)."
+        )
+    return f"{found}, above the limit of {math.floor(multiple):,} searches ({basis})."
 
 
 def _alert_key(

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
+from lrs_portal.dates import month_number
 from records.models import Learner
 from records.uln import uln_problem
 
@@ -80,6 +81,7 @@ def real_past_date(label: str, parts: tuple[str, ...]) -> date:
     Raises ValidationError; its ``params`` hold the boxes to highlight.
     """
     day, month, year = (p.strip() for p in parts)
+    month = month_number(month)  # "May", "march", "Sept" (GOV.UK date input)
     named = dict(zip(_DATE_PARTS, (day, month, year), strict=True))
     missing = [part for part, value in named.items() if not value]
     if len(missing) == len(_DATE_PARTS):

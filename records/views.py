@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from http import HTTPStatus
 from math import floor, log10
-from typing import Any, ClassVar, Concatenate, ParamSpec
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -25,6 +25,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotAllowed,
     StreamingHttpResponse,
 )
@@ -64,6 +65,7 @@ from records.services import (
 from registration.models import Membership
 
 P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponseBase)
 HANDLE_SALT = "records.learner-handle"
 HANDLE_MAX_AGE = timedelta(minutes=15)
 USAGE_DAYS = 30
@@ -160,10 +162,14 @@ def _handle_learner_id(handle: str, user: User) -> int:
 
 @dataclass(frozen=True)
 class Match:
-    """An exact match: enough to confirm it is the right person, then view."""
+    """An exact match: enough to confirm it is the right person (name, date of
+    birth, postcode), then view. All of it comes from the learner row that the
+    search read and logged (_logged_search), so showing it reads nothing more."""
 
     uln: str
     name: str
+    date_of_birth: date
+    postcode: str
     handle: str
 
 
@@ -214,7 +220,11 @@ def _results(
     if result.learner is not None:
         learner = result.learner
         context["match"] = Match(
-            learner.uln, _full_name(learner), learner_handle(learner, user)
+            uln=learner.uln,
+            name=_full_name(learner),
+            date_of_birth=learner.date_of_birth,
+            postcode=learner.postcode,
+            handle=learner_handle(learner, user),
         )
         if result.outcome == OUTCOME.LINKED_LEARNER_MATCH:
             context["searched_uln"] = searched_uln
@@ -318,14 +328,48 @@ def view_record(request: HttpRequest) -> HttpResponse:
 # --- the super user's usage page -------------------------------------------------
 
 
+class UsageRefused(Exception):
+    """A member of the organisation who may not read its log (_usage_log)."""
+
+    def __init__(self, membership: Membership) -> None:
+        super().__init__("usage refused")
+        self.membership = membership
+
+
 def _usage_log(request: HttpRequest) -> tuple[Membership, QuerySet[LearnerView]]:
     """The super user's membership and their organisation's log; 404 for anyone
-    else, and for a super user whose own access is suspended."""
+    outside an organisation; UsageRefused for its other users, and for a super
+    user whose own access is suspended."""
     user = _user(request)
     membership = lookup_membership(user)
-    if membership is None or not can_read_log(membership):
+    if membership is None:
         raise Http404
+    if not can_read_log(membership):
+        raise UsageRefused(membership)
     return membership, log_visible_to(user, membership)
+
+
+def usage_refusals(
+    view: Callable[Concatenate[HttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
+    """A member who opens the usage pages learns who sees them (not a 404: it is
+    their own organisation's page, only not theirs to read)."""
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> R | HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except UsageRefused as refused:
+            return render(
+                request,
+                "records/usage_refused.html",
+                {"membership": refused.membership},
+                status=HTTPStatus.FORBIDDEN,
+            )
+
+    return wrapper
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -470,6 +514,7 @@ def _usage_page(
 
 @require_GET
 @login_required
+@usage_refusals
 def usage(request: HttpRequest) -> HttpResponse:
     membership, log = _usage_log(request)
     return _usage_page(request, membership, log, LogDownloadForm())
@@ -544,6 +589,7 @@ def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[
 @never_cache
 @require_GET
 @login_required
+@usage_refusals
 def usage_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     membership, log = _usage_log(request)
     form = LogDownloadForm(request.GET)

@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import ProhibitNullCharactersValidator
 
 from lrs_portal.models import User
+from lrs_portal.passwords import password_error
 from registration import validators
 from registration.companies_house import Director, govuk_date
 from registration.models import Organisation, RegistrationApplication
@@ -88,12 +88,12 @@ def _password_field(label: str = "Password") -> forms.CharField:
 
 
 def _check_password(form: forms.Form, field: str, user: User) -> None:
+    """One GOV.UK-worded error for the box, not one per rule in Django's words."""
     password = form.cleaned_data.get(field)
     if password:
-        try:
-            password_validation.validate_password(password, user=user)
-        except ValidationError as exc:
-            form.add_error(field, exc)
+        error = password_error(password, user=user)
+        if error is not None:
+            form.add_error(field, error)
 
 
 # --- Creating an account to apply ---------------------------------------------------
@@ -107,6 +107,7 @@ class CreateAccountForm(forms.Form):
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         validators.validate_personal_mailbox(email)
+        validators.validate_work_email(email)
         if User.objects.filter(email__iexact=email).exists():
             raise ValidationError(
                 "An account with this email address already exists. Sign in to "
@@ -469,15 +470,30 @@ class SigningDirectorForm(forms.Form):
         director_field.choices = [
             (d.appointment, director_label(d)) for d in self.directors.values()
         ]
-        self.fields[
-            "email"
-        ].help_text = "Their own email address, not a shared mailbox like info@."
+        self.fields["email"].help_text = (
+            "Their own work email address on your organisation's domain, not a "
+            "shared mailbox like info@ or a personal address like gmail.com."
+        )
 
     def clean_email(self) -> str:
-        from registration.services.signing import director_email_check
+        from registration.services.signing import (
+            director_email_check,
+            director_email_excepted,
+        )
 
         email: str = self.cleaned_data["email"].strip().lower()
-        validators.validate_personal_mailbox(email)
+        try:
+            validators.validate_personal_mailbox(email)
+        except ValidationError as exc:
+            if exc.code != "shared_mailbox":
+                raise
+            raise ValidationError(
+                "Enter the director's own email address, not a shared mailbox "
+                "like info@: the signing link must reach only them",
+                code="shared_mailbox",
+            ) from exc
+        if not director_email_excepted(subject=self.subject, email=email):
+            validators.validate_work_email(email, whose="the director's")
         director_email_check(subject=self.subject, email=email)
         return email
 

@@ -223,6 +223,19 @@ def _is_free_email_domain(domain: str) -> bool:
     return any(".".join(labels[-n:]) in FREE_EMAIL_DOMAINS for n in (2, 3))
 
 
+def validate_work_email(email: str | None, *, whose: str = "your") -> None:
+    """A work address, not a personal email service (gmail.com and the like):
+    checked as soon as a page asks for the address, before the organisation's
+    domain is known. ``whose`` names the person it belongs to ("the director's")."""
+    _local, domain = _email_parts(email)
+    if _is_free_email_domain(domain):
+        raise ValidationError(
+            f"Enter {whose} work email address, not a personal email service "
+            f"like {domain}",
+            code="free_email_domain",
+        )
+
+
 def validate_email_on_organisation_domain(
     email: str | None, website: str | None
 ) -> None:

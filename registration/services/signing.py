@@ -220,8 +220,12 @@ def director_email_check(*, subject: Subject, email: str) -> None:
     try:
         validators.validate_email_on_organisation_domain(email, subject.website)
     except ValidationError as exc:
+        # The validator speaks to the applicant ("your"); this is the director's.
+        first = exc.messages[0].replace(
+            "Enter an email address on", "Enter the director's email address on"
+        )
         raise ValidationError(
-            f"{exc.messages[0]}. If the director has no address on it, ask the "
+            f"{first}. If the director has no address on it, ask the "
             "Department for Education to record an exception: they will call the "
             "company first",
             code=exc.code,

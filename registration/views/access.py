@@ -93,6 +93,17 @@ def membership_of(user: User) -> Membership:
     return membership
 
 
+def super_user_only(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The page an organisation's user meets on its super user's pages: who can
+    use them (or, for a suspended super user, why not now)."""
+    return render(
+        request,
+        "registration/org_super_user_only.html",
+        {"membership": membership},
+        status=HTTPStatus.FORBIDDEN,
+    )
+
+
 def _terms_first(request: HttpRequest) -> HttpResponse:
     query = urlencode({"next": request.path})
     return redirect(f"{reverse('registration:user-terms')}?{query}")
@@ -118,7 +129,8 @@ def organisation_member(
 def organisation_super_user(
     view: Callable[Concatenate[HttpRequest, Membership, P], HttpResponse],
 ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """Pass the super user's membership; anyone else gets 404."""
+    """Pass the super user's membership; the organisation's other users learn
+    who manages it (403), anyone else gets 404."""
 
     @wraps(view)
     def wrapper(
@@ -126,7 +138,7 @@ def organisation_super_user(
     ) -> HttpResponse:
         membership = membership_of(signed_in_user(request))
         if not permissions.can_manage_users(membership.user, membership.organisation):
-            raise Http404
+            return super_user_only(request, membership)
         if membership.terms_accepted_at is None:
             return _terms_first(request)
         return view(request, membership, *args, **kwargs)

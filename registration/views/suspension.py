@@ -15,23 +15,30 @@ from registration import permissions
 from registration.forms import SuspensionExplanationForm
 from registration.models import Membership, Suspension
 from registration.services import ExplanationRefused, suspension_explain
-from registration.views.access import signed_in_user
+from registration.views.access import signed_in_user, super_user_only
 
 HISTORY = timedelta(days=365)
 
 
+class NotTheSuperUser(Exception):
+    def __init__(self, membership: Membership) -> None:
+        super().__init__("not the super user")
+        self.membership = membership
+
+
 def _super_user_membership(request: HttpRequest) -> Membership:
-    """The super user's membership, whatever the organisation's status; else 404."""
+    """The super user's membership, whatever the organisation's status;
+    NotTheSuperUser for its other users; else 404."""
     user = signed_in_user(request)
     membership = (
         Membership.objects.select_related("organisation", "user")
         .filter(user=user)
         .first()
     )
-    if membership is None or not permissions.can_explain_suspension(
-        user, membership.organisation
-    ):
+    if membership is None:
         raise Http404
+    if not permissions.can_explain_suspension(user, membership.organisation):
+        raise NotTheSuperUser(membership)
     return membership
 
 
@@ -55,7 +62,10 @@ def _suspensions(membership: Membership) -> list[Suspension]:
 @require_http_methods(["GET"])
 @login_required
 def suspensions(request: HttpRequest) -> HttpResponse:
-    membership = _super_user_membership(request)
+    try:
+        membership = _super_user_membership(request)
+    except NotTheSuperUser as refused:
+        return super_user_only(request, refused.membership)
     return render(
         request,
         "registration/org_suspensions.html",
@@ -70,7 +80,10 @@ def suspensions(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def explain(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = _super_user_membership(request)
+    try:
+        membership = _super_user_membership(request)
+    except NotTheSuperUser as refused:
+        return super_user_only(request, refused.membership)
     suspension = Suspension.objects.filter(
         pk=pk, organisation=membership.organisation
     ).first()

@@ -338,3 +338,87 @@ def test_a_refused_email_does_not_lock_out_the_real_account(client, provider_use
     response = post_credentials(client, provider_user.email, PASSWORD)
 
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_after_wrong_codes_even_the_right_one_waits_and_the_page_says_how_long(
+    client, caseworker
+):
+    from django_otp.oath import totp
+
+    device = TOTPDeviceFactory.create(user=caseworker)
+    post_credentials(client, caseworker.email, PASSWORD)
+    client.post(
+        reverse("two_factor:login"),
+        {"sign_in-current_step": "token", "token-otp_token": "000000"},
+    )
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+    # Eight failures in a row: django-otp waits 2**7 = 128 seconds.
+    device.throttling_failure_count = 8
+    device.throttling_failure_timestamp = timezone.now()
+    device.save()
+
+    response = client.post(
+        reverse("two_factor:login"),
+        {
+            "sign_in-current_step": "token",
+            "token-otp_token": f"{totp(device.bin_key):06d}",
+        },
+    )
+
+    body = response.content.decode()
+    assert "You entered a wrong code too many times. Wait 3 minutes" in body
+    assert "_auth_user_id" not in client.session  # the lockout stays
+
+
+def test_the_wait_is_said_in_words_rounded_up():
+    from lrs_portal.forms import wait_words
+
+    now = timezone.now()
+    with mock.patch("lrs_portal.forms.timezone.now", return_value=now):
+        assert wait_words(now + timedelta(seconds=0.2)) == "1 second"
+        assert wait_words(now + timedelta(seconds=3.5)) == "4 seconds"
+        assert wait_words(now + timedelta(seconds=60)) == "1 minute"
+        assert wait_words(now + timedelta(seconds=61)) == "2 minutes"
+        assert wait_words(now - timedelta(seconds=5)) == "1 second"
+
+
+def _reset_link(client, user, mailoutbox):
+    client.post(reverse("lrs_portal:password-reset"), {"email": user.email})
+    link = next(
+        line for line in mailoutbox[-1].body.split() if "/account/reset/" in line
+    )
+    path = "/" + link.split("/", 3)[3]
+    return client.get(path, follow=True).redirect_chain[-1][0]
+
+
+def test_a_new_password_after_a_reset_gets_one_govuk_error(
+    client, provider_user, mailoutbox
+):
+    form_url = _reset_link(client, provider_user, mailoutbox)
+
+    response = client.post(
+        form_url, {"new_password1": "123456789012", "new_password2": "123456789012"}
+    )
+
+    html = response.content.decode()
+    summary = html.split('govuk-error-summary__list">', 1)[1].split("</ul>")[0]
+    assert summary.count("<li>") == 1
+    assert "New password must include letters, not only numbers" in summary
+    assert 'href="#id_new_password1"' in summary
+    assert "This password" not in html
+
+
+def test_a_new_password_that_does_not_match_says_so_in_govuk_words(
+    client, provider_user, mailoutbox
+):
+    form_url = _reset_link(client, provider_user, mailoutbox)
+
+    response = client.post(
+        form_url,
+        {"new_password1": "a-long-new-password-2026", "new_password2": "different"},
+    )
+
+    assert "The passwords do not match" in response.content.decode()
+    provider_user.refresh_from_db()
+    assert not provider_user.check_password("a-long-new-password-2026")

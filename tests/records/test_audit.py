@@ -1199,8 +1199,10 @@ def test_a_suspended_super_user_cannot_invite_or_read_the_log_but_can_explain(
     client = Client()
     client.force_login(super_user)
 
-    assert client.get(reverse("registration:users")).status_code == 404
-    assert client.get(reverse("records:usage")).status_code == 404
+    assert client.get(reverse("registration:users")).status_code == 403
+    usage = client.get(reverse("records:usage"))
+    assert usage.status_code == 403
+    assert reverse("registration:suspension") in usage.content.decode()
     with pytest.raises(PermissionError):
         invitation_send(
             organisation=college,

@@ -211,7 +211,7 @@ def test_every_lookup_page_states_the_refusal_and_nothing_more(
         assert response.status_code == HTTPStatus.FORBIDDEN
         assert "You cannot look up learners" in html
         assert reason in html
-        assert "<form" not in html.split('id="main-content"')[1]
+        assert "<form" not in html.split('id="main-content"')[1].split("</main>")[0]
         assert "Hughes" not in html
     assert not LearnerView.objects.exists()
 
@@ -261,7 +261,9 @@ def test_a_uln_search_shows_the_match_in_the_response_and_logs_one_row(client_):
     assert "Learner found" in html
     assert "Amelia Rose Hughes" in html
     assert ULN in html
-    assert "14 May 2007" not in html  # the date of birth waits for the record
+    # Enough to confirm the person without a second lookup (issue 17).
+    assert "14 May 2007" in html
+    assert "LS2 9JT" in html
     assert len(handles(response)) == 1
     row = LearnerView.objects.get()
     assert row.action == LearnerView.Action.SEARCH_ULN
@@ -863,5 +865,87 @@ def test_a_refused_user_sees_the_refusal_not_their_form_errors(
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "access to the LRS is suspended" in body(response)
-    assert "<form" not in body(response).split('id="main-content"')[1]
+    assert (
+        "<form" not in body(response).split('id="main-content"')[1].split("</main>")[0]
+    )
     assert not LearnerView.objects.exists()
+
+
+# --- issue 17: confirming the person, month names, the matches table -------------
+
+
+def test_the_match_page_shows_what_the_logged_search_read_and_nothing_more(
+    client_, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_learner()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = by_details(client_)
+
+    html = body(response).split('id="main-content"')[1]
+    assert "Learner found" in html
+    for shown in ("Amelia Rose Hughes", "14 May 2007", "LS2 9JT", ULN):
+        assert shown in html, shown
+    learner_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and '"records_learner"' in q["sql"]
+        and "records_learnerview" not in q["sql"]
+    ]
+    assert len(learner_reads) == 1  # the search's own read, inside its log's step
+    assert LearnerView.objects.get().outcome == OUTCOME.EXACT_MATCH
+
+
+@pytest.mark.parametrize("month", ["May", "may", "MAY", "5", "05", " May ", "may."])
+def test_a_month_written_as_a_word_is_the_month(client_, month):
+    make_learner()
+
+    response = by_details(client_, date_of_birth_month=month)
+
+    assert "Learner found" in body(response)
+
+
+@pytest.mark.parametrize(
+    ("month", "number"),
+    [("march", 3), ("Sept", 9), ("sep", 9), ("September", 9), ("dec", 12)],
+)
+def test_month_names_and_abbreviations_are_read(month, number):
+    from records.forms import real_past_date
+
+    assert real_past_date("Date of birth", ("1", month, "2001")) == date(
+        2001, number, 1
+    )
+
+
+@pytest.mark.parametrize("month", ["Mai", "M", "13", "Smarch", "mayday"])
+def test_a_word_that_is_no_month_is_not_a_real_date(client_, month):
+    response = by_details(client_, date_of_birth_month=month)
+
+    assert "Date of birth must be a real date" in body(response)
+    assert not LearnerView.objects.exists()
+
+
+def test_a_data_share_date_takes_a_month_name_too():
+    from approvals.forms import DateField
+
+    field = DateField(label="Start date", required="Enter the start date")
+
+    assert field.clean(["1", "Sept", "2026"]) == date(2026, 9, 1)
+
+
+def test_a_possible_match_without_a_middle_name_shows_nothing_there(client_):
+    make_learner(ULN, postcode="LS2 9JT", middle_names="")
+    make_learner("1964986809", postcode="M1 1AE", middle_names="Jane")
+
+    html = body(by_details(client_, postcode="BD1 1AA"))
+
+    main = html.split('id="main-content"')[1]
+    assert "None" not in main
+    cells = re.findall(r'<td class="govuk-table__cell"[^>]*>([^<]*)</td>', main)
+    assert "" in cells  # the empty middle initial
+    assert 'class="govuk-table app-table--stacked"' in main
+    assert 'data-label="Postcode area"' in main

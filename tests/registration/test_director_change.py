@@ -192,11 +192,12 @@ def test_the_super_user_cannot_nominate_their_own_address(
     assert not SigningRequest.objects.exists()
 
 
-def test_an_ordinary_user_gets_not_found(client, organisation):
+def test_an_ordinary_user_is_told_only_the_super_user_can(client, organisation):
     client.force_login(member_of(organisation))
 
-    assert client.get(URL).status_code == HTTPStatus.NOT_FOUND
-    assert client.post(URL, {"director": NEW}).status_code == HTTPStatus.NOT_FOUND
+    # Their own organisation's page: they learn who can use it (issue 17).
+    assert client.get(URL).status_code == HTTPStatus.FORBIDDEN
+    assert client.post(URL, {"director": NEW}).status_code == HTTPStatus.FORBIDDEN
 
 
 def test_another_organisations_super_user_cannot_nominate_here(organisation):

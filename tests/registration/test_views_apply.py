@@ -1,3 +1,5 @@
+import re
+from html import unescape
 from http import HTTPStatus
 from pathlib import Path
 
@@ -950,3 +952,110 @@ def test_an_applicant_goes_from_account_to_submitted_application(client):
     status = body(client.get(application.get_absolute_url()))
     assert "Submitted" in status
     assert "jane.smith@northfield-college.example.com" in status
+
+
+# --- issue 17: the rules said where the address is asked, in words for people ----
+
+
+def _summary(response):
+    html = unescape(body(response))
+    return html.split('govuk-error-summary__list">', 1)[1].split("</ul>", 1)[0]
+
+
+def test_a_personal_email_is_refused_on_the_first_page_that_asks_for_it(client):
+    response = client.post(
+        url("create-account"),
+        {
+            "full_name": "Jane Doe",
+            "email": "jane.doe@gmail.com",
+            "password": "a-long-new-password-2026",
+        },
+    )
+
+    assert_field_errors(response, "email")
+    assert "Enter your work email address, not a personal email service" in (
+        _summary(response)
+    )
+    assert not User.objects.filter(email="jane.doe@gmail.com").exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [
+        ("short1a", "Password must be 12 characters or more"),
+        ("123456789012", "Password must include letters, not only numbers"),
+        ("password1234", "Password is too easy to guess"),
+    ],
+)
+def test_a_weak_password_is_one_line_of_the_summary_in_govuk_words(
+    client, password, words
+):
+    response = client.post(
+        url("create-account"),
+        {
+            "full_name": "Jane Doe",
+            "email": "jane.doe@northfield-college.example.com",
+            "password": password,
+        },
+    )
+
+    summary = _summary(response)
+    assert summary.count("<li>") == 1
+    assert words in summary
+    assert "This password" not in body(response)  # Django's own words
+
+
+def _director_post(client, draft, email):
+    return client.post(
+        url("signing-director"),
+        {"director": draft.signing_director_appointment, "email": email},
+    )
+
+
+def test_the_directors_address_refuses_personal_email_and_names_the_director(
+    applicant_client, draft
+):
+    before = snapshot(draft)
+
+    response = _director_post(applicant_client, draft, "jane.smith@gmail.com")
+
+    assert_field_errors(response, "email")
+    summary = _summary(response)
+    assert "Enter the director's work email address" in summary
+    assert "Enter your" not in summary
+    assert snapshot(draft) == before
+
+
+def test_the_directors_shared_mailbox_error_is_about_the_director(
+    applicant_client, draft
+):
+    response = _director_post(
+        applicant_client, draft, "info@northfield-college.example.com"
+    )
+
+    summary = _summary(response)
+    assert "director's own email address" in summary
+    assert "super user" not in summary
+
+
+def test_the_directors_off_domain_error_is_about_the_director(applicant_client, draft):
+    response = _director_post(applicant_client, draft, "jane@elsewhere.example.org")
+
+    assert "Enter the director's email address on your organisation" in (
+        _summary(response)
+    )
+
+
+def test_change_links_spell_acronyms_as_written_and_say_what_changes(
+    applicant_client, draft
+):
+    html = body(applicant_client.get(url("check-answers")))
+
+    hidden = re.findall(
+        r'Change<span class="govuk-visually-hidden"> ([^<]+)</span>', html
+    )
+    assert "UKPRN" in hidden
+    assert "ICO registration number" in hidden
+    assert "legal name" in hidden
+    assert "the director who will sign the agreement" in hidden
+    assert not [text for text in hidden if text in {"ukprn", "ico registration number"}]

@@ -105,7 +105,9 @@ def test_an_ordinary_user_cannot_see_or_manage_the_users(member):
         client.get(url("invite-user")),
         client.post(url("invite-user"), {"full_name": "X", "email": "x@y.example"}),
     ]:
-        assert response.status_code == HTTPStatus.NOT_FOUND
+        # Their own organisation's page: they learn who manages it (issue 17).
+        assert response.status_code == HTTPStatus.FORBIDDEN
+        assert "Only your organisation's super user" in response.content.decode()
     assert not Invitation.objects.exists()
 
 

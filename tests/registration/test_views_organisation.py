@@ -80,7 +80,7 @@ def test_only_the_super_user_sees_the_details_page(client, organisation, who):
     )
 
     if who == "member":
-        assert response.status_code == HTTPStatus.NOT_FOUND
+        assert response.status_code == HTTPStatus.FORBIDDEN
     organisation.refresh_from_db()
     assert organisation.legal_name == "EDUDUDES LTD"
 

@@ -1,0 +1,112 @@
+"""In Debian's chromium, with axe: the timeout warning and the possible matches
+at 320 px wide (issue 17)."""
+
+import shutil
+from datetime import date
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from records.models import Learner
+from tests.factories import (
+    PASSWORD,
+    AgreementVersionFactory,
+    OrganisationFactory,
+    member_of,
+)
+
+CHROMIUM = shutil.which("chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+    }
+
+
+def _assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def _sign_in(page: Page, live_server, user) -> None:
+    page.goto(live_server.url + "/account/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/account/")
+
+
+def test_the_timeout_warning_offers_to_stay_and_then_signs_out(
+    live_server, page: Page, provider_user, settings
+):
+    # A 12-second session, warned 10 seconds before its end.
+    settings.SESSION_COOKIE_AGE = 12
+    settings.SESSION_TIMEOUT_WARNING_SECONDS = 10
+    _sign_in(page, live_server, provider_user)
+    dialog = page.get_by_role("dialog", name="about to be signed out")
+
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Stay signed in")).to_be_focused()
+    _assert_accessible(page)
+    dialog.get_by_role("button", name="Stay signed in").click()
+    expect(dialog).to_be_hidden()
+
+    # Warned again, and this time left to run out.
+    expect(dialog).to_be_visible()
+    page.wait_for_url("**/account/timed-out/")
+    expect(page.get_by_role("heading", name="You have been signed out")).to_be_visible()
+    _assert_accessible(page)
+    page.goto(live_server.url + "/account/")
+    page.wait_for_url("**/account/login/**")
+
+
+@pytest.mark.usefixtures("log_truncate_allowed")  # the search writes the log
+def test_possible_matches_reflow_at_320_pixels(live_server, page: Page):
+    organisation = OrganisationFactory.create(
+        last_signed_version=AgreementVersionFactory.create()
+    )
+    searcher = member_of(organisation)
+    for uln, middle in (("9276308686", ""), ("1964986809", "Jane")):
+        Learner.objects.create(
+            uln=uln,
+            given_name="Amelia",
+            middle_names=middle,
+            family_name="Hughes",
+            date_of_birth=date(2007, 5, 14),
+            gender=Learner.Gender.FEMALE,
+            postcode="LS2 9JT",
+        )
+    page.set_viewport_size({"width": 320, "height": 800})
+    _sign_in(page, live_server, searcher)
+    page.goto(live_server.url + "/learners/find-by-details/")
+    page.get_by_label("Given name", exact=True).fill("Amelia")
+    page.get_by_label("Family name", exact=True).fill("Hughes")
+    page.get_by_label("Day", exact=True).fill("14")
+    page.get_by_label("Month", exact=True).fill("May")  # a month name (GOV.UK)
+    page.get_by_label("Year", exact=True).fill("2007")
+    page.get_by_label("Female", exact=True).check()
+    page.get_by_label("Postcode", exact=True).fill("BD1 1AA")
+    page.get_by_label("I have given this learner the LRS privacy notice").check()
+    page.get_by_label(
+        "I am looking up this learner to enrol them as our own student"
+    ).check()
+    page.get_by_role("button", name="Search").click()
+
+    expect(page.get_by_role("heading", name="2 possible matches")).to_be_visible()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert "None" not in page.locator("main").inner_text()
+    _assert_accessible(page)
