@@ -149,6 +149,34 @@ class UlnSearchForm(LookupConfirmationsForm):
         return uln
 
 
+def learner_name(label: str, typed: str) -> str:
+    """A given or family name as the LRS matches it (spaces collapsed, curly
+    apostrophes straightened); ValidationError in the page's words if it
+    cannot be one. The pages and the web service both check names here."""
+    value = " ".join(typed.replace("\u2019", "'").split())
+    if len(value) > NAME_MAX:
+        raise forms.ValidationError(
+            f"{label} must be {NAME_MAX} characters or less", code="max_length"
+        )
+    if not _NAME.fullmatch(value):
+        raise forms.ValidationError(
+            f"{label} must only include letters a to z, spaces, hyphens, "
+            "apostrophes and full stops",
+            code="invalid_name",
+        )
+    return value
+
+
+def learner_postcode(typed: str) -> str:
+    """A postcode in its usual form ("LS2 9JT"); ValidationError if it has not
+    a postcode's shape."""
+    key = "".join(typed.split()).upper()
+    found = _POSTCODE.fullmatch(key)
+    if found is None:
+        raise forms.ValidationError("Enter a real postcode", code="invalid")
+    return f"{found[1]} {found[2]}"
+
+
 def _name_field(label: str) -> forms.CharField:
     # The box takes more than NAME_MAX so that pasted spaces, collapsed in
     # _clean_name, do not count; the message is the same either way.
@@ -196,19 +224,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     )
 
     def _clean_name(self, name: str) -> str:
-        label = str(self.fields[name].label)
-        value = " ".join(self.cleaned_data[name].replace("\u2019", "'").split())
-        if len(value) > NAME_MAX:
-            raise forms.ValidationError(
-                f"{label} must be {NAME_MAX} characters or less", code="max_length"
-            )
-        if not _NAME.fullmatch(value):
-            raise forms.ValidationError(
-                f"{label} must only include letters a to z, spaces, hyphens, "
-                "apostrophes and full stops",
-                code="invalid_name",
-            )
-        return value
+        return learner_name(str(self.fields[name].label), self.cleaned_data[name])
 
     def clean_given_name(self) -> str:
         return self._clean_name("given_name")
@@ -225,11 +241,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
             raise
 
     def clean_postcode(self) -> str:
-        key = "".join(self.cleaned_data["postcode"].split()).upper()
-        found = _POSTCODE.fullmatch(key)
-        if found is None:
-            raise forms.ValidationError("Enter a real postcode", code="invalid")
-        return f"{found[1]} {found[2]}"
+        return learner_postcode(self.cleaned_data["postcode"])
 
 
 class LogDownloadForm(forms.Form):
