@@ -37,20 +37,14 @@ class ProblemSerializer(serializers.Serializer[Any]):
     errors = ErrorSerializer(many=True, required=False)
 
 
-class ValidationProblemSerializer(ProblemSerializer):
-    """A problem document naming each bad field in ``errors``."""
-
-    errors = ErrorSerializer(many=True)
-
-
 def _problem(description: str, serializer: Any = ProblemSerializer) -> Any:
     return OpenApiResponse(response=serializer, description=description)
 
 
 INVALID = {
     (400, CONTENT_TYPE): _problem(
-        "The body is not a valid request: each bad field is named in errors.",
-        ValidationProblemSerializer,
+        "The body is not a valid request: each bad field is named in errors "
+        "(a body that is not JSON at all has no errors list)."
     ),
 }
 REFUSALS = {

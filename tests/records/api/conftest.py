@@ -87,7 +87,7 @@ def post(client: APIClient, name: str, body: Any) -> Any:
     return client.post(f"/api/v1/{name}", body, format="json")
 
 
-class BearerUser(BaseAuthentication):  # type: ignore[misc]
+class BearerUser(BaseAuthentication):
     """Test-only, for calls from outside the test client (schemathesis, the
     docs' examples): "Bearer member-<user id>" is that member, until tokens."""
 
