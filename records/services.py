@@ -443,6 +443,7 @@ def learner_learning_events(
     family_name: str,
     request_id: str,
     channel: str = CHANNEL.PAGE,
+    api_client: ApiClient | None = None,
 ) -> LearnerRecord | None:
     """A learner's learning events for a ULN and the names that go with it (the
     LRS's GetLearnerLearningEvents), for every channel: the record as
@@ -460,7 +461,11 @@ def learner_learning_events(
         for name, wanted in zip(_NAMES, (given_name, family_name), strict=True)
     ):
         return learner_view(
-            user=user, learner_id=learner.pk, request_id=request_id, channel=channel
+            user=user,
+            learner_id=learner.pk,
+            request_id=request_id,
+            channel=channel,
+            api_client=api_client,
         )
     # Which of the two failed is not said: either would tell an unknown caller
     # whether the ULN is somebody's.
@@ -471,6 +476,7 @@ def learner_learning_events(
         learner_uln=uln.strip(),
         request_id=request_id,
         channel=channel,
+        api_client=api_client,
     )
     return None
 

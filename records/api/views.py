@@ -19,7 +19,6 @@ from lrs_portal.models import User
 from records.api import schema
 from records.api.problems import LookupRefusedError
 from records.api.serializers import (
-    SEARCH_CODE,
     DemographicsSearchSerializer,
     LearnerSearchResultSerializer,
     LearnerSerializer,
@@ -32,6 +31,7 @@ from records.api.serializers import (
 )
 from records.models import LearnerView
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
+from records.response_codes import lrs_response_code
 from records.services import (
     NOT_VERIFIED_CODE,
     SHARED_CODE,
@@ -44,7 +44,7 @@ from records.services import (
     lookup_allowance,
     lookup_cap_frees_in,
 )
-from registration.models import Membership
+from registration.models import ApiClient, Membership
 
 API = LearnerView.Channel.API
 CAPS = ("user_cap", "organisation_cap")
@@ -54,6 +54,11 @@ def _user(request: Request) -> User:
     if not isinstance(request.user, User):  # IsAuthenticated lets no one else by
         raise exceptions.NotAuthenticated
     return request.user
+
+
+def _api_client(request: Request) -> ApiClient | None:
+    """The client the call came from, for its log row."""
+    return request.auth if isinstance(request.auth, ApiClient) else None
 
 
 def _request_id(request: Request) -> str:
@@ -129,7 +134,7 @@ def _search_answer(result: LookupResult) -> dict[str, Any]:
     learners = [result.learner] if result.learner else result.candidates
     return {
         "outcome": result.outcome,
-        "code": SEARCH_CODE[result.outcome],
+        "code": lrs_response_code(result.outcome),
         "learners": [_learner(learner) for learner in learners],
     }
 
@@ -171,10 +176,15 @@ class LearnerSearchesView(ApiView):
                     uln=search["uln"],
                     request_id=_request_id(request),
                     channel=API,
+                    api_client=_api_client(request),
                 )
             else:
                 result = learner_search_by_demographics(
-                    user=user, request_id=_request_id(request), channel=API, **search
+                    user=user,
+                    request_id=_request_id(request),
+                    channel=API,
+                    api_client=_api_client(request),
+                    **search,
                 )
         except LookupRefused as refusal:
             raise refused(user, refusal.refusal) from None
@@ -201,7 +211,11 @@ class LearningEventsView(ApiView):
         user = _user(request)
         try:
             record = learner_learning_events(
-                user=user, request_id=_request_id(request), channel=API, **data
+                user=user,
+                request_id=_request_id(request),
+                channel=API,
+                api_client=_api_client(request),
+                **data,
             )
         except LookupRefused as refusal:
             raise refused(user, refusal.refusal) from None

@@ -103,10 +103,9 @@ def test_every_operation_refuses_a_call_with_no_token(method, name, body, db):
 
     response = call(APIClient(), method, name, body)
 
-    # No authentication class yet (tokens land with the API clients): DRF
-    # answers 403; with the token class it is 401 and WWW-Authenticate.
-    problem = _problem(response, HTTPStatus.FORBIDDEN)
-    assert problem["code"] == "permission_denied"
+    problem = _problem(response, HTTPStatus.UNAUTHORIZED)
+    assert problem["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert not LearnerView.objects.exists()
 
 
