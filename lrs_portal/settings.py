@@ -149,6 +149,9 @@ INSTALLED_APPS = [
     "django_structlog",
     # Before our apps, so that registration.admin can unregister its admin pages.
     "oauth2_provider",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "lrs_portal",
     "registration",
     "records",
@@ -673,6 +676,51 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 API_CLIENT_LAST_USED_EVERY = timedelta(minutes=1)
 # Days before a client's expiry its super user and member are reminded (once each).
 API_CLIENT_REMINDER_DAYS = (30, 7)
+# --- The provider web service (/api/v1/, docs/api.md, decision 21) ----------
+# Django REST framework: JSON in and out, no browsable API and no session or
+# basic authentication (a provider system holds only an OAuth client's token),
+# every refusal a problem document (records.api.problems).
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The API client's bearer token from POST /api/v1/token (decision 20).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "records.api.authentication.ApiClientAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["records.api.throttles.ApiClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+}
+# Requests a second one API client may make, counted in the cache (Redis in
+# production, shared by every gunicorn worker); more answer 429 with Retry-After.
+API_RATE_LIMIT_PER_SECOND = env_int("API_RATE_LIMIT_PER_SECOND", default=10, minimum=1)
+# drf-spectacular: the OpenAPI 3 document at /api/v1/schema and Swagger UI at
+# /api/v1/docs, its files from drf-spectacular-sidecar (our own static files).
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LRS Portal learner web service",
+    "DESCRIPTION": "Find learners and read their learning events from a provider's "
+    "management information system. Every call goes through the same checks, "
+    "caps and log as the portal's pages. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"supportedSubmitMethods": []},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "records.api.schema.finish_schema",
+    ],
+}
 
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.

@@ -82,4 +82,7 @@ urlpatterns = [
     # of its application pages), at the path the issue names (decision 0020).
     path("api/v1/token", TokenView.as_view(), name="api-token"),
     path("admin/", admin.site.urls),
+    path("api/", include("records.api.urls")),
+    # Keep last: any other /api/ address answers a 404 problem document.
+    path("api/", include("records.api.unmatched")),
 ]

@@ -16,7 +16,7 @@ from datetime import date
 
 from django import forms
 
-from records.forms import clean_name, clean_postcode, real_past_date
+from records.forms import learner_name, learner_postcode, real_past_date
 from records.uln import uln_problem
 
 MAX_ROWS = 10_000
@@ -179,7 +179,7 @@ def _demographics(parsed: BatchLine, cells: dict[str, str]) -> list[str]:
     problems = []
     for name, label in (("given_name", "Given name"), ("family_name", "Family name")):
         try:
-            setattr(parsed, name, clean_name(label, cells[name]))
+            setattr(parsed, name, learner_name(label, cells[name]))
         except forms.ValidationError as error:
             problems.append(error.messages[0])
     try:
@@ -218,4 +218,4 @@ def _postcode(value: str) -> str:
         raise forms.ValidationError("Enter the learner's postcode")
     if len(value) > 16:  # the page's box takes no more
         raise forms.ValidationError("Enter a real postcode")
-    return clean_postcode(value)
+    return learner_postcode(value)

@@ -113,34 +113,6 @@ def _date_error(message: str, parts: tuple[str, ...]) -> forms.ValidationError:
     return forms.ValidationError(message, code="date", params={"parts": parts})
 
 
-def clean_name(label: str, raw: str) -> str:
-    """A learner's name as searched: spaces collapsed, curly apostrophes made
-    straight, then its length and characters checked (GOV.UK error words)."""
-    value = " ".join(raw.replace("\u2019", "'").split())
-    if not value:
-        raise forms.ValidationError(f"Enter the learner's {label.lower()}")
-    if len(value) > NAME_MAX:
-        raise forms.ValidationError(
-            f"{label} must be {NAME_MAX} characters or less", code="max_length"
-        )
-    if not _NAME.fullmatch(value):
-        raise forms.ValidationError(
-            f"{label} must only include letters a to z, spaces, hyphens, "
-            "apostrophes and full stops",
-            code="invalid_name",
-        )
-    return value
-
-
-def clean_postcode(raw: str) -> str:
-    """A postcode's shape checked and written the usual way ("LS2 9JT")."""
-    key = "".join(raw.split()).upper()
-    found = _POSTCODE.fullmatch(key)
-    if found is None:
-        raise forms.ValidationError("Enter a real postcode", code="invalid")
-    return f"{found[1]} {found[2]}"
-
-
 def _confirmation(label: str, error: str) -> forms.BooleanField:
     return forms.BooleanField(label=label, error_messages={"required": error})
 
@@ -177,6 +149,36 @@ class UlnSearchForm(LookupConfirmationsForm):
         if problem:
             raise forms.ValidationError(problem, code="invalid_uln")
         return uln
+
+
+def learner_name(label: str, typed: str) -> str:
+    """A given or family name as the LRS matches it (spaces collapsed, curly
+    apostrophes straightened); ValidationError in the page's words if it
+    cannot be one. The pages and the web service both check names here."""
+    value = " ".join(typed.replace("\u2019", "'").split())
+    if not value:
+        raise forms.ValidationError(f"Enter the learner's {label.lower()}")
+    if len(value) > NAME_MAX:
+        raise forms.ValidationError(
+            f"{label} must be {NAME_MAX} characters or less", code="max_length"
+        )
+    if not _NAME.fullmatch(value):
+        raise forms.ValidationError(
+            f"{label} must only include letters a to z, spaces, hyphens, "
+            "apostrophes and full stops",
+            code="invalid_name",
+        )
+    return value
+
+
+def learner_postcode(typed: str) -> str:
+    """A postcode in its usual form ("LS2 9JT"); ValidationError if it has not
+    a postcode's shape."""
+    key = "".join(typed.split()).upper()
+    found = _POSTCODE.fullmatch(key)
+    if found is None:
+        raise forms.ValidationError("Enter a real postcode", code="invalid")
+    return f"{found[1]} {found[2]}"
 
 
 def _name_field(label: str) -> forms.CharField:
@@ -226,7 +228,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     )
 
     def _clean_name(self, name: str) -> str:
-        return clean_name(str(self.fields[name].label), self.cleaned_data[name])
+        return learner_name(str(self.fields[name].label), self.cleaned_data[name])
 
     def clean_given_name(self) -> str:
         return self._clean_name("given_name")
@@ -243,7 +245,7 @@ class DemographicsSearchForm(LookupConfirmationsForm):
             raise
 
     def clean_postcode(self) -> str:
-        return clean_postcode(self.cleaned_data["postcode"])
+        return learner_postcode(self.cleaned_data["postcode"])
 
 
 class LogDownloadForm(forms.Form):

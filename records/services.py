@@ -43,6 +43,8 @@ class LookupRefused(Exception):
 
 
 NOT_SHARED_CODE = "WSEC0206"  # the LRS: learner has not opted to share data
+NOT_VERIFIED_CODE = "WSEC0208"  # the LRS: learner could not be verified
+SHARED_CODE = "WSRC0004"  # the learner found and verified: the LRS's exact match
 
 
 @dataclass
@@ -446,6 +448,78 @@ def learner_view(
         shared=shared,
         code="" if shared else NOT_SHARED_CODE,
     )
+
+
+def learner_learning_events(
+    *,
+    user: User,
+    uln: str,
+    given_name: str,
+    family_name: str,
+    request_id: str,
+    channel: str = CHANNEL.PAGE,
+    api_client: ApiClient | None = None,
+) -> LearnerRecord | None:
+    """A learner's learning events for a ULN and the names that go with it (the
+    LRS's GetLearnerLearningEvents), for every channel: the record as
+    learner_view shows it (ability to share decides, WSEC0206), or None when
+    no learner has that ULN and those names (WSEC0208), logged as a record view
+    that matched nobody. One log row a call either way, written before answering.
+    """
+    problem = uln_problem(uln)
+    if problem:
+        raise InvalidUln(problem)
+    membership = _gate(user)
+    learner = Learner.objects.filter(uln=uln.strip()).only("pk", *_NAMES).first()
+    if learner is not None and all(
+        _same(getattr(learner, name), wanted)
+        for name, wanted in zip(_NAMES, (given_name, family_name), strict=True)
+    ):
+        return learner_view(
+            user=user,
+            learner_id=learner.pk,
+            request_id=request_id,
+            channel=channel,
+            api_client=api_client,
+        )
+    # Which of the two failed is not said: either would tell an unknown caller
+    # whether the ULN is somebody's.
+    _log(
+        membership=membership,
+        action=LearnerView.Action.VIEW_RECORD,
+        outcome=OUTCOME.NO_MATCH,
+        learner_uln=uln.strip(),
+        request_id=request_id,
+        channel=channel,
+        api_client=api_client,
+    )
+    return None
+
+
+_NAMES = ("given_name", "family_name")
+
+
+def lookup_cap_frees_in(*, user: User, code: str) -> int:
+    """Seconds until the real-time cap that refused ``user`` lets them search
+    again: their oldest counted search of the past hour leaves the hour, or
+    their organisation's UTC day ends."""
+    now = timezone.now()
+    if code == "organisation_cap":
+        return math.ceil((_day_start(now) + timedelta(days=1) - now).total_seconds())
+    oldest = (
+        LearnerView.objects.filter(
+            user_id=user.pk,
+            viewed_at__gte=now - timedelta(hours=1),
+            action__in=_SEARCHES,
+        )
+        .exclude(outcome=OUTCOME.REFUSED)
+        .order_by("viewed_at")
+        .values_list("viewed_at", flat=True)
+        .first()
+    )
+    if oldest is None:  # the window moved on since the refusal
+        return 1
+    return max(1, math.ceil((oldest + timedelta(hours=1) - now).total_seconds()))
 
 
 ALERT_TRANSITIONS: dict[str, set[str]] = {
