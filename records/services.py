@@ -28,6 +28,13 @@ POSSIBLE_MATCH_LIMIT = 10
 # weighs: enough to tell "too many" from "possible" (records.services.match_among).
 CANDIDATE_LIMIT = POSSIBLE_MATCH_LIMIT * 5 + 1
 _SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
+# What the caps count: every search, and every record view that no counted
+# search led to. A page's record view follows the page's search; a learning
+# events call (API) finds a learner by ULN and names with no search before it,
+# so it is a search for the caps, or an MIS could check identities uncounted.
+_COUNTED = Q(action__in=_SEARCHES) | (
+    Q(action=LearnerView.Action.VIEW_RECORD) & ~Q(channel=LearnerView.Channel.PAGE)
+)
 OUTCOME = LearnerView.Outcome
 CHANNEL = LearnerView.Channel
 
@@ -93,7 +100,8 @@ def _search_counts(
     mine = Q(user_id=membership.user_id, viewed_at__gte=hour_ago)
     ours = Q(organisation_id=membership.organisation_id, viewed_at__gte=day_start)
     counts = (
-        LearnerView.objects.filter(mine | ours, action__in=_SEARCHES)
+        LearnerView.objects.filter(mine | ours)
+        .filter(_COUNTED)
         .exclude(outcome=OUTCOME.REFUSED)
         .aggregate(user=Count("pk", filter=mine), organisation=Count("pk", filter=ours))
     )
@@ -469,11 +477,50 @@ def learner_learning_events(
     problem = uln_problem(uln)
     if problem:
         raise InvalidUln(problem)
-    membership = _gate(user)
-    learner = Learner.objects.filter(uln=uln.strip()).only("pk", *_NAMES).first()
+    # It finds a learner with no search before it, so the caps count it as one:
+    # the check, the read and the log row in one transaction holding the
+    # member's row and the organisation's caps lock, as _logged_search does. A
+    # refusal is logged and committed, then raised.
+    with transaction.atomic():
+        membership = _gate(user, lock=True)
+        pg.organisation_caps_lock(membership.organisation_id)
+        refusal = _cap_refusal(membership)
+        if refusal is None:
+            return _learning_events_found(
+                membership=membership,
+                user=user,
+                uln=uln.strip(),
+                names=(given_name, family_name),
+                request_id=request_id,
+                channel=channel,
+                api_client=api_client,
+            )
+        _log(
+            membership=membership,
+            action=LearnerView.Action.VIEW_RECORD,
+            outcome=OUTCOME.REFUSED,
+            learner_uln=uln.strip(),
+            request_id=request_id,
+            channel=channel,
+            api_client=api_client,
+        )
+    raise LookupRefused(refusal)
+
+
+def _learning_events_found(
+    *,
+    membership: Membership,
+    user: User,
+    uln: str,
+    names: tuple[str, str],
+    request_id: str,
+    channel: str,
+    api_client: ApiClient | None,
+) -> LearnerRecord | None:
+    learner = Learner.objects.filter(uln=uln).only("pk", *_NAMES).first()
     if learner is not None and all(
         _same(getattr(learner, name), wanted)
-        for name, wanted in zip(_NAMES, (given_name, family_name), strict=True)
+        for name, wanted in zip(_NAMES, names, strict=True)
     ):
         return learner_view(
             user=user,
@@ -488,7 +535,7 @@ def learner_learning_events(
         membership=membership,
         action=LearnerView.Action.VIEW_RECORD,
         outcome=OUTCOME.NO_MATCH,
-        learner_uln=uln.strip(),
+        learner_uln=uln,
         request_id=request_id,
         channel=channel,
         api_client=api_client,
@@ -508,9 +555,7 @@ def lookup_cap_frees_in(*, user: User, code: str) -> int:
         return math.ceil((_day_start(now) + timedelta(days=1) - now).total_seconds())
     oldest = (
         LearnerView.objects.filter(
-            user_id=user.pk,
-            viewed_at__gte=now - timedelta(hours=1),
-            action__in=_SEARCHES,
+            _COUNTED, user_id=user.pk, viewed_at__gte=now - timedelta(hours=1)
         )
         .exclude(outcome=OUTCOME.REFUSED)
         .order_by("viewed_at")

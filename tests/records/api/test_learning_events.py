@@ -108,3 +108,22 @@ def test_a_bad_request_is_400_and_logs_nothing(api, body, field, words):
         (field, words)
     ]
     assert not LearnerView.objects.exists()
+
+
+@pytest.mark.parametrize("names", [ASK, {**ASK, "family_name": "Someone"}])
+def test_learning_events_count_against_the_caps_as_searches_do(api, settings, names):
+    # They find a learner by ULN and names with no search before them: uncounted,
+    # an MIS could check thousands of identities a day past its caps.
+    settings.LOOKUP_USER_HOURLY_CAP = 2
+    make_learner()
+    answers = [events(api, names).status_code for _ in range(3)]
+
+    assert answers == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+    outcomes = list(
+        LearnerView.objects.order_by("pk").values_list("outcome", flat=True)
+    )
+    assert len(outcomes) == 3
+    assert outcomes[2] == OUTCOME.REFUSED
+    # A search after them is refused too: one allowance for both.
+    searched = post(api, "learner-searches", {"uln": ASK["uln"]})
+    assert searched.status_code == HTTPStatus.TOO_MANY_REQUESTS
