@@ -10,9 +10,11 @@ distance from the organisation's registered address (``PurposeDay``). No name,
 date of birth or postcode leaves the query: only bands, areas and counts.
 
 The rules judge each organisation over the last ``AUDIT_PURPOSE_WINDOW_DAYS``
-days against what it is: its own earlier pattern, else nothing (the rule's
-threshold alone). (Declared ages and catchment are not asked for yet: decision
-25.) A pattern a caseworker marked a false positive is
+days against what it is: the ages it serves and the distance its learners come
+from, where its application declared them (``declarations``); otherwise its own
+earlier pattern, else nothing (the rule's threshold alone). Organisations
+registered before the application asked have no declaration and are judged by
+their history (decision 25). A pattern a caseworker marked a false positive is
 accepted at the figure it had, until it moves ``AUDIT_ACCEPTED_CHANGE_PERCENT``
 points further. Decision 25 gives the reasoning and the thresholds.
 """
@@ -39,7 +41,12 @@ from records.models import (
     UsageDay,
 )
 from records.postcodes import address_area, area_centres, distance_km
-from registration.models import Organisation
+from registration.models import (
+    LearnerAge,
+    LearnerReach,
+    Organisation,
+    learner_ages_words,
+)
 
 Code = AuditRule.Code
 PURPOSE_RULES = (
@@ -67,6 +74,15 @@ DISTANCE_BANDS = (
     "unknown",
 )
 UNKNOWN = "?"
+# The ages an application declares (registration.models.LearnerAge) as the
+# measured bands each covers: the declared bands start where these do.
+DECLARED_AGE_BANDS: dict[str, tuple[int, ...]] = {
+    LearnerAge.UNDER_14: (0,),
+    LearnerAge.AGE_14_16: (1,),
+    LearnerAge.AGE_17_19: (2,),
+    LearnerAge.AGE_20_24: (3,),
+    LearnerAge.AGE_25_OVER: (4, 5, 6),
+}
 
 # Each rule's defaults (see records.audit.DEFAULT_RULES): threshold, minimum
 # volume, whether a hit suspends, and what it means.
@@ -80,7 +96,10 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "over the purpose window (AUDIT_PURPOSE_WINDOW_DAYS days) were aged 20 or "
         "over on the day, and that share is at least AUDIT_PURPOSE_MARGIN_PERCENT "
         "points above its own share in the 28 days before the window (with no such "
-        "history, the threshold alone). The minimum "
+        "history, the threshold alone). An organisation that declared the ages it "
+        "serves in its application (not every age) is judged against that instead: "
+        "at least AUDIT_PURPOSE_MARGIN_PERCENT% of the learners found in the window "
+        "were outside the declared ages. The minimum "
         "volume is learners found in the window.",
     ),
     (
@@ -92,7 +111,11 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "the purpose window lived within AUDIT_NEAR_KM km of its registered "
         "address (by postcode area; unknown areas left out), and that share is at "
         "least AUDIT_PURPOSE_MARGIN_PERCENT points below its own share in the 28 "
-        "days before the window (with no such history, the threshold alone). The "
+        "days before the window (with no such history, the threshold alone). An "
+        "organisation that declared most of its learners live within a distance "
+        "is judged against that instead: at least AUDIT_PURPOSE_MARGIN_PERCENT% "
+        "of the learners found with a known area lived further than that distance "
+        "(or AUDIT_NEAR_KM km, if more: areas are measured centre to centre). The "
         "minimum volume is learners found with a known area.",
     ),
     (
@@ -237,6 +260,69 @@ def registered_areas(organisation_ids: set[int]) -> dict[int, str | None]:
         "pk", "registered_address"
     )
     return {pk: address_area(address) for pk, address in addresses}
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What an organisation declared in its application about its learners:
+    the measured age bands its declared ages cover (empty: none declared, or
+    every age, which says nothing), and the distance most live within (None:
+    none declared, or across England)."""
+
+    ages: tuple[str, ...] = ()
+    bands: frozenset[int] = frozenset()
+    km: int | None = None
+
+
+def declarations(organisation_ids: set[int]) -> dict[int, Declared]:
+    """The declarations of those organisations that made one (organisations
+    registered before the application asked have none)."""
+    rows = (
+        Organisation.objects.filter(pk__in=organisation_ids)
+        .exclude(learner_ages__isnull=True, learner_reach="")
+        .values_list("pk", "learner_ages", "learner_reach", "learner_reach_km")
+    )
+    every = set(range(len(AGE_BANDS)))
+    result: dict[int, Declared] = {}
+    for pk, ages, reach, km in rows:
+        ages = tuple(a for a in LearnerAge.values if a in (ages or []))
+        bands = {band for a in ages for band in DECLARED_AGE_BANDS[a]}
+        result[pk] = Declared(
+            ages if bands != every else (),
+            frozenset(bands) if bands != every else frozenset(),
+            int(km) if reach == LearnerReach.LOCAL and km else None,
+        )
+    return result
+
+
+def outside_ages(profile: Profile, declared: Declared) -> tuple[int, int]:
+    """Of the learners found, how many were outside the declared ages; and of
+    all found."""
+    inside = sum(
+        count for band, count in enumerate(profile.age_bands) if band in declared.bands
+    )
+    return profile.found - inside, profile.found
+
+
+def outside_distance(
+    profile: Profile, declared: Declared, home: str | None
+) -> tuple[int, int, int]:
+    """Of the learners found with a known area, how many lived further than the
+    declared distance from the registered address; of all known; and the
+    distance judged, in km. Areas are measured centre to centre, so no
+    distance under AUDIT_NEAR_KM is judged (the declared one is widened to it)."""
+    radius = max(declared.km or 0, settings.AUDIT_NEAR_KM)
+    outside = known = 0
+    if home is None:
+        return 0, 0, radius
+    for area, count in profile.areas.items():
+        km = distance_km(home, area)
+        if km is None:
+            continue
+        known += count
+        if km > radius:
+            outside += count
+    return outside, known, radius
 
 
 def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
@@ -492,6 +578,7 @@ def purpose_hits(
     history = _sums(previous, ids, suspect) if Code.PURPOSE_CHANGE in rules else {}
     accepted = _accepted(ids)
     homes = registered_areas(ids)
+    declared = declarations(ids)
     margin = Decimal(settings.AUDIT_PURPOSE_MARGIN_PERCENT) / 100
     hits: list[Any] = []
 
@@ -504,7 +591,13 @@ def purpose_hits(
         return profile
 
     def hit(
-        org: int, rule: AuditRule, value: Decimal, details: str, *, below: bool = False
+        org: int,
+        rule: AuditRule,
+        value: Decimal,
+        details: str,
+        *,
+        below: bool = False,
+        threshold: Decimal | None = None,
     ) -> None:
         taken = accepted.get((org, rule.code))
         change = Decimal(settings.AUDIT_ACCEPTED_CHANGE_PERCENT) / 100
@@ -514,16 +607,28 @@ def purpose_hits(
             if progress is not None:  # accepted as a false positive, not moved enough
                 progress.add("hits_accepted")
             return
-        hits.append(Hit(rule, org, None, _q(value), _q(rule.threshold), details))
+        limit = rule.threshold if threshold is None else threshold
+        hits.append(Hit(rule, org, None, _q(value), _q(limit), details))
 
     near_km = settings.AUDIT_NEAR_KM
     for org in sorted(ids):
         seen, _ = windows.get(org, (today[org], 1))
         home = homes.get(org)
         words = _Words(org, window, home)
+        said = declared.get(org, Declared())
         rule = rules.get(Code.AGE_PROFILE)
         than = base(expected, org, rule) if rule else None
-        if rule and _beyond(
+        if rule and said.bands:
+            if seen.found >= max(rule.minimum_volume, 1):
+                outside, found = outside_ages(words.profile, said)
+                share = _share(outside, found) or Decimal(0)
+                if share >= margin:
+                    hit(org, rule, share, words.window(
+                        f" Declared in its application: learners aged "
+                        f"{learner_ages_words(list(said.ages))}; {_pct(share)} of "
+                        f"the {found:,} learners found were outside those ages."
+                    ), threshold=margin)  # fmt: skip
+        elif rule and _beyond(
             rule,
             seen.adult_share,
             seen.found,
@@ -539,7 +644,18 @@ def purpose_hits(
         rule = rules.get(Code.GEOGRAPHIC_SPREAD)
         than = base(expected, org, rule) if rule else None
         usual_near = than.near_share if than else None
-        if rule and _beyond(
+        if rule and said.km is not None:
+            if home is not None and seen.known >= max(rule.minimum_volume, 1):
+                outside, known, radius = outside_distance(words.profile, said, home)
+                far = _share(outside, known)
+                if far is not None and far >= margin:
+                    widened = "" if radius == said.km else f" (judged at {radius} km)"
+                    hit(org, rule, far, words.window(
+                        f" Declared in its application: most learners live within "
+                        f"{said.km} km{widened}; {_pct(far)} of the {known:,} found "
+                        f"with a known area lived further than {radius} km."
+                    ), threshold=margin)  # fmt: skip
+        elif rule and _beyond(
             rule, seen.near_share, seen.known, usual_near, margin, below=True
         ):
             usual = f"{_pct(than.near_share)} of {than.known:,} lived " if than else ""
@@ -606,11 +722,21 @@ class _Words:
     span: Span
     home: str | None
     _said: str | None = None
+    _whole: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """The window's whole profile (read once: a declared organisation's
+        rules need its bands and areas even before one hits)."""
+        if self._whole is None:
+            self._whole = profile_over(
+                self.organisation_id, self.span.first, self.span.last
+            )
+        return self._whole
 
     def window(self, then: str) -> str:
         if self._said is None:
-            whole = profile_over(self.organisation_id, self.span.first, self.span.last)
-            self._said = profile_words(whole, self.span.days, self.home)
+            self._said = profile_words(self.profile, self.span.days, self.home)
         return self._said + then
 
 

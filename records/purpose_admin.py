@@ -65,6 +65,14 @@ def _declared(organisation: Organisation) -> list[tuple[str, str]]:
         ("Purpose", organisation.purpose or "-"),
         ("Learners a year (declared)", f"{organisation.estimated_learners_per_year:,}"),
         ("Registered address's postcode area", _home(organisation) or "not known"),
+        (
+            "Ages of learners served (declared)",
+            organisation.learner_ages_display or "not declared",
+        ),
+        (
+            "Where learners come from (declared)",
+            organisation.learner_reach_display or "not declared",
+        ),
     ]
     return rows
 

@@ -125,6 +125,9 @@ def _waiting_application(by: User) -> None:
             "prior qualifications of employer staff who are not our learners before "
             "they start workplace assessments."
         ),
+        learner_ages=["17_19", "20_24", "25_over"],
+        learner_reach="local",
+        learner_reach_km=40,
         signing_director_name="HUGHES, Daniel",
         signing_director_appointment="/company/07654321/appointments/daniel-hughes",
         signing_director_email="daniel.hughes@riverside-training.example.com",

@@ -16,7 +16,13 @@ from lrs_portal.models import User
 from lrs_portal.passwords import password_error
 from registration import validators
 from registration.companies_house import Director, govuk_date
-from registration.models import Organisation, RegistrationApplication
+from registration.models import (
+    LEARNER_REACH_KM_MAX,
+    LearnerAge,
+    LearnerReach,
+    Organisation,
+    RegistrationApplication,
+)
 from registration.services.applications import PURPOSE_MIN_LENGTH
 
 PURPOSE_MAX_LENGTH = 5000
@@ -429,6 +435,65 @@ class PurposeForm(forms.ModelForm[RegistrationApplication]):
             else v
             for v in self.fields["purpose_detail"].validators
         ]
+
+
+# --- The learners you serve ----------------------------------------------------------
+
+
+class LearnersServedForm(forms.Form):
+    """The ages of the learners the provider serves and where they come from.
+
+    The nightly audit compares them with the learners the organisation finds
+    (decision 25), so the distance is asked for only with "mostly within".
+    """
+
+    learner_ages = forms.MultipleChoiceField(
+        label="How old are the learners you will look up?",
+        choices=LearnerAge.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Their age when you enrol them. Select all that apply.",
+        error_messages={
+            "required": "Select the ages of the learners you will look up",
+            "invalid_choice": "Select the ages of the learners you will look up",
+            "invalid_list": "Select the ages of the learners you will look up",
+        },
+    )
+    learner_reach = forms.ChoiceField(
+        label="Where do most of your learners come from?",
+        choices=LearnerReach.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select where most of your learners come from",
+            "invalid_choice": "Select where most of your learners come from",
+        },
+    )
+    learner_reach_km = WholeNumberField(
+        label="Distance in kilometres",
+        required=False,
+        min_value=1,
+        max_value=LEARNER_REACH_KM_MAX,
+        help_text="For example, 30. One mile is about 1.6 kilometres.",
+        error_messages={
+            "invalid": "Enter the distance as a whole number of kilometres, like 30",
+            "min_value": "The distance must be 1 kilometre or more",
+            "max_value": f"The distance must be {LEARNER_REACH_KM_MAX} kilometres or "
+            "fewer. If your learners come from further, select from across England",
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("learner_reach") == LearnerReach.LOCAL:
+            if cleaned.get("learner_reach_km") is None and not self.has_error(
+                "learner_reach_km"
+            ):
+                self.add_error(
+                    "learner_reach_km",
+                    "Enter the distance most of your learners live within",
+                )
+        else:
+            cleaned["learner_reach_km"] = None
+        return cleaned
 
 
 # --- Signing director ---------------------------------------------------------------

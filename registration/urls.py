@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("apply/going-concern/", apply.going_concern, name="going-concern"),
     path("apply/purpose/", apply.purpose, name="purpose"),
+    path("apply/learners-served/", apply.learners_served, name="learners-served"),
     path("apply/signing-director/", apply.signing_director, name="signing-director"),
     path("apply/check-answers/", submit.check_answers, name="check-answers"),
     # One of the applicant's applications, by reference

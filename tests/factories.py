@@ -179,6 +179,9 @@ class RegistrationApplicationFactory(DjangoModelFactory[RegistrationApplication]
         "We are a further education college. We look up the ULN and prior "
         "achievements of each learner we enrol, to place them on the right course."
     )
+    learner_ages = factory.LazyFunction(lambda: ["14_16", "17_19"])
+    learner_reach = "local"
+    learner_reach_km = 30
     signing_director_name = "SMITH, Jane Alice"
     signing_director_appointment = "/company/09876543/appointments/jane-smith"
     signing_director_email = "jane.smith@northfield-college.example.com"

@@ -212,6 +212,10 @@ _APPLICATION_FIELDSETS: Groups = (
     ("Going concern", ("accounts_document_link",)),
     ("Purpose", ("purpose", "exception", "purpose_detail")),
     (
+        "Learners served (declared)",
+        ("learner_ages_display", "learner_reach_display"),
+    ),
+    (
         "Signing director",
         (
             "signing_director_name",
@@ -279,6 +283,14 @@ class RegistrationApplicationAdmin(RegistrationAdmin):
     @admin.display(description="Exception", boolean=True)
     def exception(self, application: RegistrationApplication) -> bool:
         return application.is_exception
+
+    @admin.display(description="Ages of learners served")
+    def learner_ages_display(self, application: RegistrationApplication) -> str:
+        return application.learner_ages_display or "Not answered"
+
+    @admin.display(description="Where learners come from")
+    def learner_reach_display(self, application: RegistrationApplication) -> str:
+        return application.learner_reach_display or "Not answered"
 
     @admin.display(description="Accounts")
     def accounts_document_link(self, application: RegistrationApplication) -> str:

@@ -293,6 +293,10 @@ class MembershipInline(ViewOnlyInline):
         return super().get_queryset(request).select_related("user", "organisation")
 
 
+_NOT_DECLARED = (
+    "Not declared (registered before the application asked; the purpose rules "
+    "compare it with its own history)"
+)
 _ORGANISATION_FIELDSETS: Groups = (
     (
         None,
@@ -307,6 +311,10 @@ _ORGANISATION_FIELDSETS: Groups = (
             "estimated_learners_per_year",
             "purpose",
         ),
+    ),
+    (
+        "Learners served (declared)",
+        ("learner_ages_display", "learner_reach_display"),
     ),
     (
         "Status",
@@ -343,6 +351,14 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
     fieldsets = _fieldsets(_ORGANISATION_FIELDSETS)
     readonly_fields = _field_names(_ORGANISATION_FIELDSETS)
     inlines = (MembershipInline,)
+
+    @admin.display(description="Ages of learners served")
+    def learner_ages_display(self, organisation: Organisation) -> str:
+        return organisation.learner_ages_display or _NOT_DECLARED
+
+    @admin.display(description="Where learners come from")
+    def learner_reach_display(self, organisation: Organisation) -> str:
+        return organisation.learner_reach_display or _NOT_DECLARED
 
     def change_page_context(
         self, request: HttpRequest, obj: Organisation

@@ -19,6 +19,7 @@ from registration.models import (
     AwardingOrganisationAccreditation,
     CheckKind,
     FollowUpDiscussion,
+    LearnerReach,
     Membership,
     Organisation,
     RegistrationApplication,
@@ -117,6 +118,9 @@ def reregistration_start(
         "website",
         "estimated_learners_per_year",
         "purpose",
+        "learner_ages",
+        "learner_reach",
+        "learner_reach_km",
         # Only an application holds the purpose in detail.
         *(["purpose_detail"] if last else []),
     ]
@@ -172,6 +176,14 @@ def application_missing_sections(application: RegistrationApplication) -> list[s
         or len(application.purpose_detail.strip()) < PURPOSE_MIN_LENGTH
     ):
         missing.append("purpose")
+    if not application.learner_ages or not (
+        application.learner_reach == LearnerReach.ENGLAND
+        or (
+            application.learner_reach == LearnerReach.LOCAL
+            and application.learner_reach_km
+        )
+    ):
+        missing.append("learners_served")
     if not (application.signing_director_name and application.signing_director_email):
         missing.append("signing_director")
     return missing
@@ -430,6 +442,8 @@ def application_run_checks(
                         str(a) for a in application.accreditations.all()
                     ],
                     "learners_per_year": application.estimated_learners_per_year,
+                    "learner_ages": application.learner_ages_display,
+                    "learner_reach": application.learner_reach_display,
                 },
             ),
         ),
@@ -604,6 +618,9 @@ _COPIED_TO_ORGANISATION = [
     "website",
     "estimated_learners_per_year",
     "purpose",
+    "learner_ages",
+    "learner_reach",
+    "learner_reach_km",
     "signing_director_name",
     "signing_director_appointment",
     "signing_director_email",

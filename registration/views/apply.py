@@ -26,12 +26,14 @@ from registration.forms import (
     AccountsUploadForm,
     AccreditationForm,
     CreateAccountForm,
+    LearnersServedForm,
     OrganisationDetailsForm,
     PurposeForm,
     SigningDirectorForm,
 )
 from registration.models import (
     AwardingOrganisationAccreditation,
+    LearnerReach,
     RegistrationApplication,
 )
 from registration.services import application_missing_sections
@@ -51,6 +53,7 @@ SECTIONS = (
     ("accreditation", "Accreditation and learners", "registration:accreditation"),
     ("going_concern", "Going concern", "registration:going-concern"),
     ("purpose", "Purpose", "registration:purpose"),
+    ("learners_served", "Learners you serve", "registration:learners-served"),
     ("signing_director", "Signing director", "registration:signing-director"),
 )
 SECTION_TITLES = {key: title for key, title, _ in SECTIONS}
@@ -365,6 +368,42 @@ def purpose(request: HttpRequest, application: RegistrationApplication) -> HttpR
             "application": application,
             "other_purpose": RegistrationApplication.Purpose.OTHER,
             "max_length": PURPOSE_MAX_LENGTH,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@editable_application
+def learners_served(
+    request: HttpRequest, application: RegistrationApplication
+) -> HttpResponse:
+    form = LearnersServedForm(
+        request.POST if _posted(request) else None,
+        initial={
+            "learner_ages": application.learner_ages or [],
+            "learner_reach": application.learner_reach,
+            "learner_reach_km": application.learner_reach_km,
+        },
+    )
+    if _posted(request) and form.is_valid():
+        application.learner_ages = list(form.cleaned_data["learner_ages"])
+        application.learner_reach = form.cleaned_data["learner_reach"]
+        application.learner_reach_km = form.cleaned_data["learner_reach_km"]
+        save_with_history(
+            application,
+            acting_user=signed_in_user(request),
+            reason="Learners served saved",
+            fields=["learner_ages", "learner_reach", "learner_reach_km"],
+        )
+        return redirect("registration:task-list")
+    return render(
+        request,
+        "registration/apply_learners_served.html",
+        {
+            "form": form,
+            "application": application,
+            "local": LearnerReach.LOCAL,
         },
     )
 

@@ -238,6 +238,10 @@ def test_approval_registers_the_organisation_with_the_applicant_as_super_user(
     assert organisation.status == Organisation.Status.REGISTERED
     assert organisation.ukprn == application.ukprn
     assert organisation.last_signed_version == version
+    # The learners it declared it serves, for the purpose rules (decision 25).
+    assert organisation.learner_ages == ["14_16", "17_19"]
+    assert organisation.learner_reach == "local"
+    assert organisation.learner_reach_km == 30
     applicant = application.applicant
     assert applicant.membership.organisation == organisation
     assert applicant.membership.is_super_user
@@ -491,6 +495,8 @@ def test_re_registration_is_prefilled_from_the_last_approved_application(
     assert again.organisation == organisation
     assert again.legal_name == application.legal_name
     assert again.ukprn == application.ukprn
+    assert again.learner_ages == application.learner_ages
+    assert again.learner_reach_km == application.learner_reach_km
     assert [a.awarding_organisation for a in again.accreditations.all()] == [
         a.awarding_organisation for a in application.accreditations.all()
     ]

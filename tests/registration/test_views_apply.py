@@ -929,6 +929,14 @@ def test_an_applicant_goes_from_account_to_submitted_application(client):
         ("going-concern", {"accounts_document": SimpleUploadedFile("a.pdf", PDF)}),
         ("purpose", {"purpose": "own_students", "purpose_detail": PURPOSE}),
         (
+            "learners-served",
+            {
+                "learner_ages": ["14_16", "17_19"],
+                "learner_reach": "local",
+                "learner_reach_km": "25",
+            },
+        ),
+        (
             "signing-director",
             {
                 "director": "/company/09876543/appointments/jane-smith",
@@ -943,7 +951,7 @@ def test_an_applicant_goes_from_account_to_submitted_application(client):
         response = client.post(url(name), data)
         assert response.status_code == HTTPStatus.FOUND, (name, body(response)[:3000])
 
-    assert body(client.get(url("task-list"))).count(">Completed<") == 5
+    assert body(client.get(url("task-list"))).count(">Completed<") == 6
     response = client.post(url("check-answers"), {"confirmed": "on"}, follow=True)
 
     application = RegistrationApplication.objects.get()
