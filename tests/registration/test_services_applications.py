@@ -125,6 +125,7 @@ def test_missing_sections_name_what_is_left_to_do():
         "accreditation",
         "going_concern",
         "purpose",
+        "learners_served",
         "signing_director",
     ]
 

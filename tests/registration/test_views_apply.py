@@ -193,7 +193,7 @@ def test_the_task_list_starts_an_application_and_shows_its_reference(
     assert html.count("<h1") == 1
     assert "govuk-task-list" in html
     assert html.count("Cannot start yet") == 3  # going concern, director, submit
-    assert html.count(">Incomplete<") == 3
+    assert html.count(">Incomplete<") == 4  # with learners you serve
     assert application.super_user_email == applicant.email
 
 
@@ -202,7 +202,7 @@ def test_the_task_list_marks_completed_sections(applicant_client, draft):
 
     html = body(applicant_client.get(url("task-list")))
 
-    assert html.count(">Completed<") == 5
+    assert html.count(">Completed<") == 6
     assert url("check-answers") in html
     assert "Cannot start yet" not in html
 
