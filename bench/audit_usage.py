@@ -32,7 +32,10 @@ the day's UsageDay rows and finds its alerts). It prints (b)/(a) and (c)/(a')
 (target within 2x with every rule, the purpose rules of issue 13 included: the
 first --learners rows' ULNs are learners', registered in 40 postcode areas, as
 are the organisations, so the purpose profile joins every exact match of the day
-to a learner and measures ages, areas and distances), then adds as many rows
+to a learner and measures ages, areas and distances; --population ordinary, the
+default, makes each organisation's learners local and mostly 14-19, so few
+organisations hit a purpose rule, and random makes them any age from anywhere,
+so nearly all do), then adds as many rows
 again two months earlier (older partitions) and measures (a) and (b) again: a
 day's audit time should not grow with the table. (A day's scan reads its own
 month's partition, so it grows with the rows of that month, for the audit and
@@ -46,6 +49,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from scratch import django_on_scratch_database  # bench/ is the script's folder
 
@@ -93,6 +97,14 @@ def _arguments() -> argparse.Namespace:
         default=1_000_000,
         help="learners on the register: the ULNs of the day's first rows are theirs, "
         "so the purpose profile joins that many of its searches to learners",
+    )
+    parser.add_argument(
+        "--population",
+        choices=("ordinary", "random"),
+        default="ordinary",
+        help="who the learners found are: ordinary (each organisation's own area, "
+        "mostly 14-19: few purpose alerts) or random (any age and area: nearly "
+        "every organisation hits the purpose rules)",
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
@@ -190,24 +202,51 @@ def _insert(
         cursor.execute("ANALYZE records_learnerview")
 
 
-def _learners(count: int) -> None:
+def _learners(count: int, members: int, population: str, day: date) -> None:
     """count learners, with the ULNs _insert gives its rows 1 to count (so a
-    search with an exact match on the day finds one), aged 14 to 70, in the
-    AREAS in turn."""
+    search with an exact match on the day finds one).
+
+    random (the first measurement of issue 13): aged 14 to 70 and in the AREAS
+    in turn, whoever searched for them, so nearly every organisation's learners
+    are adults from everywhere and it hits two or three purpose rules.
+    ordinary: as the providers of the misuse simulation, each row's learner (row
+    g is searched by member g mod members, on every day alike) lives in the
+    searching organisation's own postcode area, and 17 in 20 are 14 to 19 on the
+    audit day, the rest 20 to 70: a college finding its own students, so most
+    organisations hit nothing and the heavy users' volume alerts remain."""
     from django.db import connection
 
+    if population == "random":
+        born = "DATE '1956-01-01' + (g * 37) %% 20440"
+        area = "(%s::text[])[1 + g %% %s]"
+        params: list[Any] = [list(AREAS), len(AREAS), count]
+    else:
+        young = _years_before(day, 20) + timedelta(days=1)
+        born = (
+            "CASE WHEN g %% 20 < 17 THEN %s::date + (g * 37) %% 2190"
+            " ELSE DATE '1956-01-01' + (g * 37) %% 18250 END"
+        )
+        area = f"(%s::text[])[1 + ((g %% %s) / {MEMBERS_PER_ORGANISATION}) %% %s]"
+        params = [young, list(AREAS), members, len(AREAS), count]
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO records_learner (uln, given_name, middle_names, family_name,"
             " previous_family_name, date_of_birth, gender, postcode, email,"
             " ability_to_share, updated_at)"
             " SELECT (1000000000 + (g::bigint * 7919) %% 899999999)::text, 'Sam', '',"
-            " 'Bench', '', DATE '1956-01-01' + (g * 37) %% 20440, 0,"
-            " (%s::text[])[1 + g %% %s] || '1 1AA', '', -1, now()"
+            f" 'Bench', '', {born}, 0,"
+            f" {area} || '1 1AA', '', -1, now()"
             " FROM generate_series(1, %s) AS g",
-            [list(AREAS), len(AREAS), count],
+            params,
         )
         cursor.execute("ANALYZE records_learner")
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, month=3, day=1)
 
 
 def _bare(day: date) -> float:
@@ -319,14 +358,15 @@ def _run(arguments: argparse.Namespace) -> None:
     print(
         f"{arguments.members} members: {time.perf_counter() - began:.1f} s", flush=True
     )
-    began = time.perf_counter()
-    _learners(arguments.learners)
-    print(
-        f"{arguments.learners:,} learners: {time.perf_counter() - began:.1f} s",
-        flush=True,
-    )
     last_month = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
     day = last_month.replace(day=20)
+    began = time.perf_counter()
+    _learners(arguments.learners, arguments.members, arguments.population, day)
+    print(
+        f"{arguments.learners:,} learners ({arguments.population}): "
+        f"{time.perf_counter() - began:.1f} s",
+        flush=True,
+    )
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     began = time.perf_counter()
     _insert(arguments.day_rows, pairs, day_start, 1)

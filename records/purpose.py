@@ -21,14 +21,14 @@ points further. Decision 25 gives the reasoning and the thresholds.
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 
 from lrs_portal.jobs import JobProgress
 from records.models import (
@@ -345,7 +345,8 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
     homes = registered_areas(set(organisations))
     near_km = settings.AUDIT_NEAR_KM
     centres = area_centres()
-    distances: dict[tuple[str | None, str], float | None] = {}
+    # (home, area): the distance band, and whether known and near; measured once.
+    distances: dict[tuple[str | None, str], tuple[int, bool, bool]] = {}
     sql, params = _found_sql(day)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -355,8 +356,13 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
         home = homes.get(organisation_id)
         key = (home, area)
         if key not in distances:
-            distances[key] = None if home is None else distance_km(home, area)
-        km = distances[key]
+            km = None if home is None else distance_km(home, area)
+            distances[key] = (
+                _distance_band(km),
+                km is not None,
+                km is not None and km < near_km,
+            )
+        distance_band, known, near = distances[key]
         for profile in (
             users[(user_id, organisation_id)],
             organisations[organisation_id],
@@ -365,10 +371,10 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
             profile.age_bands[band] += count
             if band >= ADULT_FROM_BAND:
                 profile.adults += count
-            profile.distance_bands[_distance_band(km)] += count
-            if km is not None:
+            profile.distance_bands[distance_band] += count
+            if known:
                 profile.known += count
-                if km < near_km:
+                if near:
                     profile.near += count
             profile.areas[area] = profile.areas.get(area, 0) + count
     rows: list[tuple[int, int | None, Profile]] = [
@@ -451,40 +457,32 @@ class Span:
         return (self.last - self.first).days + 1
 
 
-def _suspect_days(
-    first: date, last: date, organisation_ids: set[int]
-) -> set[tuple[int, date]]:
-    """Organisation-days with a purpose alert not found to be a false positive:
-    left out of the organisation's own history, so a misuse that goes on is not
-    learnt as its usual pattern."""
-    rows = UsageAlert.objects.filter(
-        rule__in=PURPOSE_RULES,
-        subject_type=UsageAlert.Subject.ORGANISATION,
-        false_positive=False,
-        day__gte=first,
-        day__lte=last,
-        organisation_id__in=organisation_ids,
-    ).values_list("organisation_id", "day")
-    return set(rows)
-
-
 def _sums(
-    span: Span, organisation_ids: set[int], left_out: set[tuple[int, date]]
+    span: Span, organisation_ids: set[int], *, leave_out_suspect: bool
 ) -> dict[int, tuple[Profile, int]]:
-    """Each organisation's totals over the span (and its active days), the
-    days left out skipped: one aggregate of the organisations' PurposeDay rows."""
+    """Each organisation's totals over the span (and its active days): one
+    aggregate of the organisations' PurposeDay rows. With leave_out_suspect,
+    the organisation-days with a purpose alert not found to be a false positive
+    are skipped (so a misuse that goes on is not learnt as its usual pattern),
+    by a subquery in the same statement, however many there are."""
     rows = PurposeDay.objects.filter(
         user__isnull=True,
         day__gte=span.first,
         day__lte=span.last,
         organisation_id__in=organisation_ids,
     )
-    skip = Q()
-    for organisation_id, when in left_out:
-        if span.first <= when <= span.last:
-            skip |= Q(organisation_id=organisation_id, day=when)
-    if skip:
-        rows = rows.exclude(skip)
+    if leave_out_suspect:
+        rows = rows.exclude(
+            Exists(
+                UsageAlert.objects.filter(
+                    rule__in=PURPOSE_RULES,
+                    subject_type=UsageAlert.Subject.ORGANISATION,
+                    false_positive=False,
+                    organisation_id=OuterRef("organisation_id"),
+                    day=OuterRef("day"),
+                )
+            )
+        )
     totals = (
         rows.order_by()
         .values("organisation_id")
@@ -501,15 +499,25 @@ def _sums(
 
 def profile_over(organisation_id: int, first: date, last: date) -> Profile:
     """The organisation's whole profile (bands and areas too) over some days."""
-    total = Profile()
+    return profiles_over({organisation_id}, first, last).get(organisation_id, Profile())
+
+
+def profiles_over(
+    organisation_ids: set[int], first: date, last: date
+) -> dict[int, Profile]:
+    """Each organisation's whole profile over some days, for all of them in one
+    query (an organisation with no rows is left out)."""
+    totals: dict[int, Profile] = defaultdict(Profile)
+    if not organisation_ids:
+        return {}
     for row in PurposeDay.objects.filter(
-        organisation_id=organisation_id,
+        organisation_id__in=organisation_ids,
         user__isnull=True,
         day__gte=first,
         day__lte=last,
     ):
-        total.add(Profile.of(row))
-    return total
+        totals[row.organisation_id].add(Profile.of(row))
+    return dict(totals)
 
 
 def _pct(share: Decimal | None) -> str:
@@ -572,13 +580,23 @@ def purpose_hits(
         window.first - timedelta(days=history_days), window.first - timedelta(days=1)
     )
     previous = Span(day - timedelta(days=history_days), day - timedelta(days=1))
-    suspect = _suspect_days(before.first, previous.last, ids)
-    windows = _sums(window, ids, set())
-    expected = _sums(before, ids, suspect)
-    history = _sums(previous, ids, suspect) if Code.PURPOSE_CHANGE in rules else {}
+    windows = _sums(window, ids, leave_out_suspect=False)
+    expected = _sums(before, ids, leave_out_suspect=True)
+    history = (
+        _sums(previous, ids, leave_out_suspect=True)
+        if Code.PURPOSE_CHANGE in rules
+        else {}
+    )
     accepted = _accepted(ids)
     homes = registered_areas(ids)
     declared = declarations(ids)
+    # A declared organisation's rules need its window's bands and areas before
+    # any hit: read for all of them in one query, as the alerts' words are.
+    declared_wholes = profiles_over(
+        {org for org, said in declared.items() if said.bands or said.km is not None},
+        window.first,
+        window.last,
+    )
     margin = Decimal(settings.AUDIT_PURPOSE_MARGIN_PERCENT) / 100
     hits: list[Any] = []
 
@@ -590,11 +608,13 @@ def purpose_hits(
             return None
         return profile
 
+    later: list[tuple[int, _Later]] = []
+
     def hit(
         org: int,
         rule: AuditRule,
         value: Decimal,
-        details: str,
+        details: "str | _Later",
         *,
         below: bool = False,
         threshold: Decimal | None = None,
@@ -608,19 +628,23 @@ def purpose_hits(
                 progress.add("hits_accepted")
             return
         limit = rule.threshold if threshold is None else threshold
+        if isinstance(details, _Later):  # the window's words, read for all at once
+            later.append((len(hits), details))
+            details = ""
         hits.append(Hit(rule, org, None, _q(value), _q(limit), details))
 
     near_km = settings.AUDIT_NEAR_KM
     for org in sorted(ids):
         seen, _ = windows.get(org, (today[org], 1))
         home = homes.get(org)
-        words = _Words(org, window, home)
+        words = _Words(org)
         said = declared.get(org, Declared())
+        whole = declared_wholes.get(org, Profile())
         rule = rules.get(Code.AGE_PROFILE)
         than = base(expected, org, rule) if rule else None
         if rule and said.bands:
             if seen.found >= max(rule.minimum_volume, 1):
-                outside, found = outside_ages(words.profile, said)
+                outside, found = outside_ages(whole, said)
                 share = _share(outside, found) or Decimal(0)
                 if share >= margin:
                     hit(org, rule, share, words.window(
@@ -646,7 +670,7 @@ def purpose_hits(
         usual_near = than.near_share if than else None
         if rule and said.km is not None:
             if home is not None and seen.known >= max(rule.minimum_volume, 1):
-                outside, known, radius = outside_distance(words.profile, said, home)
+                outside, known, radius = outside_distance(whole, said, home)
                 far = _share(outside, known)
                 if far is not None and far >= margin:
                     widened = "" if radius == said.km else f" (judged at {radius} km)"
@@ -685,6 +709,18 @@ def purpose_hits(
                     f"{previous.days} days before ({than.found:,} learners found). "
                     f"Today's profile: {profile_words(today[org], 1, home)}"
                 ))  # fmt: skip
+    if later:
+        wholes = profiles_over(
+            {one.organisation_id for _, one in later}, window.first, window.last
+        )
+        in_words: dict[int, str] = {}
+        for index, one in later:
+            org = one.organisation_id
+            if org not in in_words:
+                in_words[org] = profile_words(
+                    wholes.get(org, Profile()), window.days, homes.get(org)
+                )
+            hits[index] = replace(hits[index], details=in_words[org] + one.then)
     return hits
 
 
@@ -713,31 +749,22 @@ def _then(usual: str | None, days: int) -> str:
     return f" Its own {days} days before: {usual}."
 
 
-@dataclass
-class _Words:
-    """An organisation's window in words, read (bands and areas too) only once
-    one of its rules hits."""
+@dataclass(frozen=True)
+class _Later:
+    """An alert's words that open with the organisation's window in words: the
+    windows (bands and areas too) of every organisation that hit are read in
+    one query once the rules have run, not one query per organisation."""
 
     organisation_id: int
-    span: Span
-    home: str | None
-    _said: str | None = None
-    _whole: Profile | None = None
+    then: str
 
-    @property
-    def profile(self) -> Profile:
-        """The window's whole profile (read once: a declared organisation's
-        rules need its bands and areas even before one hits)."""
-        if self._whole is None:
-            self._whole = profile_over(
-                self.organisation_id, self.span.first, self.span.last
-            )
-        return self._whole
 
-    def window(self, then: str) -> str:
-        if self._said is None:
-            self._said = profile_words(self.profile, self.span.days, self.home)
-        return self._said + then
+@dataclass(frozen=True)
+class _Words:
+    organisation_id: int
+
+    def window(self, then: str) -> _Later:
+        return _Later(self.organisation_id, then)
 
 
 def _biggest_change(

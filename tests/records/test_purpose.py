@@ -12,6 +12,7 @@ from records.models import AuditRule, Learner, LearnerView, PurposeDay, UsageAle
 from records.postcodes import address_area, distance_km, postcode_area
 from records.purpose import PURPOSE_RULES
 from records.services import usage_alert_close
+from registration.models import Organisation
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 from tests.records.factories import nth_uln
 
@@ -471,3 +472,37 @@ def test_an_organisation_with_no_lookups_says_so(college, admin_verified_client)
         _admin_url(college._meta.model, college.pk)
     ).content.decode()
     assert "No learners found in these days." in page
+
+
+def _audit_queries(on: date) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        Run().day(on)
+    return len(queries)
+
+
+def test_the_audits_queries_do_not_grow_with_the_organisations_that_hit():
+    """The windows' words, the histories and the alerts are read and written for
+    all organisations at once: three screening firms take the queries of one."""
+    Run().day(day_ago(3))  # the rules are made on a day with no lookups
+
+    def firms(n: int, on: date) -> list[Organisation]:
+        made = []
+        for _ in range(n):
+            firm = OrganisationFactory.create(
+                last_signed_version=AgreementVersionFactory.create(),
+                estimated_learners_per_year=20_000,
+            )
+            member_of(firm, super_user=True)
+            found(member_of(firm), on, learners(80, age=30, areas=FAR, on=on))
+            made.append(firm)
+        return made
+
+    one = firms(1, day_ago(2))
+    first = _audit_queries(day_ago(2))
+    three = firms(3, day_ago(1))
+    again = _audit_queries(day_ago(1))
+    assert all(alerts(firm).count() == 3 for firm in one + three)
+    assert again == first
