@@ -93,7 +93,9 @@ def call(token=None, *, header=None, **extra):
 
 def assert_refused(response, status, code):
     assert response.status_code == status, response.data
-    assert response.data["detail"].code == code
+    # As every API error is: a problem document (records.api.problems).
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.data["code"] == code
     if status == HTTPStatus.UNAUTHORIZED:
         assert response["WWW-Authenticate"] == 'Bearer realm="LRS Portal API"'
     else:

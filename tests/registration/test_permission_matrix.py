@@ -28,6 +28,7 @@ from tests.factories import (
     OrganisationFactory,
     RegistrationApplicationFactory,
     UserFactory,
+    issue_api_client,
     member_of,
 )
 
@@ -59,6 +60,7 @@ class World:
     submitted_reference: str
     accreditation_pk: int
     suspension_pk: int
+    api_client_pk: int
 
 
 def _token(reference: str, marker: str) -> str:
@@ -165,6 +167,7 @@ def world(caseworker, settings):
         submitted_reference=submitted.reference,
         accreditation_pk=application.accreditations.earliest("pk").pk,
         suspension_pk=member_suspension.pk,
+        api_client_pk=issue_api_client(super_user).api_client.pk,
     )
 
 
@@ -202,6 +205,7 @@ APPLICANT_PAGES = [
         "accreditation",
         "going-concern",
         "purpose",
+        "learners-served",
         "signing-director",
         "check-answers",
     ]
@@ -253,6 +257,16 @@ PAGES = [
          expect=(("right", INVALID),)),
     Page("accept-invitation", args="invitation_token", expect=ANYONE),
     Page("accept-invitation", args="spent_invitation_token", expect=SPENT),
+    Page("api-clients", right="super_user", inactive="inactive_super_user",
+         expect=(("other_organisation", OWN),)),
+    Page("api-client-create", right="super_user", inactive="inactive_super_user",
+         expect=(("other_organisation", OWN),)),
+    Page("api-client-secret", args="api_client_pk", right="super_user",
+         inactive="inactive_super_user"),
+    Page("api-client-rotate", args="api_client_pk", right="super_user",
+         inactive="inactive_super_user"),
+    Page("api-client-revoke", args="api_client_pk", right="super_user",
+         inactive="inactive_super_user"),
 ]  # fmt: skip
 
 

@@ -196,12 +196,14 @@ def _every_page(pk):
     ]
 
 
-def test_other_members_get_404_on_every_page(member):
+def test_other_members_are_told_only_the_super_user_may_on_every_page(member):
+    # Their own organisation's pages: 403 saying who can use them (issue 17),
+    # and nothing changes.
     issued = issue_api_client(member)
     client = signed_in(member)
     for method, address in _every_page(issued.api_client.pk):
         response = getattr(client, method)(address, {"reason": "x", "grace_days": "1"})
-        assert response.status_code == HTTPStatus.NOT_FOUND, address
+        assert response.status_code == HTTPStatus.FORBIDDEN, address
     assert ApiClient.objects.get().revoked_at is None
 
 
@@ -217,11 +219,13 @@ def test_another_organisations_super_user_gets_404_for_our_clients(member):
     assert client.secret_rotated_at is None
 
 
-def test_a_suspended_super_user_gets_404(super_user, super_client):
+def test_a_suspended_super_user_is_refused(super_user, super_client):
     membership = super_user.membership
     membership.suspended_at = timezone.now()
     membership.save()
-    assert super_client.get(url("api-clients")).status_code == HTTPStatus.NOT_FOUND
+    response = super_client.get(url("api-clients"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "College MIS" not in body(response)
 
 
 def test_the_account_page_links_to_the_api_clients(super_client):
