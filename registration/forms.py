@@ -477,7 +477,7 @@ class LearnersServedForm(forms.Form):
             "invalid": "Enter the distance as a whole number of kilometres, like 30",
             "min_value": "The distance must be 1 kilometre or more",
             "max_value": f"The distance must be {LEARNER_REACH_KM_MAX} kilometres or "
-            "fewer. If your learners come from further, select from across England",
+            "fewer. If your learners come from further, choose From across England",
         },
     )
 
