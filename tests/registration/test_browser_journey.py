@@ -107,7 +107,7 @@ def _create_account(page: Page, base: str) -> None:
     expect(
         page.get_by_role("heading", name="Register your organisation to use the LRS")
     ).to_be_visible()
-    expect(page.get_by_text("You have completed 0 of 5 sections")).to_be_visible()
+    expect(page.get_by_text("You have completed 0 of 6 sections")).to_be_visible()
     _assert_accessible(page)
 
 
@@ -142,7 +142,7 @@ def _organisation_details(page: Page) -> None:
     page.get_by_label("Website").fill(WEBSITE)
     page.get_by_label("I will be my organisation's LRS super user").check()
     _save_and_continue(page)
-    expect(page.get_by_text("You have completed 1 of 5 sections")).to_be_visible()
+    expect(page.get_by_text("You have completed 1 of 6 sections")).to_be_visible()
 
 
 def _accreditation(page: Page) -> None:
@@ -181,6 +181,16 @@ def _purpose(page: Page) -> None:
     _save_and_continue(page)
 
 
+def _learners_served(page: Page) -> None:
+    page.get_by_role("link", name="Learners you serve").click()
+    page.wait_for_url("**/apply/learners-served/")
+    page.get_by_label("14 to 16").check()
+    page.get_by_label("17 to 19").check()
+    page.get_by_label("Mostly within a distance of our registered address").check()
+    page.get_by_label("Distance in kilometres").fill("40")
+    _save_and_continue(page)
+
+
 def _signing_director(page: Page) -> None:
     page.get_by_role("link", name="Signing director").click()
     page.wait_for_url("**/apply/signing-director/")
@@ -190,7 +200,7 @@ def _signing_director(page: Page) -> None:
 
 
 def _check_answers_and_submit(page: Page) -> str:
-    expect(page.get_by_text("You have completed 5 of 5 sections")).to_be_visible()
+    expect(page.get_by_text("You have completed 6 of 6 sections")).to_be_visible()
     page.get_by_role("link", name="Check answers and submit").click()
     page.wait_for_url("**/apply/check-answers/")
     expect(page.get_by_text("You need to complete these sections")).to_have_count(0)
@@ -319,6 +329,7 @@ def test_an_organisation_applies_is_vetted_and_is_registered(
     _accreditation(page)
     _going_concern(page)
     _purpose(page)
+    _learners_served(page)
     _signing_director(page)
     reference = _check_answers_and_submit(page)
     application = RegistrationApplication.objects.get(reference=reference)
