@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ POSSIBLE_MATCH_LIMIT = 10
 # The learners with the family name and date of birth searched for that a search
 # weighs: enough to tell "too many" from "possible" (records.services.match_among).
 CANDIDATE_LIMIT = POSSIBLE_MATCH_LIMIT * 5 + 1
+T = TypeVar("T")
 _SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
 # What the caps count: every search, and every record view that no counted
 # search led to. A page's record view follows the page's search; a learning
@@ -257,21 +259,20 @@ def _gate(user: User, *, lock: bool = False) -> Membership:
     return membership
 
 
-def _logged_search(
+def _counted(
     *,
     user: User,
     action: str,
     request_id: str,
-    find: Callable[[], LookupResult],
     channel: str,
+    run: Callable[[Membership], T],
     searched_uln: str = "",
     api_client: ApiClient | None = None,
-) -> LookupResult:
-    """Gate, caps, then the search and its log row in one transaction (rules 1, 2).
+) -> T:
+    """Gate, caps, then ``run`` (the read and its log row) in one transaction
+    (rules 1, 2): every lookup the caps count goes through here.
 
-    A refusal by a cap is logged too, and committed, before it is raised. A ULN
-    search logs the ULN searched for even when nobody has it, so that the
-    nightly audit sees enumeration and a subject access report sees every search.
+    A refusal by a cap is logged too, and committed, before it is raised.
     """
     with transaction.atomic():
         membership = _gate(user, lock=True)
@@ -282,18 +283,7 @@ def _logged_search(
         if refusal is None:
             # The member's row is locked already: at most one UPDATE a day.
             membership_record_lookup(membership=membership)
-            result = find()
-            _log(
-                membership=membership,
-                action=action,
-                outcome=result.outcome,
-                learner_uln=result.learner.uln if result.learner else searched_uln,
-                match_count=len(result.candidates) or (1 if result.learner else 0),
-                request_id=request_id,
-                channel=channel,
-                api_client=api_client,
-            )
-            return result
+            return run(membership)
         _log(
             membership=membership,
             action=action,
@@ -304,6 +294,46 @@ def _logged_search(
             api_client=api_client,
         )
     raise LookupRefused(refusal)
+
+
+def _logged_search(
+    *,
+    user: User,
+    action: str,
+    request_id: str,
+    find: Callable[[], LookupResult],
+    channel: str,
+    searched_uln: str = "",
+    api_client: ApiClient | None = None,
+) -> LookupResult:
+    """A search through the gate and caps, logged before it is returned. A ULN
+    search logs the ULN searched for even when nobody has it, so that the
+    nightly audit sees enumeration and a subject access report sees every search.
+    """
+
+    def run(membership: Membership) -> LookupResult:
+        result = find()
+        _log(
+            membership=membership,
+            action=action,
+            outcome=result.outcome,
+            learner_uln=result.learner.uln if result.learner else searched_uln,
+            match_count=len(result.candidates) or (1 if result.learner else 0),
+            request_id=request_id,
+            channel=channel,
+            api_client=api_client,
+        )
+        return result
+
+    return _counted(
+        user=user,
+        action=action,
+        request_id=request_id,
+        channel=channel,
+        run=run,
+        searched_uln=searched_uln,
+        api_client=api_client,
+    )
 
 
 def learner_search_by_uln(
@@ -436,20 +466,38 @@ def learner_view(
     """
     membership = _gate(user)
     with transaction.atomic():
-        learner = Learner.objects.get(pk=learner_id)
-        shared = learner_may_share(learner)
-        # Withheld achievements are not even read.
-        achievements = list(learner.achievements.all()) if shared else []
-        _log(
+        return _record_shown(
             membership=membership,
-            action=LearnerView.Action.VIEW_RECORD,
-            outcome=OUTCOME.SHOWN if shared else OUTCOME.NOT_SHARED,
-            learner_uln=learner.uln,
-            match_count=1,
+            learner=Learner.objects.get(pk=learner_id),
             request_id=request_id,
             channel=channel,
             api_client=api_client,
         )
+
+
+def _record_shown(
+    *,
+    membership: Membership,
+    learner: Learner,
+    request_id: str,
+    channel: str,
+    api_client: ApiClient | None,
+) -> LearnerRecord:
+    """The record as it may be shown, its view logged (inside the caller's
+    transaction): the one rule for ability to share, whatever the channel."""
+    shared = learner_may_share(learner)
+    # Withheld achievements are not even read.
+    achievements = list(learner.achievements.all()) if shared else []
+    _log(
+        membership=membership,
+        action=LearnerView.Action.VIEW_RECORD,
+        outcome=OUTCOME.SHOWN if shared else OUTCOME.NOT_SHARED,
+        learner_uln=learner.uln,
+        match_count=1,
+        request_id=request_id,
+        channel=channel,
+        api_client=api_client,
+    )
     return LearnerRecord(
         learner=learner,
         achievements=achievements,
@@ -477,70 +525,45 @@ def learner_learning_events(
     problem = uln_problem(uln)
     if problem:
         raise InvalidUln(problem)
-    # It finds a learner with no search before it, so the caps count it as one:
-    # the check, the read and the log row in one transaction holding the
-    # member's row and the organisation's caps lock, as _logged_search does. A
-    # refusal is logged and committed, then raised.
-    with transaction.atomic():
-        membership = _gate(user, lock=True)
-        pg.organisation_caps_lock(membership.organisation_id)
-        refusal = _cap_refusal(membership)
-        if refusal is None:
-            return _learning_events_found(
+    # It finds a learner with no search before it, so the caps count it as one,
+    # through the same gate, caps locks and transaction as a search.
+    wanted = uln.strip()
+
+    def run(membership: Membership) -> LearnerRecord | None:
+        learner = Learner.objects.filter(uln=wanted).first()
+        if learner is not None and all(
+            _same(getattr(learner, name), typed)
+            for name, typed in zip(_NAMES, (given_name, family_name), strict=True)
+        ):
+            return _record_shown(
                 membership=membership,
-                user=user,
-                uln=uln.strip(),
-                names=(given_name, family_name),
+                learner=learner,
                 request_id=request_id,
                 channel=channel,
                 api_client=api_client,
             )
+        # Which of the two failed is not said: either would tell an unknown
+        # caller whether the ULN is somebody's.
         _log(
             membership=membership,
             action=LearnerView.Action.VIEW_RECORD,
-            outcome=OUTCOME.REFUSED,
-            learner_uln=uln.strip(),
+            outcome=OUTCOME.NO_MATCH,
+            learner_uln=wanted,
             request_id=request_id,
             channel=channel,
             api_client=api_client,
         )
-    raise LookupRefused(refusal)
+        return None
 
-
-def _learning_events_found(
-    *,
-    membership: Membership,
-    user: User,
-    uln: str,
-    names: tuple[str, str],
-    request_id: str,
-    channel: str,
-    api_client: ApiClient | None,
-) -> LearnerRecord | None:
-    learner = Learner.objects.filter(uln=uln).only("pk", *_NAMES).first()
-    if learner is not None and all(
-        _same(getattr(learner, name), wanted)
-        for name, wanted in zip(_NAMES, names, strict=True)
-    ):
-        return learner_view(
-            user=user,
-            learner_id=learner.pk,
-            request_id=request_id,
-            channel=channel,
-            api_client=api_client,
-        )
-    # Which of the two failed is not said: either would tell an unknown caller
-    # whether the ULN is somebody's.
-    _log(
-        membership=membership,
+    return _counted(
+        user=user,
         action=LearnerView.Action.VIEW_RECORD,
-        outcome=OUTCOME.NO_MATCH,
-        learner_uln=uln,
         request_id=request_id,
         channel=channel,
+        run=run,
+        searched_uln=wanted,
         api_client=api_client,
     )
-    return None
 
 
 _NAMES = ("given_name", "family_name")
