@@ -53,13 +53,18 @@ def sar_due(sar: SubjectAccessRequest) -> date:
     return sar_deadline(received_on=sar.received_on, extended=bool(sar.extended_at))
 
 
+def sar_overdue(sar: SubjectAccessRequest, today: date | None = None) -> bool:
+    """Still open and past its deadline."""
+    return sar.status in OPEN and sar_due(sar) < (today or timezone.localdate())
+
+
 def sars_overdue(today: date | None = None) -> QuerySet[SubjectAccessRequest]:
     """Open requests past their deadline. A request can be at most three months
     and a weekend old before it is overdue, so the open ones received since then
     are read and filtered here (the open queue is small)."""
     today = today or timezone.localdate()
     open_requests = SubjectAccessRequest.objects.filter(status__in=OPEN)
-    late = [sar.pk for sar in open_requests if sar_due(sar) < today]
+    late = [sar.pk for sar in open_requests if sar_overdue(sar, today)]
     return SubjectAccessRequest.objects.filter(pk__in=late)
 
 

@@ -144,8 +144,7 @@ class SubjectAccessRequestAdmin(BaseAdmin):
     @admin.display(description="Due by")
     def due(self, sar: SubjectAccessRequest) -> str:
         due = sa.sar_due(sar)
-        late = sar.status in sa.OPEN and due < timezone.localdate()
-        return f"{due.day} {due:%B %Y}" + (" (overdue)" if late else "")
+        return f"{due.day} {due:%B %Y}" + (" (overdue)" if sa.sar_overdue(sar) else "")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -225,29 +224,23 @@ class SubjectAccessRequestAdmin(BaseAdmin):
         )
         return access_report_response(sar.learner_uln, file_format)
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: SubjectAccessRequest | None = None,
-    ) -> Any:
-        if obj is not None:
-            due = sa.sar_due(obj)
-            context["due"] = due
-            context["overdue"] = obj.status in sa.OPEN and due < timezone.localdate()
-            if obj.status != St.RECEIVED and self.has_change_permission(request, obj):
-                name = "admin:records_subjectaccessrequest_report"
-                context["workflow_tools"] = [
-                    {
-                        "url": reverse(name, args=[obj.pk, kind]),
-                        "label": f"Download access report ({kind.upper()})",
-                    }
-                    for kind in ("pdf", "csv")
-                ]
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    def change_page_context(
+        self, request: HttpRequest, obj: SubjectAccessRequest
+    ) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "due": sa.sar_due(obj),
+            "overdue": sa.sar_overdue(obj),
+        }
+        if obj.status != St.RECEIVED and self.has_change_permission(request, obj):
+            name = "admin:records_subjectaccessrequest_report"
+            context["workflow_tools"] = [
+                {
+                    "url": reverse(name, args=[obj.pk, kind]),
+                    "label": f"Download access report ({kind.upper()})",
+                }
+                for kind in ("pdf", "csv")
+            ]
+        return context
 
 
 def access_report_response(uln: str, file_format: str) -> HttpResponse:
