@@ -26,11 +26,23 @@ PERSONAL_KEYS = frozenset(
 )
 
 
+def _personal(key: str) -> bool:
+    """A personal key, or one named after one (``learner_uln``, ``director_email``)."""
+    return key in PERSONAL_KEYS or any(
+        key.endswith(f"_{personal}") for personal in _SUFFIXED
+    )
+
+
+# Suffixes that mark a key as personal whatever comes before them. Not "name":
+# ``logger_name`` and ``task_name`` are not personal.
+_SUFFIXED = ("uln", "email", "postcode", "date_of_birth", "ip", "ip_address")
+
+
 def drop_personal_data(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Remove keys that may hold personal data from a log event."""
-    for key in PERSONAL_KEYS.intersection(event_dict):
+    for key in [key for key in event_dict if _personal(key)]:
         event_dict[key] = "[removed]"
     return event_dict
 

@@ -502,9 +502,9 @@ class LearnerViewAdmin(LargeTableAdmin):
         form = AccessReportForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             uln = form.cleaned_data["uln"].strip()
+            # Which learner is in the trail (report_download_log), never in a log line.
             logger.info(
-                "learner access report downloaded",
-                extra={"user_id": request.user.pk, "learner_uln": uln},
+                "learner access report downloaded", extra={"user_id": request.user.pk}
             )
             learner = Learner.objects.filter(uln=uln).first()
             report_download_log(

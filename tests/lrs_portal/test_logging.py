@@ -64,6 +64,28 @@ def test_the_log_processor_removes_personal_keys():
     }
 
 
+def test_keys_named_after_personal_ones_are_removed_too():
+    event = {
+        "event": "x",
+        "learner_uln": "9276308686",
+        "director_email": "d@example.com",
+        "client_ip": "203.0.113.7",
+        "logger_name": "records",
+        "task_name": "audit_usage",
+    }
+
+    cleaned = drop_personal_data(None, "info", event)
+
+    assert cleaned == {
+        "event": "x",
+        "learner_uln": "[removed]",
+        "director_email": "[removed]",
+        "client_ip": "[removed]",
+        "logger_name": "records",
+        "task_name": "audit_usage",
+    }
+
+
 def test_password_reset_links_never_reach_the_logs(client, log_output):
     client.get("/account/reset/MQ/abc-123secret/?next=/x")
 

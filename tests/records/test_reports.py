@@ -1,5 +1,6 @@
 import csv
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -270,13 +271,18 @@ def test_the_report_date_is_utc_whatever_the_sites_time_zone(ulns):
     assert table(out)[1][0][0] == "2026-07-01 23:30:00"
 
 
-def test_a_caseworker_downloads_the_report_from_the_log_page(caseworker, ulns):
+def test_a_caseworker_downloads_the_report_from_the_log_page(caseworker, ulns, caplog):
     uln = next(ulns)
     log_row(OrganisationFactory.create(), uln=uln)
 
-    response = verified_client(caseworker).post(
-        reverse("admin:records_learnerview_access_report"), {"uln": uln}
-    )
+    with caplog.at_level(logging.INFO):
+        response = verified_client(caseworker).post(
+            reverse("admin:records_learnerview_access_report"), {"uln": uln}
+        )
 
     assert response.status_code == HTTPStatus.OK
+    # The download is in the log, without the learner: the trail says which.
+    downloaded = [r for r in caplog.records if "access report" in r.getMessage()]
+    assert downloaded
+    assert all(uln not in str(vars(record)) for record in caplog.records)
     assert len(table(b"".join(response.streaming_content).decode())[1]) == 1
