@@ -11,6 +11,7 @@ from fpdf import FPDF
 
 from approvals import permissions
 from approvals.models import FIVE_SAFES, Assessment, DataShareRequest, PanelMeeting
+from approvals.services.casework import RISK_FACTORS
 from approvals.services.meetings import meeting_agenda
 from lrs_portal.models import User
 from lrs_portal.pdf import latin1 as _latin1
@@ -76,7 +77,10 @@ def _request_papers(pack: _Pack, request: DataShareRequest) -> None:
     for key, label in FIVE_SAFES:
         rating = getattr(assessment, f"get_{key}_display")()
         pack.row(f"{label}: {rating}", getattr(assessment, f"{key}_reason"))
-    factors = ", ".join(f"{k} {v}" for k, v in assessment.risk_breakdown.items())
+    factors = ", ".join(
+        f"{RISK_FACTORS.get(k, k).lower()} {v}"
+        for k, v in assessment.risk_breakdown.items()
+    )
     pack.row("Risk score", f"{assessment.risk_score} ({factors})")
     pack.row("Recommendation", assessment.get_recommendation_display())
     if assessment.recommended_conditions:

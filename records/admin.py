@@ -37,6 +37,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
+from lrs_portal.admin_display import number, when
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
 from records.links import learner_linked_ulns, learner_master
@@ -324,7 +325,7 @@ class LearnerAdmin(LargeTableAdmin):
             '<a href="{}">{}</a>, on {}{}',
             url,
             found.master.uln,
-            f"{found.linked_at:%d %B %Y}",
+            when(timezone.localdate(found.linked_at)),
             through,
         )
 
@@ -542,6 +543,22 @@ class AlertStatusFilter(DefaultChoiceFilter):
         return queryset.filter(status=value)
 
 
+class AlertRuleFilter(admin.SimpleListFilter):
+    """Alerts by their rule's name, not its code."""
+
+    title = "rule"
+    parameter_name = "rule"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return UsageAlert.rule_choices()
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[UsageAlert]
+    ) -> QuerySet[UsageAlert]:
+        value = self.value()
+        return queryset.filter(rule=value) if value else queryset
+
+
 class CloseAlertsForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
@@ -556,16 +573,16 @@ class CloseAlertsForm(forms.Form):
 class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
     list_display = (
         "day",
-        "rule",
+        "rule_name",
         "subject_type",
         "organisation",
         "user",
-        "value",
-        "threshold",
+        "measured",
+        "limit",
         "status",
         "created_at",
     )
-    list_filter = (AlertStatusFilter, "rule", "subject_type", "day")
+    list_filter = (AlertStatusFilter, AlertRuleFilter, "subject_type", "day")
     list_select_related = ("user", "organisation")
     raw_id_fields = ("user", "organisation")
     search_fields = ("=organisation__ukprn", "=user__email")
@@ -582,13 +599,25 @@ class UsageAlertAdmin(ReadOnlyFormMixin, BaseAdmin):
         "organisation",
         "user",
         "day",
-        "rule",
-        "value",
-        "threshold",
+        "rule_name",
+        "measured",
+        "limit",
         "details",
         "created_at",
     )
     readonly_fields = fields
+
+    @admin.display(description="Rule", ordering="rule")
+    def rule_name(self, alert: UsageAlert) -> str:
+        return alert.rule_name
+
+    @admin.display(description="Measured", ordering="value")
+    def measured(self, alert: UsageAlert) -> str:
+        return number(alert.value)
+
+    @admin.display(description="Limit", ordering="threshold")
+    def limit(self, alert: UsageAlert) -> str:
+        return number(alert.threshold)
 
     @admin.display(description="Closed because")
     def closed_because(self, alert: UsageAlert) -> str:

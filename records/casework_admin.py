@@ -20,6 +20,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
+from lrs_portal.admin_display import number
 from lrs_portal.models import JobRun, User
 from lrs_portal.transitions import save_with_history
 from records.audit import heaviest_users
@@ -361,7 +362,7 @@ class AuditRuleAdmin(BaseAdmin):
     """The nightly audit's rules: caseworkers tune thresholds; none is deleted
     (untick "enabled" instead), and every change keeps its history."""
 
-    list_display = ("code", "enabled", "threshold", "minimum_volume", "suspends")
+    list_display = ("name", "enabled", "limit", "minimum", "suspends")
     list_editable = ()
     fields = (
         "code",
@@ -372,6 +373,18 @@ class AuditRuleAdmin(BaseAdmin):
         "suspends",
     )
     readonly_fields = ("code", "description")
+
+    @admin.display(description="Rule", ordering="code")
+    def name(self, rule: AuditRule) -> str:
+        return rule.get_code_display()
+
+    @admin.display(description="Threshold", ordering="threshold")
+    def limit(self, rule: AuditRule) -> str:
+        return number(rule.threshold)
+
+    @admin.display(description="Minimum searches a day", ordering="minimum_volume")
+    def minimum(self, rule: AuditRule) -> str:
+        return number(rule.minimum_volume)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -303,8 +303,25 @@ class UsageAlert(models.Model):
             ),
         )
 
+    # The caps checked as each lookup is made (records.services), beside the
+    # nightly audit's rules (AuditRule.Code).
+    REALTIME_RULES = {
+        "realtime_user_hourly_cap": "User's hourly cap reached (in real time)",
+        "realtime_org_daily_cap": "Organisation's daily cap reached (in real time)",
+    }
+
     def __str__(self) -> str:
-        return f"{self.rule} on {self.day}"
+        return f"{self.rule_name} on {self.day.day} {self.day:%B %Y}"
+
+    @classmethod
+    def rule_choices(cls) -> list[tuple[str, str]]:
+        """Every rule an alert can name, by its name."""
+        return [*AuditRule.Code.choices, *cls.REALTIME_RULES.items()]
+
+    @property
+    def rule_name(self) -> str:
+        """The rule in words (a caseworker never needs its code)."""
+        return dict(self.rule_choices()).get(self.rule, self.rule)
 
 
 class AuditRule(models.Model):

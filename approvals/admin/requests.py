@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from approvals import permissions
@@ -65,8 +65,10 @@ from approvals.services import (
     risk_escalation_record,
     risk_score,
 )
+from approvals.services.casework import RISK_FACTORS
 from approvals.services.secretariat import overdue_requests
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
+from lrs_portal.admin_display import number, when
 from registration.admin.base import (
     ConfirmForm,
     ReadOnlyFormMixin,
@@ -106,12 +108,17 @@ class AssessmentInline(CaseInline):
         "assessor",
         *(name for key, _ in FIVE_SAFES for name in (key, f"{key}_reason")),
         "risk_score",
-        "risk_breakdown",
+        "risk_table",
         "risk_appetite",
         "recommendation",
         "recommended_conditions",
         "completed_at",
     )
+    readonly_fields = ("risk_table",)
+
+    @admin.display(description="Risk breakdown")
+    def risk_table(self, assessment: Assessment) -> SafeString:
+        return risk_breakdown_table(assessment.risk_breakdown, assessment.risk_score)
 
 
 class VoteInline(CaseInline):
@@ -613,7 +620,7 @@ class DataShareRequestAdmin(
         certificate = getattr(obj, "certificate", None)
         intro = (
             f"{certificate.destroyed_by} destroyed {certificate.what_was_destroyed} "
-            f"on {certificate.destroyed_on:%d %B %Y} by {certificate.method}"
+            f"on {when(certificate.destroyed_on)} by {certificate.method}"
             if certificate
             else "No certificate has been submitted."
         )
@@ -653,6 +660,25 @@ class ReleaseAdmin(ViewOnlyMixin, BaseAdmin):
 class DestructionCertificateAdmin(ViewOnlyMixin, BaseAdmin):
     list_display = ("request", "destroyed_by", "destroyed_on", "accepted_at")
     list_select_related = ("request",)
+
+
+def risk_breakdown_table(breakdown: dict[str, int], score: int) -> SafeString:
+    """Each factor of the risk model and its points, then the total, as a table."""
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td></tr>',
+        (
+            (RISK_FACTORS.get(key, key), number(points))
+            for key, points in breakdown.items()
+        ),
+    )
+    return format_html(
+        '<table class="evidence"><thead><tr><th scope="col">Factor</th>'
+        '<th scope="col">Points</th></tr></thead><tbody>{}</tbody>'
+        '<tfoot><tr><th scope="row">Risk score</th><td>{}</td></tr></tfoot></table>',
+        rows,
+        number(score),
+    )
 
 
 def risk_explained(

@@ -166,6 +166,16 @@ def request_assign_assessor(
 # --- assessment -----------------------------------------------------------------------
 
 
+# The risk model's factors, in the order and the words the pages show them.
+RISK_FACTORS = {
+    "tier": "Most sensitive dataset",
+    "volume": "Records expected",
+    "linkage": "Linkage",
+    "access_route": "Access route",
+    "recipient": "Recipient",
+}
+
+
 def risk_score(
     request: DataShareRequest, settings: RiskSettings | None = None
 ) -> tuple[int, dict[str, int]]:

@@ -1,6 +1,5 @@
 """Registration applications: the vetting queue and workflow pages."""
 
-import json
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -29,6 +28,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from lrs_portal.admin_display import evidence, number
 from registration import permissions
 from registration.admin.base import (
     OPEN_STATUSES,
@@ -71,6 +71,34 @@ from registration.services import (
 # --- applications ------------------------------------------------------------------
 
 
+# What each check records (registration/services/applications.py, registration/ico.py),
+# in words; a key not listed here is shown with its own name made readable.
+EVIDENCE_LABELS = {
+    "company_number": "Company number",
+    "company_name": "Name at Companies House",
+    "company_status": "Company status",
+    "company_status_detail": "Status detail",
+    "fetched_at": "Read from Companies House",
+    "findings": "Findings",
+    "severity": "Severity",
+    "message": "What was found",
+    "accounts_uploaded": "Accounts uploaded",
+    "ukprn": "UKPRN",
+    "returning_organisation": "Returning organisation (its number here)",
+    "director": "Nominated director",
+    "appointment": "Companies House appointment",
+    "signed_at": "Signed",
+    "agreement_version": "Agreement version",
+    "code": "Result code",
+    "registration_number": "ICO registration number",
+    "organisation_name": "Name on the ICO register",
+    "trading_names": "Trading names on the register",
+    "start_date": "Registered from",
+    "end_date": "Registered until",
+    "payment_tier": "Fee tier",
+    "imported_at": "Register copy imported",
+}
+
 _RESULT_COLOURS = {
     ApplicationCheck.Result.PASS: "#00703c",
     ApplicationCheck.Result.NEEDS_REVIEW: "#a35200",
@@ -95,7 +123,7 @@ class ApplicationCheckInline(admin.StackedInline):  # type: ignore[type-arg]
     fields = (
         ("kind", "result", "checked_at"),
         "automatic_summary",
-        "evidence_json",
+        "evidence_rows",
         "guidance",
         ("outcome", "notes"),
         ("decided_by", "decided_at"),
@@ -105,7 +133,7 @@ class ApplicationCheckInline(admin.StackedInline):  # type: ignore[type-arg]
         "result",
         "checked_at",
         "automatic_summary",
-        "evidence_json",
+        "evidence_rows",
         "guidance",
         "decided_by",
         "decided_at",
@@ -149,9 +177,8 @@ class ApplicationCheckInline(admin.StackedInline):  # type: ignore[type-arg]
         )
 
     @admin.display(description="Evidence")
-    def evidence_json(self, check: ApplicationCheck) -> SafeString:
-        text = json.dumps(check.evidence, indent=2, sort_keys=True, default=str)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+    def evidence_rows(self, check: ApplicationCheck) -> SafeString:
+        return evidence(check.evidence, EVIDENCE_LABELS)
 
     @admin.display(description="Guidance")
     def guidance(self, check: ApplicationCheck) -> str:
@@ -208,7 +235,7 @@ _APPLICATION_FIELDSETS: Groups = (
         ),
     ),
     ("Super user", ("super_user_name", "super_user_email")),
-    ("Accreditation and volume", ("estimated_learners_per_year",)),
+    ("Accreditation and volume", ("learners_a_year",)),
     ("Going concern", ("accounts_document_link",)),
     ("Purpose", ("purpose", "exception", "purpose_detail")),
     (
@@ -283,6 +310,10 @@ class RegistrationApplicationAdmin(RegistrationAdmin):
     @admin.display(description="Exception", boolean=True)
     def exception(self, application: RegistrationApplication) -> bool:
         return application.is_exception
+
+    @admin.display(description="Learners a year (estimated)")
+    def learners_a_year(self, application: RegistrationApplication) -> str:
+        return number(application.estimated_learners_per_year)
 
     @admin.display(description="Ages of learners served")
     def learner_ages_display(self, application: RegistrationApplication) -> str:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
+from lrs_portal.admin_display import when
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
 from registration.models import (
@@ -55,7 +56,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%d %B %Y %H:%M}" if moment else ""
+    return when(moment)  # 6 December 2026, 18:52, as everywhere in the admin
 
 
 # --- forms of the workflow pages ---------------------------------------------------

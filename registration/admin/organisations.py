@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
 
+from lrs_portal.admin_display import number
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
 from registration import permissions
@@ -308,7 +309,7 @@ _ORGANISATION_FIELDSETS: Groups = (
             "ico_number",
             "registered_address",
             "website",
-            "estimated_learners_per_year",
+            "learners_a_year",
             "purpose",
         ),
     ),
@@ -351,6 +352,10 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
     fieldsets = _fieldsets(_ORGANISATION_FIELDSETS)
     readonly_fields = _field_names(_ORGANISATION_FIELDSETS)
     inlines = (MembershipInline,)
+
+    @admin.display(description="Learners a year (estimated)")
+    def learners_a_year(self, organisation: Organisation) -> str:
+        return number(organisation.estimated_learners_per_year)
 
     @admin.display(description="Ages of learners served")
     def learner_ages_display(self, organisation: Organisation) -> str:

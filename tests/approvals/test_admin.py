@@ -266,6 +266,18 @@ def test_a_panel_member_reads_the_whole_case_before_voting(cast: Cast):
     assert "Safe projects is fine" in response.text  # the assessment's reasons
 
 
+def test_the_risk_breakdown_is_a_table_of_named_factors(cast: Cast):
+    cast.to_panel()
+
+    body = verified_client(cast.members[1]).get(_wf("change", cast.request)).text
+
+    assert '<th scope="col">Factor</th>' in body
+    assert '<th scope="row">Most sensitive dataset</th>' in body
+    assert '<th scope="row">Access route</th>' in body
+    assert "&quot;access_route&quot;" not in body
+    assert "{&#x27;tier" not in body
+
+
 def test_nobody_changes_their_own_affiliation(cast: Cast):
     from tests.approvals.factories import AffiliationFactory
 

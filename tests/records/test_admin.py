@@ -1,6 +1,7 @@
 import logging
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from http import HTTPStatus
 from itertools import count, islice
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from lrs_portal.admin import BaseAdmin
 from lrs_portal.models import JobRun
 from records import admin as records_admin
-from records.models import Achievement, Learner, LearnerView, UsageAlert
+from records.models import Achievement, AuditRule, Learner, LearnerView, UsageAlert
 from records.uln import uln_check_digit
 from tests.conftest import verified_client
 from tests.factories import OrganisationFactory, UserFactory
@@ -532,9 +533,7 @@ def _alert(organisation, rule, **kwargs):
         organisation=organisation,
         day=date(2026, 11, 27),
         rule=rule,
-        value=900,
-        threshold=500,
-        **kwargs,
+        **{"value": 900, "threshold": 500, **kwargs},
     )
 
 
@@ -548,6 +547,31 @@ def test_the_alert_queue_shows_open_alerts_by_default(client):
 
     assert list(default.context["cl"].result_list) == [open_alert]
     assert set(everything.context["cl"].result_list) == {open_alert, closed}
+
+
+def test_alerts_and_rules_are_shown_by_their_names_not_their_codes(client):
+    organisation = OrganisationFactory.create()
+    _alert(organisation, AuditRule.Code.ORG_VOLUME, value=Decimal("120000.00"))
+    _alert(organisation, "realtime_org_daily_cap")
+    AuditRule.objects.update_or_create(
+        code=AuditRule.Code.USER_VOLUME, defaults={"threshold": Decimal("1500.00")}
+    )
+
+    alerts = client.get(url(UsageAlert, "changelist")).content.decode()
+    filtered = client.get(
+        url(UsageAlert, "changelist"), {"rule": AuditRule.Code.ORG_VOLUME}
+    )
+    rules = client.get(url(AuditRule, "changelist")).content.decode()
+
+    assert "Organisation volume above its expected volume" in alerts
+    assert "Organisation&#x27;s daily cap reached (in real time)" in alerts
+    assert ">org_volume<" not in alerts
+    assert ">realtime_org_daily_cap<" not in alerts
+    assert "120,000" in alerts
+    assert "120000" not in alerts
+    assert [a.rule for a in filtered.context["cl"].result_list] == ["org_volume"]
+    assert "User volume above a daily cap" in rules
+    assert "1,500" in rules
 
 
 def test_closing_alerts_asks_for_a_reason_and_records_it(client, superuser):

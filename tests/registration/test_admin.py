@@ -396,6 +396,8 @@ def test_the_change_page_shows_each_checks_evidence_and_guidance(vetting):
     ).content.decode()
 
     assert guidance.text in body
+    # The evidence as rows, and the raw record one click away.
+    assert '<th scope="row">Found</th><td>ico</td>' in body
     assert "&quot;found&quot;: &quot;ico&quot;" in body
     assert "Automatic ICO registration" in body
     assert "Not ready to approve" in body
@@ -671,6 +673,16 @@ def test_a_caseworker_cannot_manage_object_permissions(vetting, vetter):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "Object permissions" not in page.content.decode()
+
+
+def test_the_organisation_page_writes_its_learners_a_year_with_a_separator(vetting):
+    organisation = OrganisationFactory.create(estimated_learners_per_year=120000)
+
+    body = vetting.get(_url(Organisation, "change", organisation.pk)).content.decode()
+
+    assert "Learners a year (estimated)" in body
+    assert "120,000" in body
+    assert "120000" not in body
 
 
 def test_history_cannot_be_reverted(vetting):
