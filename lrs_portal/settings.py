@@ -636,6 +636,19 @@ HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS = env_int(
     "HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS", default=14, minimum=0
 )
 
+# --- Recertification (decision 0029) -------------------------------------------
+# Each quarter every organisation's super users confirm each of their users still
+# needs LRS access; users not confirmed within this many days cannot look up
+# learners until they are. The daily job opens the quarter's campaigns on its
+# first run in the quarter and tells those who lost access.
+RECERTIFICATION_DAYS = env_int("RECERTIFICATION_DAYS", default=14, minimum=1)
+CELERY_BEAT_SCHEDULE["recertification-daily"] = {
+    # 06:20 every day (https://crontab.guru/#20_6_*_*_*): a quarter's campaigns
+    # open on its first day, or the first day the job runs after it.
+    "task": "registration.tasks.recertification_task",
+    "schedule": crontab(hour=6, minute=20),
+}
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year
@@ -707,6 +720,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
+    # Answers are chosen by the Accept header alone: nothing in an address.
+    "URL_FORMAT_OVERRIDE": None,
 }
 # Requests a second one API client may make, counted in the cache (Redis in
 # production, shared by every gunicorn worker); more answer 429 with Retry-After.
@@ -726,6 +741,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Two answers carry the LRS's search codes (a search's, a batch row's).
+    "ENUM_NAME_OVERRIDES": {
+        "SearchCodeEnum": "records.api.serializers.SEARCH_CODES",
+        "LearningEventCodeEnum": "records.api.serializers.LEARNING_EVENT_CODES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"supportedSubmitMethods": []},
