@@ -717,6 +717,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
+    # Answers are chosen by the Accept header alone: nothing in an address.
+    "URL_FORMAT_OVERRIDE": None,
 }
 # Requests a second one API client may make, counted in the cache (Redis in
 # production, shared by every gunicorn worker); more answer 429 with Retry-After.
@@ -736,6 +738,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Two answers carry the LRS's search codes (a search's, a batch row's).
+    "ENUM_NAME_OVERRIDES": {
+        "SearchCodeEnum": "records.api.serializers.SEARCH_CODES",
+        "LearningEventCodeEnum": "records.api.serializers.LEARNING_EVENT_CODES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"supportedSubmitMethods": []},
