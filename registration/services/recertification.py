@@ -53,7 +53,7 @@ def _super_user_emails(organisation: Organisation) -> list[str]:
 
 
 def _page_link() -> str:
-    return settings.SERVICE_URL + reverse("registration:users")
+    return settings.SERVICE_URL + reverse("registration:recertification")
 
 
 def recertification_open(
