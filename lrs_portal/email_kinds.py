@@ -143,6 +143,21 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "the organisation's super users and the client's member",
         "an API client expires in 30 days, and again in 7",
     ),
+    _kind(
+        "recertification.opened",
+        "the organisation's super users",
+        "a quarter's recertification asks them to confirm their users",
+    ),
+    _kind(
+        "recertification.lapsed",
+        "the organisation's super users",
+        "users not confirmed in time can no longer look up learners",
+    ),
+    _kind(
+        "recertification.user.lapsed",
+        "a provider user",
+        "their super user did not confirm they still need LRS access in time",
+    ),
 )
 
 BY_NAME = {kind.name: kind for kind in EMAIL_KINDS}

@@ -633,6 +633,19 @@ HOUSEKEEPING_UNUSED_ACCOUNT_DAYS = env_int(
     "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=180, minimum=1
 )
 
+# --- Recertification (decision 0029) -------------------------------------------
+# Each quarter every organisation's super users confirm each of their users still
+# needs LRS access; users not confirmed within this many days cannot look up
+# learners until they are. The daily job opens the quarter's campaigns on its
+# first run in the quarter and tells those who lost access.
+RECERTIFICATION_DAYS = env_int("RECERTIFICATION_DAYS", default=14, minimum=1)
+CELERY_BEAT_SCHEDULE["recertification-daily"] = {
+    # 06:20 every day (https://crontab.guru/#20_6_*_*_*): a quarter's campaigns
+    # open on its first day, or the first day the job runs after it.
+    "task": "registration.tasks.recertification_task",
+    "schedule": crontab(hour=6, minute=20),
+}
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year
