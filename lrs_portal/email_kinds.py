@@ -75,6 +75,11 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "the organisation has not searched for a long time",
     ),
     _kind(
+        "housekeeping.user.unused_warning",
+        "a provider user",
+        "housekeeping warns that an unused account will be closed",
+    ),
+    _kind(
         "housekeeping.user.deactivated",
         "the organisation's super users",
         "housekeeping closes an account that is not used",

@@ -630,7 +630,10 @@ HOUSEKEEPING_DORMANT_GRACE_DAYS = env_int(
     "HOUSEKEEPING_DORMANT_GRACE_DAYS", default=30, minimum=1
 )
 HOUSEKEEPING_UNUSED_ACCOUNT_DAYS = env_int(
-    "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=180, minimum=1
+    "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=90, minimum=1
+)
+HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS = env_int(
+    "HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS", default=14, minimum=0
 )
 
 # --- Recertification (decision 0029) -------------------------------------------
