@@ -66,6 +66,8 @@ _CASEWORKER_REGISTRATION = tuple(
         "decide_suspension",
         "view_apiclient",
         "revoke_apiclient",
+        "view_recertificationcampaign",
+        "view_recertificationconfirmation",
     )
 )
 _CASEWORKER_RECORDS = (

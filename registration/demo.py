@@ -185,9 +185,15 @@ def seed() -> list[str]:
         (("alex.morgan@swiftcheck-screening.example.com", True),),
     )
     _waiting_application(by)
+    # This quarter's recertification (decision 0029): priya.shah@ is asked to
+    # confirm tom.reed@ on 'Confirm your users'; nothing new if it is open already.
+    from registration.services.recertification import recertification_open
+
+    recertification_open(organisation=organisation)
     return [
         f"Registered organisation: {organisation} (super user priya.shah@…, "
-        "user tom.reed@…)",
+        "user tom.reed@…; this quarter's recertification asks priya.shah@ to "
+        "confirm tom.reed@ on 'Confirm your users')",
         f"Registered organisation: {swiftcheck} (super user alex.morgan@…; its "
         "usage two days ago is far above its declared volume)",
         "Application waiting for vetting: LRS-DEMO01 Riverside Training "

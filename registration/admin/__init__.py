@@ -11,6 +11,7 @@ from registration.admin import (
     api_clients,
     applications,
     organisations,
+    recertification,
     reference,
     signing,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "api_clients",
     "applications",
     "organisations",
+    "recertification",
     "reference",
     "signing",
 ]

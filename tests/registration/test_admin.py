@@ -1074,6 +1074,9 @@ def test_every_registration_change_page_renders_with_data(
     from tests.factories import issue_api_client
 
     issue_api_client(member)
+    from registration.services.recertification import recertification_open
+
+    recertification_open(organisation=member.membership.organisation)
     registered = [
         m for m in admin.site._registry if m._meta.app_label == "registration"
     ]

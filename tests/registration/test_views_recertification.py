@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from registration.models import Membership, RecertificationConfirmation
 from registration.services.recertification import recertification_open
+from tests.conftest import verified_client
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,29 @@ def test_another_organisations_super_user_gets_404(confirmation):
         reverse("registration:recertification-confirm", args=[confirmation.pk])
     )
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_caseworkers_see_each_campaigns_progress_in_admin(
+    caseworker, organisation, user, confirmation
+):
+    client = verified_client(caseworker)
+    changelist = client.get(
+        reverse("admin:registration_recertificationcampaign_changelist")
+    )
+    assert changelist.status_code == HTTPStatus.OK
+    assert organisation.legal_name in changelist.content.decode()
+    page = client.get(
+        reverse(
+            "admin:registration_recertificationcampaign_change",
+            args=[confirmation.campaign_id],
+        )
+    )
+    assert page.status_code == HTTPStatus.OK
+    assert user.email in page.content.decode()
+    history = client.get(
+        reverse(
+            "admin:registration_recertificationcampaign_history",
+            args=[confirmation.campaign_id],
+        )
+    )
+    assert history.status_code == HTTPStatus.OK
