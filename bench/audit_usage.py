@@ -123,6 +123,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="After the first measurement, profile one more audit run (cProfile).",
     )
+    parser.add_argument(
+        "--database",
+        default="",
+        help="the scratch database's name (made, then dropped)",
+    )
     return parser.parse_args()
 
 
@@ -458,6 +463,7 @@ def main() -> None:
     }
     with django_on_scratch_database(
         kind="audit",
+        name=arguments.database,
         needs="bench/audit_usage.py measures the audit on PostgreSQL",
         env=env,
     ):

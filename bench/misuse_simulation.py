@@ -33,6 +33,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--warm-up", type=int, default=10)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--per-cell", type=int, default=40)
+    parser.add_argument(
+        "--database",
+        default="",
+        help="the scratch database's name (made, then dropped)",
+    )
     return parser.parse_args()
 
 
@@ -68,6 +73,7 @@ def main() -> None:
     }
     with django_on_scratch_database(
         kind="misuse",
+        name=arguments.database,
         needs="bench/misuse_simulation.py runs the audit on PostgreSQL",
         env=env,
     ):

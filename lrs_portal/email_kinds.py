@@ -75,6 +75,11 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "the organisation has not searched for a long time",
     ),
     _kind(
+        "housekeeping.user.unused_warning",
+        "a provider user",
+        "housekeeping warns that an unused account will be closed",
+    ),
+    _kind(
         "housekeeping.user.deactivated",
         "the organisation's super users",
         "housekeeping closes an account that is not used",
@@ -142,6 +147,21 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "api_client.expiry",
         "the organisation's super users and the client's member",
         "an API client expires in 30 days, and again in 7",
+    ),
+    _kind(
+        "recertification.opened",
+        "the organisation's super users",
+        "a quarter's recertification asks them to confirm their users",
+    ),
+    _kind(
+        "recertification.lapsed",
+        "the organisation's super users",
+        "users not confirmed in time can no longer look up learners",
+    ),
+    _kind(
+        "recertification.user.lapsed",
+        "a provider user",
+        "their super user did not confirm they still need LRS access in time",
     ),
 )
 

@@ -636,8 +636,24 @@ HOUSEKEEPING_DORMANT_GRACE_DAYS = env_int(
     "HOUSEKEEPING_DORMANT_GRACE_DAYS", default=30, minimum=1
 )
 HOUSEKEEPING_UNUSED_ACCOUNT_DAYS = env_int(
-    "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=180, minimum=1
+    "HOUSEKEEPING_UNUSED_ACCOUNT_DAYS", default=90, minimum=1
 )
+HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS = env_int(
+    "HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS", default=14, minimum=0
+)
+
+# --- Recertification (decision 0029) -------------------------------------------
+# Each quarter every organisation's super users confirm each of their users still
+# needs LRS access; users not confirmed within this many days cannot look up
+# learners until they are. The daily job opens the quarter's campaigns on its
+# first run in the quarter and tells those who lost access.
+RECERTIFICATION_DAYS = env_int("RECERTIFICATION_DAYS", default=14, minimum=1)
+CELERY_BEAT_SCHEDULE["recertification-daily"] = {
+    # 06:20 every day (https://crontab.guru/#20_6_*_*_*): a quarter's campaigns
+    # open on its first day, or the first day the job runs after it.
+    "task": "registration.tasks.recertification_task",
+    "schedule": crontab(hour=6, minute=20),
+}
 
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
@@ -710,6 +726,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
+    # Answers are chosen by the Accept header alone: nothing in an address.
+    "URL_FORMAT_OVERRIDE": None,
 }
 # Requests a second one API client may make, counted in the cache (Redis in
 # production, shared by every gunicorn worker); more answer 429 with Retry-After.
@@ -729,6 +747,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Two answers carry the LRS's search codes (a search's, a batch row's).
+    "ENUM_NAME_OVERRIDES": {
+        "SearchCodeEnum": "records.api.serializers.SEARCH_CODES",
+        "LearningEventCodeEnum": "records.api.serializers.LEARNING_EVENT_CODES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"supportedSubmitMethods": []},

@@ -37,6 +37,16 @@ class Batch(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The API client a batch was sent through (None from the portal's page): its
+    # log rows name it, as a single API call's row does. Clients are revoked,
+    # never deleted.
+    api_client = models.ForeignKey(
+        "registration.ApiClient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED

@@ -8,7 +8,7 @@ results are downloaded, never linked to by what they hold.
 """
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from uuid import UUID
 
@@ -36,7 +36,7 @@ from records.batch_files import (
 )
 from records.batches import BatchRefused, batch_results, batch_submit
 from records.forms import BatchUploadForm
-from records.models import Batch
+from records.models import Batch, BatchRow
 from records.permissions import batches_visible_to, lookup_membership
 from records.services import LookupRefused
 from records.views import (
@@ -172,10 +172,12 @@ def batch_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
     return JsonResponse(batch_status_json(_batch(request, public_id)))
 
 
-def _result_lines(batch: Batch) -> Iterator[str]:
+def result_lines(rows: Iterable[BatchRow]) -> Iterator[str]:
+    """The results file, a line at a time, header first: formula-safe cells
+    (the page's download and the web service's text/csv answer alike)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(RESULT_HEADER)
-    for row in batch_results(batch):
+    for row in rows:
         cells = (
             row.line,
             row.reference,
@@ -185,6 +187,10 @@ def _result_lines(batch: Batch) -> Iterator[str]:
             row.error,
         )
         yield writer.writerow([csv_cell(cell) for cell in cells])
+
+
+def results_filename(batch: Batch) -> str:
+    return f"lrs-batch-results-{batch.created_at:%Y-%m-%d}.csv"
 
 
 @never_cache
@@ -200,9 +206,8 @@ def batch_results_csv(
     if not batch.is_finished or batch.rows_deleted_at is not None:
         raise Http404
     response = StreamingHttpResponse(
-        _result_lines(batch), content_type="text/csv; charset=utf-8"
+        result_lines(batch_results(batch)), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="lrs-batch-results-{batch.created_at:%Y-%m-%d}.csv"'
-    )
+    filename = results_filename(batch)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

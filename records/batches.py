@@ -33,7 +33,8 @@ from records.services import (
     lookup_allowance,
     match_among,
 )
-from registration.models import Membership
+from registration.api_clients import CLIENT_REFUSALS
+from registration.models import ApiClient, Membership
 from registration.services import membership_record_lookup
 
 OUTCOME = LearnerView.Outcome
@@ -64,6 +65,7 @@ _LOG_FIELDS = (
     "match_count",
     "request_id",
     "channel",
+    "api_client_id",
 )
 _ROW_FIELDS = (
     "batch_id",
@@ -92,50 +94,85 @@ class Pending(NamedTuple):
 
 
 class BatchRefused(Exception):
-    """A batch refused whole before any row is searched (caps, the gate)."""
+    """A batch refused whole before any row is searched, because its rows would
+    take the member or their organisation past a cap (``code``: user_cap or
+    organisation_cap): ``rows`` searchable, of which ``fits`` would fit."""
+
+    def __init__(self, message: str, *, code: str, rows: int, fits: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.rows = rows
+        self.fits = fits
 
 
-def _over_caps(searchable: int, membership: Membership) -> str | None:
+def _over_caps(searchable: int, membership: Membership) -> BatchRefused | None:
     allowance = lookup_allowance(membership)
     fits = allowance.searches
     if searchable <= fits:
         return None
+    member = allowance.user_remaining <= allowance.organisation_remaining
     which = (
         "you can make {fits} more searches this hour"
-        if allowance.user_remaining <= allowance.organisation_remaining
+        if member
         else "your organisation can make {fits} more searches today"
     ).format(fits=f"{fits:,}")
-    return (
+    message = (
         f"This file has {searchable:,} learners to search, but {which}. "
         f"Send a file of at most {fits:,} learners, or try again later"
         if fits
         else f"This file has {searchable:,} learners to search, but {which}. "
         "Try again later"
     )
+    return BatchRefused(
+        message,
+        code="user_cap" if member else "organisation_cap",
+        rows=searchable,
+        fits=fits,
+    )
 
 
-def batch_submit(*, user: User, data: bytes, filename: str, request_id: str) -> Batch:
+def batch_submit(
+    *,
+    user: User,
+    data: bytes,
+    filename: str,
+    request_id: str,
+    api_client: ApiClient | None = None,
+) -> Batch:
     """Store a member's batch file and queue it; refused whole (BatchFileRefused,
     LookupRefused, BatchRefused) when it cannot be read, the gate refuses the
-    member, or its rows would take them or their organisation past a cap."""
+    member, or its rows would take them or their organisation past a cap. The
+    portal's page and the web service (``api_client``) both send batches here."""
     parsed = batch_file_read(data)
     membership = _gate(user)
     over = _over_caps(parsed.searchable, membership)
     if over:
-        raise BatchRefused(over)
+        raise over
     with transaction.atomic():
-        batch = _create(parsed, membership, filename=filename, request_id=request_id)
+        batch = _create(
+            parsed,
+            membership,
+            filename=filename,
+            request_id=request_id,
+            api_client=api_client,
+        )
         transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch
 
 
 def _create(
-    parsed: BatchFile, membership: Membership, *, filename: str, request_id: str
+    parsed: BatchFile,
+    membership: Membership,
+    *,
+    filename: str,
+    request_id: str,
+    api_client: ApiClient | None,
 ) -> Batch:
     failed = len(parsed.lines) - parsed.searchable
     batch = Batch.objects.create(
         organisation_id=membership.organisation_id,
         submitted_by_id=membership.user_id,
+        api_client=api_client,
         kind=parsed.kind,
         filename=filename[:100],
         rows_total=len(parsed.lines),
@@ -256,6 +293,10 @@ def _chunk_membership(batch: Batch) -> Membership | None:
     if membership.organisation_id != batch.organisation_id:
         batch_fail(batch, REFUSALS["not_a_member"].message)
         return None
+    lapsed = _client_lapsed(batch)
+    if lapsed is not None:
+        batch_fail(batch, CLIENT_REFUSALS[lapsed])
+        return None
     # The organisation's caps lock, as a single lookup takes it (decision 26), so
     # a chunk and its colleagues' searches count against the caps one at a time.
     pg.organisation_caps_lock(membership.organisation_id)
@@ -269,11 +310,20 @@ def _chunk_membership(batch: Batch) -> Membership | None:
             outcome=OUTCOME.REFUSED,
             request_id=_request_id(batch),
             channel=LearnerView.Channel.BATCH,
+            api_client=batch.api_client,
         )
         batch_fail(batch, f"{refusal.message} {batch.rows_done:,} rows were done.")
         return None
     membership_record_lookup(membership=membership)
     return membership
+
+
+def _client_lapsed(batch: Batch) -> str | None:
+    """Why the API client a batch came through may no longer be used (revoked,
+    expired), as its next call would be refused; None for the page's batches."""
+    if batch.api_client_id is None:
+        return None
+    return ApiClient.objects.get(pk=batch.api_client_id).lapsed_code()
 
 
 def _action(batch: Batch) -> str:
@@ -338,6 +388,7 @@ def _log_chunk(
     action, request_id = _action(batch), _request_id(batch)[:64]
     channel = LearnerView.Channel.BATCH
     user_id, organisation_id = membership.user_id, membership.organisation_id
+    api_client_id = batch.api_client_id
     pg.rows_insert(
         LearnerView,
         [
@@ -350,6 +401,7 @@ def _log_chunk(
                 len(result.candidates) or (1 if result.learner else 0),
                 request_id,
                 channel,
+                api_client_id,
             )
             for row, result in zip(rows, results, strict=True)
         ],

@@ -5,8 +5,10 @@ an organisation; is their own access suspended; is it registered (not
 suspended, revoked or deregistered); has it signed the current agreement
 version (or an earlier one while the current version's re-sign deadline has
 not passed); is its purpose approved; has the
-user accepted the user terms. The real-time caps come last, checked by
-records.services inside the transaction that logs the lookup. A refusal names
+user accepted the user terms. Between the user's suspension and the
+organisation's checks: has their super user confirmed them in the quarter's
+recertification in time (decision 0029). The real-time caps come last, checked
+by records.services inside the transaction that logs the lookup. A refusal names
 the reason and nothing more.
 """
 
@@ -41,6 +43,12 @@ REFUSALS = {
         "user_suspended",
         "Your access to the LRS is suspended. Your organisation's super user has "
         "been told why.",
+    ),
+    "not_recertified": Refusal(
+        "not_recertified",
+        "You cannot look up learners until your organisation's super user confirms "
+        "you still need access to the LRS. Ask them to confirm you on their "
+        "'Confirm your users' page.",
     ),
     "terms": Refusal("terms", "Accept the LRS user terms before looking up learners."),
     "organisation_suspended": Refusal(
@@ -187,6 +195,11 @@ def lookup_refusal(user: User, membership: Membership | None) -> Refusal | None:
         return REFUSALS["not_a_member"]
     if membership.suspended_at is not None:
         return REFUSALS["user_suspended"]
+    if (
+        membership.recertify_by is not None
+        and membership.recertify_by <= timezone.now()
+    ):
+        return REFUSALS["not_recertified"]
     current_id, deadline = _current_of(membership)
     refusal = organisation_refusal(
         membership.organisation, current_id=current_id, deadline=deadline

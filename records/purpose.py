@@ -186,6 +186,13 @@ def _found_sql(day: date) -> tuple[str, list[Any]]:
     return sql, params
 
 
+# The day's exact matches join the register by probing its ULN unique index, one
+# probe a match, rather than by hashing (or sorting) every learner each night:
+# the register is 28M learners and a day finds a few hundred thousand of them.
+# Only for the purpose statement; set off and on again in the audit's transaction.
+_PROBE_LEARNERS = ("enable_hashjoin", "enable_mergejoin", "enable_memoize")
+
+
 def _distance_band(km: float | None) -> int:
     if km is None:
         return len(DISTANCE_STARTS)
@@ -349,8 +356,15 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
     distances: dict[tuple[str | None, str], tuple[int, bool, bool]] = {}
     sql, params = _found_sql(day)
     with connection.cursor() as cursor:
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            for setting in _PROBE_LEARNERS:
+                cursor.execute(f"SET LOCAL {setting} = off")
         cursor.execute(sql, params)
         found = cursor.fetchall()
+        if postgres:  # the rest of the audit's transaction plans as usual
+            for setting in _PROBE_LEARNERS:
+                cursor.execute(f"SET LOCAL {setting} = on")
     for user_id, organisation_id, band, area, count in found:
         area = area if area in centres else UNKNOWN
         home = homes.get(organisation_id)

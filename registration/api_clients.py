@@ -198,12 +198,19 @@ class ApiClient(models.Model):
             ip = ip.ipv4_mapped
         return any(ip in ipaddress.ip_network(network) for network in ranges)
 
-    def refusal_code(self, *, address: str) -> str | None:
-        """Why the client itself may not be used from ``address`` now, or None."""
+    def lapsed_code(self) -> str | None:
+        """Why the client may not be used now from anywhere (revoked, expired)."""
         if self.revoked_at is not None:
             return "client_revoked"
         if self.expires_on < timezone.now().date():
             return "client_expired"
+        return None
+
+    def refusal_code(self, *, address: str) -> str | None:
+        """Why the client itself may not be used from ``address`` now, or None."""
+        lapsed = self.lapsed_code()
+        if lapsed is not None:
+            return lapsed
         if not self.allows_address(address):
             return "address_not_allowed"
         return None

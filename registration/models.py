@@ -204,6 +204,14 @@ class Membership(models.Model):
     last_lookup_on = models.DateField(
         null=True, blank=True, help_text="The last day (UTC) this member searched."
     )
+    # Set when a recertification campaign asks for this member (decision 0029),
+    # cleared when their super user confirms them: past it the gate refuses lookups.
+    recertify_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Lookups stop at this time unless the super user confirms the "
+        "user still needs LRS access (recertification).",
+    )
 
     history = HistoricalRecords(excluded_fields=["last_lookup_on"])
 
@@ -966,3 +974,85 @@ class Suspension(models.Model):
 
 # API clients live in a module of their own (registration/api_clients.py).
 from registration.api_clients import ApiClient as ApiClient  # noqa: E402
+
+
+class RecertificationCampaign(models.Model):
+    """One quarter's review of one organisation's users (decision 0029)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="recertifications"
+    )
+    quarter_start = models.DateField(help_text="The first day of the quarter.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        help_text="Users not confirmed by then cannot look up learners."
+    )
+    lapse_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the super users were told that unconfirmed users lost access.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-quarter_start", "organisation__legal_name")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("organisation", "quarter_start"),
+                name="recertification_one_per_quarter",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.organisation.legal_name}: quarter from {self.quarter_start}"
+
+
+class RecertificationConfirmation(models.Model):
+    """Whether one user still needs LRS access, as their super user answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the super user"
+        CONFIRMED = "confirmed", "Confirmed"
+        REMOVED = "removed", "Removed"
+
+    campaign = models.ForeignKey(
+        RecertificationCampaign, on_delete=models.CASCADE, related_name="confirmations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lapse_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the user was told they cannot look up learners until "
+        "confirmed.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("campaign", "user__email")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("campaign", "user"), name="recertification_user_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "removed"]),
+                name="recertification_status_valid",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_status_display()})"

@@ -49,3 +49,11 @@ def housekeeping_task() -> None:
 
     with suppress(JobLocked):
         housekeeping_run()
+
+
+@shared_task
+def recertification_task() -> None:
+    from registration.services.recertification import recertification_run
+
+    with suppress(JobLocked):
+        recertification_run()

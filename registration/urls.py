@@ -6,6 +6,7 @@ from registration.views import (
     director,
     members,
     organisation,
+    recertification,
     signing,
     submit,
     suspension,
@@ -48,6 +49,21 @@ urlpatterns = [
     path("organisation/users/invite/", members.invite_user, name="invite-user"),
     path(
         "organisation/users/<int:pk>/remove/", members.remove_user, name="remove-user"
+    ),
+    path(
+        "organisation/users/confirm/",
+        recertification.recertification,
+        name="recertification",
+    ),
+    path(
+        "organisation/users/confirm/<int:pk>/",
+        recertification.recertification_confirm_user,
+        name="recertification-confirm",
+    ),
+    path(
+        "organisation/users/confirm/<int:pk>/remove/",
+        recertification.recertification_remove_user,
+        name="recertification-remove",
     ),
     path("organisation/terms/", members.user_terms, name="user-terms"),
     path(

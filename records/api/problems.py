@@ -45,13 +45,44 @@ class LookupRefusedError(exceptions.APIException):
     status_code = HTTPStatus.FORBIDDEN
 
     def __init__(
-        self, *, detail: str, code: str, cap: bool = False, wait: int | None = None
+        self,
+        *,
+        detail: str,
+        code: str,
+        cap: bool = False,
+        wait: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail=detail, code=code)
         self.cap = cap
         self.wait = wait
+        # Extension members of the problem document (RFC 9457 3.2): a batch
+        # refused by a cap says how many rows it had and how many would fit.
+        self.extra = extra or {}
         if cap:
             self.status_code = HTTPStatus.TOO_MANY_REQUESTS
+
+
+class BatchNotFinishedError(exceptions.APIException):
+    """A batch's results asked for before it finished."""
+
+    status_code = HTTPStatus.CONFLICT
+    default_detail = (
+        "This batch has not finished: read its results once its status is "
+        "complete or failed."
+    )
+    default_code = "batch_not_finished"
+
+
+class BatchResultsDeletedError(exceptions.APIException):
+    """A batch's results asked for after housekeeping deleted them."""
+
+    status_code = HTTPStatus.GONE
+    default_detail = (
+        "This batch's results were deleted 30 days after it finished, as every "
+        "batch's are. Send the file again to search again."
+    )
+    default_code = "batch_results_deleted"
 
 
 def problem(
@@ -141,6 +172,7 @@ def problem_exception_handler(exc: Exception, context: Any) -> Response | None:
         document = problem(
             status=exc.status_code, detail=detail, code=code, type_=_type(exc)
         )
+        document.update(getattr(exc, "extra", {}))
     set_rollback()
     return Response(
         document, status=exc.status_code, headers=headers, content_type=CONTENT_TYPE

@@ -1,6 +1,7 @@
 """The OpenAPI 3 document's parts drf-spectacular cannot infer: the problem
 documents each operation may answer, request bodies that refuse unknown
-fields, the Retry-After header of a 429, and the OAuth 2.0 security scheme."""
+fields, the Retry-After header of a 429, the Location of a 202, and the OAuth
+2.0 security scheme."""
 
 from typing import Any
 
@@ -36,25 +37,37 @@ class ProblemSerializer(serializers.Serializer[Any]):
         "organisation_cap, not_authenticated.",
     )
     errors = ErrorSerializer(many=True, required=False)
+    rows = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="A batch refused by a cap: the learners in its file to search.",
+    )
+    rows_that_fit = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="A batch refused by a cap: how many the caps leave room for now.",
+    )
 
 
-def _problem(description: str, serializer: Any = ProblemSerializer) -> Any:
+def problem_response(description: str, serializer: Any = ProblemSerializer) -> Any:
     return OpenApiResponse(response=serializer, description=description)
 
 
 INVALID = {
-    (400, CONTENT_TYPE): _problem(
+    (400, CONTENT_TYPE): problem_response(
         "The body is not a valid request: each bad field is named in errors "
         "(a body that is not JSON at all has no errors list)."
     ),
 }
 REFUSALS = {
-    (401, CONTENT_TYPE): _problem("No token, or not a token this service issued."),
-    (403, CONTENT_TYPE): _problem(
+    (401, CONTENT_TYPE): problem_response(
+        "No token, or not a token this service issued."
+    ),
+    (403, CONTENT_TYPE): problem_response(
         "Refused, in the portal's words: the organisation or member is suspended, "
         "the agreement is not signed, the client is revoked or expired..."
     ),
-    (429, CONTENT_TYPE): _problem(
+    (429, CONTENT_TYPE): problem_response(
         "A real-time lookup cap is reached (code user_cap or organisation_cap), "
         "or the client sent more requests a second than its rate limit. "
         "Retry-After says in how many seconds to try again."
@@ -73,6 +86,13 @@ _RETRY_AFTER = {
         "description": "Seconds until a call may succeed.",
         "required": True,
         "schema": {"type": "integer", "minimum": 1},
+    }
+}
+_LOCATION = {
+    "Location": {
+        "description": "The address of what was created (a batch: GET it for its "
+        "status).",
+        "schema": {"type": "string"},
     }
 }
 _DEFAULT = {
@@ -102,6 +122,8 @@ def finish_schema(result: dict[str, Any], **_: Any) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if "429" in responses:
                 responses["429"]["headers"] = _RETRY_AFTER
+            if "202" in responses:
+                responses["202"]["headers"] = _LOCATION
             responses.setdefault("default", _DEFAULT)
             operation.setdefault("security", [{"oauth2": []}])
     return result

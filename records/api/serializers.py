@@ -260,6 +260,7 @@ SEARCH_OUTCOMES = [
     ("linked_learner_match", "WSRC0022"),
 ]
 SEARCH_CODE = dict(SEARCH_OUTCOMES)
+SEARCH_CODES = [code for _, code in SEARCH_OUTCOMES]
 
 
 class LearnerSearchResultSerializer(serializers.Serializer[Any]):
@@ -269,7 +270,7 @@ class LearnerSearchResultSerializer(serializers.Serializer[Any]):
         "another; the learner answered is the master record.",
     )
     code = serializers.ChoiceField(
-        choices=[code for _, code in SEARCH_OUTCOMES],
+        choices=SEARCH_CODES,
         help_text="The LRS's response code: WSRC0004 exact match, WSRC0003 "
         "possible matches (up to 10), WSRC0002 too many matches, WSRC0001 no "
         "match, WSRC0022 linked learner match.",

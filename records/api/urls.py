@@ -7,7 +7,7 @@ Every other address under /api/ answers a 404 problem document
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from records.api import views
+from records.api import batches, views
 
 app_name = "api"
 
@@ -22,6 +22,13 @@ urlpatterns = [
         "v1/learning-events",
         views.LearningEventsView.as_view(),
         name="learning-events",
+    ),
+    path("v1/batches", batches.BatchesView.as_view(), name="batches"),
+    path("v1/batches/<uuid:id>", batches.BatchView.as_view(), name="batch"),
+    path(
+        "v1/batches/<uuid:id>/results",
+        batches.BatchResultsView.as_view(),
+        name="batch-results",
     ),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from lrs_portal.jobs import JobProgress, job_run
-from lrs_portal.models import JobRun, User, system_user
+from lrs_portal.models import JobRun, Notification, User, system_user
 from lrs_portal.services import notification_send, user_end_sessions
 from lrs_portal.transitions import TransitionNotAllowed, save_with_history
 from registration.companies_house import govuk_date, status_finding
@@ -538,29 +538,111 @@ def _dormancy_clear(organisation: Organisation) -> Action:
 
 
 def _unused_account_actions(now: datetime) -> Iterator[Action]:
-    """Members' accounts nobody has used for the set days; never staff, superusers
-    or the system user (who have no membership in any case)."""
+    """Members' accounts nobody has used for the set days are closed, each warned
+    HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS before (decision 0030); never staff,
+    superusers or the system user (who have no membership in any case), nor an
+    organisation's last open super user account."""
     days = settings.HOUSEKEEPING_UNUSED_ACCOUNT_DAYS
-    cutoff = now - timedelta(days=days)
-    unused = (
+    warning_days = min(settings.HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS, days - 1)
+    warn_cutoff = now - timedelta(days=days - warning_days)
+    quiet = (
         User.objects.filter(is_active=True, is_staff=False, is_superuser=False)
         .exclude(email=User.SYSTEM_EMAIL)
         .filter(membership__isnull=False)
         .filter(
-            Q(last_login__lt=cutoff)
-            | Q(last_login__isnull=True, date_joined__lt=cutoff)
+            Q(last_login__lt=warn_cutoff)
+            | Q(last_login__isnull=True, date_joined__lt=warn_cutoff)
         )
         .filter(
             Q(membership__last_lookup_on__isnull=True)
-            | Q(membership__last_lookup_on__lt=cutoff.date())
+            | Q(membership__last_lookup_on__lt=warn_cutoff.date())
         )
         .select_related("membership__organisation")
         .order_by("pk")
     )
-    for user in unused:
+    for user in quiet:
         if _last_super_user(user):
             continue
-        yield _deactivate(user, days=days)
+        reference = _unused_warning_reference(user)
+        warning = (
+            Notification.objects.filter(reference=reference)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if warning_days and warning is None:
+            yield _unused_warn(user, days=days, warning_days=warning_days, now=now)
+            continue
+        warned_long_enough = warning is None or warning <= now - timedelta(
+            days=warning_days
+        )
+        if warned_long_enough and _last_used(user) < now - timedelta(days=days):
+            yield _deactivate(user, days=days)
+
+
+def _last_used(user: User) -> datetime:
+    """When the account was last signed in to or used to search (its creation if
+    never)."""
+    moments = [user.last_login or user.date_joined]
+    lookup = user.membership.last_lookup_on
+    if lookup is not None:
+        moments.append(
+            datetime.combine(
+                lookup, datetime.min.time(), tzinfo=timezone.get_current_timezone()
+            )
+        )
+    return max(moments)
+
+
+def _unused_warning_reference(user: User) -> str:
+    # One warning for each spell of disuse: the spell is named by its first day,
+    # so an account used again and then left is warned again (the date's digits
+    # keep it out of the email's kind).
+    return f"housekeeping.user.{user.pk}.unused_warning.{_last_used(user):%Y%m%d}"
+
+
+def _unused_warn(user: User, *, days: int, warning_days: int, now: datetime) -> Action:
+    def apply(acting_user: User) -> bool:
+        with transaction.atomic():
+            locked = (
+                User.objects.select_for_update(of=("self",))
+                .select_related("membership__organisation")
+                .get(pk=user.pk)
+            )
+            reference = _unused_warning_reference(locked)
+            if (
+                not locked.is_active
+                or Notification.objects.filter(reference=reference).exists()
+            ):
+                return False
+            # Closed once both have passed: the days of disuse and the warning's.
+            closing = max(
+                _last_used(locked) + timedelta(days=days),
+                now + timedelta(days=warning_days),
+            )
+            organisation = locked.membership.organisation
+            notification_send(
+                to=locked.email,
+                subject="Your LRS Portal account will be closed if you do not sign in",
+                body=(
+                    f"Your LRS Portal account at {organisation.legal_name} has not "
+                    f"been used for {days - warning_days} days or more. Unused "
+                    "accounts are closed (LRS agreement, section 4).\n\n"
+                    f"If you still need it, sign in before {govuk_date(closing.date())}"
+                    ". Otherwise we will close it on that day; your organisation's "
+                    "super user can open it again later."
+                    f"\n\nIf you have questions, email {settings.SUPPORT_EMAIL}."
+                ),
+                reference=reference,
+            )
+        return True
+
+    return Action(
+        "accounts_warned_unused",
+        f"Warn user {user.pk} ({user.membership.organisation}): not used for "
+        f"{days - warning_days} days; closed in {warning_days} days unless used",
+        apply,
+    )
 
 
 def _last_super_user(user: User) -> bool:
@@ -602,7 +684,10 @@ def _deactivate(user: User, *, days: int) -> Action:
                     f"We have closed the LRS Portal account of {locked.full_name} "
                     f"({locked.email}) at {organisation.legal_name}: it was not "
                     f"used for {days} days. Each account that is no longer needed "
-                    "must be removed (LRS agreement, section 4)."
+                    "must be removed (LRS agreement, section 4).\n\n"
+                    "To get the account back, ask a super user at "
+                    f"{organisation.legal_name} to open it again, or a caseworker "
+                    f"at {settings.SUPPORT_EMAIL}. Its history is kept."
                 ),
                 reference=f"housekeeping.user.{locked.pk}.deactivated",
                 also=(locked.email,),

@@ -156,7 +156,8 @@ class RecordingQueryDict(QueryDict):
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        READ_KEYS.add(key)
+        if key is not None:  # DRF asks for None when URL_FORMAT_OVERRIDE is off
+            READ_KEYS.add(key)
         return super().get(key, default)
 
     def getlist(self, key: str, default: Any = None) -> Any:

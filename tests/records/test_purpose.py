@@ -161,6 +161,47 @@ def test_the_profile_counts_ages_areas_and_distances_per_organisation_and_user(
         assert row.distance_bands == [6, 0, 0, 0, 0, 3, 1]
 
 
+def test_the_profile_probes_the_uln_index_and_leaves_the_audits_plans_alone(
+    searcher, college
+):
+    """The day's exact matches join the register by its ULN unique index, never
+    by hashing or sorting every learner; the settings that make it so are the
+    purpose statement's alone."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from records.purpose import _found_sql, purpose_days_write
+
+    on = day_ago(1)
+    found(searcher, on, learners(5, age=16, areas=("LS",), on=on), action=A.SEARCH_ULN)
+    sql, params = _found_sql(on)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_memoize"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        # The test's register is tiny; the night's is not: a scan of it never wins.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Nested Loop" in plan
+    assert "learner_uln_unique" in plan
+    assert "Hash Join" not in plan
+    assert "Merge Join" not in plan
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        with CaptureQueriesContext(connection) as queries:
+            purpose_days_write(on, [])
+        ran = [query["sql"] for query in queries]
+        at = next(i for i, q in enumerate(ran) if "records_learner" in q)
+        assert ran[at - 3 : at] == [
+            "SET LOCAL enable_hashjoin = off",
+            "SET LOCAL enable_mergejoin = off",
+            "SET LOCAL enable_memoize = off",
+        ]
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_memoize"):
+            cursor.execute(f"SHOW {setting}")
+            assert cursor.fetchone() == ("on",)
+
+
 def test_the_profile_holds_no_postcode_or_date_of_birth(searcher, college):
     on = day_ago(1)
     ulns = learners(5, age=40, areas=("SW",), on=on)

@@ -33,6 +33,15 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _close_without_warning(settings):
+    # These tests are of the ladder's other steps and of closing itself: 180 days
+    # and no warning first. The warning has its tests in test_unused_accounts.py.
+    settings.HOUSEKEEPING_UNUSED_ACCOUNT_DAYS = 180
+    settings.HOUSEKEEPING_UNUSED_ACCOUNT_WARNING_DAYS = 0
+
+
 S = Organisation.Status
 NOW = timezone.now
 

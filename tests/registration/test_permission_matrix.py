@@ -23,6 +23,7 @@ from registration.services import (
     signing_request_send,
     suspension_open,
 )
+from registration.services.recertification import recertification_open
 from tests.factories import (
     AgreementVersionFactory,
     OrganisationFactory,
@@ -61,6 +62,7 @@ class World:
     accreditation_pk: int
     suspension_pk: int
     api_client_pk: int
+    confirmation_pk: int
 
 
 def _token(reference: str, marker: str) -> str:
@@ -143,6 +145,9 @@ def world(caseworker, settings):
         {"password": "a-long-new-password-2026"},
     )
 
+    campaign = recertification_open(organisation=ours)
+    assert campaign is not None
+
     return World(
         users={
             "anonymous": None,
@@ -168,6 +173,7 @@ def world(caseworker, settings):
         accreditation_pk=application.accreditations.earliest("pk").pk,
         suspension_pk=member_suspension.pk,
         api_client_pk=issue_api_client(super_user).api_client.pk,
+        confirmation_pk=campaign.confirmations.get(user=member).pk,
     )
 
 
@@ -242,6 +248,13 @@ PAGES = [
     Page("invite-user", right="super_user", inactive="inactive_super_user",
          expect=(("other_organisation", OWN),)),
     Page("remove-user", args="member_pk", right="super_user",
+         inactive="inactive_super_user"),
+    Page("recertification", right="super_user", inactive="inactive_super_user",
+         expect=(("other_organisation", OWN),)),
+    Page("recertification-confirm", args="confirmation_pk", method="post",
+         right="super_user", inactive="inactive_super_user",
+         expect=(("right", REDIRECT),)),
+    Page("recertification-remove", args="confirmation_pk", right="super_user",
          inactive="inactive_super_user"),
     Page("user-terms", right="member", inactive="inactive_super_user",
          expect=(("other_organisation", OWN),)),

@@ -113,3 +113,27 @@ def bearer(monkeypatch: pytest.MonkeyPatch) -> None:
     from records.api.views import ApiView
 
     monkeypatch.setattr(ApiView, "authentication_classes", [BearerUser])
+
+
+@dataclass
+class Caller:
+    """A provider's system as it really calls: an API client issued to a member,
+    and a test client sending that client's bearer token."""
+
+    http: APIClient
+    api_client: Any  # registration.models.ApiClient
+
+
+def real_caller(user: User, **kwargs: Any) -> Caller:
+    """An API client issued to ``user`` (tests.factories.issue_api_client) and a
+    token got from POST /api/v1/token with its ID and secret."""
+    from django.test import Client
+
+    from tests.factories import api_token, issue_api_client
+
+    issued = issue_api_client(user, **kwargs)
+    answer = api_token(Client(), issued.client_id, issued.client_secret)
+    assert answer.status_code == 200, answer.content
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['access_token']}")
+    return Caller(http=http, api_client=issued.api_client)

@@ -3,6 +3,7 @@ requests from it for every operation and checks each answer against it (no
 server error, every status, header and body as documented)."""
 
 from http import HTTPStatus
+from itertools import cycle
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
+from records.batches import batch_fail, batch_run, batch_submit
+from records.models import Batch
 from tests.records.api.conftest import bearer_token, make_learner
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +36,9 @@ def test_the_schema_is_public_openapi_3_with_every_operation(client):
         ("get", "/api/v1/me"),
         ("post", "/api/v1/learner-searches"),
         ("post", "/api/v1/learning-events"),
+        ("post", "/api/v1/batches"),
+        ("get", "/api/v1/batches/{id}"),
+        ("get", "/api/v1/batches/{id}/results"),
     }
     for item in document["paths"].values():
         for operation in item.values():
@@ -83,19 +89,40 @@ def connection_kept():
     signals.request_finished.connect(close_old_connections)
 
 
+def _batches(member: Any) -> list[Batch]:
+    """A finished batch with a row of each kind, a failed one, a queued one."""
+    line = "Amelia,Hughes,2007-05-14,2,LS2 9JT,=1"
+    header = "given_name,family_name,date_of_birth,gender,postcode,reference"
+    data = f"{header}\r\n{line}\r\nA,B,2007-02-30,2,LS2 9JT,x\r\n".encode()
+    finished, failed, queued = (
+        batch_submit(user=member, data=data, filename="f.csv", request_id="s")
+        for _ in range(3)
+    )
+    batch_run(batch_id=finished.pk)
+    batch_fail(failed, "Stopped")
+    return [finished, failed, queued]
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_answers_as_its_schema_says(
     bearer, member, settings, connection_kept, mode
 ):
     settings.ALLOWED_HOSTS = ["localhost"]  # schemathesis's WSGI client's host
     make_learner()
+    # Batches that exist, so that a status and results are answered (and checked
+    # against the schema) as well as the 404 of a random id.
+    batches = cycle([str(b.public_id) for b in _batches(member)] + [None])
+    accepts = cycle(["application/json", "text/csv", None])
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema", get_wsgi_application())
     headers = {"Authorization": f"Bearer {bearer_token(member)}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 3
+    assert len(operations) >= 6
 
     for operation in operations:
-        if mode is GenerationMode.NEGATIVE and operation.method.upper() == "GET":
+        takes_nothing = operation.method.upper() == "GET" and not list(
+            operation.path_parameters
+        )
+        if mode is GenerationMode.NEGATIVE and takes_nothing:
             continue  # GET /me takes nothing that could be made invalid
 
         @given(case=operation.as_strategy(generation_mode=mode))
@@ -106,10 +133,15 @@ def test_every_operation_answers_as_its_schema_says(
             database=None,
         )
         def answers_as_documented(case: Any) -> None:
+            batch_id = next(batches)
+            if mode is GenerationMode.POSITIVE and case.path_parameters and batch_id:
+                case.path_parameters["id"] = batch_id
+            accept = next(accepts)
             # A body the schema allows can still break a rule it cannot say (a
             # ULN's check digit, a date in the future): 400 is right for those.
             case.call_and_validate(
-                headers=headers, excluded_checks=[checks.positive_data_acceptance]
+                headers={**headers, **({"Accept": accept} if accept else {})},
+                excluded_checks=[checks.positive_data_acceptance],
             )
 
         answers_as_documented()
