@@ -135,6 +135,8 @@ NOT_YET_TRANSLATED = [
     "registration/org_suspensions.html",
     "registration/org_terms.html",
     "registration/org_users.html",
+    "registration/recertification.html",
+    "registration/recertification_remove.html",
     "registration/sign_agreement.html",
     "registration/sign_done.html",
     "registration/sign_link_expired.html",
