@@ -24,6 +24,8 @@ TRANSLATED = [
     "base.html",
     "includes/footer_meta.html",
     "lrs_portal/start.html",
+    "lrs_portal/signed_out.html",
+    "lrs_portal/timed_out.html",
 ]
 
 NOT_YET_TRANSLATED = [
@@ -78,8 +80,6 @@ NOT_YET_TRANSLATED = [
     "lrs_portal/contact.html",
     "lrs_portal/cookies.html",
     "lrs_portal/privacy.html",
-    "lrs_portal/signed_out.html",
-    "lrs_portal/timed_out.html",
     "records/_batch_status_tag.html",
     "records/_confirmations.html",
     "records/_date_input.html",
