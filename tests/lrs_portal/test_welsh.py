@@ -45,6 +45,7 @@ NOT_YET_TRANSLATED = [
     "405/registration/explain-suspension.html",
     "405/registration/remove-accreditation.html",
     "405/registration/resend-signing-link.html",
+    "405/registration/recertification-confirm.html",
     "500.html",
     "503.html",
     "accounts/locked_out.html",
