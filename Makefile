@@ -24,7 +24,7 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-$$(date +%s)-not-a-production-key-0
 SERVE_ENV := DEBUG=false SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	SECURE_COOKIES=$${SECURE_COOKIES:-false} PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help setup run serve test lint check-migrations clean chromium messages
+.PHONY: help setup run serve test lint check-migrations clean chromium
 
 help:
 	@echo "make run    set up, migrate SQLite, load demo data, serve on http://127.0.0.1:8000 (PORT=8001 for another)"
@@ -66,12 +66,6 @@ serve: setup
 # Browser tests drive Debian's chromium (never a downloaded browser).
 chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } || echo "chromium not installed: browser tests will be skipped"
-
-# Welsh catalogue (decision 0033): extract the marked strings, then compile the
-# .mo that is committed beside the .po. Needs GNU gettext (apt: gettext).
-messages: $(VENV)/.installed
-	DEBUG=true $(PY) manage.py makemessages -l cy --no-location --no-obsolete -i .venv -i node_modules -i frontend -i 'templates/admin/*'
-	DEBUG=true $(PY) manage.py compilemessages -i .venv -i node_modules
 
 test: setup chromium
 	@set +e; $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

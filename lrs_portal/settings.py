@@ -167,9 +167,6 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "lrs_portal.hostile_input.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Welsh or English from the language cookie set by the header's toggle
-    # (docs/decisions/0033).
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -388,9 +385,6 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 LANGUAGE_CODE = "en-gb"
-# English and Welsh (docs/decisions/0033); the catalogue is locale/cy.
-LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates as GOV.UK writes them ("6 December 2026, 18:52"): lrs_portal/formats.
 FORMAT_MODULE_PATH = ["lrs_portal.formats"]
 TIME_ZONE = "Europe/London"

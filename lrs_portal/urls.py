@@ -81,8 +81,6 @@ urlpatterns = [
     # OAuth 2.0 client credentials for API clients: DOT's token view alone (none
     # of its application pages), at the path the issue names (decision 0020).
     path("api/v1/token", TokenView.as_view(), name="api-token"),
-    # The header's English/Cymraeg toggle posts here (decision 0033).
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("records.api.urls")),
     # Keep last: any other /api/ address answers a 404 problem document.
