@@ -353,3 +353,16 @@ def test_every_reminder_goes_to_notify_with_its_kinds_template(settings, casewor
         (n.to, TEMPLATES[n.kind]) for n in _sent()
     }
     assert all(n.status == Notification.Status.SENT for n in _sent())
+
+
+def test_the_command_sends_what_is_due_and_says_so(capsys):
+    from django.core.management import call_command
+
+    call_command("send_reminders")
+    assert "No reminders were due." in capsys.readouterr().out
+    draft = _draft()
+    draft.history.update(history_date=_later(-8))
+    call_command("send_reminders")
+    call_command("send_reminders")
+    assert "drafts reminded: 1" in capsys.readouterr().out
+    assert len(_sent("application.draft_reminder")) == 1
