@@ -38,7 +38,7 @@ def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     # The membership and its organisation in one query (issue 21).
     membership = (
-        Membership.objects.select_related("organisation").filter(user=user).first()
+        Membership.objects.select_related("organisation").filter(user=user.pk).first()
     )
     return render(
         request,
