@@ -4,6 +4,7 @@ Each variable is documented in README.md ("Configuration"). A missing or malform
 variable stops start-up with one line naming it (see ``_fail``).
 """
 
+import logging
 import os
 import sys
 from datetime import time, timedelta
@@ -813,6 +814,10 @@ SPECTACULAR_SETTINGS = {
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line a request: request_finished (with the user agent, lrs_portal.logs.
+# user_agent_log). request_started only at LOG_LEVEL=DEBUG (issue 21: formatting
+# two JSON lines a request was the request log's main cost).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 LOG_LEVEL = env_str(
     "LOG_LEVEL", default="INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"}
