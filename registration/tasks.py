@@ -57,3 +57,11 @@ def recertification_task() -> None:
 
     with suppress(JobLocked):
         recertification_run()
+
+
+@shared_task
+def reminders_task() -> None:
+    from registration.services.reminders import reminders_run
+
+    with suppress(JobLocked):
+        reminders_run()
