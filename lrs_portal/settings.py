@@ -770,7 +770,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "records.api.authentication.ApiClientAuthentication"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation needs a caller authenticated by an API client; no token
+    # is a 401 saying how to get one (the schema and its docs are AllowAny).
+    "DEFAULT_PERMISSION_CLASSES": ["records.api.authentication.ApiClientRequired"],
     "DEFAULT_THROTTLE_CLASSES": ["records.api.throttles.ApiClientRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
