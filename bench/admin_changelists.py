@@ -60,12 +60,13 @@ def _alerts_insert(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO records_usagealert (subject_type, user_id, organisation_id,"
-            " day, rule, value, threshold, details, status, created_at)"
+            " day, rule, value, threshold, details, status, created_at,"
+            " false_positive)"
             " SELECT 'user', m.user_id, m.organisation_id,"
             " (now() - interval '1 day' * (g %% 365))::date,"
             " 'rule_' || (g / (365 * 200)), 70, 60, '',"
             " CASE WHEN g %% 10 = 0 THEN 'open' ELSE 'closed' END,"
-            " now() - interval '1 day' * (g %% 365)"
+            " now() - interval '1 day' * (g %% 365), false"
             " FROM generate_series(0, %s - 1) AS g"
             " JOIN LATERAL (SELECT user_id, organisation_id"
             "  FROM registration_membership ORDER BY id"

@@ -137,9 +137,10 @@ def _members(organisations: int, per_organisation: int) -> tuple[Any, list[int]]
     return searcher, [searcher.pk, *(user.pk for user in users)]
 
 
-def _views_insert(count: int, users: list[int]) -> None:
-    """``count`` log rows over the last 30 days, in time order (as the log is
-    written), each by a random one of ``users`` for their own organisation.
+def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
+    """``count`` log rows over the last ``days`` days (default 30), in time
+    order (as the log is written), each by a random one of ``users`` for their
+    own organisation.
 
     As fast as an honest copy of the real table allows: the log's indexes are
     dropped and rebuilt afterwards (CREATE INDEX on the partitioned table, the
@@ -170,7 +171,7 @@ def _views_insert(count: int, users: list[int]) -> None:
         cursor.execute(
             f"INSERT INTO {LOG_TABLE} (viewed_at, user_id, organisation_id, action,"
             " outcome, match_count, learner_uln, request_id)"
-            " SELECT now() - interval '30 days' * (1 - g::float8 / %s), m.user_id,"
+            " SELECT now() - interval '1 day' * %s * (1 - g::float8 / %s), m.user_id,"
             " m.organisation_id, a.action,"
             " CASE a.action WHEN 'view_record' THEN 'shown' ELSE 'exact_match' END,"
             " 1, (1000000000 + g)::text, ''"
@@ -180,7 +181,7 @@ def _views_insert(count: int, users: list[int]) -> None:
             " JOIN registration_membership m ON m.user_id = u.user_id"
             " CROSS JOIN LATERAL (SELECT (ARRAY['search_uln', 'search_demographics',"
             " 'view_record'])[1 + g %% 3] AS action) AS a",
-            [count, count, users, len(users)],
+            [days, count, count, users, len(users)],
         )
         if superuser:
             cursor.execute("SET session_replication_role = DEFAULT")

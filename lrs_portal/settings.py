@@ -4,6 +4,7 @@ Each variable is documented in README.md ("Configuration"). A missing or malform
 variable stops start-up with one line naming it (see ``_fail``).
 """
 
+import logging
 import os
 import sys
 from datetime import time, timedelta
@@ -667,6 +668,38 @@ CELERY_BEAT_SCHEDULE["yearly-confirmation-daily"] = {
     "schedule": crontab(hour=6, minute=30),
 }
 
+# --- Reminders (decision 0032) --------------------------------------------------
+# The daily reminders job (registration.services.reminders) emails, once each:
+# an applicant whose draft application has not changed for the first and again
+# for the last of these many days; an applicant who has not answered a request
+# for information for this many days; the director and the applicant when the
+# director's signing link expires within this many days; a registered
+# organisation's director and super users this many days (each, once) before a
+# new agreement version's re-sign deadline, while they have not signed it.
+APPLICATION_DRAFT_REMINDER_DAYS = (
+    env_int("APPLICATION_DRAFT_FIRST_REMINDER_DAYS", default=7, minimum=1),
+    env_int("APPLICATION_DRAFT_LAST_REMINDER_DAYS", default=21, minimum=1),
+)
+if APPLICATION_DRAFT_REMINDER_DAYS[0] >= APPLICATION_DRAFT_REMINDER_DAYS[1]:
+    _fail(
+        "APPLICATION_DRAFT_LAST_REMINDER_DAYS",
+        "must be more than APPLICATION_DRAFT_FIRST_REMINDER_DAYS",
+    )
+APPLICATION_INFORMATION_REMINDER_DAYS = env_int(
+    "APPLICATION_INFORMATION_REMINDER_DAYS", default=14, minimum=1
+)
+SIGNING_LINK_REMINDER_DAYS = env_int("SIGNING_LINK_REMINDER_DAYS", default=3, minimum=1)
+AGREEMENT_RESIGN_REMINDER_DAYS = (
+    env_int("AGREEMENT_RESIGN_FIRST_REMINDER_DAYS", default=14, minimum=1),
+    env_int("AGREEMENT_RESIGN_LAST_REMINDER_DAYS", default=3, minimum=0),
+)
+CELERY_BEAT_SCHEDULE["reminders-daily"] = {
+    # 07:40 every day (https://crontab.guru/#40_7_*_*_*), in working hours so the
+    # emails land then; a day the beat misses is caught up the next day.
+    "task": "registration.tasks.reminders_task",
+    "schedule": crontab(hour=7, minute=40),
+}
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year
@@ -776,6 +809,10 @@ SPECTACULAR_SETTINGS = {
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line a request: request_finished (with the user agent, lrs_portal.logs.
+# user_agent_log). request_started only at LOG_LEVEL=DEBUG (issue 21: formatting
+# two JSON lines a request was the request log's main cost).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 LOG_LEVEL = env_str(
     "LOG_LEVEL", default="INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"}

@@ -1139,3 +1139,22 @@ class YearlyConfirmation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+
+class Reminder(models.Model):
+    """One reminder sent by the daily reminders job (registration.services.reminders).
+
+    Its reference is the email's (with the ids and the date it counts from), and is
+    unique: a job run twice, or two runs at once, send each reminder once. A row is
+    written once and never changed, so it is not history-tracked; what was sent is
+    in the outbox (lrs_portal.Notification).
+    """
+
+    reference = models.CharField(max_length=100, unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.reference

@@ -65,3 +65,11 @@ def yearly_confirmation_task() -> None:
 
     with suppress(JobLocked):
         yearly_confirmation_run()
+
+
+@shared_task
+def reminders_task() -> None:
+    from registration.services.reminders import reminders_run
+
+    with suppress(JobLocked):
+        reminders_run()

@@ -517,3 +517,10 @@ def test_the_timeline_shows_it_opened_and_answered(
         f"Yearly confirmation due {due.day} {due:%B %Y}: Confirmed, nothing changed"
         in entries
     )
+
+
+def test_the_command_runs_the_daily_step(confirmation):
+    out = StringIO()
+    call_command("send_yearly_confirmations", stdout=out)
+    assert out.getvalue() == "No confirmations to open and no reminders were due.\n"
+    assert JobRun.objects.filter(job="yearly_confirmation").count() == 1

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registration', '0011_recertification_campaigns'),
+        ('registration', '0013_reminders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
