@@ -86,6 +86,24 @@ def test_the_web_gives_every_new_connection_its_statement_timeout(settings):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("timeout_ms", [0, 5000])
+def test_the_web_turns_jit_off_on_every_new_connection(settings, timeout_ms):
+    # Even with no statement time-out (0 leaves PostgreSQL's own).
+    settings.DATABASE_STATEMENT_TIMEOUT_MS = timeout_ms
+    pg.statement_timeout_for_web()
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            (value,) = cursor.fetchone()
+    finally:
+        fresh.close()
+        connection_created.disconnect(dispatch_uid="lrs-web-statement-timeout")
+
+    assert value == "off"
+
+
+@pytest.mark.postgres
 def test_a_lookup_on_a_slow_database_answers_a_busy_page_and_logs_nothing(
     searcher, learner, settings
 ):
