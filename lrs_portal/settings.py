@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from lrs_portal.email_kinds import EMAIL_KINDS
 from lrs_portal.logs import structured_logging
+from lrs_portal.working_days import ENGLAND_AND_WALES_BANK_HOLIDAYS, parse_holidays
 
 # Lets typed generics such as forms.ModelForm[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -650,6 +651,24 @@ CELERY_BEAT_SCHEDULE["recertification-daily"] = {
     "schedule": crontab(hour=6, minute=20),
 }
 
+# --- Yearly confirmation of registration (decision 0031) ------------------------
+# Each year every registered organisation's super user confirms its registration:
+# asked this many days before the anniversary of its registration (the day it is
+# due), reminded 7 days before and on the day, and 7 days before the end of the
+# grace; housekeeping suspends it this many days after the day it was due.
+YEARLY_CONFIRMATION_NOTICE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_NOTICE_DAYS", default=30, minimum=1
+)
+YEARLY_CONFIRMATION_GRACE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_GRACE_DAYS", default=30, minimum=1
+)
+CELERY_BEAT_SCHEDULE["yearly-confirmation-daily"] = {
+    # 06:30 every day (https://crontab.guru/#30_6_*_*_*): opens the year's
+    # confirmations as their anniversaries come near and sends the reminders.
+    "task": "registration.tasks.yearly_confirmation_task",
+    "schedule": crontab(hour=6, minute=30),
+}
+
 # --- Reminders (decision 0032) --------------------------------------------------
 # The daily reminders job (registration.services.reminders) emails, once each:
 # an applicant whose draft application has not changed for the first and again
@@ -681,6 +700,28 @@ CELERY_BEAT_SCHEDULE["reminders-daily"] = {
     "task": "registration.tasks.reminders_task",
     "schedule": crontab(hour=7, minute=40),
 }
+
+# --- Service levels on caseworkers' queues (decision 0032) ---------------------
+# Each queue's items show their age in working days (Monday to Friday, less the
+# bank holidays of England and Wales) against its service level; those past it
+# are marked overdue and counted on the admin home. Applications count from their
+# (latest) submission, suspension cases from opening, data share requests from
+# entering the stage they wait in.
+SERVICE_LEVEL_WORKING_DAYS = {
+    "applications": env_int("SERVICE_LEVEL_APPLICATION_DAYS", default=10, minimum=1),
+    "suspensions": env_int("SERVICE_LEVEL_SUSPENSION_DAYS", default=5, minimum=1),
+    "data_share_requests": env_int(
+        "SERVICE_LEVEL_DATA_SHARE_REQUEST_DAYS", default=20, minimum=1
+    ),
+}
+# lrs_portal/working_days.py's list (gov.uk/bank-holidays), unless BANK_HOLIDAYS
+# gives every date itself: comma-separated ISO dates.
+try:
+    BANK_HOLIDAYS = parse_holidays(env_str("BANK_HOLIDAYS", default="")) or (
+        ENGLAND_AND_WALES_BANK_HOLIDAYS
+    )
+except ValueError:
+    _fail("BANK_HOLIDAYS", "must be ISO dates (YYYY-MM-DD), comma separated")
 
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
