@@ -4,7 +4,7 @@
     CELERY_BROKER_URL=redis://127.0.0.1:6379/4 CACHE_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/api.py [--learners 1000000] [--requests 2000]
         [--rounds 3] [--concurrency 8] [--rows 10000] [--single-concurrency 4]
-        [--port 8783] [--seed 1]
+        [--port 8783] [--seed 1] [--batches 1] [--skip a,b,singles]
 
 On a scratch database (reqcost_api_<pid>, made, filled and dropped as
 bench/request_cost.py does: migrate, seed_demo, --learners synthetic learners
@@ -32,6 +32,10 @@ LOOKUP_ORG_DAILY_MINIMUM=100000000, API_RATE_LIMIT_PER_SECOND=100000000.
          until GET /api/v1/batches/{id} says complete (polled every 50 ms),
          the results then read from GET /api/v1/batches/{id}/results.
     Target: (b2) at least 2,000 rows a second, and (b2)/(b1) at most 0.5.
+    --batches N sends the file N times, one after the other, and prints the
+    median; each prints the upload's own time (until the 202) and the batch's
+    (its created_at to its finished_at). --skip leaves out part a, part b, or
+    the single calls of b ("singles").
 
 Checked in the run: every call answered 2xx; the log gained exactly one API row
 a search answered in (a) and (b1) and one batch row a batch row in (b2), each
