@@ -131,6 +131,33 @@ def test_a_lookup_on_a_slow_database_answers_a_busy_page_and_logs_nothing(
     assert LearnerView.objects.count() == 1
 
 
+@pytest.mark.postgres
+def test_an_api_search_on_a_slow_database_answers_a_problem_document(
+    searcher, learner, settings
+):
+    from tests.records.api.conftest import real_caller
+
+    caller = real_caller(searcher)
+    settings.DATABASE_STATEMENT_TIMEOUT_MS = 300
+    pg.statement_timeout_apply(connection)
+
+    with connection.execute_wrapper(slow_learner_reads):
+        response = caller.http.post(
+            "/api/v1/learner-searches", {"uln": ULN}, format="json"
+        )
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "30"
+    problem = response.json()
+    assert problem["type"] == "about:blank"
+    assert problem["title"] == "Service Unavailable"
+    assert problem["status"] == HTTPStatus.SERVICE_UNAVAILABLE
+    assert problem["code"] == "service_unavailable"
+    assert "Amelia" not in response.content.decode()
+    assert LearnerView.objects.count() == 0
+
+
 def test_a_statement_timeout_of_zero_sets_nothing(settings):
     settings.DATABASE_STATEMENT_TIMEOUT_MS = 0
     with connection.execute_wrapper(_refuse_any_statement):
