@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from lrs_portal.email_kinds import EMAIL_KINDS
 from lrs_portal.logs import structured_logging
+from lrs_portal.working_days import ENGLAND_AND_WALES_BANK_HOLIDAYS, parse_holidays
 
 # Lets typed generics such as forms.ModelForm[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -700,6 +701,28 @@ CELERY_BEAT_SCHEDULE["reminders-daily"] = {
     "schedule": crontab(hour=7, minute=40),
 }
 
+# --- Service levels on caseworkers' queues (decision 0032) ---------------------
+# Each queue's items show their age in working days (Monday to Friday, less the
+# bank holidays of England and Wales) against its service level; those past it
+# are marked overdue and counted on the admin home. Applications count from their
+# (latest) submission, suspension cases from opening, data share requests from
+# entering the stage they wait in.
+SERVICE_LEVEL_WORKING_DAYS = {
+    "applications": env_int("SERVICE_LEVEL_APPLICATION_DAYS", default=10, minimum=1),
+    "suspensions": env_int("SERVICE_LEVEL_SUSPENSION_DAYS", default=5, minimum=1),
+    "data_share_requests": env_int(
+        "SERVICE_LEVEL_DATA_SHARE_REQUEST_DAYS", default=20, minimum=1
+    ),
+}
+# lrs_portal/working_days.py's list (gov.uk/bank-holidays), unless BANK_HOLIDAYS
+# gives every date itself: comma-separated ISO dates.
+try:
+    BANK_HOLIDAYS = parse_holidays(env_str("BANK_HOLIDAYS", default="")) or (
+        ENGLAND_AND_WALES_BANK_HOLIDAYS
+    )
+except ValueError:
+    _fail("BANK_HOLIDAYS", "must be ISO dates (YYYY-MM-DD), comma separated")
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year
@@ -765,7 +788,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "records.api.authentication.ApiClientAuthentication"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation needs a caller authenticated by an API client; no token
+    # is a 401 saying how to get one (the schema and its docs are AllowAny).
+    "DEFAULT_PERMISSION_CLASSES": ["records.api.authentication.ApiClientRequired"],
     "DEFAULT_THROTTLE_CLASSES": ["records.api.throttles.ApiClientRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
