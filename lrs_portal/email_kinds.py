@@ -180,6 +180,22 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "no superuser confirmed in time that they still need department access",
     ),
     _kind(
+        "yearly_confirmation.opened",
+        "the organisation's super users",
+        "the year's confirmation of the registration opens, before its anniversary",
+    ),
+    _kind(
+        "yearly_confirmation.reminder",
+        "the organisation's super users",
+        "the yearly confirmation is due in 7 days, due today, or the organisation "
+        "is suspended in 7 days without it",
+    ),
+    _kind(
+        "yearly_confirmation.changed",
+        "caseworkers",
+        "a super user reports a change at the yearly confirmation",
+    ),
+    _kind(
         "application.draft_reminder",
         "the applicant",
         "their draft application has not changed for "

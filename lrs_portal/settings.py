@@ -651,6 +651,24 @@ CELERY_BEAT_SCHEDULE["recertification-daily"] = {
     "schedule": crontab(hour=6, minute=20),
 }
 
+# --- Yearly confirmation of registration (decision 0031) ------------------------
+# Each year every registered organisation's super user confirms its registration:
+# asked this many days before the anniversary of its registration (the day it is
+# due), reminded 7 days before and on the day, and 7 days before the end of the
+# grace; housekeeping suspends it this many days after the day it was due.
+YEARLY_CONFIRMATION_NOTICE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_NOTICE_DAYS", default=30, minimum=1
+)
+YEARLY_CONFIRMATION_GRACE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_GRACE_DAYS", default=30, minimum=1
+)
+CELERY_BEAT_SCHEDULE["yearly-confirmation-daily"] = {
+    # 06:30 every day (https://crontab.guru/#30_6_*_*_*): opens the year's
+    # confirmations as their anniversaries come near and sends the reminders.
+    "task": "registration.tasks.yearly_confirmation_task",
+    "schedule": crontab(hour=6, minute=30),
+}
+
 # --- Reminders (decision 0032) --------------------------------------------------
 # The daily reminders job (registration.services.reminders) emails, once each:
 # an applicant whose draft application has not changed for the first and again
@@ -770,7 +788,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "records.api.authentication.ApiClientAuthentication"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation needs a caller authenticated by an API client; no token
+    # is a 401 saying how to get one (the schema and its docs are AllowAny).
+    "DEFAULT_PERMISSION_CLASSES": ["records.api.authentication.ApiClientRequired"],
     "DEFAULT_THROTTLE_CLASSES": ["records.api.throttles.ApiClientRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registration', '0013_reminders'),
+        ('registration', '0014_yearly_confirmation'),
     ]
 
     operations = [
