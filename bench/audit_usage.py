@@ -106,6 +106,13 @@ def _arguments() -> argparse.Namespace:
         "mostly 14-19: few purpose alerts) or random (any age and area: nearly "
         "every organisation hits the purpose rules)",
     )
+    parser.add_argument(
+        "--unstamped",
+        action="store_true",
+        help="log rows as written before searches were stamped with the learner's "
+        "age band and area: the audit then joins the day's exact matches to the "
+        "learners in a second statement",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--fresh-days",
@@ -179,30 +186,66 @@ def _members(count: int) -> list[tuple[int, int]]:
 
 
 def _insert(
-    count: int, pairs: list[tuple[int, int]], start: datetime, days: float
+    count: int,
+    pairs: list[tuple[int, int]],
+    start: datetime,
+    days: float,
+    *,
+    stamped: bool = True,
 ) -> None:
     """count rows from start over days, spread across the members; actions and
-    outcomes mixed; ULNs scattered (no long runs)."""
+    outcomes mixed; ULNs scattered (no long runs). With stamped (as the lookups
+    write them since issue 13's one scan), a search that found a learner on the
+    register keeps the learner's age band on the day and postcode area, as
+    records.purpose.learner_stamp gives them; without, the rows are as logged
+    before, which the audit joins to the learners."""
     from django.db import connection
 
     users = [user for user, _ in pairs]
     organisations = [organisation for _, organisation in pairs]
+    rows = (
+        "SELECT %s::timestamptz + floor(random() * %s) * interval '1 day'"
+        # 19 in 20 between 08:00 and 18:59 UTC (working hours in London in
+        # winter and in summer), drawn at random, not by member
+        " + CASE WHEN random() < 0.05 THEN random() * interval '24 hours'"
+        " ELSE interval '8 hours' + random() * interval '11 hours' END AS viewed_at,"
+        " (%s::bigint[])[1 + g %% %s] AS user_id,"
+        " (%s::bigint[])[1 + g %% %s] AS organisation_id,"
+        " (ARRAY['search_uln', 'search_demographics', 'view_record'])[1 + g %% 3]"
+        " AS action,"
+        " (ARRAY['exact_match', 'no_match', 'possible_matches', 'shown',"
+        "  'exact_match', 'refused', 'exact_match'])[1 + (g / 3) %% 7] AS outcome,"
+        " (1000000000 + (g::bigint * 7919) %% 899999999)::text AS learner_uln"
+        " FROM generate_series(1, %s) AS g"
+    )
+    params: list[Any] = [start, days, users, len(pairs), organisations, len(pairs)]
+    params.append(count)
+    if stamped:
+        age = "date_part('year', age(r.viewed_at::date, l.date_of_birth))"
+        band = (
+            f"CASE WHEN l.uln IS NULL THEN NULL WHEN {age} < 14 THEN 0"
+            f" WHEN {age} < 17 THEN 1 WHEN {age} < 20 THEN 2 WHEN {age} < 25 THEN 3"
+            f" WHEN {age} < 40 THEN 4 WHEN {age} < 65 THEN 5 ELSE 6 END"
+        )
+        area = (
+            "CASE WHEN l.uln IS NULL THEN ''"
+            " WHEN SUBSTR(l.postcode, 2, 1) BETWEEN 'A' AND 'Z'"
+            " THEN SUBSTR(l.postcode, 1, 2) ELSE SUBSTR(l.postcode, 1, 1) END"
+        )
+        select = (
+            f"SELECT r.*, {band}, {area} FROM ({rows}) AS r"  # nosec B608 (a benchmark's own SQL)
+            " LEFT JOIN records_learner l ON r.outcome = 'exact_match'"
+            " AND r.action <> 'view_record' AND l.uln = r.learner_uln"
+        )
+    else:
+        select = f"SELECT r.*, NULL, '' FROM ({rows}) AS r"  # nosec B608 (a benchmark's own SQL)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO records_learnerview (viewed_at, user_id, organisation_id,"
-            " action, outcome, match_count, learner_uln, request_id)"
-            " SELECT %s::timestamptz + floor(random() * %s) * interval '1 day'"
-            # 19 in 20 between 08:00 and 18:59 UTC (working hours in London in
-            # winter and in summer), drawn at random, not by member
-            " + CASE WHEN random() < 0.05 THEN random() * interval '24 hours'"
-            " ELSE interval '8 hours' + random() * interval '11 hours' END,"
-            " (%s::bigint[])[1 + g %% %s], (%s::bigint[])[1 + g %% %s],"
-            " (ARRAY['search_uln', 'search_demographics', 'view_record'])[1 + g %% 3],"
-            " (ARRAY['exact_match', 'no_match', 'possible_matches', 'shown',"
-            "  'exact_match', 'refused', 'exact_match'])[1 + (g / 3) %% 7],"
-            " 1, (1000000000 + (g::bigint * 7919) %% 899999999)::text, ''"
-            " FROM generate_series(1, %s) AS g",
-            [start, days, users, len(pairs), organisations, len(pairs), count],
+            " action, outcome, learner_uln, learner_age_band, learner_area,"
+            " match_count, request_id)"
+            f" SELECT s.*, 1, '' FROM ({select}) AS s",
+            params,
         )
         cursor.execute("ANALYZE records_learnerview")
 
@@ -357,6 +400,7 @@ def _run(arguments: argparse.Namespace) -> None:
     from records.pg import partitions_ensure
 
     call_command("migrate", verbosity=0, interactive=False)
+    stamped = not arguments.unstamped
     partitions_ensure(months_ahead=1, months_back=4)
     began = time.perf_counter()
     pairs = _members(arguments.members)
@@ -374,15 +418,15 @@ def _run(arguments: argparse.Namespace) -> None:
     )
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     began = time.perf_counter()
-    _insert(arguments.day_rows, pairs, day_start, 1)
-    _insert(HEAVY_ROWS, pairs[:HEAVY_USERS], day_start, 1)
+    _insert(arguments.day_rows, pairs, day_start, 1, stamped=stamped)
+    _insert(HEAVY_ROWS, pairs[:HEAVY_USERS], day_start, 1, stamped=stamped)
     took = time.perf_counter() - began
     print(f"insert {arguments.day_rows:,} rows on {day}: {took:.1f} s")
     # The other rows on the days just before, each day as busy as the audit day.
     days_before = min(19, max(1, round(arguments.other_rows / arguments.day_rows)))
     first = day_start - timedelta(days=days_before)
     began = time.perf_counter()
-    _insert(arguments.other_rows, pairs, first, days_before)
+    _insert(arguments.other_rows, pairs, first, days_before, stamped=stamped)
     took = time.perf_counter() - began
     print(
         f"insert {arguments.other_rows:,} rows on the {days_before} days before: "
@@ -399,8 +443,8 @@ def _run(arguments: argparse.Namespace) -> None:
     began = time.perf_counter()
     for each in fresh:
         start = datetime(each.year, each.month, each.day, tzinfo=UTC)
-        _insert(arguments.day_rows, pairs, start, 1)
-        _insert(HEAVY_ROWS, pairs[:HEAVY_USERS], start, 1)
+        _insert(arguments.day_rows, pairs, start, 1, stamped=stamped)
+        _insert(HEAVY_ROWS, pairs[:HEAVY_USERS], start, 1, stamped=stamped)
     took = time.perf_counter() - began
     print(
         f"insert {arguments.day_rows:,} rows on each of {len(fresh)} days after: "
@@ -432,7 +476,13 @@ def _run(arguments: argparse.Namespace) -> None:
         profile.runcall(_audit, day)
         pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     began = time.perf_counter()
-    _insert(arguments.other_rows, pairs, day_start - timedelta(days=60), days_before)
+    _insert(
+        arguments.other_rows,
+        pairs,
+        day_start - timedelta(days=60),
+        days_before,
+        stamped=stamped,
+    )
     took = time.perf_counter() - began
     print(
         f"\ninsert {arguments.other_rows:,} more rows two months earlier: {took:.1f} s"

@@ -11,7 +11,8 @@ college, school sixth form, adult community learning, national apprenticeship
 provider, university admissions; an enrolment peak in the first five working
 days for the kinds that have one), a learner pool by postcode area and age, and
 three misusers (a screening firm within its declared volume, a college that
-starts searching for a third party part way, a ULN enumerator); writes
+starts searching for a third party part way, a ULN enumerator, one member of
+an otherwise ordinary college who starts searching for a third party); writes
 --warm-up working days of history (audited with the purpose rules off: the time
 before them), then --days working days, each audited that night by the real
 audit_usage job. It prints, per rule and overall, the nights from each
@@ -53,8 +54,8 @@ def _run(arguments: argparse.Namespace) -> None:
         days=arguments.days,
         warm_up=arguments.warm_up,
         # The screening firm from the 6th working day, the reseller from the
-        # 13th, the enumerator from the 21st.
-        starts=(5, 12, 20),
+        # 13th, the enumerator from the 21st, the staff member from the 17th.
+        starts=(5, 12, 20, 16),
         seed=arguments.seed,
         per_cell=arguments.per_cell,
         say=lambda line: print(line, flush=True),

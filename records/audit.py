@@ -29,12 +29,15 @@ from django.db import connection, transaction
 from django.db.models import (
     Avg,
     BigIntegerField,
+    Case,
     Count,
+    F,
     IntegerField,
     Q,
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Mod, Substr
@@ -46,6 +49,7 @@ from lrs_portal.models import User, system_user
 from records.models import AuditedDay, AuditRule, LearnerView, UsageAlert, UsageDay
 from records.purpose import (
     DEFAULT_PURPOSE_RULES,
+    DEFAULT_USER_PURPOSE_RULES,
     purpose_days_fill,
     purpose_days_write,
     purpose_hits,
@@ -150,6 +154,7 @@ DEFAULT_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "(AUDIT_WORKING_HOURS_START to AUDIT_WORKING_HOURS_END, UK time).",
     ),
     *DEFAULT_PURPOSE_RULES,
+    *DEFAULT_USER_PURPOSE_RULES,
 )
 
 
@@ -218,6 +223,10 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
     then the ULN searches packed in their buckets (see STEM_BLOCK)."""
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
+    # A search that found one learner; stamped with their band and area, or
+    # logged before searches were (records.purpose.learner_stamp).
+    found = Q(action__in=_SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
+    stamped = found & Q(learner_age_band__isnull=False)
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
         night = Q(viewed_at__hour__lt=working_start) | Q(
             viewed_at__hour__gte=working_end
@@ -225,7 +234,14 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
         rows = (
             LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
             .order_by()
-            .values("user_id", "organisation_id")
+            # And who the searches found, from the stamped log rows: the
+            # purpose profile (records.purpose) in the same scan, no join.
+            .values(
+                "user_id",
+                "organisation_id",
+                band=Case(When(stamped, then=F("learner_age_band"))),
+                area=Case(When(stamped, then=F("learner_area"))),
+            )
             .annotate(
                 searches=Count(_ONE, filter=counted & Q(action__in=_SEARCHES)),
                 views=Count(_ONE, filter=counted & Q(action=A.VIEW_RECORD)),
@@ -239,6 +255,8 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
                 night_lookups=Count(_ONE, filter=counted & night),
                 refused=Count(_ONE, filter=Q(outcome=O.REFUSED)),
                 uln_buckets=_uln_buckets(),
+                found=Count(_ONE, filter=stamped),
+                unstamped=Count(_ONE, filter=found & Q(learner_age_band=None)),
             )
         )
         sql, params = rows.query.sql_with_params()
@@ -340,11 +358,26 @@ class DayCounts(NamedTuple):
     longest_uln_run: int | None
 
 
-def usage_days_write(day: date) -> list[DayCounts]:
-    """Replace the day's UsageDay rows with counts of the log, and return them.
+class DayScan(NamedTuple):
+    """What the audit's one scan of a day found: each user's counts (as written
+    to UsageDay); the learners their searches found, from the stamped log rows,
+    as (user, organisation, age band, postcode area, count); and how many exact
+    matches had no stamp (logged before searches were stamped)."""
+
+    counted: list[DayCounts]
+    found: list[tuple[int, int, int, str, int]]
+    unstamped: int
+
+
+def usage_days_write(day: date) -> DayScan:
+    """Replace the day's UsageDay rows with counts of the log, and return them
+    with who the day's searches found.
 
     The counts are one aggregate of the day's rows (a plain SELECT, so
-    PostgreSQL may scan in parallel), which also finds who could have a long ULN
+    PostgreSQL may scan in parallel), grouped by user, organisation and, for the
+    searches that found one learner, the learner's age band and area as the
+    log row was stamped with them (the purpose profile's input, in the same
+    pass; summed back per user here). It also finds who could have a long ULN
     run; only those users' runs are measured; the result, one row per user, is
     written in one statement (PostgreSQL: one COPY; SQLite: one batch). The
     log's rows never come into Python. UsageDay is derived data, not
@@ -353,7 +386,10 @@ def usage_days_write(day: date) -> list[DayCounts]:
     counts_sql, counts_params = _counts_query(start, end)
     quote = connection.ops.quote_name
     counts = DayCounts._fields[2:-1]  # between the ids and the ULN run
-    picked = ", ".join(f"c.{quote(name)}" for name in (*counts, "uln_buckets"))
+    picked = ", ".join(
+        f"c.{quote(name)}"
+        for name in (*counts, "uln_buckets", "band", "area", "found", "unstamped")
+    )
     select = f"SELECT c.user_id, c.organisation_id, {picked} FROM ({counts_sql}) AS c"  # noqa: S608 # nosec B608 (quoted names, bound values)
     names = DayCounts._fields
     columns = ", ".join(quote(name) for name in names)
@@ -365,19 +401,39 @@ def usage_days_write(day: date) -> list[DayCounts]:
             for setting in AUDIT_SESSION:
                 cursor.execute(setting)
         cursor.execute(select, counts_params)
-        fetched = cursor.fetchall()
+        # Summed back per user and organisation: the counts of every (band,
+        # area) group of theirs (the packed counters add up as the searches do).
+        sums: dict[tuple[int, int], list[int]] = {}
+        found: list[tuple[int, int, int, str, int]] = []
+        unstamped = 0
+        for row in cursor.fetchall():
+            user_id, organisation_id = row[0], row[1]
+            band, area, learners, not_stamped = row[-4:]
+            values = [int(value or 0) for value in row[2:-4]]
+            total = sums.get((user_id, organisation_id))
+            if total is None:
+                sums[(user_id, organisation_id)] = values
+            else:
+                for index, value in enumerate(values):
+                    total[index] += value
+            if band is not None and learners:
+                found.append((user_id, organisation_id, band, area, learners))
+            unstamped += not_stamped
         # At most a user's ULN searches: their searches not by details, and
         # their refused lookups. A user who moved organisation in the day has a
         # row for each, summed (the counters cannot wrap below 256).
         summaries: dict[int, tuple[int, int]] = {}
-        for user_id, _, searches, _, detail, _, _, refused, packed in fetched:
+        for (user_id, _), (searches, _, detail, _, _, refused, packed) in sums.items():
             most, buckets = summaries.get(user_id, (0, 0))
             most += searches - detail + refused
-            summaries[user_id] = (most, buckets + int(packed or 0))
+            summaries[user_id] = (most, buckets + packed)
         runs = _uln_runs(start, end, summaries)
-        counted = [DayCounts._make((*row[:-1], runs.get(row[0]))) for row in fetched]
+        counted = [
+            DayCounts._make((user_id, organisation_id, *values[:-1], runs.get(user_id)))
+            for (user_id, organisation_id), values in sums.items()
+        ]
         if not counted:
-            return counted
+            return DayScan(counted, found, unstamped)
         if postgres:
             with cursor.cursor.copy(
                 f"COPY {table} (day, {columns}) FROM STDIN"
@@ -390,7 +446,7 @@ def usage_days_write(day: date) -> list[DayCounts]:
                 f" VALUES (%s, {', '.join(['%s'] * len(names))})",
                 [(day, *one) for one in counted],
             )
-    return counted
+    return DayScan(counted, found, unstamped)
 
 
 def _excluded_days(day: date) -> tuple[set[tuple[int, date]], set[tuple[int, date]]]:
@@ -736,16 +792,18 @@ def audit_day(day: date, progress: JobProgress) -> None:
     acting_user = system_user()
     audit_rules_ensure()  # before the ULN runs read their rule
     with transaction.atomic():
-        counted = usage_days_write(day)
+        counted, found, unstamped = usage_days_write(day)
         users_counted = len(counted)
-        profiles = purpose_days_write(day, counted)
+        profiles = purpose_days_write(day, counted, found, unstamped)
         history_from = day - timedelta(
             days=settings.AUDIT_BASELINE_DAYS + settings.AUDIT_PURPOSE_WINDOW_DAYS
         )
         filled = purpose_days_fill(history_from, day - timedelta(days=1))
         if filled:
             progress.add("profile_days_filled", filled)
-        hits = hits_find(day, counted) + purpose_hits(day, profiles, progress)
+        hits = hits_find(day, counted) + purpose_hits(
+            day, profiles.organisations, progress, users=profiles.users
+        )
         progress.add("hits", len(hits))
         progress.add("alerts_raised", _alerts_raise(hits, day, acting_user))
         decided = _already_decided(day)

@@ -22,6 +22,7 @@ from records.batch_files import BatchFile, batch_file_read
 from records.links import learner_master
 from records.models import Batch, BatchRow, Learner, LearnerView
 from records.permissions import REFUSALS
+from records.purpose import learner_stamp
 from records.response_codes import lrs_response_code
 from records.services import (
     CANDIDATE_LIMIT,
@@ -66,6 +67,8 @@ _LOG_FIELDS = (
     "request_id",
     "channel",
     "api_client_id",
+    "learner_age_band",
+    "learner_area",
 )
 _ROW_FIELDS = (
     "batch_id",
@@ -389,6 +392,11 @@ def _log_chunk(
     channel = LearnerView.Channel.BATCH
     user_id, organisation_id = membership.user_id, membership.organisation_id
     api_client_id = batch.api_client_id
+    today = timezone.now().date()
+    stamps = [
+        learner_stamp(result.learner, today) if result.learner else (None, "")
+        for result in results
+    ]
     pg.rows_insert(
         LearnerView,
         [
@@ -402,8 +410,9 @@ def _log_chunk(
                 request_id,
                 channel,
                 api_client_id,
+                *stamp,
             )
-            for row, result in zip(rows, results, strict=True)
+            for row, result, stamp in zip(rows, results, stamps, strict=True)
         ],
         fields=_LOG_FIELDS,
     )

@@ -199,6 +199,16 @@ class LearnerView(models.Model):
     channel = models.CharField(
         max_length=10, choices=Channel.choices, db_default=Channel.PAGE
     )
+    # Who a search found, as the nightly audit's purpose rules see them (issue
+    # 13, decision 25): the learner's age band on the day (an index of
+    # records.purpose.AGE_BANDS) and postcode area (its leading letters), stamped
+    # when the search found one learner, from the record it found; never a date
+    # of birth or a postcode. None and blank on every other row, and on the rows
+    # logged before the stamp, which the audit joins to the learners instead.
+    # Nullable and a database default, with no CHECK: adding them rewrites and
+    # scans no partition.
+    learner_age_band = models.SmallIntegerField(null=True, blank=True)
+    learner_area = models.CharField(max_length=2, blank=True, db_default="")
     # The API client a web-service call came through (None for the pages). A
     # reference without a database constraint, like learner_uln: adding a foreign
     # key to the partitioned log would scan all of it to validate, and each API
@@ -343,6 +353,7 @@ class AuditRule(models.Model):
         GEOGRAPHIC_SPREAD = "geographic_spread", "Learners found far from its address"
         DETAIL_SHARE = "detail_share", "Nearly every search by details, not ULN"
         PURPOSE_CHANGE = "purpose_change", "A sudden change from its own pattern"
+        USER_PURPOSE = "user_purpose", "One user's lookups unlike their organisation's"
 
     code = models.CharField(max_length=40, choices=Code.choices, unique=True)
     enabled = models.BooleanField(default=True)
@@ -545,10 +556,11 @@ class PurposeDay(models.Model):
     empty) or one of its users found, in age bands, postcode areas and
     distances from its registered address (issue 13).
 
-    Derived by the nightly audit from the log joined to learners, rewritten when
-    it audits the day again. It holds counts by band and by area, never a name,
-    date of birth or postcode. The bands are records.purpose.AGE_BANDS and
-    DISTANCE_BANDS.
+    Derived by the nightly audit from the log (each search's row keeps the age
+    band and postcode area of the learner it found; rows logged before that are
+    joined to learners), rewritten when it audits the day again. It holds counts
+    by band and by area, never a name, date of birth or postcode. The bands are
+    records.purpose.AGE_BANDS and DISTANCE_BANDS.
     """
 
     organisation = models.ForeignKey(

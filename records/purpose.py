@@ -24,13 +24,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from lrs_portal.jobs import JobProgress
+from lrs_portal.models import User
 from records.models import (
     AuditedDay,
     AuditRule,
@@ -54,6 +55,7 @@ PURPOSE_RULES = (
     Code.GEOGRAPHIC_SPREAD,
     Code.DETAIL_SHARE,
     Code.PURPOSE_CHANGE,
+    Code.USER_PURPOSE,
 )
 # Ages on the day of the lookup: each band starts at its age and runs to the
 # next one's. An adult, for the rules, is 20 or over: past the 16-19 funding
@@ -143,6 +145,30 @@ DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
 )
 
 
+# The per-user rule (a member searching for a third party inside an ordinary
+# organisation): its own row, added by migration 0020 and audit_rules_ensure.
+DEFAULT_USER_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
+    (
+        "user_purpose",
+        Decimal("0.3"),
+        30,
+        False,
+        "One user's lookups fit the screening pattern while their organisation's "
+        "other users' do not: on the day, or over the purpose window, the user's "
+        "share of learners found aged 20 or over, of learners found further than "
+        "AUDIT_NEAR_KM km from the registered address (known areas; left out when "
+        "the registered area is unknown) and of searches by details are each more "
+        "than this much (0 to 1: 0.3 is 30 points) above the same share of the "
+        "organisation's other users over the window, and above the user's own "
+        "share over the 28 days before the window when they have that history "
+        "(days with an open alert of this rule left out). Judged only where the "
+        "other users found at least the minimum volume in the window (else the "
+        "organisation's own rules judge). The minimum volume is learners found by "
+        "the user, that day or in the window.",
+    ),
+)
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -150,13 +176,45 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, month=3, day=1)
 
 
-def _found_sql(day: date) -> tuple[str, list[Any]]:
+def age_band(date_of_birth: date, on: date) -> int:
+    """The AGE_BANDS index of someone born on date_of_birth, on the day."""
+    band = 0
+    for index, age in enumerate(AGE_STARTS[1:], start=1):
+        if date_of_birth <= _years_before(on, age):
+            band = index
+    return band
+
+
+def leading_letters(postcode: str) -> str:
+    """A postcode's leading letters (its area if the file knows it), as the
+    audit's SQL takes them: two if the second character is a letter, else one."""
+    text = postcode.strip().upper()
+    if len(text) >= 2 and "A" <= text[1] <= "Z":
+        return text[:2]
+    return text[:1]
+
+
+def learner_stamp(learner: Learner, on: date) -> tuple[int, str]:
+    """What a search's log row keeps of the one learner it found (the age band
+    on the day, the postcode area), so that the nightly audit measures the
+    profile in its one scan of the day, with no join to the register. Neither a
+    date of birth nor a postcode: a band and one or two letters."""
+    return age_band(learner.date_of_birth, on), leading_letters(learner.postcode)
+
+
+def _found_sql(day: date, *, stamped: bool = True) -> tuple[str, list[Any]]:
     """The day's searches that found one learner, counted per user,
-    organisation, age band and postcode area, in SQL either database runs."""
+    organisation, age band and postcode area, in SQL either database runs.
+
+    The rows logged before searches were stamped with the learner's band and
+    area (records.models.LearnerView.learner_age_band) are joined to the
+    learners by ULN; with stamped, the stamped rows are counted too, from their
+    own columns (the nightly audit counts those in its scan of the day)."""
     from records.audit import _day_bounds  # audit imports this module
 
     start, end = _day_bounds(day)
     quote = connection.ops.quote_name
+    log = quote(LearnerView._meta.db_table)
     bands = " ".join(
         f"WHEN l.date_of_birth > %s THEN {index - 1}"
         for index in range(1, len(AGE_STARTS))
@@ -166,23 +224,34 @@ def _found_sql(day: date) -> tuple[str, list[Any]]:
         "CASE WHEN SUBSTR(UPPER(l.postcode), 2, 1) BETWEEN 'A' AND 'Z' "
         "THEN SUBSTR(UPPER(l.postcode), 1, 2) ELSE SUBSTR(UPPER(l.postcode), 1, 1) END"
     )
-    sql = (
-        f"SELECT v.user_id, v.organisation_id, "  # noqa: S608 # nosec B608 (quoted names, bound values)
-        f"CASE {bands} ELSE {len(AGE_STARTS) - 1} END AS band, {area} AS area, "
-        f"COUNT(1) FROM {quote(LearnerView._meta.db_table)} v "
-        f"JOIN {quote(Learner._meta.db_table)} l ON l.uln = v.learner_uln "
-        "WHERE v.viewed_at >= %s AND v.viewed_at < %s AND v.action IN (%s, %s) "
+    found = (
+        "v.viewed_at >= %s AND v.viewed_at < %s AND v.action IN (%s, %s) "
         "AND v.outcome = %s AND v.learner_uln <> '' "
-        "GROUP BY v.user_id, v.organisation_id, band, area"
     )
-    params: list[Any] = [
-        *cutoffs,
+    found_params = [
         start,
         end,
         LearnerView.Action.SEARCH_ULN,
         LearnerView.Action.SEARCH_DEMOGRAPHICS,
         LearnerView.Outcome.EXACT_MATCH,
     ]
+    sql = (
+        f"SELECT v.user_id, v.organisation_id, "  # noqa: S608 # nosec B608 (quoted names, bound values)
+        f"CASE {bands} ELSE {len(AGE_STARTS) - 1} END AS band, {area} AS area, "
+        f"COUNT(1) FROM {log} v "
+        f"JOIN {quote(Learner._meta.db_table)} l ON l.uln = v.learner_uln "
+        f"WHERE {found}AND v.learner_age_band IS NULL "
+        "GROUP BY v.user_id, v.organisation_id, band, area"
+    )
+    params: list[Any] = [*cutoffs, *found_params]
+    if stamped:
+        sql += (
+            " UNION ALL SELECT v.user_id, v.organisation_id, v.learner_age_band, "  # noqa: S608 # nosec B608 (quoted names, bound values)
+            f"v.learner_area, COUNT(1) FROM {log} v "
+            f"WHERE {found}AND v.learner_age_band IS NOT NULL "
+            "GROUP BY v.user_id, v.organisation_id, v.learner_age_band, v.learner_area"
+        )
+        params += found_params
     return sql, params
 
 
@@ -191,6 +260,22 @@ def _found_sql(day: date) -> tuple[str, list[Any]]:
 # the register is 28M learners and a day finds a few hundred thousand of them.
 # Only for the purpose statement; set off and on again in the audit's transaction.
 _PROBE_LEARNERS = ("enable_hashjoin", "enable_mergejoin", "enable_memoize")
+
+
+def _found_joined(day: date, *, stamped: bool) -> list[Any]:
+    """_found_sql's rows, its join by the ULN index (see _PROBE_LEARNERS)."""
+    sql, params = _found_sql(day, stamped=stamped)
+    with connection.cursor() as cursor:
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            for setting in _PROBE_LEARNERS:
+                cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute(sql, params)
+        found: list[Any] = cursor.fetchall()
+        if postgres:  # the rest of the audit's transaction plans as usual
+            for setting in _PROBE_LEARNERS:
+                cursor.execute(f"SET LOCAL {setting} = on")
+    return found
 
 
 def _distance_band(km: float | None) -> int:
@@ -332,14 +417,23 @@ def outside_distance(
     return outside, known, radius
 
 
-def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
+def purpose_days_write(
+    day: date,
+    counted: list[Any],
+    scanned: list[tuple[int, int, int, str, int]] | None = None,
+    unstamped: int = 0,
+) -> "DayProfiles":
     """Replace the day's PurposeDay rows with the profile of what each user and
-    organisation found, and return the organisations' profiles.
+    organisation found, and return the profiles.
 
     counted are the day's UsageDay counts (records.audit.DayCounts): the
     searches and searches by details come from them, so every channel counts
-    alike; the learners found come from one aggregate of the day's searches that
-    found one learner, joined to the learners."""
+    alike. scanned are the learners found, as the audit's scan of the day
+    counted them from the stamped log rows (user, organisation, age band, area,
+    count); unstamped, how many of the day's exact matches had no stamp (logged
+    before searches were stamped), which one more statement joins to the
+    learners. With no scan (a day profiled later, or a test), that statement
+    counts every exact match of the day, stamped or not."""
     users: dict[tuple[int, int], Profile] = defaultdict(Profile)
     organisations: dict[int, Profile] = defaultdict(Profile)
     for row in counted:
@@ -354,17 +448,9 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
     centres = area_centres()
     # (home, area): the distance band, and whether known and near; measured once.
     distances: dict[tuple[str | None, str], tuple[int, bool, bool]] = {}
-    sql, params = _found_sql(day)
-    with connection.cursor() as cursor:
-        postgres = connection.vendor == "postgresql"
-        if postgres:
-            for setting in _PROBE_LEARNERS:
-                cursor.execute(f"SET LOCAL {setting} = off")
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-        if postgres:  # the rest of the audit's transaction plans as usual
-            for setting in _PROBE_LEARNERS:
-                cursor.execute(f"SET LOCAL {setting} = on")
+    found: list[Any] = list(scanned or [])
+    if scanned is None or unstamped:
+        found += _found_joined(day, stamped=scanned is None)
     for user_id, organisation_id, band, area, count in found:
         area = area if area in centres else UNKNOWN
         home = homes.get(organisation_id)
@@ -396,7 +482,14 @@ def purpose_days_write(day: date, counted: list[Any]) -> dict[int, Profile]:
     ]
     rows += [(o, u, p) for (u, o), p in users.items() if p.found]
     _write(day, rows)
-    return dict(organisations)
+    return DayProfiles(dict(organisations), dict(users))
+
+
+class DayProfiles(NamedTuple):
+    """A day's profiles: each organisation's, and each (user, organisation)'s."""
+
+    organisations: dict[int, Profile]
+    users: dict[tuple[int, int], Profile]
 
 
 _COLUMNS = (
@@ -573,10 +666,16 @@ def profile_words(profile: Profile, days: int, home: str | None) -> str:
 
 
 def purpose_hits(
-    day: date, today: dict[int, Profile], progress: JobProgress | None = None
+    day: date,
+    today: dict[int, Profile],
+    progress: JobProgress | None = None,
+    *,
+    users: dict[tuple[int, int], Profile] | None = None,
 ) -> list[Any]:
-    """Every purpose rule's hit on the day, by organisation and rule (a hit on a
-    pattern accepted as a false positive is counted in progress, not returned)."""
+    """Every purpose rule's hit on the day, by organisation and rule, then the
+    users' (user_purpose; users are the day's (user, organisation) profiles). A
+    hit on a pattern accepted as a false positive is counted in progress, not
+    returned."""
     from records.audit import Hit, _q  # audit imports this module
 
     rules = {
@@ -735,7 +834,312 @@ def purpose_hits(
                     wholes.get(org, Profile()), window.days, homes.get(org)
                 )
             hits[index] = replace(hits[index], details=in_words[org] + one.then)
+    rule = rules.get(Code.USER_PURPOSE)
+    if rule is not None and users:
+        hits += _user_hits(day, rule, users, windows, homes, window, progress)
     return hits
+
+
+# --- the per-user rule -------------------------------------------------------------
+
+_MEASURES = ("adults", "far", "details")
+
+
+def _shares(profile: Profile, home: str | None, minimum: int) -> dict[str, Decimal]:
+    """A profile's three screening shares, each only from the minimum volume of
+    its own denominator: adults of the learners found, far (beyond AUDIT_NEAR_KM)
+    of those with a known area (none when the registered area is unknown), and
+    searches by details."""
+    floor = max(minimum, 1)
+    shares: dict[str, Decimal] = {}
+    if profile.found >= floor and profile.adult_share is not None:
+        shares["adults"] = profile.adult_share
+    if home is not None and profile.known >= floor and profile.near_share is not None:
+        shares["far"] = 1 - profile.near_share
+    if profile.searches >= floor and profile.detail_share is not None:
+        shares["details"] = profile.detail_share
+    return shares
+
+
+def _beyond_all(
+    mine: dict[str, Decimal], others: list[dict[str, Decimal]]
+) -> Decimal | None:
+    """How far the user's shares lie above the highest of each comparison's, on
+    the measure where they lie least far (None unless adults and details are
+    both judged: far is judged too where every side has it)."""
+    moves = []
+    for measure in _MEASURES:
+        theirs = [other[measure] for other in others if measure in other]
+        if measure not in mine or len(theirs) < len(others):
+            if measure != "far":
+                return None
+            continue
+        moves.append(mine[measure] - max(theirs))
+    return min(moves) if moves else None
+
+
+def _user_sums(
+    span: Span,
+    organisation_ids: set[int],
+    *,
+    user_ids: set[int] | None = None,
+    leave_out_suspect: bool = False,
+    screening_above: Decimal | None = None,
+) -> dict[tuple[int, int], tuple[Profile, int]]:
+    """Each (user, organisation)'s totals over the span and its active days: one
+    aggregate of their PurposeDay rows; with leave_out_suspect, the user's days
+    with an open user_purpose alert left out (a subquery in the statement).
+    With screening_above, only the users among user_ids and those whose shares
+    of adults and of searches by details both lie above it (in the aggregate's
+    HAVING: no other user can be that far above anyone)."""
+    rows = PurposeDay.objects.filter(
+        user__isnull=False,
+        day__gte=span.first,
+        day__lte=span.last,
+        organisation_id__in=organisation_ids,
+    )
+    if user_ids is not None and screening_above is None:
+        rows = rows.filter(user_id__in=user_ids)
+    if leave_out_suspect:
+        rows = rows.exclude(
+            Exists(
+                UsageAlert.objects.filter(
+                    rule=Code.USER_PURPOSE,
+                    subject_type=UsageAlert.Subject.USER,
+                    false_positive=False,
+                    user_id=OuterRef("user_id"),
+                    day=OuterRef("day"),
+                )
+            )
+        )
+    totals = (
+        rows.order_by()
+        .values("user_id", "organisation_id")
+        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
+    )
+    if screening_above is not None:
+        screening = Q(
+            t_adults__gt=F("t_found") * screening_above,
+            t_detail_searches__gt=F("t_searches") * screening_above,
+        )
+        totals = totals.filter(screening | Q(user_id__in=user_ids or ()))
+    result: dict[tuple[int, int], tuple[Profile, int]] = {}
+    for row in totals:
+        profile = Profile()
+        for name in _SCALARS:
+            setattr(profile, name, int(row[f"t_{name}"] or 0))
+        result[(row["user_id"], row["organisation_id"])] = (
+            profile,
+            int(row["t_days"] or 0),
+        )
+    return result
+
+
+def _minus(whole: Profile, part: Profile) -> Profile:
+    rest = Profile()
+    for name in _SCALARS:
+        setattr(rest, name, getattr(whole, name) - getattr(part, name))
+    return rest
+
+
+@dataclass(frozen=True)
+class _UserCase:
+    user_id: int
+    organisation_id: int
+    span: str  # "that day" or "over 5 days"
+    mine: Profile
+    rest: Profile
+    value: Decimal
+
+
+def _user_hits(
+    day: date,
+    rule: AuditRule,
+    users: dict[tuple[int, int], Profile],
+    windows: dict[int, tuple[Profile, int]],
+    homes: dict[int, str | None],
+    window: Span,
+    progress: JobProgress | None,
+) -> list[Any]:
+    """The users whose own lookups fit the screening pattern while the rest of
+    their organisation's do not (rule user_purpose): on the day or over the
+    window, each of the three shares more than the threshold above the other
+    users' over the window, and above the user's own before it when they have
+    that history. Three queries however many users: the window's user sums, the
+    candidates' history, their accepted false positives (and their emails)."""
+    from records.audit import Hit, _q  # audit imports this module
+
+    minimum = max(rule.minimum_volume, 1)
+    active = {key for key, profile in users.items() if profile.found}
+    if not active:
+        return []
+    # A user is at most as far above anyone as their own share of adults, and of
+    # searches by details: only those above the threshold on both could hit.
+    hundredths = int(rule.threshold * 100)
+
+    def could(profile: Profile) -> bool:
+        return (
+            profile.adults * 100 > hundredths * profile.found
+            and profile.detail_searches * 100 > hundredths * profile.searches
+        )
+
+    today = {key for key in active if could(users[key])}
+    own_window = _user_sums(
+        window,
+        {org for _, org in active},
+        user_ids={user_id for user_id, _ in today},
+        screening_above=rule.threshold,
+    )
+    cases: list[_UserCase] = []
+    for user_id, org in sorted(today | set(own_window)):
+        if (user_id, org) not in own_window:
+            continue  # (written today, so in the window unless moved away)
+        mine_window = own_window[(user_id, org)][0]
+        whole = windows.get(org, (Profile(), 0))[0]
+        rest = _minus(whole, mine_window)
+        if rest.found < minimum:  # nobody else to compare with: the org's rules
+            continue
+        home = homes.get(org)
+        theirs = _shares(rest, home, minimum)
+        best: _UserCase | None = None
+        spans = [("window", mine_window)]
+        if (user_id, org) in today:
+            spans.append(("that day", users[(user_id, org)]))
+        for span, mine in spans:
+            value = _beyond_all(_shares(mine, home, minimum), [theirs])
+            if value is None or value <= rule.threshold:
+                continue
+            if best is None or value > best.value:
+                best = _UserCase(user_id, org, span, mine, rest, value)
+        if best is not None:
+            cases.append(best)
+    if not cases:
+        return []
+    history_days = settings.AUDIT_BASELINE_DAYS
+    before = Span(
+        window.first - timedelta(days=history_days), window.first - timedelta(days=1)
+    )
+    candidates = {case.user_id for case in cases}
+    history = _user_sums(
+        before,
+        {case.organisation_id for case in cases},
+        user_ids=candidates,
+        leave_out_suspect=True,
+    )
+    accepted = dict(
+        UsageAlert.objects.filter(
+            false_positive=True,
+            rule=Code.USER_PURPOSE,
+            subject_type=UsageAlert.Subject.USER,
+            user_id__in=candidates,
+        )
+        .order_by("day", "created_at")
+        .values_list("user_id", "value")
+    )
+    change = Decimal(settings.AUDIT_ACCEPTED_CHANGE_PERCENT) / 100
+    emails = dict(User.objects.filter(pk__in=candidates).values_list("pk", "email"))
+    hits: list[Any] = []
+    for case in cases:
+        home = homes.get(case.organisation_id)
+        own, days = history.get((case.user_id, case.organisation_id), (None, 0))
+        if own is not None and (
+            days < settings.AUDIT_BASELINE_MINIMUM_DAYS or own.found < minimum
+        ):
+            own = None
+        comparisons = [_shares(case.rest, home, minimum)]
+        if own is not None:
+            comparisons.append(_shares(own, home, minimum))
+        value = _beyond_all(_shares(case.mine, home, minimum), comparisons)
+        if value is None or value <= rule.threshold:
+            continue
+        taken = accepted.get(case.user_id)
+        if taken is not None and value <= taken + change:
+            if progress is not None:
+                progress.add("hits_accepted")
+            continue
+        hits.append(
+            Hit(
+                rule,
+                case.organisation_id,
+                case.user_id,
+                _q(value),
+                _q(rule.threshold),
+                _user_words(
+                    case, own, home, emails.get(case.user_id, ""), window.days, day
+                ),
+            )
+        )
+    return hits
+
+
+def _user_words(
+    case: _UserCase,
+    own: Profile | None,
+    home: str | None,
+    email: str,
+    window_days: int,
+    day: date,
+) -> str:
+    """A user's hit in words and figures a caseworker can check: the user named,
+    their shares beside the other users' and their own history's."""
+    span = f"on {day:%-d %B %Y}" if case.span == "that day" else (
+        f"over the {window_days} days to {day:%-d %B %Y}"
+    )  # fmt: skip
+    mine, rest = case.mine, case.rest
+    far_km = settings.AUDIT_NEAR_KM
+
+    def far(profile: Profile) -> Decimal | None:
+        return None if profile.near_share is None else 1 - profile.near_share
+
+    def against(share_rest: str, share_own: str | None) -> str:
+        if share_own is None:
+            return f"against {share_rest} for the organisation's other users"
+        return (
+            f"against {share_rest} for the organisation's other users and "
+            f"{share_own} in their own history"
+        )
+
+    parts = [
+        f"{_pct(mine.adult_share)} of the {mine.found:,} learners they found were "
+        "aged 20 or over, "
+        + against(
+            f"{_pct(rest.adult_share)} of {rest.found:,}",
+            None if own is None else f"{_pct(own.adult_share)} of {own.found:,}",
+        )
+    ]
+    if home is not None:
+        parts.append(
+            f"{_pct(far(mine))} of the {mine.known:,} with a known area lived "
+            f"further than {far_km} km from the registered address ({home}), "
+            + against(
+                f"{_pct(far(rest))} of {rest.known:,}",
+                None if own is None else f"{_pct(far(own))} of {own.known:,}",
+            )
+        )
+    else:
+        parts.append("the registered address has no postcode area we know, so no "
+                     "distances")  # fmt: skip
+    parts.append(
+        f"{_pct(mine.detail_share)} of their {mine.searches:,} searches were by "
+        "details, "
+        + against(
+            _pct(rest.detail_share),
+            None if own is None else _pct(own.detail_share),
+        )
+    )
+    history = (
+        " They have too little history of their own to compare with."
+        if own is None
+        else f" Their own history: the {settings.AUDIT_BASELINE_DAYS} days before "
+        "the window."
+    )
+    return (
+        f"User {email or case.user_id} {span}: "
+        + "; ".join(parts)
+        + "."
+        + history
+        + f" The other users: over the {window_days} days."
+    )
 
 
 def _beyond(

@@ -82,10 +82,18 @@ def _home(organisation: Organisation) -> str | None:
 
 
 def profile_context(
-    organisation: Organisation, first: date, last: date
+    organisation: Organisation, first: date, last: date, *, user_id: int | None = None
 ) -> dict[str, Any]:
-    """The organisation's profile over the days, charted, with its users'."""
-    profile = profile_over(organisation.pk, first, last)
+    """The organisation's profile over the days, charted, with its users'; with
+    user_id, that user's own profile in the organisation (a user_purpose alert)."""
+    if user_id is None:
+        profile = profile_over(organisation.pk, first, last)
+    else:
+        profile = Profile()
+        for row in PurposeDay.objects.filter(
+            organisation=organisation, user_id=user_id, day__gte=first, day__lte=last
+        ):
+            profile.add(Profile.of(row))
     days = (last - first).days + 1
     areas = sorted(
         ((area, n) for area, n in profile.areas.items()), key=lambda item: -item[1]
@@ -159,6 +167,17 @@ def alert_profile_panel(alert: UsageAlert) -> Panel | None:
     first = alert.day - timedelta(days=settings.AUDIT_PURPOSE_WINDOW_DAYS - 1)
     if alert.rule == "purpose_change":
         first = alert.day
+    if alert.subject_type == UsageAlert.Subject.USER and alert.user_id is not None:
+        # The user's own lookups over the window (the rule judged the day or the
+        # window), beside the organisation's users' table of the same days.
+        context = profile_context(
+            alert.organisation, first, alert.day, user_id=alert.user_id
+        )
+        context["heading"] = (
+            f"What {alert.user.email if alert.user else 'this user'}'s own "
+            "lookups found: the window the rule judged, to"
+        )
+        return Panel("admin/records/includes/purpose_profile.html", context)
     context = profile_context(alert.organisation, first, alert.day)
     context["heading"] = "What its lookups found: the days the rule judged, to"
     return Panel("admin/records/includes/purpose_profile.html", context)

@@ -20,6 +20,7 @@ from records import pg
 from records.links import learner_master
 from records.models import Achievement, Learner, LearnerView, UsageAlert
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
+from records.purpose import learner_stamp
 from records.uln import uln_problem
 from registration.models import ApiClient, Membership, Organisation
 from registration.services import membership_record_lookup
@@ -232,7 +233,12 @@ def _log(
     learner_uln: str = "",
     match_count: int = 0,
     api_client: ApiClient | None = None,
+    found: Learner | None = None,
 ) -> LearnerView:
+    """The log row; a search that found one learner (found) keeps their age
+    band and postcode area for the nightly audit (learner_stamp), never their
+    date of birth or postcode."""
+    band, area = learner_stamp(found, timezone.now().date()) if found else (None, "")
     return LearnerView.objects.create(
         user_id=membership.user_id,
         organisation_id=membership.organisation_id,
@@ -243,6 +249,8 @@ def _log(
         request_id=request_id[:64],
         channel=channel,
         api_client=api_client,
+        learner_age_band=band,
+        learner_area=area,
     )
 
 
@@ -322,6 +330,7 @@ def _logged_search(
             request_id=request_id,
             channel=channel,
             api_client=api_client,
+            found=result.learner,
         )
         return result
 

@@ -10,7 +10,10 @@ they have ``warm_up`` working days of history before the month (they were
 registered long before the purpose rules). The misusers: a screening firm that
 searches by details for adults from all over the country within its declared
 volume (new, no history); a further education college that starts searching
-for a third party part way; and a ULN enumerator. Everything is seeded: the same
+for a third party part way; a ULN enumerator; and one member of an otherwise
+ordinary college (three members, 60 lookups a day) who starts searching 25 a
+day for a third party (caught, if at all, by the per-user rule: the college's
+whole shares move too little for its own rules). Everything is seeded: the same
 arguments give the same figures.
 """
 
@@ -21,13 +24,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Q
 from django.utils import timezone
 
 from lrs_portal.models import User
 from records.jobs import audit_usage_run
 from records.models import AuditRule, Learner, LearnerView, UsageAlert
 from records.postcodes import area_centres, distance_km
-from records.purpose import PURPOSE_RULES
+from records.purpose import PURPOSE_RULES, learner_stamp
 from records.uln import uln_check_digit
 from registration.models import Membership, Organisation, Suspension
 
@@ -82,7 +86,18 @@ ORDINARY = (
     ),
 )
 ADULTS_ANYWHERE = (0, 0, 0.02, 0.18, 0.4, 0.33, 0.07)
-MISUSERS = ("screening firm", "provider turned reseller", "ULN enumerator")
+MISUSERS = (
+    "screening firm",
+    "provider turned reseller",
+    "ULN enumerator",
+    "staff member turned reseller",
+)
+# The staff member's college: three members sharing a college's ordinary
+# lookups, 60 a day; from the start, one of them adds THIRD_PARTY_DAILY a day
+# for a third party (adults from anywhere, by details): too few to move the
+# whole college's shares past its own rules, all of that member's own.
+STAFF_COLLEGE_DAILY = 60
+THIRD_PARTY_DAILY = 25
 PEAK_DAYS = 5
 
 
@@ -150,6 +165,9 @@ class Pool:
                     ulns.append(uln)
                 self.cells[(area, group)] = ulns
         Learner.objects.bulk_create(rows, batch_size=2000)
+        # Each learner, by ULN: a search's log row is stamped from the record
+        # it found, as the lookups stamp it (records.purpose.learner_stamp).
+        self.learners = {row.uln: row for row in rows}
         self.nearby: dict[str, list[str]] = {
             home: [area for area in self.areas if (distance_km(home, area) or 999) < 50]
             for home in self.areas
@@ -207,14 +225,15 @@ def simulate(
     ordinary_per_kind: int,
     days: int,
     warm_up: int,
-    starts: tuple[int, int, int],
+    starts: tuple[int, int, int, int],
     seed: int = 2020,
     per_cell: int = 12,
     say: Callable[[str], None] = lambda _: None,
 ) -> Result:
     """Build the population, write each working day's lookups and audit it that
     night; return what the audit found. starts are the month's days (from 0) on
-    which the screening firm, the reseller and the enumerator begin."""
+    which the screening firm, the reseller, the enumerator and the staff member
+    begin."""
     rng = random.Random(seed)  # noqa: S311 # nosec B311 (a simulation, not a secret)
     yesterday = timezone.now().date() - timedelta(days=1)
     calendar = working_days(warm_up + days, last=yesterday)
@@ -230,10 +249,12 @@ def simulate(
                 _provider(n, kind.name, rng.choice(homes), kind.daily, users)
             )
     misusers = []
-    for name, start, daily in zip(MISUSERS, starts, (40, 20, 60), strict=True):
+    sizes = (40, 20, 60, STAFF_COLLEGE_DAILY)
+    for name, start, daily in zip(MISUSERS, starts, sizes, strict=True):
         n += 1
+        members = 3 if name == MISUSERS[3] else 2
         one = _provider(
-            n, name, rng.choice(homes), daily if name != MISUSERS[1] else 20, 2
+            n, name, rng.choice(homes), daily if name != MISUSERS[1] else 20, members
         )
         one.starts = start
         misusers.append(one)
@@ -295,8 +316,12 @@ def _lookups(
     ages: tuple[float, ...],
     near: float,
     details: float,
+    *,
+    users: list[User] | None = None,
 ) -> list[LearnerView]:
-    """count searches in working hours, 95 in 100 finding the learner."""
+    """count searches in working hours, 95 in 100 finding the learner, shared
+    among the users (the provider's, if not given)."""
+    users = users or provider.users
     rows = []
     for i in range(count):
         by_details = rng.random() < details
@@ -305,15 +330,18 @@ def _lookups(
         if not found and not by_details:
             uln = f"{rng.randint(100_000_000, 999_999_999)}0"
         moment = datetime.combine(day, time(8 + (i * 7) % 10), tzinfo=UTC)
+        band, area = learner_stamp(pool.learners[uln], day) if found else (None, "")
         rows.append(
             LearnerView(
-                user=provider.users[i % len(provider.users)],
+                user=users[i % len(users)],
                 organisation=provider.organisation,
                 action=A.SEARCH_DEMOGRAPHICS if by_details else A.SEARCH_ULN,
                 outcome=OUT.EXACT_MATCH if found else OUT.NO_MATCH,
                 viewed_at=moment + timedelta(seconds=rng.randint(0, 3000)),
                 learner_uln=uln,
                 channel=rng.choice(LearnerView.Channel.values),
+                learner_age_band=band,
+                learner_area=area,
             )
         )
     return rows
@@ -339,6 +367,18 @@ def _misuse(
         rows = _lookups(rng, pool, misuser, day, 20, college.ages, college.near, 0.4)
         if started:  # as many again, for its client
             rows += _lookups(rng, pool, misuser, day, 20, ADULTS_ANYWHERE, 0, 1.0)
+        return rows
+    if misuser.kind == MISUSERS[3]:
+        college = kinds[ORDINARY[0].name]
+        rows = _lookups(
+            rng, pool, misuser, day, STAFF_COLLEGE_DAILY, college.ages, college.near,
+            college.details,
+        )  # fmt: skip
+        if started:  # one member, for a client of their own
+            rows += _lookups(
+                rng, pool, misuser, day, THIRD_PARTY_DAILY, ADULTS_ANYWHERE, 0, 1.0,
+                users=misuser.users[:1],
+            )  # fmt: skip
         return rows
     if not started:
         return []
@@ -386,11 +426,10 @@ def _night(
         found = result.detected.setdefault(misuser.kind, {})
         if month_day < misuser.starts:
             continue
-        rules = set(
-            UsageAlert.objects.filter(
-                organisation=misuser.organisation, day=day
-            ).values_list("rule", flat=True)
-        )
+        raised = UsageAlert.objects.filter(organisation=misuser.organisation, day=day)
+        if misuser.kind == MISUSERS[3]:  # the right member, or the whole college
+            raised = raised.filter(Q(user__isnull=True) | Q(user=misuser.users[0]))
+        rules = set(raised.values_list("rule", flat=True))
         for rule in (*rules, "any") if rules else ():
             found.setdefault(rule, month_day - misuser.starts + 1)
 

@@ -130,6 +130,10 @@ def test_a_staff_page_costs_these_statements(caseworker):
         "SELECT otp_totp_totpdevice",  # the verified second factor
         "SELECT django_content_type",  # the user's own permissions
         "SELECT django_content_type",  # their groups'
+        # Each queue's waiting and overdue counts (decision 32), one a queue.
+        "SELECT registration_registrationapplication",
+        "SELECT registration_suspension",
+        "SELECT approvals_datasharerequest",
         # The casework dashboard.
         "SELECT lrs_portal_jobrun",
         "SELECT lrs_portal_servicealert",

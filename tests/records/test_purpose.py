@@ -10,7 +10,7 @@ from django.utils import timezone
 from records.jobs import audit_usage_run
 from records.models import AuditRule, Learner, LearnerView, PurposeDay, UsageAlert
 from records.postcodes import address_area, distance_km, postcode_area
-from records.purpose import PURPOSE_RULES
+from records.purpose import PURPOSE_RULES, age_band, learner_stamp
 from records.services import usage_alert_close
 from registration.models import Organisation
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
@@ -58,9 +58,15 @@ def learners(n: int, *, age: int, areas: tuple[str, ...], on: date) -> list[str]
     return [row.uln for row in rows]
 
 
-def found(user, day, ulns, *, action=A.SEARCH_DEMOGRAPHICS, channel="page"):
-    """A search that found each learner, in working hours."""
+def found(
+    user, day, ulns, *, action=A.SEARCH_DEMOGRAPHICS, channel="page", stamped=True
+):
+    """A search that found each learner, in working hours, its row stamped with
+    the learner's band and area as the lookups stamp it (records.services._log);
+    not stamped: as rows logged before searches were."""
     moment = datetime.combine(day, time(10), tzinfo=UTC)
+    by_uln = Learner.objects.in_bulk(ulns, field_name="uln") if stamped else {}
+    stamps = {uln: learner_stamp(learner, day) for uln, learner in by_uln.items()}
     LearnerView.objects.bulk_create(
         LearnerView(
             user=user,
@@ -70,6 +76,8 @@ def found(user, day, ulns, *, action=A.SEARCH_DEMOGRAPHICS, channel="page"):
             viewed_at=moment + timedelta(seconds=i),
             learner_uln=uln,
             channel=channel,
+            learner_age_band=stamps.get(uln, (None, ""))[0],
+            learner_area=stamps.get(uln, (None, ""))[1],
         )
         for i, uln in enumerate(ulns)
     )
@@ -161,6 +169,99 @@ def test_the_profile_counts_ages_areas_and_distances_per_organisation_and_user(
         assert row.distance_bands == [6, 0, 0, 0, 0, 3, 1]
 
 
+def test_a_search_that_finds_a_learner_stamps_their_band_and_area_not_more(
+    searcher, college
+):
+    from records.services import learner_search_by_uln
+
+    on = timezone.now().date()
+    (uln,) = learners(1, age=17, areas=("SW",), on=on)
+    learner_search_by_uln(user=searcher, uln=uln, request_id="r")
+    learner_search_by_uln(user=searcher, uln=nth_uln(999_999), request_id="r")
+    hit, miss = LearnerView.objects.order_by("id")
+    assert (hit.learner_age_band, hit.learner_area) == (2, "SW")  # 17-19
+    assert (miss.learner_age_band, miss.learner_area) == (None, "")
+    learner = Learner.objects.get(uln=uln)
+    row = str(LearnerView.objects.filter(pk=hit.pk).values().get())
+    assert learner.postcode not in row
+    assert learner.date_of_birth.isoformat() not in row
+
+
+def test_age_bands_start_on_the_birthday_and_29_february_on_1_march():
+    assert age_band(date(2010, 6, 2), date(2024, 6, 1)) == 0  # 13 the day before
+    assert age_band(date(2010, 6, 1), date(2024, 6, 1)) == 1  # 14 on the day
+    assert age_band(date(2004, 6, 1), date(2024, 6, 1)) == 3  # 20: an adult
+    assert age_band(date(1959, 6, 1), date(2024, 6, 1)) == 6  # 65
+    assert age_band(date(2008, 2, 29), date(2022, 2, 28)) == 0
+    assert age_band(date(2008, 2, 29), date(2022, 3, 1)) == 1
+
+
+def test_stamped_and_unstamped_rows_give_the_same_profile(searcher, college):
+    """A day logged before the stamp is joined to the learners instead; a day
+    with both counts each once."""
+    days = day_ago(3), day_ago(2), day_ago(1)
+    for on, stamped in zip(days, (True, False, None), strict=True):
+        for ages, areas, action in ((16, NEAR, A.SEARCH_ULN), (45, FAR, None)):
+            ulns = learners(6, age=ages, areas=areas, on=on)
+            if stamped is None:  # half of each
+                found(searcher, on, ulns[:3], action=action or A.SEARCH_DEMOGRAPHICS)
+                found(
+                    searcher, on, ulns[3:], action=action or A.SEARCH_DEMOGRAPHICS,
+                    stamped=False,
+                )  # fmt: skip
+            else:
+                found(
+                    searcher, on, ulns, action=action or A.SEARCH_DEMOGRAPHICS,
+                    stamped=stamped,
+                )  # fmt: skip
+        Run().day(on)
+    scalars = ("searches", "detail_searches", "found", "adults", "near", "known")
+    fields = (*scalars, "age_bands", "distance_bands", "areas")
+    rows = [
+        PurposeDay.objects.filter(organisation=college, user=None, day=on)
+        .values(*fields)
+        .get()
+        for on in days
+    ]
+    assert rows[0] == rows[1] == rows[2]
+    assert rows[0]["found"] == 12
+
+
+def test_a_night_of_stamped_lookups_is_one_scan_with_no_join_to_the_register(
+    searcher, college
+):
+    """The purpose profile of a day logged with stamps is counted in the counts
+    scan itself: no statement of the audit reads the learners, and the counts'
+    plan reads the day's rows once and joins nothing."""
+    import re
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from records.audit import _counts_query, _day_bounds
+
+    on = day_ago(1)
+    found(searcher, on, learners(5, age=16, areas=("LS",), on=on), action=A.SEARCH_ULN)
+    found(searcher, on, learners(5, age=40, areas=FAR, on=on))
+    register = re.compile(r'"?records_learner"?(?![a-z_])')
+    with CaptureQueriesContext(connection) as queries:
+        Run().day(on)
+    assert not [q["sql"] for q in queries if register.search(q["sql"])]
+    row = PurposeDay.objects.get(organisation=college, user=None, day=on)
+    assert (row.found, row.adults, row.near, row.known) == (10, 5, 5, 10)
+
+    sql, params = _counts_query(*_day_bounds(on))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Join" not in plan
+    assert "Nested Loop" not in plan
+    assert not register.search(plan)
+    scans = [line for line in plan.splitlines() if "Scan" in line]
+    assert scans
+    assert all("records_learnerview" in line for line in scans)
+
+
 def test_the_profile_probes_the_uln_index_and_leaves_the_audits_plans_alone(
     searcher, college
 ):
@@ -173,7 +274,10 @@ def test_the_profile_probes_the_uln_index_and_leaves_the_audits_plans_alone(
     from records.purpose import _found_sql, purpose_days_write
 
     on = day_ago(1)
-    found(searcher, on, learners(5, age=16, areas=("LS",), on=on), action=A.SEARCH_ULN)
+    found(
+        searcher, on, learners(5, age=16, areas=("LS",), on=on), action=A.SEARCH_ULN,
+        stamped=False,
+    )  # fmt: skip
     sql, params = _found_sql(on)
     with transaction.atomic(), connection.cursor() as cursor:
         for setting in ("enable_hashjoin", "enable_mergejoin", "enable_memoize"):
