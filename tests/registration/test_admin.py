@@ -1077,6 +1077,13 @@ def test_every_registration_change_page_renders_with_data(
     from registration.services.recertification import recertification_open
 
     recertification_open(organisation=member.membership.organisation)
+    from registration.models import YearlyConfirmation
+
+    YearlyConfirmation.objects.create(
+        organisation=organisation,
+        anniversary=timezone.now().date(),
+        due_on=timezone.now().date(),
+    )
     from registration.models import RecertificationConfirmation
     from registration.services.recertification import (
         department_recertification_open,
