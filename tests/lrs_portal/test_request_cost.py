@@ -128,6 +128,8 @@ def test_a_staff_page_costs_these_statements(caseworker):
         "SELECT lrs_portal_user_session",
         "SELECT lrs_portal_user",
         "SELECT otp_totp_totpdevice",  # the verified second factor
+        # Not stopped by the department's recertification (decision 29).
+        "SELECT registration_recertificationconfirmation",
         "SELECT django_content_type",  # the user's own permissions
         "SELECT django_content_type",  # their groups'
         # Each queue's waiting and overdue counts (decision 32), one a queue.
