@@ -36,6 +36,7 @@ class LrsAdminSite(AdminSiteOTPRequiredMixin, admin.AdminSite):  # type: ignore[
                     request,
                     "You cannot use the admin site until a superuser confirms you "
                     "still need department access (this quarter's recertification).",
+                    fail_silently=True,
                 )
         return not cached
 

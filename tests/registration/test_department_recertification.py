@@ -216,3 +216,14 @@ def test_the_next_quarter_opens_a_new_department_campaign(caseworker, superuser)
     assert (
         RecertificationCampaign.objects.filter(organisation__isnull=True).count() == 2
     )
+
+
+def test_the_command_runs_the_job_and_says_what_it_did(caseworker, superuser, capsys):
+    from django.core.management import call_command
+
+    call_command("run_recertification")
+    call_command("run_recertification")
+    out = capsys.readouterr().out
+    assert "department campaigns opened: 1" in out
+    assert out.count("department campaigns opened") == 1
+    assert "Nothing to do." in out
