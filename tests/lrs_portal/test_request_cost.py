@@ -216,3 +216,25 @@ def test_the_account_page_asks_every_device_table_in_one_query(
     assert shown in response.content.decode().split("Two-factor authentication")[1]
     device_queries = [q for q in captured if "otp_" in q["sql"]]
     assert len(device_queries) == 1
+
+
+def test_a_role_given_or_taken_through_the_user_counts_at_once(member):
+    """The groups are read once an instance (issue 21), and forgotten when they
+    change through it, so requires_mfa never answers from a stale read."""
+    from django.contrib.auth.models import Group
+
+    from lrs_portal import roles
+
+    staff_role = Group.objects.get(name=sorted(roles.MFA_REQUIRED)[0])
+    assert member.requires_mfa is False
+
+    member.groups.add(staff_role)
+    assert member.requires_mfa is True
+    assert staff_role.name in member.role_names
+
+    member.groups.remove(staff_role)
+    assert member.requires_mfa is False
+
+    staff_role.user_set.add(member)  # through the group: refresh to see it
+    member.refresh_from_db()
+    assert member.requires_mfa is True
