@@ -208,6 +208,17 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "APPLICATION_DRAFT_LAST_REMINDER_DAYS (21)",
     ),
     _kind(
+        "subject_access.due_soon",
+        "caseworkers",
+        "an open subject access request's deadline is within "
+        "SUBJECT_ACCESS_REMINDER_DAYS (7)",
+    ),
+    _kind(
+        "subject_access.overdue",
+        "caseworkers",
+        "an open subject access request is past its deadline",
+    ),
+    _kind(
         "application.information_reminder",
         "the applicant",
         "a caseworker's request for information is unanswered after "

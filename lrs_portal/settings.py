@@ -694,6 +694,14 @@ AGREEMENT_RESIGN_REMINDER_DAYS = (
     env_int("AGREEMENT_RESIGN_FIRST_REMINDER_DAYS", default=14, minimum=1),
     env_int("AGREEMENT_RESIGN_LAST_REMINDER_DAYS", default=3, minimum=0),
 )
+# Caseworkers are told of each open subject access request this many days before
+# its statutory deadline, and again once it is past (records.subject_access).
+SUBJECT_ACCESS_REMINDER_DAYS = env_int("SUBJECT_ACCESS_REMINDER_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["subject-access-daily"] = {
+    # 07:45 every day (https://crontab.guru/#45_7_*_*_*), in working hours.
+    "task": "records.tasks.subject_access_reminders_task",
+    "schedule": crontab(hour=7, minute=45),
+}
 CELERY_BEAT_SCHEDULE["reminders-daily"] = {
     # 07:40 every day (https://crontab.guru/#40_7_*_*_*), in working hours so the
     # emails land then; a day the beat misses is caught up the next day.

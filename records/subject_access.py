@@ -13,15 +13,22 @@ holidays are not known to the service and are not counted.
 import calendar
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from lrs_portal.models import User
+from lrs_portal import roles
+from lrs_portal.jobs import JobProgress, job_run
+from lrs_portal.models import JobRun, User
+from lrs_portal.services import notification_send_to_role
 from lrs_portal.transitions import save_with_history, transition
 from records.models import SubjectAccessRequest
+from registration.companies_house import govuk_date
+from registration.models import Reminder
 
 St = SubjectAccessRequest.Status
 ALLOWED: dict[str, set[str]] = {
@@ -174,3 +181,83 @@ def sar_close(
         reason=f"Closed: {note}"[:100],
         changes={"closing_note": note, "closed_at": timezone.now()},
     )
+
+
+# --- Reminders to caseworkers ------------------------------------------------------
+
+REMINDERS_JOB = "subject_access_reminders"
+
+
+class _NobodyToTell(Exception):
+    """No active caseworker: the reminder is rolled back, to be sent tomorrow."""
+
+
+def _remind(sar: SubjectAccessRequest, stage: str, subject: str, lead: str) -> bool:
+    """Email the caseworkers about one request at one stage of its deadline,
+    unless that was done before: the Reminder row's reference (the request, the
+    stage and the deadline) is unique, so a run twice sends once, and a request
+    whose deadline is extended is reminded of its new one. Neither the learner's
+    ULN nor who asked is in the email: the case number and a link to it."""
+    due = sar_due(sar)
+    reference = f"subject_access.{sar.pk}.{stage}.{due:%Y%m%d}"
+    link = settings.SERVICE_URL + reverse(
+        "admin:records_subjectaccessrequest_change", args=[sar.pk]
+    )
+    body = (
+        f"{lead}\n\nSubject access request {sar.pk}, received on "
+        f"{govuk_date(sar.received_on)}: the answer is due by {govuk_date(due)} "
+        f"(UK GDPR Article 12(3)).\n\nOpen the case: {link}"
+    )
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(reference=reference)
+            sent = notification_send_to_role(
+                role=roles.CASEWORKER, subject=subject, body=body, reference=reference
+            )
+            if not sent:
+                raise _NobodyToTell
+    except (IntegrityError, _NobodyToTell):
+        return False
+    return True
+
+
+def sars_remind(*, today: date | None = None) -> dict[str, int]:
+    """Tell the caseworkers of each open request whose deadline is within
+    SUBJECT_ACCESS_REMINDER_DAYS, and of each one past it: each once a deadline."""
+    today = today or timezone.localdate()
+    soon = sars_due_soon(settings.SUBJECT_ACCESS_REMINDER_DAYS, today)
+    reminded = sum(
+        _remind(
+            sar,
+            "due_soon",
+            "A subject access request is due soon",
+            "A learner's subject access request is still open and its deadline "
+            "is near.",
+        )
+        for sar in soon.order_by("pk")
+    )
+    overdue = sum(
+        _remind(
+            sar,
+            "overdue",
+            "A subject access request is overdue",
+            "A learner's subject access request is past its statutory deadline "
+            "and still open.",
+        )
+        for sar in sars_overdue(today).order_by("pk")
+    )
+    return {"due_soon_reminded": reminded, "overdue_reminded": overdue}
+
+
+def sars_remind_run(*, today: date | None = None) -> JobRun | None:
+    """The daily job (subject-access-daily): the reminders due, under the job's
+    lock, recorded as a JobRun."""
+
+    def work(progress: JobProgress) -> None:
+        day = today or timezone.localdate()
+        for key, number in sars_remind(today=day).items():
+            if number:
+                progress.add(key, number)
+        progress.day_done(day)
+
+    return job_run(REMINDERS_JOB, work)

@@ -34,3 +34,11 @@ def batch_run_task(batch_id: int) -> None:
     from records.batches import batch_run
 
     batch_run(batch_id=batch_id)
+
+
+@shared_task
+def subject_access_reminders_task() -> None:
+    from records.subject_access import sars_remind_run
+
+    with suppress(JobLocked):
+        sars_remind_run()
