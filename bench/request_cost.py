@@ -732,6 +732,7 @@ def _profile(
         totals: dict[str, Any] = {
             "requests": 0,
             "seconds": 0.0,
+            "cpu_seconds": 0.0,
             "statements": 0,
             "sql_seconds": 0.0,
         }
@@ -740,8 +741,8 @@ def _profile(
             entry = json.loads(summary.read_text()).get(path)
             if not entry:
                 continue
-            for key in ("requests", "seconds", "statements", "sql_seconds"):
-                totals[key] += entry[key]
+            for key in totals:
+                totals[key] += entry.get(key, 0)
             for sql, (count, seconds) in entry["by_statement"].items():
                 kind = kinds.setdefault(sql, [0, 0.0])
                 kind[0] += count
@@ -749,14 +750,15 @@ def _profile(
         n = max(totals["requests"], 1)
         print(
             f"\n=== {target} ({path}): {totals['requests']} requests in the profile,"
-            f" {totals['seconds'] / n * 1000:.2f} ms each (profiled),"
+            f" {totals['seconds'] / n * 1000:.2f} ms wall and"
+            f" {totals['cpu_seconds'] / n * 1000:.2f} ms CPU each (profiled),"
             f" {totals['statements'] / n:.1f} statements,"
             f" {totals['sql_seconds'] / n * 1000:.2f} ms in them"
         )
         for sql, (count, seconds) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
             print(f"  {count / n:4.1f}x {seconds / n * 1000:6.3f} ms  {sql}")
         stats = pstats.Stats(*map(str, files), stream=sys.stdout)
-        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("cumulative").print_stats(70)
         stats.sort_stats("tottime").print_stats(30)
 
 

@@ -21,11 +21,14 @@ class LrsAdminSite(AdminSiteOTPRequiredMixin, admin.AdminSite):  # type: ignore[
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         """The admin home, warning of nightly jobs not done by the deadline and of
-        changes made outside the portal in the last 7 days."""
+        changes made outside the portal in the last 7 days, and counting the
+        overdue items of each casework queue the user sees (decision 32)."""
         from lrs_portal.jobs import jobs_late
         from lrs_portal.models import ServiceAlert
+        from lrs_portal.service_levels import service_level_summary
 
         context = dict(extra_context or {})
+        context["service_levels"] = service_level_summary(request, self._registry)
         if request.user.has_perm("lrs_portal.view_servicealert"):
             week = timezone.now() - timedelta(days=7)
             # Without a broker (the demo) nothing runs jobs on a schedule.

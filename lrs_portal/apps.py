@@ -18,7 +18,7 @@ class LrsPortalConfig(AppConfig):
             pg,
         )
         from lrs_portal.hostile_input import install_form_validator
-        from lrs_portal.logs import redact_request_log
+        from lrs_portal.logs import redact_request_log, user_agent_log
         from lrs_portal.roles import sync_roles
 
         # Django creates permissions after every migrate (and after a test
@@ -38,6 +38,9 @@ class LrsPortalConfig(AppConfig):
             signals.bind_extra_request_failed_metadata,
         ):
             signal.connect(redact_request_log, dispatch_uid=f"redact-{id(signal)}")
+        signals.bind_extra_request_finished_metadata.connect(
+            user_agent_log, dispatch_uid="lrs_portal.user_agent_log"
+        )
 
 
 class LrsAdminConfig(admin_apps.AdminConfig):

@@ -135,3 +135,24 @@ def refuse_unsafe_database_role(process: str) -> None:
         raise ImproperlyConfigured(
             f"{process} refuses to start: {'; '.join(problems)}. {HINT}"
         )
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def check_bank_holidays(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Service levels count working days: the bank holiday list must reach next
+    year, or queues would count holidays as working days (decision 32)."""
+    from django.utils import timezone
+
+    next_year = timezone.localdate().year + 1
+    if any(day.year == next_year for day in settings.BANK_HOLIDAYS):
+        return []
+    return [
+        checks.Warning(
+            f"BANK_HOLIDAYS holds no bank holiday in {next_year}: service levels "
+            "will count that year's bank holidays as working days.",
+            hint="Set BANK_HOLIDAYS to every date from "
+            "https://www.gov.uk/bank-holidays "
+            "(England and Wales), or update lrs_portal/working_days.py.",
+            id="lrs_portal.W008",
+        )
+    ]

@@ -163,6 +163,59 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "a provider user",
         "their super user did not confirm they still need LRS access in time",
     ),
+    _kind(
+        "yearly_confirmation.opened",
+        "the organisation's super users",
+        "the year's confirmation of the registration opens, before its anniversary",
+    ),
+    _kind(
+        "yearly_confirmation.reminder",
+        "the organisation's super users",
+        "the yearly confirmation is due in 7 days, due today, or the organisation "
+        "is suspended in 7 days without it",
+    ),
+    _kind(
+        "yearly_confirmation.changed",
+        "caseworkers",
+        "a super user reports a change at the yearly confirmation",
+    ),
+    _kind(
+        "application.draft_reminder",
+        "the applicant",
+        "their draft application has not changed for "
+        "APPLICATION_DRAFT_FIRST_REMINDER_DAYS (7)",
+    ),
+    _kind(
+        "application.draft_last_reminder",
+        "the applicant",
+        "their draft application has not changed for "
+        "APPLICATION_DRAFT_LAST_REMINDER_DAYS (21)",
+    ),
+    _kind(
+        "application.information_reminder",
+        "the applicant",
+        "a caseworker's request for information is unanswered after "
+        "APPLICATION_INFORMATION_REMINDER_DAYS (14)",
+    ),
+    _kind(
+        "application.signing_link_expiring",
+        "the applicant",
+        "their director's signing link expires within SIGNING_LINK_REMINDER_DAYS "
+        "(3) and the director has not signed",
+    ),
+    _kind(
+        "agreement.signing_link_reminder",
+        "the nominated director",
+        "their signing link expires within SIGNING_LINK_REMINDER_DAYS (3)",
+        to_director=True,
+    ),
+    _kind(
+        "agreement.resign_reminder",
+        "the signing director and the organisation's super users",
+        "a new agreement version's re-sign deadline is "
+        "AGREEMENT_RESIGN_FIRST_REMINDER_DAYS (14), and again "
+        "AGREEMENT_RESIGN_LAST_REMINDER_DAYS (3), away and it is not signed",
+    ),
 )
 
 BY_NAME = {kind.name: kind for kind in EMAIL_KINDS}

@@ -69,6 +69,17 @@ def redact_request_log(log_kwargs: dict[str, Any], **_: Any) -> None:
         log_kwargs["request"] = redact_request(log_kwargs["request"])
 
 
+def user_agent_log(log_kwargs: dict[str, Any], request: Any = None, **_: Any) -> None:
+    """django-structlog signal receiver: the user agent on ``request_finished``.
+
+    ``request_started`` is logged at DEBUG (DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL),
+    so with LOG_LEVEL=INFO a request is one line; this keeps the user agent that
+    only the start line held (issue 21: two JSON lines a request was the
+    request-logging middleware's main cost)."""
+    if request is not None:
+        log_kwargs.setdefault("user_agent", request.META.get("HTTP_USER_AGENT"))
+
+
 def structured_logging(*, level: str, json: bool) -> dict[str, Any]:
     """Configure structlog and return the matching ``LOGGING`` dict."""
     shared: list[Any] = [

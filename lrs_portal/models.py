@@ -87,16 +87,50 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
+    def group_names(self) -> frozenset[str]:
+        """The names of the user's groups (roles), read once for this instance.
+
+        The request's user is a new instance on every request, so a page that
+        asks both requires_mfa (RequireMFAMiddleware) and role_names reads the
+        groups once (issue 21). Changing this instance's groups, or refreshing
+        it, forgets them (_forget_group_names).
+        """
+        names: frozenset[str] | None = self.__dict__.get(_GROUP_NAMES)
+        if names is None:
+            names = frozenset(self.groups.values_list("name", flat=True))
+            self.__dict__[_GROUP_NAMES] = names
+        return names
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop(_GROUP_NAMES, None)
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def role_names(self) -> list[str]:
-        return sorted(group.name for group in self.groups.all())
+        return sorted(self.group_names())
 
     @property
     def requires_mfa(self) -> bool:
         """Staff and the department's own roles must use a second factor."""
         if self.is_staff or self.is_superuser:
             return True
-        return self.groups.filter(name__in=roles.MFA_REQUIRED).exists()
+        return not self.group_names().isdisjoint(roles.MFA_REQUIRED)
+
+
+_GROUP_NAMES = "_group_names"
+
+
+def _forget_group_names(sender: Any, instance: Any, **_: Any) -> None:
+    """A user's groups changed through this instance: read them again."""
+    if isinstance(instance, User):
+        instance.__dict__.pop(_GROUP_NAMES, None)
+
+
+models.signals.m2m_changed.connect(
+    _forget_group_names,
+    sender=User.groups.through,
+    dispatch_uid="lrs_portal.forget_group_names",
+)
 
 
 class UserSession(AbstractBaseSession):

@@ -68,6 +68,7 @@ _CASEWORKER_REGISTRATION = tuple(
         "revoke_apiclient",
         "view_recertificationcampaign",
         "view_recertificationconfirmation",
+        "view_yearlyconfirmation",
     )
 )
 _CASEWORKER_RECORDS = (

@@ -4,6 +4,7 @@ Each variable is documented in README.md ("Configuration"). A missing or malform
 variable stops start-up with one line naming it (see ``_fail``).
 """
 
+import logging
 import os
 import sys
 from datetime import time, timedelta
@@ -18,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from lrs_portal.email_kinds import EMAIL_KINDS
 from lrs_portal.logs import structured_logging
+from lrs_portal.working_days import ENGLAND_AND_WALES_BANK_HOLIDAYS, parse_holidays
 
 # Lets typed generics such as forms.ModelForm[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -649,6 +651,78 @@ CELERY_BEAT_SCHEDULE["recertification-daily"] = {
     "schedule": crontab(hour=6, minute=20),
 }
 
+# --- Yearly confirmation of registration (decision 0031) ------------------------
+# Each year every registered organisation's super user confirms its registration:
+# asked this many days before the anniversary of its registration (the day it is
+# due), reminded 7 days before and on the day, and 7 days before the end of the
+# grace; housekeeping suspends it this many days after the day it was due.
+YEARLY_CONFIRMATION_NOTICE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_NOTICE_DAYS", default=30, minimum=1
+)
+YEARLY_CONFIRMATION_GRACE_DAYS = env_int(
+    "YEARLY_CONFIRMATION_GRACE_DAYS", default=30, minimum=1
+)
+CELERY_BEAT_SCHEDULE["yearly-confirmation-daily"] = {
+    # 06:30 every day (https://crontab.guru/#30_6_*_*_*): opens the year's
+    # confirmations as their anniversaries come near and sends the reminders.
+    "task": "registration.tasks.yearly_confirmation_task",
+    "schedule": crontab(hour=6, minute=30),
+}
+
+# --- Reminders (decision 0032) --------------------------------------------------
+# The daily reminders job (registration.services.reminders) emails, once each:
+# an applicant whose draft application has not changed for the first and again
+# for the last of these many days; an applicant who has not answered a request
+# for information for this many days; the director and the applicant when the
+# director's signing link expires within this many days; a registered
+# organisation's director and super users this many days (each, once) before a
+# new agreement version's re-sign deadline, while they have not signed it.
+APPLICATION_DRAFT_REMINDER_DAYS = (
+    env_int("APPLICATION_DRAFT_FIRST_REMINDER_DAYS", default=7, minimum=1),
+    env_int("APPLICATION_DRAFT_LAST_REMINDER_DAYS", default=21, minimum=1),
+)
+if APPLICATION_DRAFT_REMINDER_DAYS[0] >= APPLICATION_DRAFT_REMINDER_DAYS[1]:
+    _fail(
+        "APPLICATION_DRAFT_LAST_REMINDER_DAYS",
+        "must be more than APPLICATION_DRAFT_FIRST_REMINDER_DAYS",
+    )
+APPLICATION_INFORMATION_REMINDER_DAYS = env_int(
+    "APPLICATION_INFORMATION_REMINDER_DAYS", default=14, minimum=1
+)
+SIGNING_LINK_REMINDER_DAYS = env_int("SIGNING_LINK_REMINDER_DAYS", default=3, minimum=1)
+AGREEMENT_RESIGN_REMINDER_DAYS = (
+    env_int("AGREEMENT_RESIGN_FIRST_REMINDER_DAYS", default=14, minimum=1),
+    env_int("AGREEMENT_RESIGN_LAST_REMINDER_DAYS", default=3, minimum=0),
+)
+CELERY_BEAT_SCHEDULE["reminders-daily"] = {
+    # 07:40 every day (https://crontab.guru/#40_7_*_*_*), in working hours so the
+    # emails land then; a day the beat misses is caught up the next day.
+    "task": "registration.tasks.reminders_task",
+    "schedule": crontab(hour=7, minute=40),
+}
+
+# --- Service levels on caseworkers' queues (decision 0032) ---------------------
+# Each queue's items show their age in working days (Monday to Friday, less the
+# bank holidays of England and Wales) against its service level; those past it
+# are marked overdue and counted on the admin home. Applications count from their
+# (latest) submission, suspension cases from opening, data share requests from
+# entering the stage they wait in.
+SERVICE_LEVEL_WORKING_DAYS = {
+    "applications": env_int("SERVICE_LEVEL_APPLICATION_DAYS", default=10, minimum=1),
+    "suspensions": env_int("SERVICE_LEVEL_SUSPENSION_DAYS", default=5, minimum=1),
+    "data_share_requests": env_int(
+        "SERVICE_LEVEL_DATA_SHARE_REQUEST_DAYS", default=20, minimum=1
+    ),
+}
+# lrs_portal/working_days.py's list (gov.uk/bank-holidays), unless BANK_HOLIDAYS
+# gives every date itself: comma-separated ISO dates.
+try:
+    BANK_HOLIDAYS = parse_holidays(env_str("BANK_HOLIDAYS", default="")) or (
+        ENGLAND_AND_WALES_BANK_HOLIDAYS
+    )
+except ValueError:
+    _fail("BANK_HOLIDAYS", "must be ISO dates (YYYY-MM-DD), comma separated")
+
 # --- Learner lookups: real-time caps --------------------------------------------
 # A user may search this many times in any hour; an organisation, on one (UTC)
 # day, this multiple of its expected daily volume (declared learners per year
@@ -714,7 +788,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "records.api.authentication.ApiClientAuthentication"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation needs a caller authenticated by an API client; no token
+    # is a 401 saying how to get one (the schema and its docs are AllowAny).
+    "DEFAULT_PERMISSION_CLASSES": ["records.api.authentication.ApiClientRequired"],
     "DEFAULT_THROTTLE_CLASSES": ["records.api.throttles.ApiClientRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "records.api.problems.problem_exception_handler",
@@ -758,6 +834,10 @@ SPECTACULAR_SETTINGS = {
 # --- Logging ----------------------------------------------------------------
 # Structured logs with a request id (django-structlog); no personal data.
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line a request: request_finished (with the user agent, lrs_portal.logs.
+# user_agent_log). request_started only at LOG_LEVEL=DEBUG (issue 21: formatting
+# two JSON lines a request was the request log's main cost).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 LOG_LEVEL = env_str(
     "LOG_LEVEL", default="INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR"}

@@ -24,6 +24,7 @@ from lrs_portal.health import run_checks
 from lrs_portal.models import Notification
 from lrs_portal.services import notification_receipt_record
 from lrs_portal.sessions import service_cookies, session_seconds_left
+from registration.models import Membership
 
 
 @require_GET
@@ -35,10 +36,15 @@ def start(request: HttpRequest) -> HttpResponse:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     user = request.user
+    # The membership and its organisation in one query (issue 21).
+    membership = (
+        Membership.objects.select_related("organisation").filter(user=user.pk).first()
+    )
     return render(
         request,
         "lrs_portal/account.html",
         {
+            "membership": membership,
             "roles": user.role_names,  # type: ignore[union-attr]
             "has_mfa_device": user_has_device(user),
             "mfa_verified": user.is_verified(),  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.admin_display import number
 from lrs_portal.models import JobRun, User
+from lrs_portal.service_levels import ServiceLevelAdminMixin, ServiceLevelQueue
 from lrs_portal.transitions import save_with_history
 from records.audit import heaviest_users
 from records.models import AuditRule, UsageAlert, UsageDay
@@ -144,7 +145,13 @@ def _threshold(suspension: Suspension) -> Decimal | None:
 
 
 @admin.register(Suspension)
-class SuspensionAdmin(RegistrationAdmin):
+class SuspensionAdmin(ServiceLevelAdminMixin, RegistrationAdmin):
+    service_level = ServiceLevelQueue(
+        key="suspensions",
+        label="Suspension cases waiting for a decision",
+        statuses=(St.OPEN,),
+        since="opened_at",
+    )
     list_display = (
         "subject",
         "organisation",

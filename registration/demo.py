@@ -1,6 +1,7 @@
 """Demo records for `manage.py seed_demo` (after lrs_portal's accounts): an agreement,
 a registered college with its users, and applications waiting for a caseworker."""
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def _registered(
     version: AgreementVersion,
     details: dict[str, Any],
     members: tuple[tuple[str, bool], ...],
+    registered_at: datetime | None = None,
 ) -> Organisation:
     organisation = Organisation.objects.filter(ukprn=details["ukprn"]).first()
     if organisation is None:
@@ -76,6 +78,7 @@ def _registered(
             **details,
             last_signed_version=version,
             purpose_approved_at=timezone.now(),
+            registered_at=registered_at or timezone.now(),
         )
         save_with_history(organisation, acting_user=by, reason="Demo: registered")
     for email, super_user in members:
@@ -177,6 +180,8 @@ def seed() -> list[str]:
             ("priya.shah@northfield-college.example.com", True),
             ("tom.reed@northfield-college.example.com", False),
         ),
+        # Registered 345 days ago: its yearly confirmation is open, due in 20 days.
+        registered_at=timezone.now() - timedelta(days=345),
     )
     swiftcheck = _registered(
         by,
@@ -190,10 +195,17 @@ def seed() -> list[str]:
     from registration.services.recertification import recertification_open
 
     recertification_open(organisation=organisation)
+    # Its yearly confirmation of registration (decision 0031): priya.shah@ sees it
+    # on 'Confirm your organisation's registration'; nothing new if it is open.
+    from registration.services.yearly_confirmation import yearly_confirmation_open
+
+    yearly_confirmation_open(organisation=organisation)
     return [
         f"Registered organisation: {organisation} (super user priya.shah@…, "
         "user tom.reed@…; this quarter's recertification asks priya.shah@ to "
-        "confirm tom.reed@ on 'Confirm your users')",
+        "confirm tom.reed@ on 'Confirm your users', and its yearly confirmation of "
+        "registration, due in 20 days, is on 'Confirm your organisation's "
+        "registration')",
         f"Registered organisation: {swiftcheck} (super user alex.morgan@…; its "
         "usage two days ago is far above its declared volume)",
         "Application waiting for vetting: LRS-DEMO01 Riverside Training "

@@ -799,6 +799,10 @@ class ReverificationCase(models.Model):
             "strike_off_proposed",
             "Proposal to strike the company off",
         )
+        YEARLY_CONFIRMATION_CHANGED = (
+            "yearly_changed",
+            "Registration changed at the yearly confirmation",
+        )
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -1056,3 +1060,101 @@ class RecertificationConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_status_display()})"
+
+
+class YearlyConfirmation(models.Model):
+    """One year's confirmation of an organisation's registration by its super
+    user: purpose, learners a year, awarding organisations and the signing
+    director still in office (decision 0031). Opened before the anniversary of
+    registration; not answered YEARLY_CONFIRMATION_GRACE_DAYS after it is due,
+    housekeeping suspends the organisation."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the super user"
+        CONFIRMED = "confirmed", "Confirmed, nothing changed"
+        CHANGED = "changed", "Changes sent to a caseworker"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="yearly_confirmations"
+    )
+    anniversary = models.DateField(
+        help_text="The anniversary of registration this confirmation is for."
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField(
+        help_text="The day it is due; housekeeping suspends the organisation "
+        "YEARLY_CONFIRMATION_GRACE_DAYS after it unless answered."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # What was on record when it was answered, and the super user's answers:
+    # {"purpose": ..., "learners_per_year": ..., "awarding_organisations": [...],
+    #  "director_in_office": bool, "director_at_companies_house": "current" |
+    #  "not_current" | "unknown"}.
+    on_record = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    changes = models.TextField(
+        blank=True, help_text="What changed, in words, as the caseworker reads it."
+    )
+    reverification_case = models.ForeignKey(
+        ReverificationCase,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="yearly_confirmations",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("-due_on", "organisation__legal_name")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("organisation", "anniversary"),
+                name="yearly_confirmation_one_per_anniversary",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "changed"]),
+                name="yearly_confirmation_status_valid",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("status", "due_on"), name="yearly_confirmation_due_idx"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.organisation.legal_name}: year to {self.anniversary}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class Reminder(models.Model):
+    """One reminder sent by the daily reminders job (registration.services.reminders).
+
+    Its reference is the email's (with the ids and the date it counts from), and is
+    unique: a job run twice, or two runs at once, send each reminder once. A row is
+    written once and never changed, so it is not history-tracked; what was sent is
+    in the outbox (lrs_portal.Notification).
+    """
+
+    reference = models.CharField(max_length=100, unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.reference

@@ -57,3 +57,19 @@ def recertification_task() -> None:
 
     with suppress(JobLocked):
         recertification_run()
+
+
+@shared_task
+def yearly_confirmation_task() -> None:
+    from registration.services.yearly_confirmation import yearly_confirmation_run
+
+    with suppress(JobLocked):
+        yearly_confirmation_run()
+
+
+@shared_task
+def reminders_task() -> None:
+    from registration.services.reminders import reminders_run
+
+    with suppress(JobLocked):
+        reminders_run()

@@ -10,6 +10,7 @@ from registration.views import (
     signing,
     submit,
     suspension,
+    yearly_confirmation,
 )
 
 app_name = "registration"
@@ -64,6 +65,31 @@ urlpatterns = [
         "organisation/users/confirm/<int:pk>/remove/",
         recertification.recertification_remove_user,
         name="recertification-remove",
+    ),
+    path(
+        "organisation/confirmation/",
+        yearly_confirmation.yearly_confirmation,
+        name="yearly-confirmation",
+    ),
+    path(
+        "organisation/confirmation/nothing-changed/",
+        yearly_confirmation.yearly_confirmation_nothing_changed,
+        name="yearly-confirmation-nothing-changed",
+    ),
+    path(
+        "organisation/confirmation/change/",
+        yearly_confirmation.yearly_confirmation_change,
+        name="yearly-confirmation-change",
+    ),
+    path(
+        "organisation/confirmation/check/",
+        yearly_confirmation.yearly_confirmation_check,
+        name="yearly-confirmation-check",
+    ),
+    path(
+        "organisation/confirmation/done/",
+        yearly_confirmation.yearly_confirmation_done,
+        name="yearly-confirmation-done",
     ),
     path("organisation/terms/", members.user_terms, name="user-terms"),
     path(

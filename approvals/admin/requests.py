@@ -69,6 +69,7 @@ from approvals.services.casework import RISK_FACTORS
 from approvals.services.secretariat import overdue_requests
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.admin_display import number, when
+from lrs_portal.service_levels import ServiceLevelAdminMixin, ServiceLevelQueue
 from registration.admin.base import (
     ConfirmForm,
     ReadOnlyFormMixin,
@@ -220,6 +221,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(DataShareRequest)
 class DataShareRequestAdmin(
+    ServiceLevelAdminMixin,
     DashboardAdminMixin,
     CaseFileAdminMixin,
     NotYoursIsNotFound,
@@ -239,6 +241,20 @@ class DataShareRequestAdmin(
     )
     list_filter = (QueueFilter, "status", "legal_gateway", "access_route")
     list_select_related = ("organisation", "assessor", "panel_meeting")
+    # Waiting for the department: triage, assessment, the panel, release.
+    service_level = ServiceLevelQueue(
+        key="data_share_requests",
+        label="Data share requests waiting in their stage",
+        statuses=(
+            S.SUBMITTED,
+            S.ASSESSMENT,
+            S.PANEL,
+            S.DEFERRED,
+            S.APPROVED,
+            S.APPROVED_WITH_CONDITIONS,
+        ),
+        since="stage_entered_at",
+    )
     search_fields = ("=reference", "project_title", "organisation__name")
     ordering = ("submitted_at", "pk")
     inlines = (

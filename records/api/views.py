@@ -51,7 +51,7 @@ CAPS = ("user_cap", "organisation_cap")
 
 
 def _user(request: Request) -> User:
-    if not isinstance(request.user, User):  # IsAuthenticated lets no one else by
+    if not isinstance(request.user, User):  # ApiClientRequired lets no one else by
         raise exceptions.NotAuthenticated
     return request.user
 

@@ -14,6 +14,7 @@ from registration.admin import (
     recertification,
     reference,
     signing,
+    yearly_confirmation,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "recertification",
     "reference",
     "signing",
+    "yearly_confirmation",
 ]

@@ -29,6 +29,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from lrs_portal.admin_display import evidence, number
+from lrs_portal.service_levels import ServiceLevelAdminMixin, ServiceLevelQueue
 from registration import permissions
 from registration.admin.base import (
     OPEN_STATUSES,
@@ -256,7 +257,14 @@ _APPLICATION_FIELDSETS: Groups = (
 
 
 @admin.register(RegistrationApplication)
-class RegistrationApplicationAdmin(RegistrationAdmin):
+class RegistrationApplicationAdmin(ServiceLevelAdminMixin, RegistrationAdmin):
+    service_level = ServiceLevelQueue(
+        key="applications",
+        label="Registration applications waiting for vetting",
+        statuses=(A.SUBMITTED,),
+        since="submitted_at",
+        changelist_query="queue=submitted",
+    )
     list_display = (
         "reference",
         "legal_name",

@@ -44,6 +44,7 @@ from registration.models import (
     SigningCode,
     SigningRequest,
     Suspension,
+    YearlyConfirmation,
 )
 from registration.services import (
     ORGANISATION_TRANSITIONS,
@@ -186,6 +187,12 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
             ),
             _describe_signing_request,
         ),
+        *_history_entries(
+            _oldest_first(
+                YearlyConfirmation.history.filter(organisation_id=organisation.pk)
+            ),
+            _describe_yearly_confirmation,
+        ),
         *(entry for source in timeline_sources() for entry in source(organisation)),
         *_signing_entries(organisation, references),
         *(
@@ -206,6 +213,16 @@ def organisation_timeline(organisation: Organisation) -> list[TimelineEntry]:
     # Each source is oldest first: reversed, a stable sort keeps ties newest first.
     entries.reverse()
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def _describe_yearly_confirmation(record: Any, before: Any) -> str:
+    due = f"{record.due_on:%d %B %Y}".lstrip("0")
+    if before is None:
+        return f"Yearly confirmation opened, due {due}"
+    if before.status != record.status:
+        label = YearlyConfirmation.Status(record.status).label
+        return f"Yearly confirmation due {due}: {label}"
+    return ""
 
 
 def _describe_suspension(record: Any, before: Any) -> str:

@@ -39,6 +39,7 @@ from registration.models import (
     Organisation,
     ReverificationCase,
     Suspension,
+    YearlyConfirmation,
 )
 from registration.services.agreements import agreement_current_version
 from registration.services.api_clients import (
@@ -53,6 +54,8 @@ from registration.services.suspensions import (
     suspension_open,
     suspension_transition,
 )
+from registration.services.yearly_confirmation import CAUSE as CAUSE_YEARLY
+from registration.services.yearly_confirmation import suspension_day
 from registration.validators import normalise_ico_number
 
 JOB = "housekeeping"
@@ -336,6 +339,65 @@ def _ico_actions(today: date, suspending: set[int]) -> Iterator[Action]:
                 f"{govuk_date(lapsed_on)} and was not renewed within {grace} days."
             ),
             key="suspended_ico_lapsed",
+        )
+
+
+def _yearly_confirmation_actions(today: date, suspending: set[int]) -> Iterator[Action]:
+    """Organisations that have not made their yearly confirmation
+    YEARLY_CONFIRMATION_GRACE_DAYS after it was due (decision 0031): suspended
+    once per confirmation (the day is the day it was due)."""
+    grace = settings.YEARLY_CONFIRMATION_GRACE_DAYS
+    overdue = (
+        YearlyConfirmation.objects.filter(
+            status=YearlyConfirmation.Status.PENDING,
+            due_on__lte=today - timedelta(days=grace),
+            organisation__status=S.REGISTERED,
+        )
+        .select_related("organisation")
+        .order_by("organisation_id", "due_on")
+    )
+    for confirmation in overdue:
+        organisation = confirmation.organisation
+        if organisation.pk in suspending or not _would_open(
+            organisation, CAUSE_YEARLY, confirmation.due_on
+        ):
+            continue
+        suspending.add(organisation.pk)
+        yield _suspend(
+            organisation,
+            cause=CAUSE_YEARLY,
+            day=confirmation.due_on,
+            reason=(
+                f"The yearly confirmation of the registration, due on "
+                f"{govuk_date(confirmation.due_on)}, was not made by "
+                f"{govuk_date(suspension_day(confirmation))}. Access returns as soon "
+                "as a super user makes it."
+            ),
+            key="suspended_yearly_confirmation",
+            rule={"confirmation": confirmation.pk},
+        )
+
+
+def _yearly_lift_actions() -> Iterator[Action]:
+    """Give access back to organisations suspended for a missing yearly
+    confirmation that have made it since (answering lifts it at once; this
+    catches one answered while the suspension could not be lifted)."""
+    suspensions = Suspension.objects.filter(
+        subject_type=ORG,
+        source=Suspension.Source.HOUSEKEEPING,
+        cause=CAUSE_YEARLY,
+        status__in=IN_FORCE,
+    ).select_related("organisation")
+    for suspension in suspensions:
+        if YearlyConfirmation.objects.filter(
+            organisation=suspension.organisation,
+            status=YearlyConfirmation.Status.PENDING,
+            due_on__lte=suspension.day,
+        ).exists():
+            continue
+        yield _lift(
+            suspension,
+            reason="The organisation has made its yearly confirmation",
         )
 
 
@@ -735,9 +797,11 @@ def housekeeping_plan(*, now: datetime | None = None) -> list[Action]:
     suspending: set[int] = set()
     return [
         *_lift_actions(version),
+        *_yearly_lift_actions(),
         *_agreement_actions(version, today, suspending),
         *_company_actions(suspending),
         *_ico_actions(today, suspending),
+        *_yearly_confirmation_actions(today, suspending),
         *_suspended_too_long_actions(now),
         *_dormancy_actions(now),
         *_unused_account_actions(now),

@@ -166,6 +166,9 @@ def reverification_resolve(
             pk=case.organisation_id
         )
         _record_resolved_name(case, organisation, acting_user)
+        from registration.services.yearly_confirmation import yearly_answers_record
+
+        yearly_answers_record(case, organisation, acting_user)
         still_open = organisation.reverification_cases.filter(
             status=ReverificationCase.Status.OPEN
         ).exists()

@@ -15,11 +15,16 @@ pytestmark = pytest.mark.django_db
 
 # Pages under /organisation/ reached another way: a download from the usage page,
 # a return that only a revoked or deregistered organisation may start, and a form
-# reached from its list (the API clients page).
+# reached from its list (the API clients page), and the steps of the yearly
+# confirmation, reached from its first page.
 REACHED_FROM_ELSEWHERE = {
     "records:usage-csv",
     "registration:reregister",
     "registration:api-client-create",
+    "registration:yearly-confirmation-nothing-changed",
+    "registration:yearly-confirmation-change",
+    "registration:yearly-confirmation-check",
+    "registration:yearly-confirmation-done",
 }
 
 

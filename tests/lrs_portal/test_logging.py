@@ -39,6 +39,18 @@ def test_request_logs_are_json_with_a_request_id(client, log_output):
     assert finished[-1]["code"] == 200
 
 
+def test_a_request_is_one_log_line_with_its_user_agent(client, log_output):
+    """One request_finished line a request, holding the user agent the
+    request_started line used to carry (issue 21)."""
+    client.get(reverse("lrs_portal:start"), HTTP_USER_AGENT="Bench/1.0")
+
+    events = _json_lines(log_output.getvalue())
+    requests = [e for e in events if str(e["event"]).startswith("request_")]
+    assert [e["event"] for e in requests] == ["request_finished"]
+    assert requests[0]["user_agent"] == "Bench/1.0"
+    assert requests[0]["request"] == "GET /"
+
+
 def test_sign_in_logs_hold_no_email_address_or_ip(client, log_output, provider_user):
     for _ in range(6):  # failures, then a lockout: axes logs both
         post_credentials(client, provider_user.email, "wrong", ip="203.0.113.77")

@@ -16,7 +16,12 @@ from django.test import Client
 from django.urls import reverse
 
 from lrs_portal.models import Notification
-from registration.models import Organisation, RegistrationApplication, Suspension
+from registration.models import (
+    Organisation,
+    RegistrationApplication,
+    Suspension,
+    YearlyConfirmation,
+)
 from registration.services import (
     invitation_send,
     organisation_transition,
@@ -147,6 +152,9 @@ def world(caseworker, settings):
 
     campaign = recertification_open(organisation=ours)
     assert campaign is not None
+    YearlyConfirmation.objects.create(
+        organisation=ours, anniversary=date(2027, 1, 4), due_on=date(2027, 1, 4)
+    )
 
     return World(
         users={
@@ -256,6 +264,19 @@ PAGES = [
          expect=(("right", REDIRECT),)),
     Page("recertification-remove", args="confirmation_pk", right="super_user",
          inactive="inactive_super_user"),
+    Page("yearly-confirmation", right="super_user", inactive="inactive_super_user",
+         expect=(("other_organisation", OWN),)),
+    Page("yearly-confirmation-nothing-changed", method="post", right="super_user",
+         inactive="inactive_super_user",
+         expect=(("other_organisation", REDIRECT), ("right", REDIRECT))),
+    Page("yearly-confirmation-change", right="super_user",
+         inactive="inactive_super_user", expect=(("other_organisation", REDIRECT),)),
+    Page("yearly-confirmation-check", right="super_user",
+         inactive="inactive_super_user",
+         expect=(("other_organisation", REDIRECT), ("right", REDIRECT))),
+    Page("yearly-confirmation-done", right="super_user",
+         inactive="inactive_super_user",
+         expect=(("other_organisation", REDIRECT), ("right", REDIRECT))),
     Page("user-terms", right="member", inactive="inactive_super_user",
          expect=(("other_organisation", OWN),)),
     Page("organisation-details-change", right="super_user",

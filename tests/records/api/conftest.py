@@ -1,9 +1,8 @@
 """The web service's test set-up: a provider whose member may look up learners,
-and an API client calling as that member.
-
-Until the API clients and their tokens land (issue 12, "API clients"), a call
-is authenticated with DRF's force_authenticate: the member, and a stand-in for
-their client that has what the service reads of one (its id and organisation).
+and an API client calling as that member: a real client (api_client_create)
+and a bearer token got from POST /api/v1/token with its ID and secret, so every
+call goes through ApiClientAuthentication and ApiClientRequired as a provider's
+system's does.
 """
 
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.test import APIClient
 
 from lrs_portal.models import User
@@ -27,14 +25,6 @@ AMELIA = {
     "gender": 2,
     "postcode": "LS2 9JT",
 }
-
-
-@dataclass
-class StandInClient:
-    """What a view reads of request.auth: the client's id and organisation."""
-
-    pk: int
-    organisation: Organisation
 
 
 def make_learner(uln: str = "9276308686", **kwargs: Any) -> Learner:
@@ -65,17 +55,9 @@ def member(organisation: Organisation) -> Any:
     return member_of(organisation)
 
 
-_ids = iter(range(1, 1_000_000))
-
-
-def api_client_for(user: User, organisation: Organisation | None = None) -> APIClient:
-    """An API client calling as ``user`` (force_authenticate until tokens land)."""
-    client = APIClient()
-    stand_in = StandInClient(
-        pk=next(_ids), organisation=organisation or user.membership.organisation
-    )
-    client.force_authenticate(user=user, token=stand_in)
-    return client
+def api_client_for(user: User) -> APIClient:
+    """A test client calling as ``user`` through a real API client's token."""
+    return real_caller(user).http
 
 
 @pytest.fixture
@@ -87,32 +69,10 @@ def post(client: APIClient, name: str, body: Any) -> Any:
     return client.post(f"/api/v1/{name}", body, format="json")
 
 
-class BearerUser(BaseAuthentication):
-    """Test-only, for calls from outside the test client (schemathesis, the
-    docs' examples): "Bearer member-<user id>" is that member, until tokens."""
-
-    def authenticate(self, request: Any) -> Any:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header.startswith("Bearer member-"):
-            return None
-        user = User.objects.get(pk=int(header.removeprefix("Bearer member-")))
-        client = StandInClient(pk=user.pk, organisation=user.membership.organisation)
-        return user, client
-
-    def authenticate_header(self, request: Any) -> str:
-        return "Bearer"
-
-
-def bearer_token(user: User) -> str:
-    return f"member-{user.pk}"
-
-
-@pytest.fixture
-def bearer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Views accept bearer_token(member) (see BearerUser)."""
-    from records.api.views import ApiView
-
-    monkeypatch.setattr(ApiView, "authentication_classes", [BearerUser])
+def bearer_token(user: User, **kwargs: Any) -> str:
+    """A live bearer token of a new API client issued to ``user``, for calls
+    from outside the test client (schemathesis, the docs' examples)."""
+    return str(real_caller(user, **kwargs).token)
 
 
 @dataclass
@@ -122,6 +82,7 @@ class Caller:
 
     http: APIClient
     api_client: Any  # registration.models.ApiClient
+    token: str
 
 
 def real_caller(user: User, **kwargs: Any) -> Caller:
@@ -134,6 +95,7 @@ def real_caller(user: User, **kwargs: Any) -> Caller:
     issued = issue_api_client(user, **kwargs)
     answer = api_token(Client(), issued.client_id, issued.client_secret)
     assert answer.status_code == 200, answer.content
+    token = answer.json()["access_token"]
     http = APIClient()
-    http.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['access_token']}")
-    return Caller(http=http, api_client=issued.api_client)
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return Caller(http=http, api_client=issued.api_client, token=token)

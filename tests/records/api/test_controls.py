@@ -14,7 +14,7 @@ from records.api import throttles
 from records.models import LearnerView, UsageAlert
 from registration.models import Organisation
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
-from tests.records.api.conftest import api_client_for, make_learner
+from tests.records.api.conftest import api_client_for, make_learner, real_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,8 @@ def test_every_operation_refuses_a_call_with_no_token(method, name, body, db):
     response = call(APIClient(), method, name, body)
 
     problem = _problem(response, HTTPStatus.UNAUTHORIZED)
-    assert problem["code"] == "not_authenticated"
+    assert problem["code"] == "token_missing"
+    assert "POST /api/v1/token" in problem["detail"]
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert not LearnerView.objects.exists()
 
@@ -216,9 +217,10 @@ def test_the_rate_limit_is_counted_in_the_cache_that_every_worker_shares(
     cache.clear()
     # Two Django test clients with the same API client stand for two gunicorn
     # workers: each has its own throttle objects, and only the cache in common.
-    first = api_client_for(member)
+    caller = real_caller(member)
+    first = caller.http
     second = APIClient()
-    second.force_authenticate(user=member, token=first.handler._force_token)
+    second.credentials(HTTP_AUTHORIZATION=f"Bearer {caller.token}")
     other = api_client_for(member_of(organisation))
 
     statuses = [c.get("/api/v1/me").status_code for c in (first, second, first)]

@@ -105,7 +105,7 @@ def _nothing_more(batch: Batch) -> None:
 def test_no_token_is_401(theirs, name):
     response = _call(APIClient(), name, theirs)
 
-    assert _problem(response, HTTPStatus.UNAUTHORIZED)["code"] == "not_authenticated"
+    assert _problem(response, HTTPStatus.UNAUTHORIZED)["code"] == "token_missing"
     assert response["WWW-Authenticate"].startswith("Bearer")
     _nothing_more(theirs)
 

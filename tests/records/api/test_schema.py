@@ -79,7 +79,15 @@ def test_the_docs_page_is_served_from_our_own_files_under_the_csp(client):
 
 
 @pytest.fixture
-def connection_kept():
+def token(member):
+    """A real client's bearer token, got through Django's test client before
+    connection_kept: the test client connects close_old_connections again
+    after each of its requests."""
+    return bearer_token(member)
+
+
+@pytest.fixture
+def connection_kept(token):
     """The WSGI app closes the database connection after each request, which
     would end the test's transaction; Django's test client stops that the same way."""
     signals.request_started.disconnect(close_old_connections)
@@ -105,7 +113,7 @@ def _batches(member: Any) -> list[Batch]:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_answers_as_its_schema_says(
-    bearer, member, settings, connection_kept, mode
+    member, token, settings, connection_kept, mode
 ):
     settings.ALLOWED_HOSTS = ["localhost"]  # schemathesis's WSGI client's host
     make_learner()
@@ -114,7 +122,7 @@ def test_every_operation_answers_as_its_schema_says(
     batches = cycle([str(b.public_id) for b in _batches(member)] + [None])
     accepts = cycle(["application/json", "text/csv", None])
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema", get_wsgi_application())
-    headers = {"Authorization": f"Bearer {bearer_token(member)}"}
+    headers = {"Authorization": f"Bearer {token}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6
 
