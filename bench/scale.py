@@ -50,6 +50,7 @@ import psycopg
 from scratch import ROOT, libpq, scratch_url
 
 ONE_STAGE = 1_000_000
+PARTS = ("lookups", "report", "heavy", "admin", "audit", "partitions")
 
 
 def _arguments() -> argparse.Namespace:
@@ -64,6 +65,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--parts",
+        type=lambda text: set(text.split(",")),
+        default=set(PARTS),
+        help=f"what --phase measure measures (default all: {','.join(PARTS)})",
+    )
     return parser.parse_args()
 
 
@@ -320,112 +327,118 @@ def _measure_all(args: argparse.Namespace) -> None:
     learners = Learner.objects.count()
     log_rows = loaded["log_rows"]
     print(f"{learners:,} learners, about {log_rows:,} log rows")
+    today = timezone.localdate()
 
     client = _client(searcher)
-    full = _percentiles(_measure(client, args.requests, args.warmup))
-    _print_lookups(f"{learners:,} learners", full)
-    stage = loaded["stage_1m"]
-    for kind in ("uln", "details"):
-        raw = full[kind]["p95"] / stage[kind]["p95"]
-        fair = raw / (full["account"]["p95"] / stage["account"]["p95"])
-        print(
-            f"  {kind} p95 {stage[kind]['p95']:.2f} ms at 1M ->"
-            f" {full[kind]['p95']:.2f} ms: {raw:.2f}x"
-            f" ({fair:.2f}x against the account page's own change;"
-            f" target within 1.2x)"
-        )
-
-    # The learner access report of one learner searched 300 times by 300
-    # organisations' members over the two months.
-    # (Once per database: a second measure phase finds them.)
-    learner = Learner.objects.order_by("pk")[learners // 2]
-    if not LearnerView.objects.filter(learner_uln=learner.uln).exists():
-        _learner_searched(learner.uln, args.log_days)
-    print("\nOne learner across the whole log:")
-    rows: list[Any] = []
-
-    def report() -> None:
-        rows[:] = list(
-            access_report_csv(
-                uln=learner.uln, rows=learner_access_report(uln=learner.uln)
+    if "lookups" in args.parts:
+        full = _percentiles(_measure(client, args.requests, args.warmup))
+        _print_lookups(f"{learners:,} learners", full)
+        stage = loaded["stage_1m"]
+        for kind in ("uln", "details"):
+            raw = full[kind]["p95"] / stage[kind]["p95"]
+            fair = raw / (full["account"]["p95"] / stage["account"]["p95"])
+            print(
+                f"  {kind} p95 {stage[kind]['p95']:.2f} ms at 1M ->"
+                f" {full[kind]['p95']:.2f} ms: {raw:.2f}x"
+                f" ({fair:.2f}x against the account page's own change;"
+                f" target within 1.2x)"
             )
+
+    if "report" in args.parts:
+        # The learner access report of one learner searched 300 times by 300
+        # organisations' members over the two months.
+        # (Once per database: a second measure phase finds them.)
+        learner = Learner.objects.order_by("pk")[learners // 2]
+        if not LearnerView.objects.filter(learner_uln=learner.uln).exists():
+            _learner_searched(learner.uln, args.log_days)
+        print("\nOne learner across the whole log:")
+        rows: list[Any] = []
+
+        def report() -> None:
+            rows[:] = list(
+                access_report_csv(
+                    uln=learner.uln, rows=learner_access_report(uln=learner.uln)
+                )
+            )
+
+        _once("learner access report (CSV)", report)
+        print(f"    {len(rows) - 1:,} lines")
+
+    if "heavy" in args.parts:
+        print("\nThe heavy organisation (2% of the log):")
+        ours = searcher.membership.organisation
+        heavy = LearnerView.objects.filter(organisation=ours).count()
+        print(f"  {heavy:,} log rows")
+        usage = reverse("records:usage")
+        _once("usage page", lambda: _ok(client.get(usage, secure=True)))
+        month_ago = today - timedelta(days=30)
+        export = f"{reverse('records:usage-csv')}?from={month_ago}&to={today}"
+        sizes: list[int] = []
+
+        def download() -> None:
+            response = client.get(export, secure=True)
+            _ok(response)
+            sizes[:] = [sum(len(chunk) for chunk in response.streaming_content)]
+
+        _once("30 days of its log as CSV", download, repeats=2)
+        print(f"    {sizes[0] / 1e6:.1f} MB")
+
+    if "admin" in args.parts:
+        print("\nAdmin changelists:")
+        if not UsageAlert.objects.exists():
+            _alerts_insert(20_000)
+        connection.cursor().execute("ANALYZE records_usagealert")
+        caseworker = UserFactory.create(is_staff=True, roles=(roles.CASEWORKER,))
+        pages = _pages()
+
+        class Rounds:
+            requests, warmup = 20, 3
+
+        changelists("caseworker", _client(caseworker), pages, Rounds)
+
+    if "audit" in args.parts:
+        print("\nThe nightly audit of yesterday:")
+        yesterday = today - timedelta(days=1)
+        day_rows = LearnerView.objects.filter(viewed_at__date=yesterday).count()
+        print(f"  {day_rows:,} log rows yesterday")
+        from audit_usage import BARE_SQL
+
+        start = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC)
+
+        def bare() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(BARE_SQL, [start, start + timedelta(days=1)])
+                cursor.fetchall()
+
+        bare_s = _once("(a) the bare SQL aggregate of the day", bare)
+        # The first audit of a day is the nightly case; a second finds its alerts
+        # raised, so the day is audited once per database.
+        if AuditedDay.objects.filter(day=yesterday).exists():
+            print("  yesterday is audited already: see the first measure's figure")
+        else:
+            out = _null()
+            audit_s = _once(
+                "(b) audit_usage --date yesterday, its first audit",
+                lambda: call_command(
+                    "audit_usage", date=f"{yesterday:%Y-%m-%d}", stdout=out
+                ),
+                repeats=1,
+            )
+            print(f"    {out.getvalue().strip()}")
+            print(f"    (b)/(a): {audit_s / bare_s:.2f}x")
+
+    if "partitions" in args.parts:
+        print("\nPartition maintenance:")
+        _once(
+            "maintain_partitions --dry-run",
+            lambda: call_command("maintain_partitions", dry_run=True, stdout=_null()),
+            repeats=2,
         )
-
-    _once("learner access report (CSV)", report)
-    print(f"    {len(rows) - 1:,} lines")
-
-    print("\nThe heavy organisation (2% of the log):")
-    ours = searcher.membership.organisation
-    heavy = LearnerView.objects.filter(organisation=ours).count()
-    print(f"  {heavy:,} log rows")
-    usage = reverse("records:usage")
-    _once("usage page", lambda: _ok(client.get(usage, secure=True)))
-    today = timezone.localdate()
-    month_ago = today - timedelta(days=30)
-    export = f"{reverse('records:usage-csv')}?from={month_ago}&to={today}"
-    sizes: list[int] = []
-
-    def download() -> None:
-        response = client.get(export, secure=True)
-        _ok(response)
-        sizes[:] = [sum(len(chunk) for chunk in response.streaming_content)]
-
-    _once("30 days of its log as CSV", download, repeats=2)
-    print(f"    {sizes[0] / 1e6:.1f} MB")
-
-    print("\nAdmin changelists:")
-    if not UsageAlert.objects.exists():
-        _alerts_insert(20_000)
-    connection.cursor().execute("ANALYZE records_usagealert")
-    caseworker = UserFactory.create(is_staff=True, roles=(roles.CASEWORKER,))
-    pages = _pages()
-
-    class Rounds:
-        requests, warmup = 20, 3
-
-    changelists("caseworker", _client(caseworker), pages, Rounds)
-
-    print("\nThe nightly audit of yesterday:")
-    yesterday = today - timedelta(days=1)
-    day_rows = LearnerView.objects.filter(viewed_at__date=yesterday).count()
-    print(f"  {day_rows:,} log rows yesterday")
-    from audit_usage import BARE_SQL
-
-    start = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC)
-
-    def bare() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(BARE_SQL, [start, start + timedelta(days=1)])
-            cursor.fetchall()
-
-    bare_s = _once("(a) the bare SQL aggregate of the day", bare)
-    # The first audit of a day is the nightly case; a second finds its alerts
-    # raised, so the day is audited once per database.
-    if AuditedDay.objects.filter(day=yesterday).exists():
-        print("  yesterday is audited already: see the first measure phase's figure")
-    else:
-        out = _null()
-        audit_s = _once(
-            "(b) audit_usage --date yesterday, its first audit",
-            lambda: call_command(
-                "audit_usage", date=f"{yesterday:%Y-%m-%d}", stdout=out
-            ),
+        _once(
+            "maintain_partitions",
+            lambda: call_command("maintain_partitions", stdout=_null()),
             repeats=1,
         )
-        print(f"    {out.getvalue().strip()}")
-        print(f"    (b)/(a): {audit_s / bare_s:.2f}x")
-
-    print("\nPartition maintenance:")
-    _once(
-        "maintain_partitions --dry-run",
-        lambda: call_command("maintain_partitions", dry_run=True, stdout=_null()),
-        repeats=2,
-    )
-    _once(
-        "maintain_partitions",
-        lambda: call_command("maintain_partitions", stdout=_null()),
-        repeats=1,
-    )
     print("\nSizes:")
     for name, size in _sizes().items():
         print(f"  {name}: {_gb(size)}")

@@ -2,7 +2,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +16,29 @@ class LrsAdminSite(AdminSiteOTPRequiredMixin, admin.AdminSite):  # type: ignore[
     site_title = "LRS Portal admin"
     index_title = "Department for Education casework"
     enable_nav_sidebar = True
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff, after MFA, and not stopped by the department's quarterly
+        recertification (decision 0029): a caseworker, assessor or panel member
+        no superuser confirmed by the deadline is refused until one does."""
+        if not super().has_permission(request):
+            return False
+        from registration.services.recertification import (
+            staff_recertification_lapsed,
+        )
+
+        cached: bool | None = getattr(request, "_staff_recertification_lapsed", None)
+        if cached is None:
+            cached = staff_recertification_lapsed(request.user)  # type: ignore[arg-type]
+            request._staff_recertification_lapsed = cached  # type: ignore[attr-defined]
+            if cached:
+                messages.warning(
+                    request,
+                    "You cannot use the admin site until a superuser confirms you "
+                    "still need department access (this quarter's recertification).",
+                    fail_silently=True,
+                )
+        return not cached
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -164,6 +164,22 @@ EMAIL_KINDS: tuple[EmailKind, ...] = (
         "their super user did not confirm they still need LRS access in time",
     ),
     _kind(
+        "recertification.department.opened",
+        "superusers",
+        "a quarter's recertification asks them to confirm the department's "
+        "caseworkers, assessors and panel members",
+    ),
+    _kind(
+        "recertification.department.lapsed",
+        "superusers",
+        "department staff not confirmed in time can no longer use the admin site",
+    ),
+    _kind(
+        "recertification.staff.lapsed",
+        "a caseworker, assessor or panel member",
+        "no superuser confirmed in time that they still need department access",
+    ),
+    _kind(
         "yearly_confirmation.opened",
         "the organisation's super users",
         "the year's confirmation of the registration opens, before its anniversary",

@@ -8,7 +8,7 @@ from csp.constants import UNSAFE_INLINE
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.template.loader import select_template
@@ -165,10 +165,17 @@ class DatabaseUnavailableMiddleware:
         status = HTTPStatus.SERVICE_UNAVAILABLE
         response: HttpResponse
         if request.path.startswith("/api/"):
-            response = JsonResponse(
-                {"title": "Service busy", "status": status, "detail": "Try again."},
-                status=status,
-                content_type="application/problem+json",
+            # A problem document like every other API refusal (the schema's
+            # Problem: type, title, status, detail and a code).
+            from records.api.problems import problem, problem_json
+
+            response = problem_json(
+                problem(
+                    status=status,
+                    detail="The service is busy just now, so nothing was looked "
+                    "up or logged. Try again after the Retry-After seconds.",
+                    code="service_unavailable",
+                )
             )
         else:
             response = HttpResponse(loader.render_to_string("503.html"), status=status)

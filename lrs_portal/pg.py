@@ -315,11 +315,24 @@ def statement_timeout_apply(connection: BaseDatabaseWrapper, **_: object) -> Non
         )
 
 
+def jit_off_apply(connection: BaseDatabaseWrapper) -> None:
+    """Turn PostgreSQL's JIT compilation off for one connection. A web request's
+    statements are short, but at national size the planner's cost estimate of
+    an organisation's 30 days of log passes jit_above_cost, and compiling the
+    plan took 4.8 s of a 12.3 s statement (docs/capacity.md); the nightly audit
+    turns it off in its own transaction for the same reason (AUDIT_SESSION)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('jit', 'off', false)")
+
+
 def statement_timeout_for_web() -> None:
     """Every connection this process opens from now on gets the statement
-    time-out. The WSGI entry point calls it: web requests have a time budget;
-    workers and commands (imports, the nightly audit, migrate) run long statements
-    by design and are bounded by their Celery time limits instead (decision 26)."""
+    time-out, and no JIT compilation. The WSGI entry point calls it: web requests
+    have a time budget; workers and commands (imports, the nightly audit, migrate)
+    run long statements by design and are bounded by their Celery time limits
+    instead (decision 26)."""
     connection_created.connect(
         _statement_timeout_on_connect, dispatch_uid="lrs-web-statement-timeout"
     )
@@ -329,3 +342,4 @@ def _statement_timeout_on_connect(
     sender: object, connection: BaseDatabaseWrapper, **_: object
 ) -> None:
     statement_timeout_apply(connection)
+    jit_off_apply(connection)

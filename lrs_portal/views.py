@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_otp import user_has_device
+from django_otp import device_classes
 from two_factor import views as two_factor_views
 
 from lrs_portal.forms import SignInBackupCodeForm, SignInCodeForm, SignInForm
@@ -25,6 +25,20 @@ from lrs_portal.models import Notification
 from lrs_portal.services import notification_receipt_record
 from lrs_portal.sessions import service_cookies, session_seconds_left
 from registration.models import Membership
+
+
+def _has_confirmed_device(user: Any) -> bool:
+    """django_otp.user_has_device in one query: a confirmed device of any kind
+    (authenticator, backup codes), asked of every device table at once with
+    UNION ALL, not one query a table (issue 21)."""
+    found = [
+        model.objects.devices_for_user(user, confirmed=True).values("pk").order_by()
+        for model in device_classes()
+    ]
+    if not found:
+        return False
+    first, *rest = found
+    return bool(first.union(*rest, all=True).exists())
 
 
 @require_GET
@@ -46,7 +60,7 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "membership": membership,
             "roles": user.role_names,  # type: ignore[union-attr]
-            "has_mfa_device": user_has_device(user),
+            "has_mfa_device": _has_confirmed_device(user),
             "mfa_verified": user.is_verified(),  # type: ignore[union-attr]
         },
     )

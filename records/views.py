@@ -530,6 +530,10 @@ CSV_HEADER = (
     "Matches",
     "Learner ULN",
     "Request ID",
+    # How the search came: the portal's pages, the web service or a batch; and
+    # for the last two, the name of the API client it came through (issue 12).
+    "Channel",
+    "API client",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -555,6 +559,8 @@ _CSV_FIELDS = (
     "match_count",
     "learner_uln",
     "request_id",
+    "channel",
+    "api_client__name",
 )
 _ULN = _CSV_FIELDS.index("learner_uln")
 
@@ -570,17 +576,20 @@ def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
 def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
     writer = csv.writer(_Echo())
     actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
+    channels = dict(LearnerView.Channel.choices)
     header = list(CSV_HEADER)
     if not with_ulns:
         del header[_ULN]
     yield writer.writerow(header)
-    for viewed_at, email, action, outcome, *rest in rows:
+    for viewed_at, email, action, outcome, *rest, channel, api_client in rows:
         cells = (
             f"{viewed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
             email,
             actions.get(action, action),
             outcomes.get(outcome, outcome),
             *rest,
+            channels.get(channel, channel),
+            api_client or "",
         )
         yield writer.writerow([csv_cell(cell) for cell in cells])
 

@@ -981,10 +981,17 @@ from registration.api_clients import ApiClient as ApiClient  # noqa: E402
 
 
 class RecertificationCampaign(models.Model):
-    """One quarter's review of one organisation's users (decision 0029)."""
+    """One quarter's review of one organisation's users (decision 0029), or, with
+    no organisation, of the department's caseworkers, assessors and panel members,
+    answered by a superuser."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="recertifications"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recertifications",
+        help_text="Empty for the department's own staff.",
     )
     quarter_start = models.DateField(help_text="The first day of the quarter.")
     opened_at = models.DateTimeField(default=timezone.now)
@@ -1006,10 +1013,25 @@ class RecertificationCampaign(models.Model):
                 fields=("organisation", "quarter_start"),
                 name="recertification_one_per_quarter",
             ),
+            models.UniqueConstraint(
+                fields=("quarter_start",),
+                condition=Q(organisation__isnull=True),
+                name="recertification_department_one_per_quarter",
+            ),
         )
 
     def __str__(self) -> str:
-        return f"{self.organisation.legal_name}: quarter from {self.quarter_start}"
+        return f"{self.subject_name}: quarter from {self.quarter_start}"
+
+    @property
+    def is_department(self) -> bool:
+        return self.organisation_id is None
+
+    @property
+    def subject_name(self) -> str:
+        if self.organisation is None:
+            return "Department for Education staff"
+        return self.organisation.legal_name
 
 
 class RecertificationConfirmation(models.Model):

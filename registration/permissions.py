@@ -67,6 +67,12 @@ def can_manage_users(user: User, organisation: Organisation) -> bool:
     return user.has_perm("registration.manage_users_organisation", organisation)
 
 
+def can_recertify_department(user: User) -> bool:
+    """Only a superuser confirms the department's caseworkers, assessors and
+    panel members each quarter (decision 0029)."""
+    return user.is_active and user.is_staff and user.is_superuser
+
+
 def can_view_usage(user: User, organisation: Organisation) -> bool:
     """Only the organisation's super user sees its usage and log, and not while
     their own access is suspended (the log lists the ULNs searched)."""

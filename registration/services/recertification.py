@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun, User, system_user
-from lrs_portal.services import notification_send
+from lrs_portal.services import notification_send, user_end_sessions
 from lrs_portal.transitions import save_with_history
 from registration import permissions
 from registration.companies_house import govuk_date
@@ -33,6 +34,8 @@ from registration.services.members import membership_remove
 
 JOB = "recertification"
 PENDING = RecertificationConfirmation.Status.PENDING
+# The department's accounts a superuser recertifies each quarter.
+DEPARTMENT_ROLES = (roles.CASEWORKER, roles.DSAP_ASSESSOR, roles.DSAP_PANEL_MEMBER)
 
 
 class RecertificationRefused(Exception):
@@ -117,8 +120,124 @@ def recertification_open(
     return campaign
 
 
+# --- the department's own staff -------------------------------------------------
+
+
+def department_staff() -> QuerySet[User]:
+    """Active caseworkers, assessors and panel members (superusers answer; they
+    are not asked about)."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            is_staff=True,
+            is_superuser=False,
+            groups__name__in=DEPARTMENT_ROLES,
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def _superuser_emails() -> list[str]:
+    return sorted(
+        User.objects.filter(is_active=True, is_staff=True, is_superuser=True)
+        .exclude(email=User.SYSTEM_EMAIL)
+        .values_list("email", flat=True)
+    )
+
+
+def _department_link() -> str:
+    return settings.SERVICE_URL + reverse(
+        "admin:registration_recertificationconfirmation_changelist"
+    )
+
+
+def department_recertification_open(
+    *, now: datetime | None = None
+) -> RecertificationCampaign | None:
+    """Open this quarter's campaign for the department's staff, or None if it is
+    open already or there is nobody to ask. The superusers are emailed."""
+    now = now or timezone.now()
+    start = quarter_start(timezone.localdate(now))
+    acting_user = system_user()
+    department = RecertificationCampaign.objects.filter(organisation__isnull=True)
+    with transaction.atomic():
+        if department.filter(quarter_start=start).exists():
+            return None
+        staff = list(department_staff())
+        if not staff:
+            return None
+        campaign = RecertificationCampaign(
+            organisation=None,
+            quarter_start=start,
+            opened_at=now,
+            due_at=now + timedelta(days=settings.RECERTIFICATION_DAYS),
+        )
+        try:
+            with transaction.atomic():  # two runs at once: the second opens nothing
+                save_with_history(
+                    campaign, acting_user=acting_user, reason="Quarter opened"
+                )
+        except IntegrityError:
+            return None
+        for user in staff:
+            save_with_history(
+                RecertificationConfirmation(campaign=campaign, user=user),
+                acting_user=acting_user,
+                reason="Asked of the superusers",
+            )
+        for email in _superuser_emails():
+            notification_send(
+                to=email,
+                subject="Confirm which department staff still need LRS Portal access",
+                body=(
+                    "Each quarter a superuser confirms that each caseworker, DSAP "
+                    f"assessor and panel member still needs their access. {len(staff)} "
+                    "people are waiting for an answer.\n\nConfirm or remove each of "
+                    f"them by {govuk_date(timezone.localdate(campaign.due_at))}: "
+                    f"{_department_link()}\n\nAnyone not confirmed by then cannot "
+                    "use the admin site until a superuser confirms them."
+                ),
+                reference=f"recertification.{campaign.pk}.department.opened",
+            )
+    return campaign
+
+
+def staff_recertification_lapsed(user: User, now: datetime | None = None) -> bool:
+    """Whether the user's department access is stopped: a superuser has not
+    confirmed them by the department campaign's deadline. One query."""
+    return RecertificationConfirmation.objects.filter(
+        user=user,
+        status=PENDING,
+        campaign__organisation__isnull=True,
+        campaign__due_at__lte=now or timezone.now(),
+    ).exists()
+
+
+def department_recertification_pending() -> QuerySet[RecertificationConfirmation]:
+    """The staff the superusers have still to answer for."""
+    return RecertificationConfirmation.objects.filter(
+        campaign__organisation__isnull=True, status=PENDING
+    )
+
+
+def _staff_access_remove(user: User, *, acting_user: User) -> None:
+    """The department no longer needs them: their staff status and department
+    roles go, and their sessions end. The account stays (it may hold history)."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.is_staff = False
+    save_with_history(
+        locked,
+        acting_user=acting_user,
+        reason="Removed at the department's recertification",
+        fields=["is_staff"],
+    )
+    locked.groups.remove(*locked.groups.filter(name__in=DEPARTMENT_ROLES))
+    user_end_sessions(user=locked)
+
+
 def _pending_for(
-    acting_user: User, organisation: Organisation
+    acting_user: User, organisation: Organisation | None
 ) -> QuerySet[RecertificationConfirmation]:
     return RecertificationConfirmation.objects.filter(
         campaign__organisation=organisation, status=PENDING
@@ -151,7 +270,7 @@ def _decide(
     now = timezone.now()
     answered = list(
         _pending_for(acting_user, organisation)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(user_id=confirmation.user_id)
     )
     if not answered:
@@ -172,7 +291,10 @@ def _decide(
 
 def _check(confirmation: RecertificationConfirmation, acting_user: User) -> None:
     organisation = confirmation.campaign.organisation
-    if not permissions.can_manage_users(acting_user, organisation):
+    if organisation is None:
+        if not permissions.can_recertify_department(acting_user):
+            raise PermissionError("Only a superuser can confirm department staff")
+    elif not permissions.can_manage_users(acting_user, organisation):
         raise PermissionError("Only the organisation's super user can confirm users")
     if confirmation.user_id == acting_user.pk:
         raise RecertificationRefused("You cannot confirm yourself")
@@ -190,6 +312,8 @@ def recertification_confirm(
             status=RecertificationConfirmation.Status.CONFIRMED,
             reason="Confirmed by the super user",
         )
+        if confirmation.campaign.is_department:
+            return confirmation  # the gate reads the answer itself
         membership = Membership.objects.select_for_update().get(
             user_id=confirmation.user_id
         )
@@ -217,6 +341,9 @@ def recertification_remove(
             status=RecertificationConfirmation.Status.REMOVED,
             reason="Removed by the super user at recertification",
         )
+        if confirmation.campaign.is_department:
+            _staff_access_remove(confirmation.user, acting_user=acting_user)
+            return confirmation
         membership = Membership.objects.get(user_id=confirmation.user_id)
         membership_remove(membership=membership, acting_user=acting_user)
     return confirmation
@@ -248,18 +375,31 @@ def recertification_notify_lapsed(*, now: datetime | None = None) -> dict[str, i
                 )
             )
             for confirmation in lapsed:
-                notification_send(
-                    to=confirmation.user.email,
-                    subject="You cannot look up learners until you are confirmed",
-                    body=(
-                        f"Your super user at {campaign.organisation.legal_name} has "
-                        "not confirmed that you still need access to the Learning "
-                        "Records Service. Until they do, you cannot look up "
-                        "learners. Your account stays open. Ask your super user to "
-                        "confirm you on their 'Confirm your users' page."
-                    ),
-                    reference=f"recertification.{confirmation.pk}.user.lapsed",
-                )
+                if locked.is_department:
+                    notification_send(
+                        to=confirmation.user.email,
+                        subject="You cannot use the LRS Portal admin until confirmed",
+                        body=(
+                            "A superuser has not confirmed that you still need your "
+                            "department access to LRS Portal. Until one does, you "
+                            "cannot use the admin site. Your account stays open. "
+                            "Ask a superuser to confirm you."
+                        ),
+                        reference=f"recertification.{confirmation.pk}.staff.lapsed",
+                    )
+                else:
+                    notification_send(
+                        to=confirmation.user.email,
+                        subject="You cannot look up learners until you are confirmed",
+                        body=(
+                            f"Your super user at {campaign.subject_name} has "
+                            "not confirmed that you still need access to the Learning "
+                            "Records Service. Until they do, you cannot look up "
+                            "learners. Your account stays open. Ask your super user "
+                            "to confirm you on their 'Confirm your users' page."
+                        ),
+                        reference=f"recertification.{confirmation.pk}.user.lapsed",
+                    )
                 confirmation.lapse_notified_at = now
                 save_with_history(
                     confirmation,
@@ -268,7 +408,21 @@ def recertification_notify_lapsed(*, now: datetime | None = None) -> dict[str, i
                     fields=["lapse_notified_at"],
                 )
                 counts["users_told"] += 1
-            if lapsed:
+            if lapsed and locked.is_department:
+                for email in _superuser_emails():
+                    notification_send(
+                        to=email,
+                        subject="Some department staff cannot use the admin site",
+                        body=(
+                            f"{len(lapsed)} caseworkers, assessors or panel members "
+                            "were not confirmed in time and cannot use the admin "
+                            f"site until a superuser confirms them: "
+                            f"{_department_link()}"
+                        ),
+                        reference=f"recertification.{campaign.pk}.department.lapsed",
+                    )
+                counts["campaigns_lapsed"] += 1
+            elif lapsed and campaign.organisation is not None:
                 for email in _super_user_emails(campaign.organisation):
                     notification_send(
                         to=email,
@@ -314,6 +468,10 @@ def recertification_run(*, now: datetime | None = None) -> RecertificationOutcom
             if campaign is not None:
                 opened.append(campaign)
                 progress.add("campaigns_opened")
+        department = department_recertification_open(now=moment)
+        if department is not None:
+            opened.append(department)
+            progress.add("department_campaigns_opened")
         for key, number in recertification_notify_lapsed(now=moment).items():
             if number:
                 progress.add(key, number)

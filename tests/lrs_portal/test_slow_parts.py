@@ -86,6 +86,24 @@ def test_the_web_gives_every_new_connection_its_statement_timeout(settings):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("timeout_ms", [0, 5000])
+def test_the_web_turns_jit_off_on_every_new_connection(settings, timeout_ms):
+    # Even with no statement time-out (0 leaves PostgreSQL's own).
+    settings.DATABASE_STATEMENT_TIMEOUT_MS = timeout_ms
+    pg.statement_timeout_for_web()
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            (value,) = cursor.fetchone()
+    finally:
+        fresh.close()
+        connection_created.disconnect(dispatch_uid="lrs-web-statement-timeout")
+
+    assert value == "off"
+
+
+@pytest.mark.postgres
 def test_a_lookup_on_a_slow_database_answers_a_busy_page_and_logs_nothing(
     searcher, learner, settings
 ):
@@ -111,6 +129,33 @@ def test_a_lookup_on_a_slow_database_answers_a_busy_page_and_logs_nothing(
     # And the service carries on once PostgreSQL is quick again.
     assert search(client).status_code == HTTPStatus.OK
     assert LearnerView.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_an_api_search_on_a_slow_database_answers_a_problem_document(
+    searcher, learner, settings
+):
+    from tests.records.api.conftest import real_caller
+
+    caller = real_caller(searcher)
+    settings.DATABASE_STATEMENT_TIMEOUT_MS = 300
+    pg.statement_timeout_apply(connection)
+
+    with connection.execute_wrapper(slow_learner_reads):
+        response = caller.http.post(
+            "/api/v1/learner-searches", {"uln": ULN}, format="json"
+        )
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "30"
+    problem = response.json()
+    assert problem["type"] == "about:blank"
+    assert problem["title"] == "Service Unavailable"
+    assert problem["status"] == HTTPStatus.SERVICE_UNAVAILABLE
+    assert problem["code"] == "service_unavailable"
+    assert "Amelia" not in response.content.decode()
+    assert LearnerView.objects.count() == 0
 
 
 def test_a_statement_timeout_of_zero_sets_nothing(settings):

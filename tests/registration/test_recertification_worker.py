@@ -183,3 +183,49 @@ def test_a_quarter_of_recertification_through_the_worker_and_notify(
     }
     assert all(n.status == Notification.Status.SENT for n in emails)
     assert len({n.provider_reference for n in emails}) == 4  # Notify's ids
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_departments_quarter_through_the_worker_and_notify(worker_thread, notify):
+    from lrs_portal import roles
+    from tests.conftest import verified_client
+    from tests.factories import UserFactory
+
+    superuser = UserFactory.create(superuser=True)
+    caseworker = UserFactory.create(roles=[roles.CASEWORKER], is_staff=True)
+    admin = verified_client(caseworker)
+
+    _run_the_beat_task(0)
+    campaign = RecertificationCampaign.objects.get(organisation__isnull=True)
+    assert _emails() == {("recertification.department.opened", superuser.email)}
+    assert admin.get(reverse("admin:index")).status_code == 200
+
+    RecertificationCampaign.objects.filter(pk=campaign.pk).update(
+        opened_at=campaign.opened_at - FIFTEEN_DAYS,
+        due_at=campaign.due_at - FIFTEEN_DAYS,
+    )
+    _run_the_beat_task(1)
+    assert _emails() == {
+        ("recertification.department.opened", superuser.email),
+        ("recertification.department.lapsed", superuser.email),
+        ("recertification.staff.lapsed", caseworker.email),
+    }
+    assert admin.get(reverse("admin:index")).status_code == 302  # stopped
+
+    confirmation = RecertificationConfirmation.objects.get(user=caseworker)
+    verified_client(superuser).post(
+        reverse("admin:registration_recertificationconfirmation_changelist"),
+        {"action": "confirm_selected", "_selected_action": [confirmation.pk]},
+    )
+    assert admin.get(reverse("admin:index")).status_code == 200
+
+    sent = Notification.objects.count()
+    _run_the_beat_task(2)
+    assert Notification.objects.count() == sent == 3
+    used = [json.loads(call.request.body) for call in notify.calls]
+    assert {(u["email_address"], u["template_id"]) for u in used} == {
+        (n.to, TEMPLATES[n.kind]) for n in Notification.objects.all()
+    }
+    assert len(used) == 3

@@ -524,3 +524,37 @@ def test_the_command_runs_the_daily_step(confirmation):
     call_command("send_yearly_confirmations", stdout=out)
     assert out.getvalue() == "No confirmations to open and no reminders were due.\n"
     assert JobRun.objects.filter(job="yearly_confirmation").count() == 1
+
+
+def test_the_case_a_change_opens_is_in_the_caseworkers_queue(
+    confirmation, super_user, organisation, caseworker
+):
+    from tests.conftest import verified_client
+
+    organisation_officers(organisation)
+    answered = yearly_confirmation_answer(
+        confirmation=confirmation,
+        acting_user=super_user,
+        answers=Answers(
+            purpose_change="We now also enrol apprentices for employers.",
+            learners_per_year=1200,
+            awarding_organisations_change=None,
+            director_in_office=True,
+        ),
+    )
+    client = verified_client(caseworker)
+
+    queue = client.get(
+        reverse("admin:registration_reverificationcase_changelist")
+    ).content.decode()
+    case = client.get(
+        reverse(
+            "admin:registration_reverificationcase_change",
+            args=[answered.reverification_case.pk],
+        )
+    ).content.decode()
+
+    assert "Registration changed at the yearly confirmation" in queue
+    assert organisation.legal_name in queue
+    assert "We now also enrol apprentices for employers." in case
+    assert "Resolve" in case

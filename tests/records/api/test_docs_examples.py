@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from lrs_portal.models import system_user
+from records.audit import usage_days_write
 from records.models import BatchRow, LearnerView
+from registration.models import Suspension
+from registration.services import suspension_open
 from tests.factories import issue_api_client
 from tests.records.api.conftest import make_learner
 from tests.records.factories import AchievementFactory
@@ -44,13 +49,19 @@ def test_every_block_is_one_the_test_knows_how_to_check():
     assert languages["csv"] == 1
 
 
-def _run(language: str, code: str, environment: dict[str, str], cwd: Path) -> str:
+def _call(
+    language: str, code: str, environment: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     command = ["bash", "-euo", "pipefail", "-c", code]
     if language == "python":
         command = [sys.executable, "-c", code]
-    done = subprocess.run(
+    return subprocess.run(
         command, env=environment, cwd=cwd, capture_output=True, text=True, timeout=180
     )
+
+
+def _run(language: str, code: str, environment: dict[str, str], cwd: Path) -> str:
+    done = _call(language, code, environment, cwd)
     assert done.returncode == 0, f"{code}\n{done.stderr}{done.stdout}"
     return done.stdout
 
@@ -119,6 +130,24 @@ def test_every_example_runs_against_the_service(
     unsearched = BatchRow.objects.filter(outcome="")
     assert list(unsearched.values_list("line", flat=True)) == [4, 4]
     assert {row.error for row in unsearched} == {"Date of birth must be a real date"}
+
+    # Issue 12's "done when": every row is in the night's audit, and suspending
+    # the provider stops its very next call.
+    (counts,) = usage_days_write(timezone.now().date()).counted
+    assert (counts.user_id, counts.searches, counts.views) == (member.pk, 6, 1)
+    suspension_open(
+        subject_type=Suspension.Subject.ORGANISATION,
+        organisation=member.membership.organisation,
+        source=Suspension.Source.CASEWORKER,
+        cause="docs-examples",
+        day=timezone.now().date(),
+        reason="Misuse",
+        acting_user=system_user(),
+    )
+    me = next(code for language, code in examples if "/api/v1/me" in code)
+    refused = _call("shell", me, environment, tmp_path)
+    assert refused.returncode != 0  # curl --fail-with-body: the 403 fails
+    assert json.loads(refused.stdout)["code"] == "organisation_suspended"
 
 
 def _check_output(language: str, code: str, out: str, *, member: Any) -> str:

@@ -230,3 +230,58 @@ def test_a_body_that_is_not_json_is_400_and_another_type_415(api):
     assert broken.json()["detail"].startswith("JSON parse error")
     assert form.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     assert form.json()["status"] == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+# --- linked learners (the LRS's MasterSubstituted) ---------------------------------
+
+
+def _merged_into_amelia():
+    from records.models import LearnerLink
+
+    master = make_learner()
+    merged = make_learner("1964986809", given_name="Amelie")
+    LearnerLink.objects.create(learner=merged, master=master)
+    return merged
+
+
+def test_a_merged_uln_answers_the_master_with_wsrc0022(api):
+    merged = _merged_into_amelia()
+
+    response = search(api, {"uln": merged.uln})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {
+        "outcome": "linked_learner_match",
+        "code": "WSRC0022",
+        "learners": [AMELIA_OUT],
+    }
+    row = LearnerView.objects.get()
+    assert (row.channel, row.outcome, row.learner_uln) == (
+        LearnerView.Channel.API,
+        OUTCOME.LINKED_LEARNER_MATCH,
+        "9276308686",
+    )
+
+
+def test_a_batch_row_of_a_merged_uln_matches_the_master_with_wsrc0022(member):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from records.batches import batch_run
+    from records.models import Batch
+    from tests.records.api.conftest import real_caller
+
+    merged = _merged_into_amelia()
+    caller = real_caller(member)
+    sent = caller.http.post(
+        "/api/v1/batches",
+        {"file": SimpleUploadedFile("f.csv", f"uln\r\n{merged.uln}\r\n".encode())},
+        format="multipart",
+    )
+    assert sent.status_code == HTTPStatus.ACCEPTED, sent.content
+    batch_run(batch_id=Batch.objects.get().pk)
+
+    results = caller.http.get(f"{sent['Location']}/results").json()["results"]
+
+    assert [(r["outcome"], r["code"], r["matched_ulns"]) for r in results] == [
+        ("linked_learner_match", "WSRC0022", ["9276308686"])
+    ]
