@@ -282,8 +282,8 @@ def simulate(
             volume = kind.daily * (kind.peak if peak else 1)
             details = kind.details + (kind.peak_details if peak else 0)
             count = total = max(0, round(rng.gauss(volume, volume**0.5)))
-            users = provider.users
-            if kind.name == ORDINARY[0].name and len(users) > 1:
+            sharing = provider.users
+            if kind.name == ORDINARY[0].name and len(sharing) > 1:
                 # A college's adult-courses member: a quarter of its lookups,
                 # adults from nearby, mostly by details (an ordinary specialist
                 # the per-user rule must not take for a third party's searcher).
@@ -291,12 +291,12 @@ def simulate(
                 count -= adult
                 rows += _lookups(
                     rng, pool, provider, day, adult, ADULTS_NEARBY, 0.95, 0.6,
-                    users=users[-1:],
+                    users=sharing[-1:],
                 )  # fmt: skip
-                users = users[:-1]
+                sharing = sharing[:-1]
             rows += _lookups(
                 rng, pool, provider, day, count, kind.ages, kind.near, details,
-                users=users,
+                users=sharing,
             )  # fmt: skip
             if month_day >= 0 and total:
                 result.ordinary_days += 1
