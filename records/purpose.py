@@ -1030,7 +1030,9 @@ def _user_hits(
         screening_above=rule.threshold,
     )
     cases: list[_UserCase] = []
-    for user_id, org in sorted(today | set(own_window)):
+    # Judged on the nights they looked someone up: the window's sums hold every
+    # member with rows in it, and one who found nobody today is not judged.
+    for user_id, org in sorted(today | (set(own_window) & active)):
         if (user_id, org) not in own_window:
             continue  # (written today, so in the window unless moved away)
         mine_window = own_window[(user_id, org)][0]
