@@ -35,7 +35,10 @@ are the organisations, so the purpose profile joins every exact match of the day
 to a learner and measures ages, areas and distances; --population ordinary, the
 default, makes each organisation's learners local and mostly 14-19, so few
 organisations hit a purpose rule, and random makes them any age from anywhere,
-so nearly all do), then adds as many rows
+so nearly all do; each search that found a learner is stamped with the learner's
+age band and area, as the lookups stamp it, so the profile is counted in the
+counts scan, and --unstamped writes the rows as logged before the stamp, which
+the audit joins to the learners), then adds as many rows
 again two months earlier (older partitions) and measures (a) and (b) again: a
 day's audit time should not grow with the table. (A day's scan reads its own
 month's partition, so it grows with the rows of that month, for the audit and

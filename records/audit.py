@@ -29,7 +29,6 @@ from django.db import connection, transaction
 from django.db.models import (
     Avg,
     BigIntegerField,
-    Case,
     Count,
     F,
     IntegerField,
@@ -37,7 +36,6 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Mod, Substr
@@ -223,10 +221,10 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
     then the ULN searches packed in their buckets (see STEM_BLOCK)."""
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
-    # A search that found one learner; stamped with their band and area, or
-    # logged before searches were (records.purpose.learner_stamp).
+    # A search that found one learner, logged before searches were stamped
+    # with the learner's band and area (records.purpose.learner_stamp: only
+    # such a search, an exact match, has a band).
     found = Q(action__in=_SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
-    stamped = found & Q(learner_age_band__isnull=False)
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
         night = Q(viewed_at__hour__lt=working_start) | Q(
             viewed_at__hour__gte=working_end
@@ -234,13 +232,14 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
         rows = (
             LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
             .order_by()
-            # And who the searches found, from the stamped log rows: the
-            # purpose profile (records.purpose) in the same scan, no join.
+            # And who the searches found, from the stamped log rows' own
+            # columns (null and blank on every other row): the purpose profile
+            # (records.purpose) in the same scan, with no join.
             .values(
                 "user_id",
                 "organisation_id",
-                band=Case(When(stamped, then=F("learner_age_band"))),
-                area=Case(When(stamped, then=F("learner_area"))),
+                band=F("learner_age_band"),
+                area=F("learner_area"),
             )
             .annotate(
                 searches=Count(_ONE, filter=counted & Q(action__in=_SEARCHES)),
@@ -255,7 +254,7 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
                 night_lookups=Count(_ONE, filter=counted & night),
                 refused=Count(_ONE, filter=Q(outcome=O.REFUSED)),
                 uln_buckets=_uln_buckets(),
-                found=Count(_ONE, filter=stamped),
+                found=Count("learner_age_band"),
                 unstamped=Count(_ONE, filter=found & Q(learner_age_band=None)),
             )
         )

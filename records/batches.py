@@ -394,7 +394,9 @@ def _log_chunk(
     api_client_id = batch.api_client_id
     today = timezone.now().date()
     stamps = [
-        learner_stamp(result.learner, today) if result.learner else (None, "")
+        learner_stamp(result.learner, today)
+        if result.learner and result.outcome == OUTCOME.EXACT_MATCH
+        else (None, "")
         for result in results
     ]
     pg.rows_insert(

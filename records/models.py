@@ -558,9 +558,9 @@ class PurposeDay(models.Model):
 
     Derived by the nightly audit from the log (each search's row keeps the age
     band and postcode area of the learner it found; rows logged before that are
-    joined to learners), rewritten when it audits the day again. It holds counts
-    by band and by area, never a name, date of birth or postcode. The bands are
-    records.purpose.AGE_BANDS and DISTANCE_BANDS.
+    joined to learners), rewritten when it audits the day again. It holds
+    counts by band and by area, never a name, date of birth or postcode. The
+    bands are records.purpose.AGE_BANDS and DISTANCE_BANDS.
     """
 
     organisation = models.ForeignKey(

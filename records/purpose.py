@@ -346,7 +346,7 @@ def _share(part: int, whole: int) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
 
 
-def registered_areas(organisation_ids: set[int]) -> dict[int, str | None]:
+def registered_areas(organisation_ids: Any) -> dict[int, str | None]:
     """Each organisation's registered address's postcode area (None if unknown)."""
     addresses = Organisation.objects.filter(pk__in=organisation_ids).values_list(
         "pk", "registered_address"
@@ -366,7 +366,7 @@ class Declared:
     km: int | None = None
 
 
-def declarations(organisation_ids: set[int]) -> dict[int, Declared]:
+def declarations(organisation_ids: Any) -> dict[int, Declared]:
     """The declarations of those organisations that made one (organisations
     registered before the application asked have none)."""
     rows = (
@@ -434,16 +434,22 @@ def purpose_days_write(
     before searches were stamped), which one more statement joins to the
     learners. With no scan (a day profiled later, or a test), that statement
     counts every exact match of the day, stamped or not."""
-    users: dict[tuple[int, int], Profile] = defaultdict(Profile)
-    organisations: dict[int, Profile] = defaultdict(Profile)
+    searched: dict[tuple[int, int], tuple[int, int]] = {}
+    organisations: dict[int, Profile] = {}
     for row in counted:
-        for profile in (
-            users[(row.user_id, row.organisation_id)],
-            organisations[row.organisation_id],
-        ):
-            profile.searches += row.searches
-            profile.detail_searches += row.detail_searches
-    homes = registered_areas(set(organisations))
+        key = (row.user_id, row.organisation_id)
+        searches, detail = searched.get(key, (0, 0))
+        searched[key] = (searches + row.searches, detail + row.detail_searches)
+        whole = organisations.get(row.organisation_id)
+        if whole is None:
+            whole = organisations[row.organisation_id] = Profile()
+        whole.searches += row.searches
+        whole.detail_searches += row.detail_searches
+    # The day's organisations (its UsageDay rows, written just before) as a
+    # subquery, not thousands of bound ids.
+    homes = registered_areas(
+        UsageDay.objects.filter(day=day).values("organisation_id") if counted else set()
+    )
     near_km = settings.AUDIT_NEAR_KM
     centres = area_centres()
     # (home, area): the distance band, and whether known and near; measured once.
@@ -451,38 +457,49 @@ def purpose_days_write(
     found: list[Any] = list(scanned or [])
     if scanned is None or unstamped:
         found += _found_joined(day, stamped=scanned is None)
+    # Each user's profile from their (band, area) rows; an organisation's is
+    # the sum of its users' (so each row is counted once, in Python).
+    users: dict[tuple[int, int], Profile] = {}
     for user_id, organisation_id, band, area, count in found:
         area = area if area in centres else UNKNOWN
         home = homes.get(organisation_id)
-        key = (home, area)
-        if key not in distances:
+        place = (home, area)
+        if place not in distances:
             km = None if home is None else distance_km(home, area)
-            distances[key] = (
+            distances[place] = (
                 _distance_band(km),
                 km is not None,
                 km is not None and km < near_km,
             )
-        distance_band, known, near = distances[key]
-        for profile in (
-            users[(user_id, organisation_id)],
-            organisations[organisation_id],
-        ):
-            profile.found += count
-            profile.age_bands[band] += count
-            if band >= ADULT_FROM_BAND:
-                profile.adults += count
-            profile.distance_bands[distance_band] += count
-            if known:
-                profile.known += count
-                if near:
-                    profile.near += count
-            profile.areas[area] = profile.areas.get(area, 0) + count
+        distance_band, known, near = distances[place]
+        key = (user_id, organisation_id)
+        profile = users.get(key)
+        if profile is None:
+            profile = users[key] = Profile()
+            profile.searches, profile.detail_searches = searched.get(key, (0, 0))
+        profile.found += count
+        profile.age_bands[band] += count
+        if band >= ADULT_FROM_BAND:
+            profile.adults += count
+        profile.distance_bands[distance_band] += count
+        if known:
+            profile.known += count
+            if near:
+                profile.near += count
+        profile.areas[area] = profile.areas.get(area, 0) + count
+    for (_, organisation_id), profile in users.items():
+        whole = organisations.get(organisation_id)
+        if whole is None:  # found, but no counts row (cannot happen: defensive)
+            whole = organisations[organisation_id] = Profile()
+        searches, detail = whole.searches, whole.detail_searches
+        whole.add(profile)
+        whole.searches, whole.detail_searches = searches, detail
     rows: list[tuple[int, int | None, Profile]] = [
         (organisation_id, None, p) for organisation_id, p in organisations.items()
     ]
     rows += [(o, u, p) for (u, o), p in users.items() if p.found]
     _write(day, rows)
-    return DayProfiles(dict(organisations), dict(users))
+    return DayProfiles(organisations, users)
 
 
 class DayProfiles(NamedTuple):
@@ -514,6 +531,28 @@ def _write(day: date, rows: list[tuple[int, int | None, Profile]]) -> None:
     PurposeDay.objects.filter(day=day).delete()
     if not rows:
         return
+    quote = connection.ops.quote_name
+    table = quote(PurposeDay._meta.db_table)
+    columns = ", ".join(quote(name) for name in _COLUMNS)
+    if connection.vendor == "postgresql":
+        # COPY's text format written whole: the values are whole numbers, a
+        # date and JSON of numbers and postcode areas (letters, or "?"), none of
+        # which COPY needs escaped; \N is a user of none.
+        null, when = "\\N", day.isoformat()
+        text = "".join(
+            f"{org}\t{null if user is None else user}\t{when}\t"
+            f"{p.searches}\t{p.detail_searches}\t{p.found}\t{p.adults}\t"
+            f"{p.near}\t{p.known}\t[{', '.join(map(str, p.age_bands))}]\t"
+            f"[{', '.join(map(str, p.distance_bands))}]\t"
+            f"{json.dumps(p.areas, sort_keys=True)}\n"
+            for org, user, p in rows
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            copy.write(text)
+        return
     values = [
         (
             organisation_id,
@@ -531,20 +570,12 @@ def _write(day: date, rows: list[tuple[int, int | None, Profile]]) -> None:
         )
         for organisation_id, user_id, p in rows
     ]
-    quote = connection.ops.quote_name
-    table = quote(PurposeDay._meta.db_table)
-    columns = ", ".join(quote(name) for name in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for one in values:
-                    copy.write_row(one)
-        else:
-            marks = ", ".join(["%s"] * len(_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 # nosec B608 (quoted names, bound values)
-                values,
-            )
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 # nosec B608 (quoted names, bound values)
+            values,
+        )
 
 
 # --- the rules -------------------------------------------------------------------
@@ -565,7 +596,7 @@ class Span:
 
 
 def _sums(
-    span: Span, organisation_ids: set[int], *, leave_out_suspect: bool
+    span: Span, organisation_ids: Any, *, leave_out_suspect: bool
 ) -> dict[int, tuple[Profile, int]]:
     """Each organisation's totals over the span (and its active days): one
     aggregate of the organisations' PurposeDay rows. With leave_out_suspect,
@@ -573,11 +604,10 @@ def _sums(
     are skipped (so a misuse that goes on is not learnt as its usual pattern),
     by a subquery in the same statement, however many there are."""
     rows = PurposeDay.objects.filter(
-        user__isnull=True,
-        day__gte=span.first,
-        day__lte=span.last,
-        organisation_id__in=organisation_ids,
+        user__isnull=True, day__gte=span.first, day__lte=span.last
     )
+    if organisation_ids is not None:
+        rows = rows.filter(organisation_id__in=organisation_ids)
     if leave_out_suspect:
         rows = rows.exclude(
             Exists(
@@ -685,6 +715,16 @@ def purpose_hits(
     if not rules or not today:
         return []
     ids = set(today)
+    # The day's organisations are nearly all there are: the sums below read
+    # every organisation's rows of their days (one range of the day index, the
+    # others' rows ignored) rather than bind thousands of ids or join a
+    # subquery, which at night meets a PurposeDay whose statistics are a day
+    # old (a nested loop of one index scan per organisation: 3 s for 2,500).
+    # The declarations and addresses are read for the day's organisations by
+    # a subquery of their PurposeDay rows of the day, written just before.
+    active: Any = PurposeDay.objects.filter(day=day, user__isnull=True).values(
+        "organisation_id"
+    )
     width = settings.AUDIT_PURPOSE_WINDOW_DAYS
     history_days = settings.AUDIT_BASELINE_DAYS
     minimum_days = settings.AUDIT_BASELINE_MINIMUM_DAYS
@@ -693,16 +733,16 @@ def purpose_hits(
         window.first - timedelta(days=history_days), window.first - timedelta(days=1)
     )
     previous = Span(day - timedelta(days=history_days), day - timedelta(days=1))
-    windows = _sums(window, ids, leave_out_suspect=False)
-    expected = _sums(before, ids, leave_out_suspect=True)
+    windows = _sums(window, None, leave_out_suspect=False)
+    expected = _sums(before, None, leave_out_suspect=True)
     history = (
-        _sums(previous, ids, leave_out_suspect=True)
+        _sums(previous, None, leave_out_suspect=True)
         if Code.PURPOSE_CHANGE in rules
         else {}
     )
-    accepted = _accepted(ids)
-    homes = registered_areas(ids)
-    declared = declarations(ids)
+    accepted = _accepted()
+    homes = registered_areas(active)
+    declared = declarations(active)
     # A declared organisation's rules need its window's bands and areas before
     # any hit: read for all of them in one query, as the alerts' words are.
     declared_wholes = profiles_over(
@@ -880,7 +920,7 @@ def _beyond_all(
 
 def _user_sums(
     span: Span,
-    organisation_ids: set[int],
+    organisation_ids: Any,
     *,
     user_ids: set[int] | None = None,
     leave_out_suspect: bool = False,
@@ -893,11 +933,10 @@ def _user_sums(
     of adults and of searches by details both lie above it (in the aggregate's
     HAVING: no other user can be that far above anyone)."""
     rows = PurposeDay.objects.filter(
-        user__isnull=False,
-        day__gte=span.first,
-        day__lte=span.last,
-        organisation_id__in=organisation_ids,
+        user__isnull=False, day__gte=span.first, day__lte=span.last
     )
+    if organisation_ids is not None:
+        rows = rows.filter(organisation_id__in=organisation_ids)
     if user_ids is not None and screening_above is None:
         rows = rows.filter(user_id__in=user_ids)
     if leave_out_suspect:
@@ -986,12 +1025,14 @@ def _user_hits(
     today = {key for key in active if could(users[key])}
     own_window = _user_sums(
         window,
-        {org for _, org in active},
+        None,  # every organisation's, as _sums reads them (purpose_hits)
         user_ids={user_id for user_id, _ in today},
         screening_above=rule.threshold,
     )
     cases: list[_UserCase] = []
-    for user_id, org in sorted(today | set(own_window)):
+    # Judged on the nights they looked someone up: the window's sums hold every
+    # member with rows in it, and one who found nobody today is not judged.
+    for user_id, org in sorted(today | (set(own_window) & active)):
         if (user_id, org) not in own_window:
             continue  # (written today, so in the window unless moved away)
         mine_window = own_window[(user_id, org)][0]
@@ -1229,14 +1270,14 @@ def _biggest_change(
     return max(moves, key=lambda move: move[0]) if moves else None
 
 
-def _accepted(organisation_ids: set[int]) -> dict[tuple[int, str], Decimal]:
+def _accepted() -> dict[tuple[int, str], Decimal]:
     """The figure at which a caseworker last accepted each organisation's
-    pattern for each purpose rule (an alert closed as a false positive)."""
+    pattern for each purpose rule (an alert closed as a false positive; few,
+    so every organisation's are read)."""
     rows = (
         UsageAlert.objects.filter(
             false_positive=True,
             rule__in=PURPOSE_RULES,
-            organisation_id__in=organisation_ids,
             subject_type=UsageAlert.Subject.ORGANISATION,
         )
         .order_by("day", "created_at")

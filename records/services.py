@@ -235,7 +235,8 @@ def _log(
     api_client: ApiClient | None = None,
     found: Learner | None = None,
 ) -> LearnerView:
-    """The log row; a search that found one learner (found) keeps their age
+    """The log row; a search that found exactly one learner (found: an exact
+    match, the one outcome the audit's purpose profile counts) keeps their age
     band and postcode area for the nightly audit (learner_stamp), never their
     date of birth or postcode."""
     band, area = learner_stamp(found, timezone.now().date()) if found else (None, "")
@@ -330,7 +331,7 @@ def _logged_search(
             request_id=request_id,
             channel=channel,
             api_client=api_client,
-            found=result.learner,
+            found=result.learner if result.outcome == OUTCOME.EXACT_MATCH else None,
         )
         return result
 

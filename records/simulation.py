@@ -5,7 +5,10 @@ ordinary provider is.
 Used by ``bench/misuse_simulation.py`` (at least 500 ordinary providers over 30
 working days) and, small, by the test suite. Ordinary providers are of five
 kinds, each with its own volume, ages, spread and share of searches by details,
-and an enrolment peak at the start of the month for the kinds that have one;
+and an enrolment peak at the start of the month for the kinds that have one (a
+further education college with two or more members has one for its adult
+courses, who makes a quarter of its lookups: adults from nearby, mostly by
+details);
 they have ``warm_up`` working days of history before the month (they were
 registered long before the purpose rules). The misusers: a screening firm that
 searches by details for adults from all over the country within its declared
@@ -86,6 +89,7 @@ ORDINARY = (
     ),
 )
 ADULTS_ANYWHERE = (0, 0, 0.02, 0.18, 0.4, 0.33, 0.07)
+ADULTS_NEARBY = (0, 0, 0.05, 0.2, 0.4, 0.3, 0.05)  # a college's adult courses
 MISUSERS = (
     "screening firm",
     "provider turned reseller",
@@ -277,11 +281,24 @@ def simulate(
             peak = 0 <= month_day < PEAK_DAYS and kind.peak > 1
             volume = kind.daily * (kind.peak if peak else 1)
             details = kind.details + (kind.peak_details if peak else 0)
-            count = max(0, round(rng.gauss(volume, volume**0.5)))
+            count = total = max(0, round(rng.gauss(volume, volume**0.5)))
+            sharing = provider.users
+            if kind.name == ORDINARY[0].name and len(sharing) > 1:
+                # A college's adult-courses member: a quarter of its lookups,
+                # adults from nearby, mostly by details (an ordinary specialist
+                # the per-user rule must not take for a third party's searcher).
+                adult = count // 4
+                count -= adult
+                rows += _lookups(
+                    rng, pool, provider, day, adult, ADULTS_NEARBY, 0.95, 0.6,
+                    users=sharing[-1:],
+                )  # fmt: skip
+                sharing = sharing[:-1]
             rows += _lookups(
-                rng, pool, provider, day, count, kind.ages, kind.near, details
-            )
-            if month_day >= 0 and count:
+                rng, pool, provider, day, count, kind.ages, kind.near, details,
+                users=sharing,
+            )  # fmt: skip
+            if month_day >= 0 and total:
                 result.ordinary_days += 1
         for misuser in misusers:
             rows += _misuse(rng, pool, misuser, kinds, day, month_day, enumerated)

@@ -211,3 +211,23 @@ def test_the_user_alert_page_charts_the_users_own_profile(
     assert f"What {one.email}&#x27;s own lookups found" in page
     assert "Ages of the learners found" in page
     assert "own_students" in page  # beside what the organisation declared
+
+
+def test_a_member_who_finds_nobody_that_day_is_not_judged_that_night(college, staff):
+    """The window still holds the member's earlier days; a night they looked
+    nobody up raises nothing new about them."""
+    history(staff, last=3)
+    one, *others = staff
+    run = Run()
+    on = day_ago(2)
+    for user in others:
+        ordinary_day(user, on)
+    # Enough that the window alone (5 days: 120 of 240 adults) still crosses.
+    found(one, on, learners(120, age=30, areas=FAR, on=on))
+    run.day(on)
+    assert user_alerts(one).count() == 1
+    on = day_ago(1)
+    for user in others:
+        ordinary_day(user, on)
+    run.day(on)
+    assert list(user_alerts(one).values_list("day", flat=True)) == [day_ago(2)]
