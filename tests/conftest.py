@@ -229,3 +229,15 @@ def log_truncate_allowed(transactional_db: None) -> Iterator[None]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET lrs.allow_truncate = on")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Every browser test drives Debian's chromium (tests/browser.py)."""
+    from tests.browser import CHROMIUM, LAUNCH_ARGS
+
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": LAUNCH_ARGS,
+    }

@@ -12,12 +12,10 @@ makes it): their sign-in is tested in tests/lrs_portal. Only the nightly job,
 which beat would run, is called directly.
 """
 
-import shutil
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -27,10 +25,9 @@ from approvals.models import FIVE_SAFES, DataShareRequest
 from lrs_portal import roles
 from lrs_portal.models import User
 from tests.approvals.factories import PanelMeetingFactory, ResearchOrganisationFactory
+from tests.browser import CHROMIUM, assert_accessible
 from tests.conftest import verified_client
 from tests.factories import PASSWORD, UserFactory
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,27 +36,6 @@ pytestmark = [
 ]
 S = DataShareRequest.Status
 TITLE = "Reading for pleasure and key stage 2 attainment"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def _staff_page(new_context, base: str, user: User) -> Page:
@@ -105,7 +81,7 @@ def _requester_fills_in_and_submits(page: Page, base: str, email: str) -> str:
     expect(page.get_by_text("has not made any requests yet")).to_be_visible()
     page.get_by_role("button", name="Start a new request").click()
     page.wait_for_url("**/tasks/")
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role("link", name="The project and its public benefit").click()
     page.get_by_label("Project title").fill(TITLE)
@@ -124,7 +100,7 @@ def _requester_fills_in_and_submits(page: Page, base: str, email: str) -> str:
     _radio(page, "tier", "2")
     page.get_by_role("button", name="Add this year").click()
     expect(page.get_by_text("You added 2019/20")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Continue").click()
 
     page.get_by_role("link", name="Volume and linkage").click()
@@ -159,7 +135,7 @@ def _requester_fills_in_and_submits(page: Page, base: str, email: str) -> str:
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Start date must be a real date"
     )
-    _assert_accessible(page)
+    assert_accessible(page)
     _fill_date(page, "start_date", timezone.localdate() + timedelta(days=7))
     _fill_date(page, "end_date", timezone.localdate() + timedelta(days=365))
     page.get_by_label("Retention and destruction plan").fill("Deleted in the SRS.")
@@ -167,7 +143,7 @@ def _requester_fills_in_and_submits(page: Page, base: str, email: str) -> str:
 
     page.get_by_role("link", name="Check answers and submit").click()
     expect(page.get_by_text(TITLE)).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_label("I confirm the information is true").check()
     page.get_by_role("button", name="Submit request").click()
     expect(_status_tag(page)).to_have_text("Submitted: checking it is complete")

@@ -25,13 +25,8 @@ from tests.approvals.factories import (
     PanelMeetingFactory,
     ResearchOrganisationFactory,
 )
-from tests.approvals.test_browser_lifecycle import (  # noqa: F401 - the fixture
-    CHROMIUM,
-    _assert_accessible,
-    _radio,
-    _staff_page,
-    browser_type_launch_args,
-)
+from tests.approvals.test_browser_lifecycle import _radio, _staff_page
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -226,12 +221,12 @@ def test_a_requester_asks_to_extend_a_live_share(live_server, new_context):
 
     page.goto(f"{base}/data-sharing/{share.reference}/")
     page.get_by_role("link", name="Ask for an amendment or extension").click()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Start the change").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Select whether you need an amendment or an extension"
     )
-    _assert_accessible(page)
+    assert_accessible(page)
     _radio(page, "kind", "extension")
     page.get_by_role("button", name="Start the change").click()
 

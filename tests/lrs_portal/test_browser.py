@@ -1,15 +1,11 @@
 """Sign in through the GOV.UK pages in Debian's chromium; no axe violations."""
 
-import shutil
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from lrs_portal.demo import DEMO_BACKUP_CODES
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import PASSWORD, TOTPDeviceFactory, add_backup_codes
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,32 +14,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-def _assert_accessible(page):
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
 def test_a_provider_signs_in_and_out_through_the_govuk_pages(
     live_server, page, provider_user
 ):
     page.goto(live_server.url + "/")
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Sign in").click()
 
     page.get_by_label("Email address").fill(provider_user.email)
@@ -52,13 +27,13 @@ def test_a_provider_signs_in_and_out_through_the_govuk_pages(
     # expect() waits for the new page; is_visible() asked the old one at once,
     # which on a busy machine was still showing (decision 0018).
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/account/")
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/account/signed-out/")
@@ -76,7 +51,7 @@ def test_staff_sign_in_with_a_backup_code_and_reach_the_admin(
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Use a backup code").click()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_label("Backup code").fill(DEMO_BACKUP_CODES[0])
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/account/")

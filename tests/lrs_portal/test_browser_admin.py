@@ -3,7 +3,6 @@ chromium with axe (issue 17): no violation on the pages they work in, on the
 demo's data (the issue asks for no serious or critical one; they now have none
 of any impact, and this keeps it so)."""
 
-import shutil
 from typing import Any
 
 import pytest
@@ -17,9 +16,8 @@ from approvals.models import DataShareRequest
 from lrs_portal.models import User
 from records.models import Learner
 from registration.models import RegistrationApplication, Suspension
+from tests.browser import CHROMIUM
 from tests.conftest import verified_client
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,15 +25,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-    }
 
 
 @pytest.fixture

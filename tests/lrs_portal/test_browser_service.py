@@ -1,14 +1,13 @@
 """In Debian's chromium, with axe: the timeout warning and the possible matches
 at 320 px wide (issue 17)."""
 
-import shutil
 from datetime import date
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from records.models import Learner
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     PASSWORD,
     AgreementVersionFactory,
@@ -16,27 +15,11 @@ from tests.factories import (
     member_of,
 )
 
-CHROMIUM = shutil.which("chromium")
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-    }
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def _sign_in(page: Page, live_server, user) -> None:
@@ -58,7 +41,7 @@ def test_the_timeout_warning_offers_to_stay_and_then_signs_out(
 
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Stay signed in")).to_be_focused()
-    _assert_accessible(page)
+    assert_accessible(page)
     dialog.get_by_role("button", name="Stay signed in").click()
     expect(dialog).to_be_hidden()
 
@@ -66,7 +49,7 @@ def test_the_timeout_warning_offers_to_stay_and_then_signs_out(
     expect(dialog).to_be_visible()
     page.wait_for_url("**/account/timed-out/")
     expect(page.get_by_role("heading", name="You have been signed out")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.goto(live_server.url + "/account/")
     page.wait_for_url("**/account/login/**")
 
@@ -109,4 +92,4 @@ def test_possible_matches_reflow_at_320_pixels(live_server, page: Page):
     )
     assert overflow <= 0
     assert "None" not in page.locator("main").inner_text()
-    _assert_accessible(page)
+    assert_accessible(page)

@@ -5,14 +5,13 @@ appears in an address the browser asked for (records/views.py: results are
 rendered in the response to the POST, and "View record" posts a signed handle).
 """
 
-import shutil
 from datetime import date
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from records.models import Learner, LearnerView
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     PASSWORD,
     AgreementVersionFactory,
@@ -20,8 +19,6 @@ from tests.factories import (
     member_of,
 )
 from tests.records.factories import AchievementFactory
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,22 +34,6 @@ POSTCODE = "LS2 9JT"
 QUALIFICATION = "GCSE (9-1) in Mathematics"
 ACTION = LearnerView.Action
 OUTCOME = LearnerView.Outcome
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
 
 
 @pytest.fixture
@@ -75,11 +56,6 @@ def learner() -> Learner:
     )
     AchievementFactory.create(learner=learner, qualification_title=QUALIFICATION)
     return learner
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def _confirm(page: Page) -> None:
@@ -125,7 +101,7 @@ def test_a_provider_finds_a_learner_by_uln_and_by_details_leaving_one_log_row_ea
     page.get_by_role("link", name="Find a learner by ULN").click()
     page.wait_for_url("**/learners/find-by-uln/")
     step()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_label("Unique learner number (ULN)").fill(ULN)
     _confirm(page)
     page.get_by_role("button", name="Search").click()
@@ -141,7 +117,7 @@ def test_a_provider_finds_a_learner_by_uln_and_by_details_leaving_one_log_row_ea
     expect(page.get_by_role("heading", name="Achievements")).to_be_visible()
     table = page.get_by_role("region", name="Achievements").get_by_role("table")
     expect(table.get_by_role("cell", name=QUALIFICATION)).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     # Find a learner by the five demographics.
     page.get_by_role("link", name="Find another learner").click()

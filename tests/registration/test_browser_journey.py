@@ -7,11 +7,9 @@ reading the outbox are done outside the browser.
 """
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -26,6 +24,7 @@ from registration.models import (
     RegistrationApplication,
 )
 from registration.services import application_run_checks
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     PASSWORD,
     AgreementVersionFactory,
@@ -34,8 +33,6 @@ from tests.factories import (
     add_backup_codes,
     letter_code,
 )
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,31 +57,10 @@ PURPOSE_DETAIL = (
 BACKUP_CODE = "journey0001"
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
 @pytest.fixture(autouse=True)
 def _offline_companies_house(settings):
     # The recorded responses in registration/fixtures/companies_house.
     settings.COMPANIES_HOUSE_API_KEY = ""
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def _save_and_continue(page: Page) -> None:
@@ -108,7 +84,7 @@ def _create_account(page: Page, base: str) -> None:
         page.get_by_role("heading", name="Register your organisation to use the LRS")
     ).to_be_visible()
     expect(page.get_by_text("You have completed 0 of 6 sections")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
 
 # --- 2. the application, section by section -------------------------------------------
@@ -132,7 +108,7 @@ def _organisation_details(page: Page) -> None:
             name="Confirm that you will be your organisation's LRS super user",
         )
     ).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Legal name", exact=True).fill(LEGAL_NAME)
     page.get_by_label("UK Provider Reference Number (UKPRN)").fill(UKPRN)
@@ -235,7 +211,7 @@ def _director_signs(page: Page, base: str) -> None:
         page.get_by_role("heading", name="Sign the Learning Records Service agreement")
     ).to_be_visible()
     expect(page.get_by_text(LEGAL_NAME).first).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_label("Your full name").fill("Grace Okafor")
     page.get_by_label("The code from your letter").fill(letter_code())
     page.get_by_label("I have read the agreement and I agree to it").check()

@@ -3,17 +3,16 @@ when'): from their account to 'Confirm your users', one user confirmed, one
 removed after the question, a late user shown as stopped, and every page free of
 axe violations."""
 
-import shutil
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from records.permissions import REFUSALS, lookup_refusal
 from registration.models import Membership, RecertificationConfirmation
 from registration.services.recertification import recertification_open
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     PASSWORD,
     AgreementVersionFactory,
@@ -21,35 +20,12 @@ from tests.factories import (
     member_of,
 )
 
-CHROMIUM = shutil.which("chromium")
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
 STATUS = RecertificationConfirmation.Status
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_a_super_user_confirms_one_user_and_removes_another(live_server, page: Page):
@@ -85,7 +61,7 @@ def test_a_super_user_confirms_one_user_and_removes_another(live_server, page: P
     expect(tom).to_contain_text("Cannot look up learners")  # in words, not colour
     expect(tom).to_contain_text("Never")  # never signed in, never looked up
     expect(table).not_to_contain_text("Priya Shah")  # not asked about herself
-    _assert_accessible(page)
+    assert_accessible(page)
 
     # Confirm Tom: his lookups work again.
     page.get_by_role("button", name="Confirm Tom Reed").click()
@@ -94,7 +70,7 @@ def test_a_super_user_confirms_one_user_and_removes_another(live_server, page: P
         "You confirmed Tom Reed still needs LRS access"
     )
     expect(table.get_by_role("row")).to_have_count(2)
-    _assert_accessible(page)
+    assert_accessible(page)
     assert lookup_refusal(kept, Membership.objects.get(user=kept)) is None
 
     # Remove Lee: asked first; Cancel goes back and changes nothing.
@@ -102,7 +78,7 @@ def test_a_super_user_confirms_one_user_and_removes_another(live_server, page: P
     expect(
         page.get_by_role("heading", name="Are you sure you want to remove Lee Leaving?")
     ).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_url("**/organisation/users/confirm/")
     expect(table).to_contain_text("Lee Leaving")
@@ -111,7 +87,7 @@ def test_a_super_user_confirms_one_user_and_removes_another(live_server, page: P
     page.get_by_role("button", name="Remove user").click()
     page.wait_for_url("**/organisation/users/confirm/")
     expect(page.get_by_text("You have answered for all your users")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     leaving.refresh_from_db()
     assert leaving.is_active is False

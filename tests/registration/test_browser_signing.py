@@ -4,10 +4,8 @@ of signing. Only reading the outbox and changing what Companies House says are d
 outside the browser."""
 
 import re
-import shutil
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
@@ -15,6 +13,7 @@ from playwright.sync_api import Page, expect
 from lrs_portal.models import Notification
 from registration.models import AgreementSignature, SigningRequest
 from registration.services import signing_request_send
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     AgreementVersionFactory,
     RegistrationApplicationFactory,
@@ -23,8 +22,6 @@ from tests.factories import (
     officer_item,
     officers_snapshot,
 )
-
-CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,23 +33,9 @@ APPLICANT_EMAIL = "priya.shah@northfield-college.example.com"
 JANE = "/company/09876543/appointments/jane-smith"
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-    }
-
-
 @pytest.fixture(autouse=True)
 def _offline_companies_house(settings):
     settings.COMPANIES_HOUSE_API_KEY = ""
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def _signed_in_as(page: Page, base: str, user) -> None:
@@ -98,7 +81,7 @@ def test_an_applicant_cannot_sign_in_their_directors_name(live_server, page):
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter the director's own email address")
     expect(page).to_have_title(re.compile(r"^Error: Signing director"))
-    _assert_accessible(page)
+    assert_accessible(page)
     application.refresh_from_db()
     assert application.signing_director_email == ""
 
@@ -114,7 +97,7 @@ def test_an_applicant_cannot_sign_in_their_directors_name(live_server, page):
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "The code does not match the one in the letter we posted to you"
     )
-    _assert_accessible(page)
+    assert_accessible(page)
     assert not AgreementSignature.objects.exists()
 
 
@@ -142,7 +125,7 @@ def test_a_resigned_director_is_refused_at_the_moment_of_signing(live_server, pa
     expect(
         page.get_by_text("Companies House does not list this person as a current")
     ).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
     assert not AgreementSignature.objects.exists()
     assert SigningRequest.objects.get().cancelled_at is not None
     page.goto(base + link)

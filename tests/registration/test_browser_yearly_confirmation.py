@@ -3,16 +3,15 @@ registration in Debian's chromium (decision 31): from their account, what is on
 record, the questions (with the error summary first), check answers and the
 confirmation page, every page free of axe violations."""
 
-import shutil
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from registration.models import ReverificationCase, YearlyConfirmation
 from registration.services.yearly_confirmation import yearly_confirmation_open
+from tests.browser import CHROMIUM, assert_accessible
 from tests.factories import (
     PASSWORD,
     AgreementVersionFactory,
@@ -21,34 +20,11 @@ from tests.factories import (
     organisation_officers,
 )
 
-CHROMIUM = shutil.which("chromium")
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-def _assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_a_super_user_reports_a_change_at_the_yearly_confirmation(
@@ -76,7 +52,7 @@ def test_a_super_user_reports_a_change_at_the_yearly_confirmation(
         page.get_by_role("heading", name="Confirm your organisation's registration")
     ).to_be_visible()
     expect(page.get_by_text("In office")).to_be_visible()  # Companies House agrees
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role("link", name="Something has changed").click()
     page.wait_for_url("**/organisation/confirmation/change/")
@@ -84,7 +60,7 @@ def test_a_super_user_reports_a_change_at_the_yearly_confirmation(
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(summary).to_contain_text("Select yes if your organisation still uses")
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role(
         "group", name="Is this still what your organisation uses"
@@ -104,12 +80,12 @@ def test_a_super_user_reports_a_change_at_the_yearly_confirmation(
     expect(
         page.get_by_text("Learners a year: 1,200 on record, now 3,000.")
     ).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     page.get_by_role("button", name="Confirm and send the changes").click()
     page.wait_for_url("**/organisation/confirmation/done/")
     expect(page.get_by_role("heading", name="Registration confirmed")).to_be_visible()
-    _assert_accessible(page)
+    assert_accessible(page)
 
     confirmation.refresh_from_db()
     assert confirmation.status == YearlyConfirmation.Status.CHANGED
