@@ -91,6 +91,10 @@ def in_process_worker(transactional_db) -> Iterator[str]:
             yield queue
     finally:
         route(routes)
+        # start_worker(queues=...) selects the app's queues to consume from, for
+        # the process: left selected, the next worker in this test session would
+        # consume only this private queue and never see the default one.
+        app.amqp.__dict__.pop("queues", None)
 
 
 def _until(condition: Callable[[], bool], what: str) -> None:
