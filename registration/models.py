@@ -181,6 +181,22 @@ class Organisation(DeclaredLearners):
     def can_use_lrs(self) -> bool:
         return self.status == self.Status.REGISTERED
 
+    def super_user_emails(self) -> list[str]:
+        """Its active super users' addresses, sorted: who is told what happens to
+        the organisation. From its prefetched memberships (with their users) when
+        a job has loaded many organisations so, else one query."""
+        if "memberships" in getattr(self, "_prefetched_objects_cache", {}):
+            return sorted(
+                membership.user.email
+                for membership in self.memberships.all()
+                if membership.is_super_user and membership.user.is_active
+            )
+        return sorted(
+            self.memberships.filter(
+                is_super_user=True, user__is_active=True
+            ).values_list("user__email", flat=True)
+        )
+
 
 class Membership(models.Model):
     """A user of an organisation; the super user manages the others."""

@@ -248,10 +248,7 @@ def api_client_remind(*, api_client: ApiClient, days: int) -> bool:
 
 def _reminder_send(client: ApiClient) -> None:
     organisation = client.organisation
-    super_users = organisation.memberships.filter(
-        is_super_user=True, user__is_active=True
-    ).values_list("user__email", flat=True)
-    recipients = sorted({*super_users, client.member.email})
+    recipients = sorted({*organisation.super_user_emails(), client.member.email})
     link = f"{settings.SERVICE_URL}{reverse('registration:api-clients')}"
     body = (
         f"The API client “{client.name}” of {organisation.legal_name} expires at "

@@ -47,14 +47,6 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _super_user_emails(organisation: Organisation) -> list[str]:
-    return sorted(
-        organisation.memberships.filter(
-            is_super_user=True, user__is_active=True
-        ).values_list("user__email", flat=True)
-    )
-
-
 def _page_link() -> str:
     return settings.SERVICE_URL + reverse("registration:recertification")
 
@@ -102,7 +94,7 @@ def recertification_open(
                     reason="Recertification asked",
                     fields=["recertify_by"],
                 )
-        for email in _super_user_emails(locked):
+        for email in locked.super_user_emails():
             notification_send(
                 to=email,
                 subject="Confirm who at your organisation still needs LRS access",
@@ -423,7 +415,7 @@ def recertification_notify_lapsed(*, now: datetime | None = None) -> dict[str, i
                     )
                 counts["campaigns_lapsed"] += 1
             elif lapsed and campaign.organisation is not None:
-                for email in _super_user_emails(campaign.organisation):
+                for email in campaign.organisation.super_user_emails():
                     notification_send(
                         to=email,
                         subject="Some of your users cannot look up learners",

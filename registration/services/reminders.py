@@ -34,7 +34,6 @@ from lrs_portal.models import JobRun
 from lrs_portal.services import notification_send
 from registration.companies_house import govuk_date
 from registration.models import (
-    Organisation,
     RegistrationApplication,
     Reminder,
     SigningRequest,
@@ -244,14 +243,6 @@ def signing_links_remind(*, now: datetime) -> int:
     return sent
 
 
-def _super_user_emails(organisation: Organisation) -> list[str]:
-    return [
-        membership.user.email
-        for membership in organisation.memberships.all()
-        if membership.is_super_user and membership.user.is_active
-    ]
-
-
 def resign_deadlines_remind(*, now: datetime) -> int:
     """Remind organisations that must sign the current version and have not,
     as its re-sign deadline nears: once at each of the reminder periods (only
@@ -278,7 +269,7 @@ def resign_deadlines_remind(*, now: datetime) -> int:
             reference=(
                 f"agreement.{organisation.pk}.{version.number}.{period}.resign_reminder"
             ),
-            to=[organisation.signing_director_email, *_super_user_emails(organisation)],
+            to=[organisation.signing_director_email, *organisation.super_user_emails()],
             subject=(
                 f"{name} must sign version {version.number} of the LRS agreement "
                 f"by {deadline}"

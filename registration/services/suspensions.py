@@ -356,14 +356,6 @@ def _admin_link(suspension: Suspension) -> str:
     )
 
 
-def _super_user_emails(organisation: Organisation) -> list[str]:
-    return list(
-        organisation.memberships.filter(is_super_user=True, user__is_active=True)
-        .values_list("user__email", flat=True)
-        .order_by("user__email")
-    )
-
-
 def _email_caseworkers(*, subject: str, body: str, reference: str) -> None:
     notification_send_to_role(
         role=roles.CASEWORKER, subject=subject, body=body, reference=reference
@@ -378,7 +370,7 @@ def _notify_opened(suspension: Suspension) -> None:
         if suspension.user is not None
         else f"{organisation.legal_name}'s access to the LRS"
     )
-    for email in _super_user_emails(organisation):
+    for email in organisation.super_user_emails():
         notification_send(
             to=email,
             subject="Your access to the Learning Records Service is suspended",
@@ -409,7 +401,7 @@ def _notify_decided(suspension: Suspension) -> None:
         St.ESCALATED: "Access has been revoked.",
     }
     outcome = outcomes[suspension.status]
-    for email in _super_user_emails(suspension.organisation):
+    for email in suspension.organisation.super_user_emails():
         notification_send(
             to=email,
             subject="Decision on your Learning Records Service suspension",

@@ -166,14 +166,6 @@ def registration_on_record(organisation: Organisation) -> dict[str, Any]:
 # --- opening and reminding -------------------------------------------------------
 
 
-def _super_user_emails(organisation: Organisation) -> list[str]:
-    return sorted(
-        organisation.memberships.filter(
-            is_super_user=True, user__is_active=True
-        ).values_list("user__email", flat=True)
-    )
-
-
 def _page_link() -> str:
     return settings.SERVICE_URL + reverse("registration:yearly-confirmation")
 
@@ -206,7 +198,7 @@ def yearly_confirmation_open(
             confirmation, acting_user=system_user(), reason="Year's confirmation opened"
         )
         due = govuk_date(confirmation.due_on)
-        for email in _super_user_emails(locked):
+        for email in locked.super_user_emails():
             notification_send(
                 to=email,
                 subject="Confirm your organisation's registration for the LRS",
@@ -283,7 +275,7 @@ def yearly_confirmation_remind(*, now: datetime | None = None) -> int:
             ):
                 continue
             subject, body = _reminder_body(confirmation, today)
-            for email in _super_user_emails(confirmation.organisation):
+            for email in confirmation.organisation.super_user_emails():
                 notification_send(
                     to=email, subject=subject, body=body, reference=reference
                 )
