@@ -89,13 +89,17 @@ def confirming_super_user(
 
 
 def _context(
-    membership: Membership, confirmation: YearlyConfirmation
+    membership: Membership,
+    confirmation: YearlyConfirmation,
+    record: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """What every page of the confirmation shows; ``record`` when the view has
+    read it already (registration_on_record)."""
     organisation = membership.organisation
     return {
         "organisation": organisation,
         "confirmation": confirmation,
-        "record": registration_on_record(organisation),
+        "record": record or registration_on_record(organisation),
         "standing": director_standing(organisation),
         "CURRENT": CURRENT,
         "NOT_CURRENT": NOT_CURRENT,
@@ -204,7 +208,7 @@ def yearly_confirmation_change(
     return render(
         request,
         "registration/yearly_confirmation_change.html",
-        {**_context(membership, confirmation), "form": form},
+        {**_context(membership, confirmation, record), "form": form},
         status=400 if posted else 200,
     )
 
