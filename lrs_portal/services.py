@@ -79,19 +79,23 @@ def _enqueue(notification_id: int) -> None:
         )
 
 
-def notification_send_to_role(
-    *, role: str, subject: str, body: str, reference: str
-) -> int:
-    """Queue the email to every active holder of a role (each once); return how
-    many were queued."""
-    emails = (
+def role_emails(role: str) -> list[str]:
+    """The addresses of every active holder of a role, each once, sorted."""
+    return list(
         User.objects.filter(groups__name=role, is_active=True)
         .values_list("email", flat=True)
         .order_by("email")
         .distinct()
     )
+
+
+def notification_send_to_role(
+    *, role: str, subject: str, body: str, reference: str
+) -> int:
+    """Queue the email to every active holder of a role (each once); return how
+    many were queued."""
     sent = 0
-    for email in emails:
+    for email in role_emails(role):
         notification_send(to=email, subject=subject, body=body, reference=reference)
         sent += 1
     return sent

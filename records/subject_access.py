@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +24,11 @@ from django.utils import timezone
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun, User
-from lrs_portal.services import notification_send_to_role
+from lrs_portal.services import role_emails
 from lrs_portal.transitions import save_with_history, transition
 from records.models import SubjectAccessRequest
 from registration.companies_house import govuk_date
-from registration.models import Reminder
+from registration.services.reminders import reminder_send
 
 St = SubjectAccessRequest.Status
 ALLOWED: dict[str, set[str]] = {
@@ -188,37 +188,27 @@ def sar_close(
 REMINDERS_JOB = "subject_access_reminders"
 
 
-class _NobodyToTell(Exception):
-    """No active caseworker: the reminder is rolled back, to be sent tomorrow."""
-
-
 def _remind(sar: SubjectAccessRequest, stage: str, subject: str, lead: str) -> bool:
     """Email the caseworkers about one request at one stage of its deadline,
-    unless that was done before: the Reminder row's reference (the request, the
-    stage and the deadline) is unique, so a run twice sends once, and a request
-    whose deadline is extended is reminded of its new one. Neither the learner's
-    ULN nor who asked is in the email: the case number and a link to it."""
+    unless that was done before (registration's reminder_send: the reference,
+    naming the request, the stage and the deadline, is sent once, so a run twice
+    sends once and an extended request is reminded of its new deadline; with no
+    caseworker nothing is recorded, and tomorrow's run tries again). Neither the
+    learner's ULN nor who asked is in the email: the case number and a link."""
     due = sar_due(sar)
-    reference = f"subject_access.{sar.pk}.{stage}.{due:%Y%m%d}"
     link = settings.SERVICE_URL + reverse(
         "admin:records_subjectaccessrequest_change", args=[sar.pk]
     )
-    body = (
-        f"{lead}\n\nSubject access request {sar.pk}, received on "
-        f"{govuk_date(sar.received_on)}: the answer is due by {govuk_date(due)} "
-        f"(UK GDPR Article 12(3)).\n\nOpen the case: {link}"
+    return reminder_send(
+        reference=f"subject_access.{sar.pk}.{stage}.{due:%Y%m%d}",
+        to=role_emails(roles.CASEWORKER),
+        subject=subject,
+        body=(
+            f"{lead}\n\nSubject access request {sar.pk}, received on "
+            f"{govuk_date(sar.received_on)}: the answer is due by {govuk_date(due)} "
+            f"(UK GDPR Article 12(3)).\n\nOpen the case: {link}"
+        ),
     )
-    try:
-        with transaction.atomic():
-            Reminder.objects.create(reference=reference)
-            sent = notification_send_to_role(
-                role=roles.CASEWORKER, subject=subject, body=body, reference=reference
-            )
-            if not sent:
-                raise _NobodyToTell
-    except (IntegrityError, _NobodyToTell):
-        return False
-    return True
 
 
 def sars_remind(*, today: date | None = None) -> dict[str, int]:
