@@ -48,7 +48,6 @@ import argparse
 import csv
 import io
 import os
-import secrets
 import signal
 import statistics
 import subprocess
@@ -75,8 +74,8 @@ from request_cost import (  # bench/ is the script's folder
     _bearer,
     _load,
     _portal_env,
-    _prepare,
-    scratch_database,
+    collectstatic,
+    portal_database,
 )
 from scratch import libpq
 
@@ -414,21 +413,11 @@ def _token(
 
 
 def _run(arguments: argparse.Namespace, folder: Path) -> bool:
-    secret = secrets.token_urlsafe(50)
     database = f"reqcost_api_{os.getpid()}"
-    with scratch_database(database) as scratch:
-        os.environ.update(
-            {
-                "DEBUG": "true",  # this process seeds (seed_demo runs with DEBUG on)
-                "SECRET_KEY": secret,
-                "DATABASE_URL": scratch.url,
-                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        sys.path.insert(0, str(ROOT))
-        print(f"preparing {scratch.name} (load average {_load()})", flush=True)
-        _prepare(scratch, arguments.learners, arguments.seed, folder)
+    with portal_database(database, arguments.learners, arguments.seed, folder) as (
+        scratch,
+        secret,
+    ):
         from records.models import Learner
 
         uln = Learner.objects.filter(link__isnull=True).order_by("?")[0].uln
@@ -439,12 +428,7 @@ def _run(arguments: argparse.Namespace, folder: Path) -> bool:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "BATCH_QUEUE": f"bench-{uuid.uuid4().hex}",
         }
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            check=True,
-        )
+        collectstatic(env)
         os.environ["BATCH_QUEUE"] = env["BATCH_QUEUE"]  # for the worker's ping
         before = _logged(scratch, client[0])
         outcome: dict[str, Any] = {}

@@ -161,6 +161,40 @@ def scratch_database(name: str) -> Iterator[Scratch]:
                 admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+@contextmanager
+def portal_database(
+    name: str, learners: int, seed: int, folder: Path
+) -> Iterator[tuple[Scratch, str]]:
+    """The scratch database, this process pointed at it and filled (_prepare),
+    with the SECRET_KEY the portal's servers will share; dropped afterwards."""
+    secret = secrets.token_urlsafe(50)
+    with scratch_database(name) as scratch:
+        os.environ.update(
+            {
+                # This process seeds (seed_demo runs with DEBUG on only).
+                "DEBUG": "true",
+                "SECRET_KEY": secret,
+                "DATABASE_URL": scratch.url,
+                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        sys.path.insert(0, str(ROOT))
+        print(f"preparing {scratch.name} (load average {_load()})", flush=True)
+        _prepare(scratch, learners, seed, folder)
+        yield scratch, secret
+
+
+def collectstatic(env: dict[str, str]) -> None:
+    """The static files the servers' WhiteNoise serves, into env's STATIC_ROOT."""
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+
 # --- data -------------------------------------------------------------------
 
 
@@ -643,29 +677,11 @@ def _check_logs(scratch: Scratch, tally: Tally, rows_before: int) -> None:
 
 
 def _run(arguments: argparse.Namespace, folder: Path) -> None:
-    secret = secrets.token_urlsafe(50)
-    with scratch_database(arguments.database) as scratch:
-        os.environ.update(
-            {
-                # This process seeds (seed_demo runs with DEBUG on only).
-                "DEBUG": "true",
-                "SECRET_KEY": secret,
-                "DATABASE_URL": scratch.url,
-                "DJANGO_SETTINGS_MODULE": "lrs_portal.settings",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        sys.path.insert(0, str(ROOT))
-        print(f"preparing {scratch.name} (load average {_load()})", flush=True)
-        _prepare(scratch, arguments.learners, arguments.seed, folder)
-        static = folder / "static"
-        env = _portal_env(scratch, secret, static)
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            check=True,
-        )
+    with portal_database(
+        arguments.database, arguments.learners, arguments.seed, folder
+    ) as (scratch, secret):
+        env = _portal_env(scratch, secret, folder / "static")
+        collectstatic(env)
         uln = _a_learner_uln()
         client = _api_client()
         if arguments.profile:
@@ -727,8 +743,8 @@ def _profile(
     profiled = {**env, "REQUEST_COST_PROFILE_DIR": str(out), "GUNICORN_THREADS": "1"}
     with Server("profiled_wsgi:application", profiled, log, arguments.port) as web:
         traffic = _signed_in(web, uln, folder)
-        traffic.paths.update(_bearer(web, client, uln, folder).paths)
         api = _bearer(web, client, uln, folder)
+        traffic.paths.update(api.paths)
         traffic.options.update(api.options)
         targets = [t for t in arguments.targets if t in PORTAL]
         _measure(arguments, web, traffic, targets, Tally())
