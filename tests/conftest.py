@@ -3,7 +3,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +241,54 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": LAUNCH_ARGS,
     }
+
+
+WORKER_WAIT_SECONDS = 120
+
+
+@pytest.fixture
+def in_process_worker(transactional_db) -> Iterator[str]:
+    """A Celery worker thread on a private queue of the Redis broker; every task
+    sent meanwhile is routed to that queue. In this process, so that GOV.UK
+    Notify's recorded responses (the responses library) answer its requests,
+    which a worker in a subprocess (``worker``) would send to the network."""
+    from unittest import mock
+
+    from celery.contrib.testing.worker import start_worker
+
+    from lrs_portal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex}"
+    routes = app.conf.task_routes
+
+    def route(to: object) -> None:
+        app.conf.task_routes = to
+        app.amqp.flush_routes()
+        app.amqp.__dict__.pop("router", None)  # rebuilt from the routes above
+
+    route({"*": {"queue": queue}})
+    try:
+        # The test database is reached as a superuser, which a production worker
+        # refuses (lrs_portal.checks); the subprocess worker runs with DEBUG on
+        # for the same reason.
+        with (
+            mock.patch("lrs_portal.checks.refuse_unsafe_database_role"),
+            start_worker(app, pool="solo", queues=[queue], perform_ping_check=False),
+        ):
+            yield queue
+    finally:
+        route(routes)
+        # start_worker(queues=...) selects the app's queues to consume from, for
+        # the process: left selected, the next worker in this test session would
+        # consume only this private queue and never see the default one.
+        app.amqp.__dict__.pop("queues", None)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for the worker to have done something (a condition, not a time)."""
+    deadline = time.monotonic() + WORKER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the worker did not {what} within {WORKER_WAIT_SECONDS} s")

@@ -12,11 +12,10 @@ from lrs_portal.models import JobRun, Notification
 from records.models import SubjectAccessRequest
 from records.subject_access import REMINDERS_JOB, sar_due, sars_remind
 from records.tasks import subject_access_reminders_task
+from tests.conftest import until
 from tests.registration.test_yearly_confirmation_worker import (  # noqa: F401
     TEMPLATES,
     _notify_requests,
-    _until,
-    in_process_worker,
     notify,
 )
 
@@ -97,12 +96,12 @@ def test_with_no_caseworker_the_reminder_waits_for_one(django_user_model):
 @pytest.mark.django_db(transaction=True)
 def test_the_daily_job_reminds_through_the_worker_redis_and_notify(
     notify,  # noqa: F811
-    in_process_worker,  # noqa: F811
+    in_process_worker,
     caseworker,
 ):
     _sar(40)
     subject_access_reminders_task.delay()  # as the beat sends it
-    _until(
+    until(
         lambda: Notification.objects.filter(
             kind="subject_access.overdue", status="sent"
         ).exists(),
@@ -116,7 +115,7 @@ def test_the_daily_job_reminds_through_the_worker_redis_and_notify(
 
     # Sent again by the beat: nothing more reaches Notify.
     subject_access_reminders_task.delay()
-    _until(
+    until(
         lambda: (
             JobRun.objects.filter(job=REMINDERS_JOB).count() == 2
             and not JobRun.objects.filter(job=REMINDERS_JOB, outcome="running").exists()

@@ -11,7 +11,6 @@ campaign's dates back, as fifteen days would.
 """
 
 import json
-import time as clock
 import uuid
 from datetime import timedelta
 
@@ -20,7 +19,6 @@ import responses
 from django.test import Client
 from django.urls import reverse
 
-from lrs_portal.celery import app
 from lrs_portal.models import JobRun, Notification
 from records.permissions import REFUSALS, lookup_refusal
 from registration.models import (
@@ -29,6 +27,7 @@ from registration.models import (
     RecertificationConfirmation,
 )
 from registration.tasks import recertification_task
+from tests.conftest import until
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 from tests.lrs_portal.test_notify_email import EMAILS, KEY, TEMPLATES
 
@@ -61,37 +60,9 @@ def notify(settings):
         yield http
 
 
-@pytest.fixture
-def worker_thread(transactional_db):
-    """A real Celery worker on the Redis broker, in a thread of this process."""
-    from celery import signals
-    from celery.contrib.testing.worker import start_worker
-
-    from lrs_portal.celery import _refuse_unsafe_database_role_worker as role_check
-
-    app.control.purge()  # nothing left from an earlier run on this broker
-    # The test database is reached as its superuser, which a production worker
-    # refuses (tested in tests/lrs_portal); this one is a test's.
-    signals.worker_init.disconnect(role_check)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False):
-            yield
-    finally:
-        signals.worker_init.connect(role_check)
-
-
-def _wait_for(condition, what, seconds=60):
-    deadline = clock.monotonic() + seconds
-    while clock.monotonic() < deadline:
-        if condition():
-            return
-        clock.sleep(0.2)
-    raise AssertionError(f"the worker did not finish: {what}")
-
-
 def _run_the_beat_task(runs_before):
     recertification_task.delay()
-    _wait_for(
+    until(
         lambda: (
             JobRun.objects.filter(
                 job="recertification", outcome=JobRun.Outcome.SUCCEEDED
@@ -100,7 +71,7 @@ def _run_the_beat_task(runs_before):
         ),
         "the recertification job",
     )
-    _wait_for(
+    until(
         lambda: (
             not Notification.objects.filter(status=Notification.Status.QUEUED).exists()
         ),
@@ -116,7 +87,7 @@ def _emails():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_quarter_of_recertification_through_the_worker_and_notify(
-    worker_thread, notify
+    in_process_worker, notify
 ):
     organisation = OrganisationFactory.create(
         last_signed_version=AgreementVersionFactory()
@@ -188,7 +159,9 @@ def test_a_quarter_of_recertification_through_the_worker_and_notify(
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_departments_quarter_through_the_worker_and_notify(worker_thread, notify):
+def test_the_departments_quarter_through_the_worker_and_notify(
+    in_process_worker, notify
+):
     from lrs_portal import roles
     from tests.conftest import verified_client
     from tests.factories import UserFactory

@@ -10,25 +10,21 @@ goes through the outbox and is delivered by the worker through Notify.
 """
 
 import json
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
 import responses
-from celery.contrib.testing.worker import start_worker
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lrs_portal.celery import app
 from lrs_portal.email_kinds import EMAIL_KINDS
 from lrs_portal.models import JobRun, Notification
 from registration.models import Organisation, Suspension, YearlyConfirmation
 from registration.tasks import housekeeping_task, yearly_confirmation_task
+from tests.conftest import until
 from tests.factories import (
     AgreementVersionFactory,
     OrganisationFactory,
@@ -65,46 +61,6 @@ def notify(settings) -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as http:
         http.post(EMAILS, json=CREATED, status=201)
         yield http
-
-
-@pytest.fixture
-def in_process_worker(transactional_db) -> Iterator[str]:
-    """A Celery worker thread on a private queue of the Redis broker; every task
-    sent meanwhile is routed to that queue."""
-    queue = f"test-{uuid.uuid4().hex}"
-    routes = app.conf.task_routes
-
-    def route(to: object) -> None:
-        app.conf.task_routes = to
-        app.amqp.flush_routes()
-        app.amqp.__dict__.pop("router", None)  # rebuilt from the routes above
-
-    route({"*": {"queue": queue}})
-    try:
-        # The test database is reached as a superuser, which a production worker
-        # refuses (lrs_portal.checks); the subprocess worker runs with DEBUG on
-        # for the same reason.
-        with (
-            mock.patch("lrs_portal.checks.refuse_unsafe_database_role"),
-            start_worker(app, pool="solo", queues=[queue], perform_ping_check=False),
-        ):
-            yield queue
-    finally:
-        route(routes)
-        # start_worker(queues=...) selects the app's queues to consume from, for
-        # the process: left selected, the next worker in this test session would
-        # consume only this private queue and never see the default one.
-        app.amqp.__dict__.pop("queues", None)
-
-
-def _until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for the worker to have done something (a condition, not a time)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the worker did not {what} within {WAIT_SECONDS} s")
 
 
 def _sent(**filters) -> bool:
@@ -159,7 +115,7 @@ def test_a_year_of_confirmations_through_the_worker_redis_and_notify(
 
     # The beat's daily step, as beat sends it.
     yearly_confirmation_task.delay()
-    _until(
+    until(
         lambda: (
             _sent(kind="yearly_confirmation.opened", to=priya.email)
             and _sent(kind="yearly_confirmation.reminder", to=sam.email)
@@ -176,7 +132,7 @@ def test_a_year_of_confirmations_through_the_worker_redis_and_notify(
 
     # Run again (a second beat, or a retry): nothing new is created or sent.
     yearly_confirmation_task.delay()
-    _until(
+    until(
         lambda: JobRun.objects.filter(job="yearly_confirmation").count() == 2,
         "run the daily step a second time",
     )
@@ -187,7 +143,7 @@ def test_a_year_of_confirmations_through_the_worker_redis_and_notify(
 
     # The night's housekeeping suspends the organisation 30 days after it was due.
     housekeeping_task.delay()
-    _until(
+    until(
         lambda: _sent(kind="suspension.opened", to=alex.email),
         "suspend the organisation that did not confirm",
     )
@@ -206,7 +162,7 @@ def test_a_year_of_confirmations_through_the_worker_redis_and_notify(
         },
     )
     priya_browser.post(reverse("registration:yearly-confirmation-check"))
-    _until(
+    until(
         lambda: _sent(kind="yearly_confirmation.changed", to=caseworker.email),
         "email the caseworker about the change",
     )
@@ -219,7 +175,7 @@ def test_a_year_of_confirmations_through_the_worker_redis_and_notify(
     alex_browser.post(reverse("registration:yearly-confirmation-nothing-changed"))
     done = alex_browser.post(reverse("registration:yearly-confirmation-check"))
     assert done.url == reverse("registration:yearly-confirmation-done")
-    _until(
+    until(
         lambda: _sent(kind="suspension.lifted", to=alex.email),
         "tell the organisation its suspension is lifted",
     )
