@@ -211,6 +211,7 @@ def _members(args: argparse.Namespace) -> tuple[Any, list[int]]:
 
 
 def _load(args: argparse.Namespace) -> None:
+    from admin_changelists import _verified_client
     from django.contrib.auth import get_user_model
     from django.db import connection
     from import_learners import _bare_copy
@@ -234,7 +235,7 @@ def _load(args: argparse.Namespace) -> None:
     assert not summary.rejected, summary.rejected
     _analyze()
     _timed(f"import the first {ONE_STAGE:,} learners, ANALYZE", started)
-    client = _client(searcher)
+    client = _verified_client(searcher)
     times = _measure(client, args.requests, args.warmup)
     figures["stage_1m"] = _percentiles(times)
     _print_lookups(f"{ONE_STAGE:,} learners", figures["stage_1m"])
@@ -265,12 +266,6 @@ def _load(args: argparse.Namespace) -> None:
     (args.folder / "load.json").write_text(json.dumps(figures, indent=2))
     assert get_user_model().objects.filter(pk=searcher.pk).exists()
     connection.close()
-
-
-def _client(user: Any) -> Any:
-    from admin_changelists import _verified_client
-
-    return _verified_client(user)
 
 
 def _p(values: list[float], percent: int) -> float:
@@ -307,7 +302,7 @@ def _once(label: str, call: Any, repeats: int = 3) -> float:
 
 
 def _measure_all(args: argparse.Namespace) -> None:
-    from admin_changelists import _alerts_insert, _pages
+    from admin_changelists import _alerts_insert, _pages, _verified_client
     from admin_changelists import _measure as changelists
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -329,7 +324,7 @@ def _measure_all(args: argparse.Namespace) -> None:
     print(f"{learners:,} learners, about {log_rows:,} log rows")
     today = timezone.localdate()
 
-    client = _client(searcher)
+    client = _verified_client(searcher)
     if "lookups" in args.parts:
         full = _percentiles(_measure(client, args.requests, args.warmup))
         _print_lookups(f"{learners:,} learners", full)
@@ -394,7 +389,7 @@ def _measure_all(args: argparse.Namespace) -> None:
         class Rounds:
             requests, warmup = 20, 3
 
-        changelists("caseworker", _client(caseworker), pages, Rounds)
+        changelists("caseworker", _verified_client(caseworker), pages, Rounds)
 
     if "audit" in args.parts:
         print("\nThe nightly audit of yesterday:")
