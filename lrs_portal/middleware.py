@@ -5,14 +5,17 @@ import kombu.exceptions
 import redis.exceptions
 import structlog
 from csp.constants import UNSAFE_INLINE
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.template.loader import select_template
 from django.urls import reverse
+from django.utils import translation
 from two_factor.utils import default_device
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
@@ -26,6 +29,7 @@ _MFA_EXEMPT_URL_NAMES = (
     "lrs_portal:sign-out",
     "lrs_portal:signed-out",
     "lrs_portal:healthz",
+    "lrs_portal:language",
 )
 
 
@@ -181,3 +185,22 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(loader.render_to_string("503.html"), status=status)
         response["Retry-After"] = "30"
         return response
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """English or Welsh for the public and provider pages; English always for the
+    casework admin and the web service (docs/decisions/0034).
+
+    Django ships Welsh for its own admin, which beside this service's English
+    admin pages would give caseworkers a page in two languages; and a provider
+    system's Accept-Language must not change the words of the API's problem
+    documents, which its developers match on."""
+
+    ENGLISH_ONLY = ("/admin/", "/api/")
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path_info.startswith(self.ENGLISH_ONLY):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)

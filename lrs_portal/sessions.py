@@ -74,6 +74,12 @@ def service_cookies() -> list[Cookie]:
             "another website (it protects you from cross-site request forgery)",
             f"After {settings.CSRF_COOKIE_AGE // 86400:,} days",
         ),
+        Cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            "Remembers the language you chose (English or Cymraeg); set only when "
+            "you choose one",
+            f"After {settings.LANGUAGE_COOKIE_AGE // 86400:,} days",
+        ),
     ]
     if "Cookie" in settings.MESSAGE_STORAGE or "Fallback" in settings.MESSAGE_STORAGE:
         found.append(

@@ -169,6 +169,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "lrs_portal.hostile_input.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # English or Welsh, from the choice remembered in LANGUAGE_COOKIE_NAME, else
+    # the browser's Accept-Language (docs/decisions/0034).
+    "lrs_portal.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -347,6 +350,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -387,6 +391,17 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 LANGUAGE_CODE = "en-gb"
+# The public and provider pages in English and Welsh (docs/decisions/0034); the
+# casework admin is English only. Catalogue: locale/cy/LC_MESSAGES/django.po,
+# compiled by `make setup` (lrs_portal.catalogues).
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Set only when a person chooses a language with the switcher: remembering a
+# choice they made is strictly necessary (ICO, PECR regulation 6(4)).
+LANGUAGE_COOKIE_NAME = "lrs_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Dates as GOV.UK writes them ("6 December 2026, 18:52"): lrs_portal/formats.
 FORMAT_MODULE_PATH = ["lrs_portal.formats"]
 TIME_ZONE = "Europe/London"

@@ -15,10 +15,14 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import expect
 
+from lrs_portal.catalogues import compile_catalogues
 from lrs_portal.models import User
 from tests.factories import ROLE_PERSONAS, TOTPDeviceFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
+
+# The Welsh catalogue's .mo, as `make setup` writes it, before any page is drawn.
+compile_catalogues()
 
 # Playwright's expect() gives up after 5 s, its actions after 30 s. A page from
 # live_server on two cores shared by six engineers has taken longer than 5 s; wait
