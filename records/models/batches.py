@@ -1,5 +1,5 @@
 """Batch matching: a file of learners to find, and one row per line of it
-(issue 12; the LRS's verify batches, domain.md 1.4). Imported by records.models."""
+(issue 12; the LRS's verify batches, domain.md 1.4)."""
 
 import uuid
 
