@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from approvals.models.requests import DataShareRequest
@@ -204,13 +205,13 @@ class Decision(models.Model):
     """The panel's decision on a request at one meeting, recorded by the chair."""
 
     class Outcome(models.TextChoices):
-        APPROVED = "approved", "Approved"
+        APPROVED = "approved", _("Approved")
         APPROVED_WITH_CONDITIONS = (
             "approved_with_conditions",
-            "Approved with conditions",
+            _("Approved with conditions"),
         )
-        REJECTED = "rejected", "Rejected"
-        DEFERRED = "deferred", "Deferred"
+        REJECTED = "rejected", _("Rejected")
+        DEFERRED = "deferred", _("Deferred")
 
     request = models.ForeignKey(
         DataShareRequest, on_delete=models.PROTECT, related_name="decisions"

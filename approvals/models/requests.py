@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from approvals.models.organisations import ResearchOrganisation
@@ -18,63 +19,67 @@ class DataShareRequest(models.Model):
     """A request for bulk pupil data, from draft to a closed case."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted: checking it is complete"
-        RETURNED = "returned", "More information needed"
-        ASSESSMENT = "assessment", "Being assessed"
-        PANEL = "panel", "Waiting for the panel"
-        APPROVED = "approved", "Approved"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted: checking it is complete")
+        RETURNED = "returned", _("More information needed")
+        ASSESSMENT = "assessment", _("Being assessed")
+        PANEL = "panel", _("Waiting for the panel")
+        APPROVED = "approved", _("Approved")
         APPROVED_WITH_CONDITIONS = (
             "approved_with_conditions",
-            "Approved with conditions",
+            _("Approved with conditions"),
         )
-        REJECTED = "rejected", "Rejected"
-        DEFERRED = "deferred", "Deferred by the panel"
-        RELEASED = "released", "Data released"
-        CLOSING = "closing", "Share ended: destruction certificate due"
-        CLOSED = "closed", "Closed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        REJECTED = "rejected", _("Rejected")
+        DEFERRED = "deferred", _("Deferred by the panel")
+        RELEASED = "released", _("Data released")
+        CLOSING = "closing", _("Share ended: destruction certificate due")
+        CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class LegalGateway(models.TextChoices):
         DEA = (
             "dea",
-            "Digital Economy Act 2017 research route, through the Office for "
-            "National Statistics",
+            _(
+                "Digital Economy Act 2017 research route, through the Office for "
+                "National Statistics"
+            ),
         )
-        DFE = "dfe", "The department's own legislation"
+        DFE = "dfe", _("The department's own legislation")
 
     class LawfulBasis(models.TextChoices):
-        CONSENT = "a", "Article 6(1)(a): consent"
-        CONTRACT = "b", "Article 6(1)(b): contract"
-        LEGAL_OBLIGATION = "c", "Article 6(1)(c): legal obligation"
-        VITAL_INTERESTS = "d", "Article 6(1)(d): vital interests"
-        PUBLIC_TASK = "e", "Article 6(1)(e): public task"
-        LEGITIMATE_INTERESTS = "f", "Article 6(1)(f): legitimate interests"
+        CONSENT = "a", _("Article 6(1)(a): consent")
+        CONTRACT = "b", _("Article 6(1)(b): contract")
+        LEGAL_OBLIGATION = "c", _("Article 6(1)(c): legal obligation")
+        VITAL_INTERESTS = "d", _("Article 6(1)(d): vital interests")
+        PUBLIC_TASK = "e", _("Article 6(1)(e): public task")
+        LEGITIMATE_INTERESTS = "f", _("Article 6(1)(f): legitimate interests")
 
     class SpecialCategoryCondition(models.TextChoices):
-        EXPLICIT_CONSENT = "a", "Article 9(2)(a): explicit consent"
+        EXPLICIT_CONSENT = "a", _("Article 9(2)(a): explicit consent")
         SUBSTANTIAL_PUBLIC_INTEREST = (
             "g",
-            "Article 9(2)(g): substantial public interest",
+            _("Article 9(2)(g): substantial public interest"),
         )
         RESEARCH = (
             "j",
-            "Article 9(2)(j): archiving, research or statistics",
+            _("Article 9(2)(j): archiving, research or statistics"),
         )
 
     class AccessRoute(models.TextChoices):
-        SAFE_ROOM = "safe_room", "ONS Secure Research Service: an ONS safe room"
-        SAFEPOD = "safepod", "ONS Secure Research Service: a SafePod"
+        SAFE_ROOM = "safe_room", _("ONS Secure Research Service: an ONS safe room")
+        SAFEPOD = "safepod", _("ONS Secure Research Service: a SafePod")
         ASSURED_CONNECTIVITY = (
             "assured_connectivity",
-            "ONS Secure Research Service: assured organisational connectivity "
-            "from an approved setting",
+            _(
+                "ONS Secure Research Service: assured organisational connectivity "
+                "from an approved setting"
+            ),
         )
-        DIRECT_SUPPLY = "direct_supply", "Direct supply (only by exception)"
+        DIRECT_SUPPLY = "direct_supply", _("Direct supply (only by exception)")
 
     class ChangeKind(models.TextChoices):
-        AMENDMENT = "amendment", "Amendment (datasets, researchers or purpose)"
-        EXTENSION = "extension", "Extension (a later end date)"
+        AMENDMENT = "amendment", _("Amendment (datasets, researchers or purpose)")
+        EXTENSION = "extension", _("Extension (a later end date)")
 
     reference = models.CharField(max_length=10, unique=True)
     organisation = models.ForeignKey(
@@ -252,14 +257,16 @@ class RequestedDataset(models.Model):
     """One NPD de-identified standard extract for one academic year."""
 
     class Tier(models.IntegerChoices):
-        TIER_1 = 1, "Tier 1: identifiable and highly sensitive"
-        TIER_2 = 2, "Tier 2: identifiable and sensitive"
+        TIER_1 = 1, _("Tier 1: identifiable and highly sensitive")
+        TIER_2 = 2, _("Tier 2: identifiable and sensitive")
         TIER_3 = (
             3,
-            "Tier 3: identifiable, sensitive and aggregated; may identify in small "
-            "numbers",
+            _(
+                "Tier 3: identifiable, sensitive and aggregated; may identify in small "
+                "numbers"
+            ),
         )
-        TIER_4 = 4, "Tier 4: identifiable"
+        TIER_4 = 4, _("Tier 4: identifiable")
 
     request = models.ForeignKey(
         DataShareRequest, on_delete=models.CASCADE, related_name="datasets"
@@ -292,10 +299,10 @@ class Researcher(models.Model):
     """A named researcher who will use the data, with their accreditation."""
 
     class Accreditation(models.TextChoices):
-        FULL = "full", "Full accredited researcher (Digital Economy Act)"
-        PROVISIONAL = "provisional", "Provisional accredited researcher"
-        APPROVED = "approved", "Approved researcher (SRSA 2007)"
-        NONE = "none", "Not accredited"
+        FULL = "full", _("Full accredited researcher (Digital Economy Act)")
+        PROVISIONAL = "provisional", _("Provisional accredited researcher")
+        APPROVED = "approved", _("Approved researcher (SRSA 2007)")
+        NONE = "none", _("Not accredited")
 
     request = models.ForeignKey(
         DataShareRequest, on_delete=models.CASCADE, related_name="researchers"

@@ -4,21 +4,22 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Learner(models.Model):
     """A learner's record in the LRS (the five demographics and contact)."""
 
     class Gender(models.IntegerChoices):
-        NOT_KNOWN = 0, "Not known"
-        MALE = 1, "Male"
-        FEMALE = 2, "Female"
-        NOT_SPECIFIED = 9, "Not specified"
+        NOT_KNOWN = 0, _("Not known")
+        MALE = 1, _("Male")
+        FEMALE = 2, _("Female")
+        NOT_SPECIFIED = 9, _("Not specified")
 
     class AbilityToShare(models.IntegerChoices):
-        NOT_PROVIDED = -1, "Not provided"
-        NOTICE_NOT_SEEN = 0, "Privacy notice not seen"
-        NOTICE_SEEN = 1, "Privacy notice seen, may share"
+        NOT_PROVIDED = -1, _("Not provided")
+        NOTICE_NOT_SEEN = 0, _("Privacy notice not seen")
+        NOTICE_SEEN = 1, _("Privacy notice seen, may share")
 
     # Unique through a named constraint, not unique=True, which would also add a
     # varchar_pattern_ops index that no query uses and every import must write.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from registration.models import Organisation
 
@@ -19,30 +20,30 @@ class LearnerView(models.Model):
     """
 
     class Action(models.TextChoices):
-        SEARCH_ULN = "search_uln", "Search by ULN"
-        SEARCH_DEMOGRAPHICS = "search_demographics", "Search by demographics"
-        VIEW_RECORD = "view_record", "View record"
+        SEARCH_ULN = "search_uln", _("Search by ULN")
+        SEARCH_DEMOGRAPHICS = "search_demographics", _("Search by demographics")
+        VIEW_RECORD = "view_record", _("View record")
 
     class Outcome(models.TextChoices):
-        EXACT_MATCH = "exact_match", "Exact match"
-        POSSIBLE_MATCHES = "possible_matches", "Possible matches"
-        TOO_MANY_MATCHES = "too_many_matches", "Too many matches"
-        NO_MATCH = "no_match", "No match"
+        EXACT_MATCH = "exact_match", _("Exact match")
+        POSSIBLE_MATCHES = "possible_matches", _("Possible matches")
+        TOO_MANY_MATCHES = "too_many_matches", _("Too many matches")
+        NO_MATCH = "no_match", _("No match")
         # The ULN searched was merged into another learner's record, which is
         # the one answered (and whose ULN is on the row): the LRS's WSRC0022.
-        LINKED_LEARNER_MATCH = "linked_learner_match", "Linked learner match"
-        SHOWN = "shown", "Record shown"
+        LINKED_LEARNER_MATCH = "linked_learner_match", _("Linked learner match")
+        SHOWN = "shown", _("Record shown")
         # A record view of a learner whose ability to share does not allow their
         # learning events to be shown: the LRS's WSEC0206.
-        NOT_SHARED = "not_shared", "Record shown, achievements withheld (WSEC0206)"
-        REFUSED = "refused", "Refused"
+        NOT_SHARED = "not_shared", _("Record shown, achievements withheld (WSEC0206)")
+        REFUSED = "refused", _("Refused")
 
     class Channel(models.TextChoices):
         """How the lookup reached the gate: the same gate, caps and log for each."""
 
-        PAGE = "page", "Portal page"
-        API = "api", "Web service (API)"
-        BATCH = "batch", "Batch file"
+        PAGE = "page", _("Portal page")
+        API = "api", _("Web service (API)")
+        BATCH = "batch", _("Batch file")
 
     # Set by the database (its transaction's time); on PostgreSQL a trigger
     # refuses any other time, and draws the id itself, for every role but the

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registration.models.declared_learners import DeclaredLearners
@@ -18,20 +19,20 @@ class RegistrationApplication(DeclaredLearners):
     """What a provider applied with; vetted check by check before approval."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "In progress"
-        SUBMITTED = "submitted", "Submitted"
-        MORE_INFO_REQUESTED = "more_info_requested", "More information needed"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        DRAFT = "draft", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        MORE_INFO_REQUESTED = "more_info_requested", _("More information needed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class Kind(models.TextChoices):
         NEW = "new", "New registration"
         REREGISTRATION = "reregistration", "Re-registration after revocation"
 
     class Purpose(models.TextChoices):
-        OWN_STUDENTS = "own_students", "Enrol our own students"
-        OTHER = "other", "Another purpose"
+        OWN_STUDENTS = "own_students", _("Enrol our own students")
+        OTHER = "other", _("Another purpose")
 
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registration.models.organisations import Organisation
@@ -94,17 +95,17 @@ class Suspension(models.Model):
         ORGANISATION = "organisation", "Organisation"
 
     class Source(models.TextChoices):
-        USAGE_AUDIT = "usage_audit", "Nightly usage audit"
-        HOUSEKEEPING = "housekeeping", "Deregistration housekeeping"
-        CASEWORKER = "caseworker", "Caseworker"
+        USAGE_AUDIT = "usage_audit", _("Nightly usage audit")
+        HOUSEKEEPING = "housekeeping", _("Deregistration housekeeping")
+        CASEWORKER = "caseworker", _("Caseworker")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Suspended, awaiting a decision"
-        UPHELD = "upheld", "Suspension upheld"
-        REINSTATED = "reinstated", "Reinstated (false positive)"
-        ESCALATED = "escalated", "Escalated to revocation"
-        LIFTED = "lifted", "Lifted (cause resolved)"
-        CLOSED = "closed", "Closed (the organisation left the register)"
+        OPEN = "open", _("Suspended, awaiting a decision")
+        UPHELD = "upheld", _("Suspension upheld")
+        REINSTATED = "reinstated", _("Reinstated (false positive)")
+        ESCALATED = "escalated", _("Escalated to revocation")
+        LIFTED = "lifted", _("Lifted (cause resolved)")
+        CLOSED = "closed", _("Closed (the organisation left the register)")
 
     subject_type = models.CharField(max_length=20, choices=Subject.choices)
     organisation = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registration.models.cases import ReverificationCase
@@ -71,9 +72,9 @@ class RecertificationConfirmation(models.Model):
     """Whether one user still needs LRS access, as their super user answered."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the super user"
-        CONFIRMED = "confirmed", "Confirmed"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Waiting for the super user")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REMOVED = "removed", _("Removed")
 
     campaign = models.ForeignKey(
         RecertificationCampaign, on_delete=models.CASCADE, related_name="confirmations"
@@ -125,9 +126,9 @@ class YearlyConfirmation(models.Model):
     housekeeping suspends the organisation."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the super user"
-        CONFIRMED = "confirmed", "Confirmed, nothing changed"
-        CHANGED = "changed", "Changes sent to a caseworker"
+        PENDING = "pending", _("Waiting for the super user")
+        CONFIRMED = "confirmed", _("Confirmed, nothing changed")
+        CHANGED = "changed", _("Changes sent to a caseworker")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="yearly_confirmations"

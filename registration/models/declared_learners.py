@@ -5,6 +5,8 @@ organisation share.
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class LearnerAge(models.TextChoices):
@@ -12,18 +14,18 @@ class LearnerAge(models.TextChoices):
     bands start where the audit's age bands do (records.purpose.AGE_STARTS), so
     a declaration can be compared with the ages of the learners found."""
 
-    UNDER_14 = "under_14", "Under 14"
-    AGE_14_16 = "14_16", "14 to 16"
-    AGE_17_19 = "17_19", "17 to 19"
-    AGE_20_24 = "20_24", "20 to 24"
-    AGE_25_OVER = "25_over", "25 and over"
+    UNDER_14 = "under_14", _("Under 14")
+    AGE_14_16 = "14_16", _("14 to 16")
+    AGE_17_19 = "17_19", _("17 to 19")
+    AGE_20_24 = "20_24", _("20 to 24")
+    AGE_25_OVER = "25_over", _("25 and over")
 
 
 class LearnerReach(models.TextChoices):
     """Where a provider's learners come from, as it declares it."""
 
-    LOCAL = "local", "Mostly within a distance of our registered address"
-    ENGLAND = "england", "From across England"
+    LOCAL = "local", _("Mostly within a distance of our registered address")
+    ENGLAND = "england", _("From across England")
 
 
 LEARNER_REACH_KM_MAX = 500
@@ -38,7 +40,7 @@ def learner_ages_words(ages: list[str] | None) -> str:
 def learner_reach_words(reach: str, km: int | None) -> str:
     """The declared reach in words ("" when none was declared)."""
     if reach == LearnerReach.LOCAL and km:
-        return f"Mostly within {km} km of the registered address"
+        return gettext("Mostly within %(km)s km of the registered address") % {"km": km}
     if reach == LearnerReach.ENGLAND:
         return str(LearnerReach.ENGLAND.label)
     return ""

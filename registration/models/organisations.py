@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registration.models.declared_learners import DeclaredLearners
@@ -13,10 +14,10 @@ class Organisation(DeclaredLearners):
     """A training provider registered (or once registered) to use the LRS."""
 
     class Status(models.TextChoices):
-        REGISTERED = "registered", "Registered"
-        SUSPENDED = "suspended", "Suspended"
-        REVOKED = "revoked", "Access revoked"
-        DEREGISTERED = "deregistered", "Deregistered"
+        REGISTERED = "registered", _("Registered")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Access revoked")
+        DEREGISTERED = "deregistered", _("Deregistered")
 
     ukprn = models.CharField("UKPRN", max_length=8, unique=True)
     legal_name = models.CharField(max_length=160)

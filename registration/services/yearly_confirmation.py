@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
@@ -444,7 +444,10 @@ def yearly_confirmation_answer(
         raise PermissionError("Only the organisation's super user can confirm it")
     if answers.learners_per_year < 1:
         raise YearlyConfirmationRefused("Learners a year must be 1 or more")
-    record = registration_on_record(organisation)
+    # Kept (and compared) in English whatever the page's language: caseworkers
+    # read it, and the purpose's label is translated for the provider's pages.
+    with translation.override("en"):
+        record = registration_on_record(organisation)
     standing = director_standing(organisation)
     changes = answer_changes(record, answers, standing)
     with transaction.atomic():
