@@ -40,3 +40,14 @@ def _refuse_unsafe_database_role_worker(**_: Any) -> None:
 @signals.beat_init.connect
 def _refuse_unsafe_database_role_beat(**_: Any) -> None:
     _refuse_unsafe_database_role("Celery beat")
+
+
+def task_named(name: str) -> Any:
+    """The registered task of that dotted name (its module path and function).
+
+    Services enqueue their tasks through this rather than importing the tasks
+    module, which imports the services: the one direction keeps the two out of
+    an import loop (tests/lrs_portal/test_import_direction.py). The object is the
+    task itself, so whatever patches its delay sees the call.
+    """
+    return app.tasks[name]
