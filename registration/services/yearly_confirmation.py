@@ -517,29 +517,3 @@ def _tell_caseworkers(confirmation: YearlyConfirmation, changes: list[str]) -> N
         ),
         reference=f"yearly_confirmation.{confirmation.pk}.changed",
     )
-
-
-def yearly_answers_record(
-    case: ReverificationCase, organisation: Organisation, acting_user: User
-) -> None:
-    """A change of learners a year, once a caseworker resolves its case, becomes
-    the organisation's figure (its lookup caps follow it)."""
-    if (
-        case.reason != ReverificationCase.Reason.YEARLY_CONFIRMATION_CHANGED
-        or not case.new_value.strip().isdigit()
-    ):
-        return
-    learners = int(case.new_value.strip())
-    if learners < 1 or learners == organisation.estimated_learners_per_year:
-        return
-    old = organisation.estimated_learners_per_year
-    organisation.estimated_learners_per_year = learners
-    save_with_history(
-        organisation,
-        acting_user=acting_user,
-        reason=(
-            f"Learners a year changed from {old:,} to {learners:,} on resolving the "
-            "yearly confirmation's re-verification"
-        ),
-        fields=["estimated_learners_per_year"],
-    )
