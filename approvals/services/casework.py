@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,7 +9,6 @@ from approvals import permissions
 from approvals.models import (
     FIVE_SAFES,
     Assessment,
-    Correspondence,
     DataShareRequest,
     Decision,
     MeetingMinutes,
@@ -21,6 +19,7 @@ from approvals.models import (
     SiroEscalation,
 )
 from approvals.services.conditions import condition_lines, conditions_record
+from approvals.services.emails import tell_requester, tell_staff
 from approvals.services.panel import (
     meeting_day_refusal,
     meeting_lock,
@@ -29,7 +28,6 @@ from approvals.services.panel import (
 )
 from approvals.services.requests import Refused, request_transition
 from lrs_portal.models import User
-from lrs_portal.services import notification_send
 from lrs_portal.transitions import save_with_history
 
 S = DataShareRequest.Status
@@ -47,38 +45,6 @@ _OUTCOME_STATUS = {
     Decision.Outcome.REJECTED: S.REJECTED,
     Decision.Outcome.DEFERRED: S.DEFERRED,
 }
-
-
-def _tell_requester(request: DataShareRequest, subject: str, body: str) -> None:
-    """Email the requester, and log the email in the request's correspondence."""
-    notification_send(
-        to=request.requester.email,
-        subject=f"{request.reference}: {subject}",
-        body=(
-            f"{body}\n\nSee your request: "
-            f"{django_settings.SERVICE_URL}{request.get_absolute_url()}"
-        ),
-        reference=f"approvals.{request.reference}.requester",
-    )
-    Correspondence.objects.create(
-        request=request,
-        direction=Correspondence.Direction.SENT,
-        channel=Correspondence.Channel.EMAIL,
-        subject=f"{request.reference}: {subject}"[:200],
-        summary=body,
-    )
-
-
-def _tell_staff(
-    people: list[User], request: DataShareRequest, what: str, body: str
-) -> None:
-    for person in people:
-        notification_send(
-            to=person.email,
-            subject=f"Data share request {request.reference}: {what}",
-            body=body,
-            reference=f"approvals.{request.reference}.staff",
-        )
 
 
 # --- triage ---------------------------------------------------------------------------
@@ -100,7 +66,7 @@ def request_return_for_information(
             reason=f"Returned for more information: {request_text}",
             changes={"information_requested": request_text, "information_response": ""},
         )
-        _tell_requester(request, "more information needed", request_text)
+        tell_requester(request, "more information needed", request_text)
     return request
 
 
@@ -154,7 +120,7 @@ def request_assign_assessor(
             fields=["assessor", "assessor_no_conflict_declared_at"],
         )
         permissions.assessor_permissions_grant(user=assessor, request=previous)
-        _tell_staff(
+        tell_staff(
             [assessor],
             previous,
             "you are its assessor",
@@ -319,7 +285,7 @@ def request_place_on_meeting(
             fields=["panel_meeting"],
         )
         permissions.panel_permissions_grant(meeting=meeting, request=request)
-        _tell_staff(
+        tell_staff(
             list(meeting.members.all()),
             request,
             f"is on the agenda of the {meeting}",
@@ -691,7 +657,7 @@ def _decide(
     )
     if conditional:
         conditions_record(decision=decision, acting_user=acting_user)
-    _tell_requester(
+    tell_requester(
         request,
         f"panel decision: {decision.get_outcome_display().lower()}",
         reasons + (f"\n\nConditions:\n{conditions}" if conditions else ""),
