@@ -44,10 +44,6 @@ KNOWN_LOOPS: set[frozenset[str]] = {
     frozenset(
         {"registration.services.agreements", "registration.services.director_change"}
     ),
-    # The log's retention step (pg.partitions_drop_older_than) archives through
-    # log_archive, which needs pg's table name and revokes: pg.py is to be split
-    # into the log's partitions and the rest.
-    frozenset({"records.log_archive", "records.pg"}),
     # The audit's counts and the purpose rules call each other: both are being
     # split (records/audit.py, records/purpose.py).
     frozenset({"records.audit", "records.purpose"}),
