@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -168,8 +169,13 @@ def contact(request: HttpRequest) -> HttpResponse:
 def _hours(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     if rest or not hours:
-        return f"{seconds // 60:,} minutes"
-    return "1 hour" if hours == 1 else f"{hours:,} hours"
+        minutes = seconds // 60
+        return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {
+            "count": f"{minutes:,}"
+        }
+    return ngettext("%(count)s hour", "%(count)s hours", hours) % {
+        "count": f"{hours:,}"
+    }
 
 
 def _minutes(delta: timedelta) -> int:
