@@ -318,3 +318,29 @@ def test_a_month_box_accepts_welsh_month_names_and_short_forms(typed, number):
 @pytest.mark.parametrize("typed", ["Rhagfyrr", "Mis", "13", "fai", ""])
 def test_a_month_box_leaves_anything_else_for_the_date_check(typed):
     assert month_number(typed) == typed
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "error"),
+    [
+        ("cy", "Gosod eich ap dilysu", "Nid yw’r cod a roesoch yn ddilys."),
+        ("en-gb", "Set up your authenticator app", "Entered token is not valid."),
+    ],
+)
+def test_a_wrong_set_up_code_is_refused_in_the_page_language(
+    provider_user, language, heading, error
+):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(provider_user)
+    url = reverse("two_factor:setup")
+    client.get(url)
+    client.post(url, {"setup_view-current_step": "welcome"})
+
+    response = client.post(
+        url, {"setup_view-current_step": "generator", "generator-token": "000000"}
+    )
+
+    body = response.content.decode()
+    assert _h1(body) == heading
+    assert error in body
