@@ -19,6 +19,8 @@ from django.utils import formats, timezone, translation
 from lrs_portal.dates import month_number
 from lrs_portal.forms import wait_words
 from lrs_portal.passwords import password_error
+from tests.factories import PASSWORD
+from tests.lrs_portal.auth_helpers import post_credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -344,3 +346,32 @@ def test_a_wrong_set_up_code_is_refused_in_the_page_language(
     body = response.content.decode()
     assert _h1(body) == heading
     assert error in body
+
+
+def test_the_lockout_page_is_in_welsh_with_its_counts(client, provider_user, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=2)
+    _welsh(client)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post_credentials(client, provider_user.email, "wrong-password")
+
+    response = post_credentials(client, provider_user.email, PASSWORD)
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    body = response.content.decode()
+    assert '<html lang="cy"' in body
+    assert _h1(body) == "Rydych wedi cael eich cloi allan am 2 funud"
+    assert "Arhoswch 2 funud, yna" in body
+    assert f"wedi cael ei roi {settings.AXES_FAILURE_LIMIT} o weithiau" in body
+
+
+def test_the_lockout_page_in_english_counts_one_minute_and_many(
+    client, provider_user, settings
+):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=1)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post_credentials(client, provider_user.email, "wrong-password")
+
+    body = post_credentials(client, provider_user.email, PASSWORD).content.decode()
+
+    assert _h1(body) == "You have been locked out for 1 minute"
+    assert "Wait 1 minute, then" in body
