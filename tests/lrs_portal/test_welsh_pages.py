@@ -375,3 +375,25 @@ def test_the_lockout_page_in_english_counts_one_minute_and_many(
 
     assert _h1(body) == "You have been locked out for 1 minute"
     assert "Wait 1 minute, then" in body
+
+
+def test_the_account_page_names_the_roles_in_welsh(provider_super_user):
+    client = _welsh(Client())
+    client.force_login(provider_super_user)
+
+    body = client.get(reverse("lrs_portal:account")).content.decode()
+
+    assert _h1(body) == "Eich cyfrif"
+    assert "<li>Uwch-ddefnyddiwr darparwr</li>" in body
+    assert "<li>Defnyddiwr darparwr</li>" in body
+    assert "Provider super user" not in body
+
+
+def test_the_account_page_still_offers_data_sharing_to_a_welsh_requester(requester):
+    client = _welsh(Client())
+    client.force_login(requester)
+
+    body = client.get(reverse("lrs_portal:account")).content.decode()
+
+    assert "<li>Ceisydd DSAP</li>" in body
+    assert "Ceisiadau i rannu data" in body  # shown by the role's English name
