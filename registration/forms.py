@@ -11,6 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from lrs_portal.models import User
 from lrs_portal.passwords import password_error
@@ -29,18 +32,18 @@ PURPOSE_MAX_LENGTH = 5000
 LEARNERS_MAX = 1_000_000
 ACCOUNTS_MAX_BYTES = 10 * 1024 * 1024
 PASSWORD_MAX_LENGTH = 256
-HINT_FOR_PASSWORDS = (
+HINT_FOR_PASSWORDS = _(
     "Your password must be at least 12 characters long, not entirely numbers, not "
     "a commonly used password and not too similar to your name or email address."
 )
-EMAIL_INVALID = "Enter an email address in the correct format, like name@example.com"
+EMAIL_INVALID = _("Enter an email address in the correct format, like name@example.com")
 
 
 def _text(
-    label: str,
+    label: StrOrPromise,
     *,
     max_length: int,
-    required: str | None = None,
+    required: StrOrPromise | None = None,
     textarea: bool = False,
     **kwargs: Any,
 ) -> forms.CharField:
@@ -52,13 +55,19 @@ def _text(
         widget=forms.Textarea(attrs={"rows": 4}) if textarea else forms.TextInput,
         error_messages={
             "required": required or "",
-            "max_length": f"{label} must be {max_length:,} characters or fewer",
+            "max_length": format_lazy(
+                _("{label} must be {max_length} characters or fewer"),
+                label=label,
+                max_length=f"{max_length:,}",
+            ),
         },
         **kwargs,
     )
     field.validators = [
         ProhibitNullCharactersValidator(
-            message=f"{label} must not include hidden control characters"
+            message=format_lazy(
+                _("{label} must not include hidden control characters"), label=label
+            )
         )
         if isinstance(v, ProhibitNullCharactersValidator)
         else v
@@ -67,19 +76,26 @@ def _text(
     return field
 
 
-def _email(label: str, *, required: str) -> forms.EmailField:
+def _email(label: StrOrPromise, *, required: StrOrPromise) -> forms.EmailField:
     return forms.EmailField(
         label=label,
         max_length=254,
         error_messages={
             "required": required,
             "invalid": EMAIL_INVALID,
-            "max_length": f"{label} must be 254 characters or fewer",
+            "max_length": format_lazy(
+                _("{label} must be {max_length} characters or fewer"),
+                label=label,
+                max_length="254",
+            ),
         },
     )
 
 
-def _password_field(label: str = "Password") -> forms.CharField:
+PASSWORD_LABEL = _("Password")
+
+
+def _password_field(label: StrOrPromise = PASSWORD_LABEL) -> forms.CharField:
     return forms.CharField(
         label=label,
         strip=False,
@@ -87,8 +103,11 @@ def _password_field(label: str = "Password") -> forms.CharField:
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=HINT_FOR_PASSWORDS,
         error_messages={
-            "required": "Enter a password",
-            "max_length": f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+            "required": _("Enter a password"),
+            "max_length": format_lazy(
+                _("Password must be {max_length} characters or fewer"),
+                max_length=PASSWORD_MAX_LENGTH,
+            ),
         },
     )
 
@@ -106,8 +125,10 @@ def _check_password(form: forms.Form, field: str, user: User) -> None:
 
 
 class CreateAccountForm(forms.Form):
-    full_name = _text("Full name", max_length=200, required="Enter your full name")
-    email = _email("Email address", required="Enter your email address")
+    full_name = _text(
+        _("Full name"), max_length=200, required=_("Enter your full name")
+    )
+    email = _email(_("Email address"), required=_("Enter your email address"))
     password = _password_field()
 
     def clean_email(self) -> str:
@@ -116,8 +137,10 @@ class CreateAccountForm(forms.Form):
         validators.validate_work_email(email)
         if User.objects.filter(email__iexact=email).exists():
             raise ValidationError(
-                "An account with this email address already exists. Sign in to "
-                "continue your application",
+                _(
+                    "An account with this email address already exists. Sign in to "
+                    "continue your application"
+                ),
                 code="taken",
             )
         return email
@@ -136,59 +159,66 @@ class CreateAccountForm(forms.Form):
 
 class OrganisationDetailsForm(forms.ModelForm[RegistrationApplication]):
     legal_name = _text(
-        "Legal name",
+        _("Legal name"),
         max_length=160,
-        required="Enter your organisation's legal name",
-        help_text="As it appears at Companies House.",
+        required=_("Enter your organisation's legal name"),
+        help_text=_("As it appears at Companies House."),
     )
     trading_names = _text(
-        "Trading names (optional)",
+        _("Trading names (optional)"),
         max_length=2000,
         textarea=True,
-        help_text="Any other names your organisation uses. Put each on its own line.",
+        help_text=_(
+            "Any other names your organisation uses. Put each on its own line."
+        ),
     )
     ukprn = _text(
-        "UK Provider Reference Number (UKPRN)",
+        _("UK Provider Reference Number (UKPRN)"),
         max_length=40,
-        required="Enter a UKPRN",
-        help_text="8 digits, like 10012345. It is on the UK Register of Learning "
-        "Providers.",
+        required=_("Enter a UKPRN"),
+        help_text=_(
+            "8 digits, like 10012345. It is on the UK Register of Learning Providers."
+        ),
     )
     companies_house_number = _text(
-        "Companies House number",
+        _("Companies House number"),
         max_length=40,
-        required="Enter a company registration number",
-        help_text="8 digits, or 2 letters and 6 digits, like 01234567 or SC123456.",
+        required=_("Enter a company registration number"),
+        help_text=_("8 digits, or 2 letters and 6 digits, like 01234567 or SC123456."),
     )
     ico_number = _text(
-        "ICO registration number",
+        _("ICO registration number"),
         max_length=40,
-        required="Enter an ICO registration number",
-        help_text="Like Z1234567. It is on your data protection fee certificate.",
+        required=_("Enter an ICO registration number"),
+        help_text=_("Like Z1234567. It is on your data protection fee certificate."),
     )
     registered_address = _text(
-        "Registered address",
+        _("Registered address"),
         max_length=1000,
         textarea=True,
-        required="Enter your organisation's registered address",
+        required=_("Enter your organisation's registered address"),
     )
     website = forms.URLField(
-        label="Website",
+        label=_("Website"),
         max_length=200,
         assume_scheme="https",
-        help_text="Like https://www.northfield-college.ac.uk. Your users' email "
-        "addresses must be on this domain.",
+        help_text=_(
+            "Like https://www.northfield-college.ac.uk. Your users' email "
+            "addresses must be on this domain."
+        ),
         error_messages={
-            "required": "Enter your organisation's website address",
-            "invalid": "Enter a website address in the correct format, like "
-            "https://www.northfield-college.ac.uk",
-            "max_length": "Website must be 200 characters or fewer",
+            "required": _("Enter your organisation's website address"),
+            "invalid": _(
+                "Enter a website address in the correct format, like "
+                "https://www.northfield-college.ac.uk"
+            ),
+            "max_length": _("Website must be 200 characters or fewer"),
         },
     )
     super_user_confirmed = forms.BooleanField(
-        label="I will be my organisation's LRS super user",
+        label=_("I will be my organisation's LRS super user"),
         error_messages={
-            "required": "Confirm that you will be your organisation's LRS super user"
+            "required": _("Confirm that you will be your organisation's LRS super user")
         },
     )
 
@@ -254,10 +284,12 @@ class OrganisationDetailsForm(forms.ModelForm[RegistrationApplication]):
         self.add_error(
             "super_user_confirmed",
             ValidationError(
-                f"Your account's email address ({self.applicant.email}) cannot be "
-                f"the super user's. {reason}. The super user must create their "
-                "account with their own work email address on your organisation's "
-                "domain",
+                _(
+                    "Your account's email address (%(email)s) cannot be the super "
+                    "user's. %(reason)s. The super user must create their account "
+                    "with their own work email address on your organisation's domain"
+                )
+                % {"email": self.applicant.email, "reason": reason},
                 code="super_user_email",
             ),
         )
@@ -288,23 +320,25 @@ class AccreditationForm(forms.Form):
     ADD = "add"
     SAVE = "save"
 
-    awarding_organisation = _text("Awarding organisation", max_length=160)
+    awarding_organisation = _text(_("Awarding organisation"), max_length=160)
     reference = _text(
-        "Your centre number or reference with them",
+        _("Your centre number or reference with them"),
         max_length=60,
-        help_text="Like PEA-1234.",
+        help_text=_("Like PEA-1234."),
     )
     estimated_learners_per_year = WholeNumberField(
-        label="How many learners do you expect to enrol each year?",
+        label=_("How many learners do you expect to enrol each year?"),
         min_value=1,
         max_value=LEARNERS_MAX,
-        help_text="An estimate is fine, like 1,500.",
+        help_text=_("An estimate is fine, like 1,500."),
         error_messages={
-            "required": "Enter how many learners you expect to enrol each year",
-            "invalid": "Enter the number of learners as a whole number, like 1500",
-            "min_value": "The number of learners must be 1 or more",
-            "max_value": "The number of learners must be 1,000,000 or fewer. "
-            "Contact the department if you expect more",
+            "required": _("Enter how many learners you expect to enrol each year"),
+            "invalid": _("Enter the number of learners as a whole number, like 1500"),
+            "min_value": _("The number of learners must be 1 or more"),
+            "max_value": _(
+                "The number of learners must be 1,000,000 or fewer. "
+                "Contact the department if you expect more"
+            ),
         },
     )
 
@@ -336,7 +370,7 @@ class AccreditationForm(forms.Form):
         elif not self.application.accreditations.exists():
             self.add_error(
                 "awarding_organisation",
-                "Add at least one awarding organisation you are accredited with",
+                _("Add at least one awarding organisation you are accredited with"),
             )
         return cleaned
 
@@ -344,14 +378,19 @@ class AccreditationForm(forms.Form):
         if "awarding_organisation" in self.errors or "reference" in self.errors:
             return
         if not name:
-            self.add_error("awarding_organisation", "Enter the awarding organisation")
+            self.add_error(
+                "awarding_organisation", _("Enter the awarding organisation")
+            )
         if not reference:
-            self.add_error("reference", "Enter your centre number or reference")
+            self.add_error("reference", _("Enter your centre number or reference"))
         existing = self.application.accreditations.filter(
             awarding_organisation__iexact=name
         )
         if name and existing.exists():
-            self.add_error("awarding_organisation", f"You have already added {name}")
+            self.add_error(
+                "awarding_organisation",
+                _("You have already added %(name)s") % {"name": name},
+            )
 
     @property
     def new_accreditation(self) -> tuple[str, str] | None:
@@ -364,15 +403,15 @@ class AccreditationForm(forms.Form):
 
 class AccountsUploadForm(forms.Form):
     accounts_document = forms.FileField(
-        label="Upload your latest accounts (optional)",
+        label=_("Upload your latest accounts (optional)"),
         required=False,
-        help_text="A PDF file, smaller than 10MB.",
+        help_text=_("A PDF file, smaller than 10MB."),
         widget=forms.FileInput(attrs={"accept": ".pdf,application/pdf"}),
         error_messages={
-            "invalid": "The selected file could not be uploaded. Try again",
-            "missing": "Select a file",
-            "empty": "The selected file is empty",
-            "contradiction": "Select a file",
+            "invalid": _("The selected file could not be uploaded. Try again"),
+            "missing": _("Select a file"),
+            "empty": _("The selected file is empty"),
+            "contradiction": _("Select a file"),
         },
     )
 
@@ -382,13 +421,13 @@ class AccountsUploadForm(forms.Form):
             return None
         if (upload.size or 0) > ACCOUNTS_MAX_BYTES:
             raise ValidationError(
-                "The selected file must be smaller than 10MB", code="too_big"
+                _("The selected file must be smaller than 10MB"), code="too_big"
             )
         upload.seek(0)
         header = upload.read(5)
         upload.seek(0)
         if header != b"%PDF-":  # the content decides, not the name or the browser
-            raise ValidationError("The selected file must be a PDF", code="not_pdf")
+            raise ValidationError(_("The selected file must be a PDF"), code="not_pdf")
         return upload
 
 
@@ -397,27 +436,36 @@ class AccountsUploadForm(forms.Form):
 
 class PurposeForm(forms.ModelForm[RegistrationApplication]):
     purpose = forms.ChoiceField(
-        label="What will your organisation use the LRS for?",
+        label=_("What will your organisation use the LRS for?"),
         choices=RegistrationApplication.Purpose.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Select what your organisation will use the LRS for",
-            "invalid_choice": "Select what your organisation will use the LRS for",
+            "required": _("Select what your organisation will use the LRS for"),
+            "invalid_choice": _("Select what your organisation will use the LRS for"),
         },
     )
     purpose_detail = forms.CharField(
-        label="Describe in detail how you will use the LRS",
+        label=_("Describe in detail how you will use the LRS"),
         min_length=PURPOSE_MIN_LENGTH,
         max_length=PURPOSE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=f"Say who you will look up, when and why. Write at least "
-        f"{PURPOSE_MIN_LENGTH} characters.",
+        help_text=format_lazy(
+            _(
+                "Say who you will look up, when and why. Write at least {min} "
+                "characters."
+            ),
+            min=PURPOSE_MIN_LENGTH,
+        ),
         error_messages={
-            "required": "Describe in detail how you will use the LRS",
-            "min_length": f"Your description must be at least {PURPOSE_MIN_LENGTH} "
-            "characters",
-            "max_length": f"Your description must be {PURPOSE_MAX_LENGTH:,} "
-            "characters or fewer",
+            "required": _("Describe in detail how you will use the LRS"),
+            "min_length": format_lazy(
+                _("Your description must be at least {min} characters"),
+                min=PURPOSE_MIN_LENGTH,
+            ),
+            "max_length": format_lazy(
+                _("Your description must be {max} characters or fewer"),
+                max=f"{PURPOSE_MAX_LENGTH:,}",
+            ),
         },
     )
 
@@ -429,7 +477,7 @@ class PurposeForm(forms.ModelForm[RegistrationApplication]):
         super().__init__(*args, **kwargs)
         self.fields["purpose_detail"].validators = [
             ProhibitNullCharactersValidator(
-                message="Your description must not include hidden control characters"
+                message=_("Your description must not include hidden control characters")
             )
             if isinstance(v, ProhibitNullCharactersValidator)
             else v
@@ -448,36 +496,41 @@ class LearnersServedForm(forms.Form):
     """
 
     learner_ages = forms.MultipleChoiceField(
-        label="How old are the learners you will look up?",
+        label=_("How old are the learners you will look up?"),
         choices=LearnerAge.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Their age when you enrol them. Select all that apply.",
+        help_text=_("Their age when you enrol them. Select all that apply."),
         error_messages={
-            "required": "Select the ages of the learners you will look up",
-            "invalid_choice": "Select the ages of the learners you will look up",
-            "invalid_list": "Select the ages of the learners you will look up",
+            "required": _("Select the ages of the learners you will look up"),
+            "invalid_choice": _("Select the ages of the learners you will look up"),
+            "invalid_list": _("Select the ages of the learners you will look up"),
         },
     )
     learner_reach = forms.ChoiceField(
-        label="Where do most of your learners come from?",
+        label=_("Where do most of your learners come from?"),
         choices=LearnerReach.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Select where most of your learners come from",
-            "invalid_choice": "Select where most of your learners come from",
+            "required": _("Select where most of your learners come from"),
+            "invalid_choice": _("Select where most of your learners come from"),
         },
     )
     learner_reach_km = WholeNumberField(
-        label="Distance in kilometres",
+        label=_("Distance in kilometres"),
         required=False,
         min_value=1,
         max_value=LEARNER_REACH_KM_MAX,
-        help_text="For example, 30. One mile is about 1.6 kilometres.",
+        help_text=_("For example, 30. One mile is about 1.6 kilometres."),
         error_messages={
-            "invalid": "Enter the distance as a whole number of kilometres, like 30",
-            "min_value": "The distance must be 1 kilometre or more",
-            "max_value": f"The distance must be {LEARNER_REACH_KM_MAX} kilometres or "
-            "fewer. If your learners come from further, choose From across England",
+            "invalid": _("Enter the distance as a whole number of kilometres, like 30"),
+            "min_value": _("The distance must be 1 kilometre or more"),
+            "max_value": format_lazy(
+                _(
+                    "The distance must be {max} kilometres or fewer. If your learners "
+                    "come from further, choose From across England"
+                ),
+                max=LEARNER_REACH_KM_MAX,
+            ),
         },
     )
 
@@ -489,7 +542,7 @@ class LearnersServedForm(forms.Form):
             ):
                 self.add_error(
                     "learner_reach_km",
-                    "Enter the distance most of your learners live within",
+                    _("Enter the distance most of your learners live within"),
                 )
         else:
             cleaned["learner_reach_km"] = None
@@ -503,21 +556,26 @@ def director_label(director: Director) -> str:
     since = (
         govuk_date(director.appointed_on.isoformat()) if director.appointed_on else ""
     )
-    return f"{director.name} (director since {since})" if since else director.name
+    if not since:
+        return director.name
+    return _("%(name)s (director since %(since)s)") % {
+        "name": director.name,
+        "since": since,
+    }
 
 
 class SigningDirectorForm(forms.Form):
     director = forms.ChoiceField(
-        label="Which director will sign the LRS agreement?",
+        label=_("Which director will sign the LRS agreement?"),
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Select the director who will sign the agreement",
-            "invalid_choice": "Select the director who will sign the agreement",
+            "required": _("Select the director who will sign the agreement"),
+            "invalid_choice": _("Select the director who will sign the agreement"),
         },
     )
     email = _email(
-        "The director's work email address",
-        required="Enter the director's work email address",
+        _("The director's work email address"),
+        required=_("Enter the director's work email address"),
     )
 
     def __init__(
@@ -535,7 +593,7 @@ class SigningDirectorForm(forms.Form):
         director_field.choices = [
             (d.appointment, director_label(d)) for d in self.directors.values()
         ]
-        self.fields["email"].help_text = (
+        self.fields["email"].help_text = _(
             "Their own work email address on your organisation's domain, not a "
             "shared mailbox like info@ or a personal address like gmail.com."
         )
@@ -553,12 +611,14 @@ class SigningDirectorForm(forms.Form):
             if exc.code != "shared_mailbox":
                 raise
             raise ValidationError(
-                "Enter the director's own email address, not a shared mailbox "
-                "like info@: the signing link must reach only them",
+                _(
+                    "Enter the director's own email address, not a shared mailbox "
+                    "like info@: the signing link must reach only them"
+                ),
                 code="shared_mailbox",
             ) from exc
         if not director_email_excepted(subject=self.subject, email=email):
-            validators.validate_work_email(email, whose="the director's")
+            validators.validate_work_email(email, director=True)
         director_email_check(subject=self.subject, email=email)
         return email
 
@@ -572,9 +632,9 @@ class SigningDirectorForm(forms.Form):
 
 class DeclarationForm(forms.Form):
     confirmed = forms.BooleanField(
-        label="I confirm the declaration",
+        label=_("I confirm the declaration"),
         error_messages={
-            "required": "Confirm the declaration to submit the application"
+            "required": _("Confirm the declaration to submit the application")
         },
     )
 
@@ -584,23 +644,26 @@ class DeclarationForm(forms.Form):
 
 class SignAgreementForm(forms.Form):
     typed_name = _text(
-        "Your full name",
+        _("Your full name"),
         max_length=200,
-        required="Enter your full name",
-        help_text="As it appears at Companies House.",
+        required=_("Enter your full name"),
+        help_text=_("As it appears at Companies House."),
     )
     code = _text(
-        "The code from your letter",
+        _("The code from your letter"),
         max_length=20,
-        required="Enter the code from the letter we posted to you",
-        help_text="We posted it to your correspondence address at Companies House. "
-        "It is 8 letters and numbers, like ABCD-2345.",
+        required=_("Enter the code from the letter we posted to you"),
+        help_text=_(
+            "We posted it to your correspondence address at Companies House. "
+            "It is 8 letters and numbers, like ABCD-2345."
+        ),
     )
     confirmed = forms.BooleanField(
-        label="I have read the agreement and I agree to it on behalf of the "
-        "organisation",
+        label=_(
+            "I have read the agreement and I agree to it on behalf of the organisation"
+        ),
         error_messages={
-            "required": "Confirm that you have read and agree to the agreement"
+            "required": _("Confirm that you have read and agree to the agreement")
         },
     )
 
@@ -609,19 +672,23 @@ class SignAgreementForm(forms.Form):
 
 
 class InviteUserForm(forms.Form):
-    full_name = _text("Full name", max_length=200, required="Enter their full name")
-    email = _email("Work email address", required="Enter their work email address")
+    full_name = _text(
+        _("Full name"), max_length=200, required=_("Enter their full name")
+    )
+    email = _email(
+        _("Work email address"), required=_("Enter their work email address")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["email"].help_text = (
+        self.fields["email"].help_text = _(
             "Their own email address on your organisation's domain, not a shared "
             "mailbox."
         )
 
 
 class AcceptInvitationForm(forms.Form):
-    password = _password_field("Create a password")
+    password = _password_field(_("Create a password"))
 
     def __init__(self, *args: Any, email: str, full_name: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -656,35 +723,39 @@ class SuspensionExplanationForm(forms.Form):
     """The super user's explanation of a suspension, for the caseworkers."""
 
     explanation = forms.CharField(
-        label="Your explanation",
-        help_text="Say why the usage happened and what your organisation has done "
-        "about it. Do not include learners' names, dates of birth or ULNs.",
+        label=_("Your explanation"),
+        help_text=_(
+            "Say why the usage happened and what your organisation has done "
+            "about it. Do not include learners' names, dates of birth or ULNs."
+        ),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={
-            "required": "Enter your explanation",
-            "max_length": "Your explanation must be 5,000 characters or fewer",
+            "required": _("Enter your explanation"),
+            "max_length": _("Your explanation must be 5,000 characters or fewer"),
         },
     )
 
     def clean_explanation(self) -> str:
         value: str = self.cleaned_data["explanation"].strip()
         if not value:
-            raise forms.ValidationError("Enter your explanation")
+            raise forms.ValidationError(_("Enter your explanation"))
         if "\x00" in value:
             raise forms.ValidationError(
-                "Your explanation contains a character we cannot accept"
+                _("Your explanation contains a character we cannot accept")
             )
         return value
 
 
 # --- The yearly confirmation ----------------------------------------------------
 
-YES_NO = (("yes", "Yes"), ("no", "No"))
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
 CHANGE_MAX_LENGTH = 2000
 
 
-def _yes_no(label: str, required: str, hint: str = "") -> forms.ChoiceField:
+def _yes_no(
+    label: StrOrPromise, required: StrOrPromise, hint: StrOrPromise = ""
+) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=YES_NO,
@@ -694,15 +765,17 @@ def _yes_no(label: str, required: str, hint: str = "") -> forms.ChoiceField:
     )
 
 
-def _what_changed(label: str) -> forms.CharField:
+def _what_changed(label: StrOrPromise) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=False,
         max_length=CHANGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={
-            "max_length": f"What changed must be {CHANGE_MAX_LENGTH:,} characters "
-            "or fewer"
+            "max_length": format_lazy(
+                _("What changed must be {max} characters or fewer"),
+                max=f"{CHANGE_MAX_LENGTH:,}",
+            )
         },
     )
 
@@ -711,36 +784,36 @@ class YearlyConfirmationForm(forms.Form):
     """The super user's answers to the yearly confirmation (decision 0031)."""
 
     purpose_unchanged = _yes_no(
-        "Is this still what your organisation uses the LRS for?",
-        "Select yes if your organisation still uses the LRS for this",
+        _("Is this still what your organisation uses the LRS for?"),
+        _("Select yes if your organisation still uses the LRS for this"),
     )
-    purpose_change = _what_changed("What has changed about how you use the LRS?")
+    purpose_change = _what_changed(_("What has changed about how you use the LRS?"))
     learners_per_year = WholeNumberField(
-        label="How many learners do you enrol each year?",
+        label=_("How many learners do you enrol each year?"),
         min_value=1,
         max_value=LEARNERS_MAX,
-        help_text="An estimate is fine, like 1,500.",
+        help_text=_("An estimate is fine, like 1,500."),
         error_messages=AccreditationForm.base_fields[
             "estimated_learners_per_year"
         ].error_messages,
     )
     awarding_organisations_unchanged = _yes_no(
-        "Are these still your awarding organisations?",
-        "Select yes if these are still your awarding organisations",
+        _("Are these still your awarding organisations?"),
+        _("Select yes if these are still your awarding organisations"),
     )
     awarding_organisations_change = _what_changed(
-        "Which awarding organisations have you joined or left?"
+        _("Which awarding organisations have you joined or left?")
     )
     director_in_office = _yes_no(
-        "Is the director who signed the LRS agreement still in office?",
-        "Select yes if the director who signed the agreement is still in office",
+        _("Is the director who signed the LRS agreement still in office?"),
+        _("Select yes if the director who signed the agreement is still in office"),
     )
 
     def _clean_change(self, field: str) -> str:
         value: str = self.cleaned_data.get(field, "").strip()
         if "\x00" in value:
             raise forms.ValidationError(
-                "What changed contains a character we cannot accept"
+                _("What changed contains a character we cannot accept")
             )
         return value
 
@@ -754,14 +827,15 @@ class YearlyConfirmationForm(forms.Form):
         data = super().clean() or {}
         if data.get("purpose_unchanged") == "no" and not data.get("purpose_change"):
             self.add_error(
-                "purpose_change", "Describe what has changed about how you use the LRS"
+                "purpose_change",
+                _("Describe what has changed about how you use the LRS"),
             )
         if data.get("awarding_organisations_unchanged") == "no" and not data.get(
             "awarding_organisations_change"
         ):
             self.add_error(
                 "awarding_organisations_change",
-                "Say which awarding organisations you have joined or left",
+                _("Say which awarding organisations you have joined or left"),
             )
         return data
 
