@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from lrs_portal.forms import SafeModelChoiceField
 from lrs_portal.models import User
 from registration.api_clients import MAX_GRACE_DAYS, ip_ranges_parse, latest_expiry
-from registration.forms import _text
+from registration.forms.fields import text_field
 
 # How long a new client lasts: a choice of periods, each at most 12 months.
 EXPIRY_MONTHS = (("1", 1), ("3", 3), ("6", 6), ("12", 12))
@@ -37,7 +37,7 @@ class MemberChoiceField(SafeModelChoiceField):
 
 
 class ApiClientCreateForm(forms.Form):
-    name = _text(
+    name = text_field(
         _("Name"),
         max_length=100,
         required=_("Enter a name for the API client"),
@@ -58,7 +58,7 @@ class ApiClientCreateForm(forms.Form):
             "invalid_choice": _("Choose one of your organisation's members"),
         },
     )
-    allowed_ip_ranges = _text(
+    allowed_ip_ranges = text_field(
         _("IP addresses it may be used from (optional)"),
         max_length=RANGES_MAX_LENGTH,
         textarea=True,
@@ -138,7 +138,7 @@ class ApiClientRotateForm(forms.Form):
 
 
 class ApiClientRevokeForm(forms.Form):
-    reason = _text(
+    reason = text_field(
         _("Why are you revoking it?"),
         max_length=500,
         required=_("Enter why you are revoking the API client"),
