@@ -5,10 +5,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from registration import validators
-from registration.companies_house import Director, govuk_date
+from registration.companies_house import Director
 from registration.forms.fields import (
     email_field,
     text_field,
@@ -22,14 +23,13 @@ from registration.models import (
 
 
 def director_label(director: Director) -> str:
-    since = (
-        govuk_date(director.appointed_on.isoformat()) if director.appointed_on else ""
-    )
-    if not since:
+    """The director's name and, when known, since when ("5 March 2025", the month
+    in the page's language)."""
+    if not director.appointed_on:
         return director.name
     return _("%(name)s (director since %(since)s)") % {
         "name": director.name,
-        "since": since,
+        "since": date_format(director.appointed_on, "j F Y"),
     }
 
 

@@ -263,6 +263,24 @@ def accreditation_remove(
     return redirect("registration:accreditation")
 
 
+# Companies House's company status codes in words (its public API's enumeration;
+# an unlisted code is shown as Companies House writes it).
+COMPANY_STATUS_WORDS = {
+    "active": gettext_lazy("Active"),
+    "dissolved": gettext_lazy("Dissolved"),
+    "liquidation": gettext_lazy("Liquidation"),
+    "receivership": gettext_lazy("Receivership"),
+    "administration": gettext_lazy("Administration"),
+    "voluntary-arrangement": gettext_lazy("Voluntary arrangement"),
+    "converted-closed": gettext_lazy("Converted or closed"),
+    "insolvency-proceedings": gettext_lazy("Insolvency proceedings"),
+    "registered": gettext_lazy("Registered"),
+    "removed": gettext_lazy("Removed"),
+    "closed": gettext_lazy("Closed"),
+    "open": gettext_lazy("Open"),
+    "active-proposal-to-strike-off": gettext_lazy("Active proposal to strike off"),
+}
+
 # Findings in words for the provider (the checks' own messages are for caseworkers).
 PROVIDER_FINDINGS = {
     "proposal_to_strike_off": gettext_lazy(
@@ -299,8 +317,10 @@ class CompanyLookup:
     def status_words(self) -> str:
         if self.facts is None:
             return ""
-        words = self.facts.company_status_detail or self.facts.company_status
-        return words.replace("-", " ").capitalize() or _("Not given")
+        code = self.facts.company_status_detail or self.facts.company_status
+        if code in COMPANY_STATUS_WORDS:
+            return str(COMPANY_STATUS_WORDS[code])
+        return code.replace("-", " ").capitalize() or _("Not given")
 
     @property
     def findings(self) -> list[str]:

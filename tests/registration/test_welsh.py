@@ -2,9 +2,11 @@
 form errors and the refusals a person reads, in Welsh when Welsh is chosen and
 unchanged in English."""
 
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from http import HTTPStatus
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -14,8 +16,11 @@ from django.utils import translation
 
 from lrs_portal.models import Notification
 from registration.api_client_forms import ApiClientRotateForm
+from registration.companies_house import Director
+from registration.forms import director_label
 from registration.services import signing_request_send
 from registration.templatetags.suspension_figures import rule_found, rule_limit
+from registration.views.apply import CompanyLookup
 from tests.factories import (
     AgreementVersionFactory,
     RegistrationApplicationFactory,
@@ -185,3 +190,26 @@ def test_suspension_figures_are_grouped_in_either_language():
             assert rule_found(share) == "46%"
             assert rule_limit(share) == "30%"
     assert rule_found({"rule": "org_volume", "value": Decimal("NaN")}) == "NaN"
+
+
+def test_a_directors_label_gives_the_month_in_the_language_of_the_page():
+    director = Director(
+        name="Jane Smith",
+        appointment="abc",
+        appointed_on=date(2025, 3, 5),
+        officer_role="director",
+    )
+    with translation.override("cy"):
+        assert director_label(director) == "Jane Smith (cyfarwyddwr ers 5 Mawrth 2025)"
+    with translation.override("en-gb"):
+        assert director_label(director) == "Jane Smith (director since 5 March 2025)"
+
+
+def test_a_company_status_is_in_words_in_either_language():
+    facts = SimpleNamespace(company_status="active", company_status_detail="")
+    unknown = SimpleNamespace(company_status="a-new-status", company_status_detail="")
+    with translation.override("cy"):
+        assert CompanyLookup(facts).status_words == "Gweithredol"
+    with translation.override("en-gb"):
+        assert CompanyLookup(facts).status_words == "Active"
+        assert CompanyLookup(unknown).status_words == "A new status"
