@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal import roles
 from lrs_portal.models import User
@@ -280,14 +281,17 @@ def suspension_explain(
     if not permissions.can_explain_suspension(acting_user, suspension.organisation):
         raise PermissionError("Only the organisation's super user can explain")
     if not explanation:
-        raise ExplanationRefused("Enter your explanation")
+        raise ExplanationRefused(_("Enter your explanation"))
     with transaction.atomic():
         locked = Suspension.objects.select_for_update().get(pk=suspension.pk)
         if not locked.in_force:
-            raise ExplanationRefused("This suspension has already been decided")
+            raise ExplanationRefused(_("This suspension has already been decided"))
         if locked.explained_at is not None:
             raise ExplanationRefused(
-                "Your organisation has already sent its explanation of this suspension"
+                _(
+                    "Your organisation has already sent its explanation of this "
+                    "suspension"
+                )
             )
         locked.explanation = explanation
         locked.explained_at = timezone.now()

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
@@ -443,7 +444,7 @@ def yearly_confirmation_answer(
     if not permissions.can_manage_users(acting_user, organisation):
         raise PermissionError("Only the organisation's super user can confirm it")
     if answers.learners_per_year < 1:
-        raise YearlyConfirmationRefused("Learners a year must be 1 or more")
+        raise YearlyConfirmationRefused(_("Learners a year must be 1 or more"))
     # Kept (and compared) in English whatever the page's language: caseworkers
     # read it, and the purpose's label is translated for the provider's pages.
     with translation.override("en"):
@@ -453,7 +454,9 @@ def yearly_confirmation_answer(
     with transaction.atomic():
         locked = YearlyConfirmation.objects.select_for_update().get(pk=confirmation.pk)
         if locked.status != PENDING:
-            raise YearlyConfirmationRefused("This confirmation has been made already")
+            raise YearlyConfirmationRefused(
+                _("This confirmation has been made already")
+            )
         locked.on_record = {**record, "director_at_companies_house": standing}
         locked.answers = answers.as_dict()
         locked.answered_at = timezone.now()
