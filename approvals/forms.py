@@ -1,6 +1,10 @@
 """Forms for the requester's pages. They only validate; views save through
 approvals.services. Messages follow the GOV.UK pattern: say what is wrong and
-how to put it right."""
+how to put it right.
+
+Every label and message is marked for translation (docs/decisions/0034): those
+built when the module loads are lazy, and one that names its field's label is
+worked out when it is shown (_said_later), in the language of the page."""
 
 import re
 from datetime import date
@@ -9,6 +13,10 @@ from typing import Any
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from approvals.models import DataShareRequest, RequestedDataset, Researcher
 from lrs_portal.dates import month_number
@@ -24,14 +32,39 @@ ACCREDITATION_YEARS: dict[str, int] = {
     Researcher.Accreditation.FULL: 5,
     Researcher.Accreditation.PROVISIONAL: 3,
 }
-YES_NO = (("yes", "Yes"), ("no", "No"))
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 _DATE_PARTS = ("day", "month", "year")
+# Which boxes of a date are empty, as the message says it (never built from
+# pieces: Welsh words do not join as the English do).
+_MISSING = {
+    ("day",): _("%(label)s must include a day"),
+    ("month",): _("%(label)s must include a month"),
+    ("year",): _("%(label)s must include a year"),
+    ("day", "month"): _("%(label)s must include a day and month"),
+    ("day", "year"): _("%(label)s must include a day and year"),
+    ("month", "year"): _("%(label)s must include a month and year"),
+}
+_REAL_DATE = _("%(label)s must be a real date")
+
+
+def _said_later(message: StrOrPromise, **params: object) -> StrOrPromise:
+    """``message`` with its placeholders filled, worked out when it is shown, so
+    in the language of that page (params may be lazy labels)."""
+
+    def text() -> str:
+        return str(message) % {name: str(value) for name, value in params.items()}
+
+    return lazy(text, str)()
 
 
 def _text(
-    label: str, *, required: str | None, max_length: int = 5000, rows: int = 0
+    label: StrOrPromise,
+    *,
+    required: StrOrPromise | None,
+    max_length: int = 5000,
+    rows: int = 0,
 ) -> forms.CharField:
     """A text field with a plain message for a missing, too long or NUL value."""
     field = forms.CharField(
@@ -41,12 +74,18 @@ def _text(
         widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput,
         error_messages={
             "required": required or "",
-            "max_length": f"{label} must be {max_length:,} characters or fewer",
+            "max_length": _said_later(
+                _("%(label)s must be %(max)s characters or fewer"),
+                label=label,
+                max=f"{max_length:,}",
+            ),
         },
     )
     field.validators = [
         ProhibitNullCharactersValidator(
-            message=f"{label} must not include hidden control characters"
+            message=_said_later(
+                _("%(label)s must not include hidden control characters"), label=label
+            )
         )
         if isinstance(v, ProhibitNullCharactersValidator)
         else v
@@ -56,7 +95,11 @@ def _text(
 
 
 def _radios(
-    label: str, choices: Any, *, required: str, help_text: str = ""
+    label: StrOrPromise,
+    choices: Any,
+    *,
+    required: StrOrPromise,
+    help_text: StrOrPromise = "",
 ) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
@@ -94,8 +137,10 @@ class DateField(forms.MultiValueField):
 
     widget = DateInputWidget
 
-    def __init__(self, *, label: str, required: str, **kwargs: Any) -> None:
-        real = f"{label} must be a real date"
+    def __init__(
+        self, *, label: StrOrPromise, required: StrOrPromise, **kwargs: Any
+    ) -> None:
+        real = _said_later(_REAL_DATE, label=label)
         parts = [
             forms.CharField(
                 required=False, max_length=10, error_messages={"max_length": real}
@@ -118,19 +163,20 @@ class DateField(forms.MultiValueField):
         ]
         if missing:
             raise forms.ValidationError(
-                f"{label} must include a {' and '.join(missing)}"
+                str(_MISSING[tuple(missing)]) % {"label": label}
             )
         if not all(v.isascii() and v.isdigit() for v in (day, month, year)):
-            raise forms.ValidationError(f"{label} must be a real date")
+            raise forms.ValidationError(str(_REAL_DATE) % {"label": label})
         if len(year) != 4:
-            raise forms.ValidationError("Year must include 4 numbers")
+            raise forms.ValidationError(_("Year must include 4 numbers"))
         try:
             value = date(int(year), int(month), int(day))
         except ValueError:
-            raise forms.ValidationError(f"{label} must be a real date") from None
+            raise forms.ValidationError(str(_REAL_DATE) % {"label": label}) from None
         if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
             raise forms.ValidationError(
-                f"{label} must be between {EARLIEST_YEAR} and {LATEST_YEAR}"
+                gettext("%(label)s must be between %(earliest)s and %(latest)s")
+                % {"label": label, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
             )
         return value
 
@@ -147,16 +193,16 @@ def _years_after(start: date, years: int) -> date:
 
 class ProjectForm(forms.Form):
     project_title = _text(
-        "Project title", required="Enter the project title", max_length=200
+        _("Project title"), required=_("Enter the project title"), max_length=200
     )
     summary = _text(
-        "Summary and public benefit",
-        required="Enter a summary of the project and its public benefit",
+        _("Summary and public benefit"),
+        required=_("Enter a summary of the project and its public benefit"),
         rows=6,
     )
     research_interest = _text(
-        "How the project supports the department's areas of research interest",
-        required="Say how the project supports the department's research interests",
+        _("How the project supports the department's areas of research interest"),
+        required=_("Say how the project supports the department's research interests"),
         rows=6,
     )
 
@@ -174,23 +220,25 @@ class ProjectForm(forms.Form):
 
 class LegalForm(forms.Form):
     legal_gateway = _radios(
-        "Legal gateway", R.LegalGateway.choices, required="Select the legal gateway"
+        _("Legal gateway"),
+        R.LegalGateway.choices,
+        required=_("Select the legal gateway"),
     )
     lawful_basis = _radios(
-        "Lawful basis under UK GDPR Article 6",
+        _("Lawful basis under UK GDPR Article 6"),
         R.LawfulBasis.choices,
-        required="Select the lawful basis",
+        required=_("Select the lawful basis"),
     )
     special_category = _radios(
-        "Does the project involve special category data?",
+        _("Does the project involve special category data?"),
         YES_NO,
-        required="Select yes if the project involves special category data",
-        help_text="For example ethnicity, health or special educational needs.",
+        required=_("Select yes if the project involves special category data"),
+        help_text=_("For example ethnicity, health or special educational needs."),
     )
     special_category_condition = _radios(
-        "If yes, the condition under UK GDPR Article 9",
-        [("", "Not applicable"), *R.SpecialCategoryCondition.choices],
-        required="Select the Article 9 condition",
+        _("If yes, the condition under UK GDPR Article 9"),
+        [("", _("Not applicable")), *R.SpecialCategoryCondition.choices],
+        required=_("Select the Article 9 condition"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -212,7 +260,7 @@ class LegalForm(forms.Form):
         if special and not cleaned.get("special_category_condition"):
             self.add_error(
                 "special_category_condition",
-                "Select the Article 9 condition for special category data",
+                _("Select the Article 9 condition for special category data"),
             )
         return cleaned
 
@@ -230,23 +278,25 @@ class LegalForm(forms.Form):
 
 class DataForm(forms.Form):
     records_expected = forms.IntegerField(
-        label="How many pupil records do you expect?",
+        label=_("How many pupil records do you expect?"),
         min_value=1,
         max_value=RECORDS_MAX,
         error_messages={
-            "required": "Enter how many records you expect",
-            "invalid": "Records expected must be a whole number, like 50000",
-            "min_value": "Records expected must be 1 or more",
-            "max_value": f"Records expected must be {RECORDS_MAX:,} or fewer",
+            "required": _("Enter how many records you expect"),
+            "invalid": _("Records expected must be a whole number, like 50000"),
+            "min_value": _("Records expected must be 1 or more"),
+            "max_value": _said_later(
+                _("Records expected must be %(max)s or fewer"), max=f"{RECORDS_MAX:,}"
+            ),
         },
     )
     linkage = _radios(
-        "Will you link the data to other data?",
+        _("Will you link the data to other data?"),
         YES_NO,
-        required="Select yes if you will link the data to other data",
+        required=_("Select yes if you will link the data to other data"),
     )
     linkage_detail = _text(
-        "If yes, what you will link it to, and how", required=None, rows=4
+        _("If yes, what you will link it to, and how"), required=None, rows=4
     )
 
     @staticmethod
@@ -260,7 +310,7 @@ class DataForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("linkage") == "yes" and not cleaned.get("linkage_detail"):
-            self.add_error("linkage_detail", "Say what you will link the data to")
+            self.add_error("linkage_detail", _("Say what you will link the data to"))
         return cleaned
 
     def answers(self) -> dict[str, Any]:
@@ -274,13 +324,13 @@ class DataForm(forms.Form):
 
 class AccessForm(forms.Form):
     access_route = _radios(
-        "How will researchers access the data?",
+        _("How will researchers access the data?"),
         R.AccessRoute.choices,
-        required="Select how researchers will access the data",
-        help_text="The ONS Secure Research Service is the default route.",
+        required=_("Select how researchers will access the data"),
+        help_text=_("The ONS Secure Research Service is the default route."),
     )
     direct_supply_reason = _text(
-        "If direct supply, why the Secure Research Service cannot be used",
+        _("If direct supply, why the Secure Research Service cannot be used"),
         required=None,
         rows=4,
     )
@@ -297,7 +347,7 @@ class AccessForm(forms.Form):
         direct = cleaned.get("access_route") == R.AccessRoute.DIRECT_SUPPLY
         if direct and not cleaned.get("direct_supply_reason"):
             self.add_error(
-                "direct_supply_reason", "Give the reason you need direct supply"
+                "direct_supply_reason", _("Give the reason you need direct supply")
             )
         return cleaned
 
@@ -312,11 +362,11 @@ class AccessForm(forms.Form):
 
 
 class DatesForm(forms.Form):
-    start_date = DateField(label="Start date", required="Enter the start date")
-    end_date = DateField(label="End date", required="Enter the end date")
+    start_date = DateField(label=_("Start date"), required=_("Enter the start date"))
+    end_date = DateField(label=_("End date"), required=_("Enter the end date"))
     retention_plan = _text(
-        "Retention and destruction plan",
-        required="Enter how you will keep and then destroy the data",
+        _("Retention and destruction plan"),
+        required=_("Enter how you will keep and then destroy the data"),
         rows=6,
     )
 
@@ -333,12 +383,12 @@ class DatesForm(forms.Form):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end:
             if end <= start:
-                self.add_error("end_date", "End date must be after the start date")
+                self.add_error("end_date", _("End date must be after the start date"))
             elif end > _years_after(start, LONGEST_SHARE_YEARS):
                 self.add_error(
                     "end_date",
-                    f"End date must be within {LONGEST_SHARE_YEARS} years of the "
-                    "start date",
+                    gettext("End date must be within %(years)s years of the start date")
+                    % {"years": LONGEST_SHARE_YEARS},
                 )
         return cleaned
 
@@ -357,28 +407,32 @@ SECTION_FORMS: dict[str, type[forms.Form]] = {
 
 class DatasetForm(forms.Form):
     academic_year = _text(
-        "Academic year", required="Enter the academic year, like 2019/20", max_length=7
+        _("Academic year"),
+        required=_("Enter the academic year, like 2019/20"),
+        max_length=7,
     )
     tier = _radios(
         "Tier",
         RequestedDataset.Tier.choices,
-        required="Select the tier of the extract",
+        required=_("Select the tier of the extract"),
     )
 
     def clean_academic_year(self) -> str:
         value: str = self.cleaned_data["academic_year"].strip()
         match = ACADEMIC_YEAR.match(value)
         if match is None or not value.isascii():
-            raise forms.ValidationError("Enter the academic year in the format 2019/20")
+            raise forms.ValidationError(
+                _("Enter the academic year in the format 2019/20")
+            )
         start = int(match["start"])
         if (start + 1) % 100 != int(match["end"]):
             raise forms.ValidationError(
-                "The academic year must be two years in a row, like 2019/20"
+                _("The academic year must be two years in a row, like 2019/20")
             )
         if not FIRST_NPD_YEAR <= start < timezone.localdate().year:
             raise forms.ValidationError(
-                f"The academic year must be between {FIRST_NPD_YEAR}/"
-                f"{(FIRST_NPD_YEAR + 1) % 100:02d} and last year"
+                gettext("The academic year must be between %(first)s and last year")
+                % {"first": f"{FIRST_NPD_YEAR}/{(FIRST_NPD_YEAR + 1) % 100:02d}"}
             )
         return value
 
@@ -388,29 +442,34 @@ class DatasetForm(forms.Form):
 
 class ResearcherForm(forms.Form):
     full_name = _text(
-        "Full name", required="Enter the researcher's full name", max_length=200
+        _("Full name"), required=_("Enter the researcher's full name"), max_length=200
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         error_messages={
-            "required": "Enter the researcher's email address",
-            "invalid": "Enter an email address in the correct format, like "
-            "name@example.com",
-            "max_length": "Email address must be 254 characters or fewer",
+            "required": _("Enter the researcher's email address"),
+            "invalid": _(
+                "Enter an email address in the correct format, like name@example.com"
+            ),
+            "max_length": _("Email address must be 254 characters or fewer"),
         },
     )
     accreditation = _radios(
         "Accreditation",
         Researcher.Accreditation.choices,
-        required="Select the researcher's accreditation",
+        required=_("Select the researcher's accreditation"),
     )
-    accreditation_number = _text("Accreditation number", required=None, max_length=40)
+    accreditation_number = _text(
+        _("Accreditation number"), required=None, max_length=40
+    )
     accreditation_expires_on = DateField(
-        label="Accreditation expiry date",
-        required="Enter the date the accreditation expires",
-        help_text="Every accreditation has one: a full accreditation lasts 5 "
-        "years, a provisional one 3.",
+        label=_("Accreditation expiry date"),
+        required=_("Enter the date the accreditation expires"),
+        help_text=_(
+            "Every accreditation has one: a full accreditation lasts 5 "
+            "years, a provisional one 3."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -421,7 +480,7 @@ class ResearcherForm(forms.Form):
             Researcher.Accreditation.NONE,
         )
         if accredited and not cleaned.get("accreditation_number"):
-            self.add_error("accreditation_number", "Enter the accreditation number")
+            self.add_error("accreditation_number", _("Enter the accreditation number"))
         expires = cleaned.get("accreditation_expires_on")
         if accredited and expires is not None:
             self._check_expiry(cleaned["accreditation"], expires)
@@ -435,35 +494,44 @@ class ResearcherForm(forms.Form):
         if expires < today:
             self.add_error(
                 "accreditation_expires_on",
-                "The accreditation has expired: the accreditation expiry date must "
-                "be today or in the future",
+                _(
+                    "The accreditation has expired: the accreditation expiry date must "
+                    "be today or in the future"
+                ),
             )
             return
         years = ACCREDITATION_YEARS.get(accreditation)
         if years and expires > _years_after(today, years):
             self.add_error(
                 "accreditation_expires_on",
-                f"A {Researcher.Accreditation(accreditation).label.lower()} "
-                f"accreditation lasts {years} years: the expiry date must be within "
-                f"{years} years of today",
+                gettext(
+                    "A %(kind)s accreditation lasts %(years)s years: the expiry date "
+                    "must be within %(years)s years of today"
+                )
+                % {
+                    "kind": str(Researcher.Accreditation(accreditation).label).lower(),
+                    "years": years,
+                },
             )
 
 
 class SubmitForm(forms.Form):
     response = _text(
-        "Your answer to our request for information", required=None, rows=6
+        _("Your answer to our request for information"), required=None, rows=6
     )
     confirmed = forms.BooleanField(
-        label="I confirm the information is true and complete, and that my "
-        "organisation will use the data only for this project",
-        error_messages={"required": "Confirm the declaration to submit the request"},
+        label=_(
+            "I confirm the information is true and complete, and that my "
+            "organisation will use the data only for this project"
+        ),
+        error_messages={"required": _("Confirm the declaration to submit the request")},
     )
 
     def __init__(self, *args: Any, returned: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if returned:
             self.fields["response"].required = True
-            self.fields["response"].error_messages["required"] = (
+            self.fields["response"].error_messages["required"] = _(
                 "Answer our request for information"
             )
         else:
@@ -472,26 +540,30 @@ class SubmitForm(forms.Form):
 
 class CertificateForm(forms.Form):
     destroyed_by = _text(
-        "Who destroyed the data",
-        required="Enter who destroyed the data",
+        _("Who destroyed the data"),
+        required=_("Enter who destroyed the data"),
         max_length=200,
     )
     destroyed_on = DateField(
-        label="Date destroyed", required="Enter the date the data was destroyed"
+        label=_("Date destroyed"), required=_("Enter the date the data was destroyed")
     )
     what_was_destroyed = _text(
-        "What was destroyed",
-        required="Enter what was destroyed, including copies and derived files",
+        _("What was destroyed"),
+        required=_("Enter what was destroyed, including copies and derived files"),
         rows=4,
     )
     method = _text(
-        "How it was destroyed", required="Enter how the data was destroyed", rows=4
+        _("How it was destroyed"),
+        required=_("Enter how the data was destroyed"),
+        rows=4,
     )
 
     def clean_destroyed_on(self) -> date:
         value: date = self.cleaned_data["destroyed_on"]
         if value > timezone.localdate():
-            raise forms.ValidationError("Date destroyed must be today or in the past")
+            raise forms.ValidationError(
+                _("Date destroyed must be today or in the past")
+            )
         return value
 
 
@@ -499,9 +571,11 @@ class ChangeForm(forms.Form):
     """Ask to amend or extend a live share (decision 17)."""
 
     kind = _radios(
-        "What do you need to change?",
+        _("What do you need to change?"),
         DataShareRequest.ChangeKind.choices,
-        required="Select whether you need an amendment or an extension",
-        help_text="We copy your approved request. Change what you need, then "
-        "submit it: it is assessed and decided like a new request.",
+        required=_("Select whether you need an amendment or an extension"),
+        help_text=_(
+            "We copy your approved request. Change what you need, then "
+            "submit it: it is assessed and decided like a new request."
+        ),
     )

@@ -30,6 +30,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -85,10 +87,13 @@ def _user(request: HttpRequest) -> User:
 
 
 def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    # The reason is English in records.permissions (the web service says it so);
+    # the page says it in the page's language.
+    shown = Refusal(refusal.code, gettext(refusal.message))
     return render(
         request,
         "records/refused.html",
-        {"refusal": refusal},
+        {"refusal": shown},
         status=HTTPStatus.FORBIDDEN,
     )
 
@@ -480,7 +485,7 @@ def usage_chart(days: list[UsageDay], cap: int) -> Chart:
         bars=bars,
         y_ticks=[Tick(y(v), str(v)) for v in range(0, scale_top + 1, step)],
         x_ticks=[
-            Tick(round(left + (i + 0.5) * slot, 1), f"{days[i].day:%-d %b}")
+            Tick(round(left + (i + 0.5) * slot, 1), date_format(days[i].day, "j M"))
             for i in labelled
         ],
     )
