@@ -17,16 +17,16 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
-from approvals.forms import (
-    SECTION_FORMS,
+from approvals.forms import SECTION_FORMS
+from approvals.models import DataShareRequest
+from approvals.permissions import can_edit_request, organisations_requesting_for
+from approvals.request_forms import (
     CertificateForm,
     ChangeForm,
     DatasetForm,
     ResearcherForm,
     SubmitForm,
 )
-from approvals.models import DataShareRequest
-from approvals.permissions import can_edit_request, organisations_requesting_for
 from approvals.services.casefile import change_start
 from approvals.views.access import request_page, requester_page
 from lrs_portal.models import User
