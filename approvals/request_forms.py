@@ -37,7 +37,7 @@ class DatasetForm(forms.Form):
         max_length=7,
     )
     tier = _radios(
-        "Tier",
+        _("Tier"),
         RequestedDataset.Tier.choices,
         required=_("Select the tier of the extract"),
     )
@@ -81,7 +81,7 @@ class ResearcherForm(forms.Form):
         },
     )
     accreditation = _radios(
-        "Accreditation",
+        _("Accreditation"),
         Researcher.Accreditation.choices,
         required=_("Select the researcher's accreditation"),
     )
