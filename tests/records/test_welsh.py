@@ -321,3 +321,30 @@ def test_the_api_gives_a_refusal_in_english(member, organisation):
     assert "Your organisation's access to the LRS is suspended." in _problem_words(
         response
     )
+
+
+def test_the_usage_page_and_its_chart_are_in_welsh(organisation):
+    owner = _client(member_of(organisation, super_user=True), "cy")
+
+    page = text(owner.get(reverse("records:usage")))
+
+    assert '<h1 class="govuk-heading-l">Defnydd eich sefydliad</h1>' in page
+    assert "Chwiliadau bob dydd am y 30 diwrnod diwethaf (UTC)" in page
+    assert "Heddiw hyd yma: 0 chwiliad o" in page
+    assert "Terfyn dyddiol:" in page  # in the chart
+
+
+def test_a_running_batch_gives_its_progress_line_in_welsh(welsh):
+    response = welsh.post(
+        reverse("records:batch-new"),
+        {**CONFIRMED, "file": _upload(f"uln\n{ULN}\n".encode())},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+
+    page = text(welsh.get(response["Location"]))
+
+    assert "Yn chwilio am ddysgwyr" in page
+    assert "0 o 1 llinell wedi’u gwneud (yn y ciw)." in page
+    # what batch-progress.js fills in as the batch moves on
+    assert 'data-template="{done} o {total} llinell wedi’u gwneud ({status})."' in page
+    assert 'data-status-running="yn rhedeg"' in page
