@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from records.models import LearnerView
 from records.services import organisation_daily_cap
-from records.views import csv_cell
+from records.usage_views import csv_cell
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db
