@@ -177,6 +177,14 @@ class UsageDay(models.Model):
     detail_no_matches = models.PositiveIntegerField(default=0)
     night_lookups = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
+    # Of those refused, record views: the organisation's usage page counts
+    # every record view, refused or not (records.usage_views._usage_days).
+    refused_views = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Of the refused lookups, record views; empty on days audited "
+        "before it was counted.",
+    )
     longest_uln_run = models.PositiveIntegerField(
         null=True,
         blank=True,

@@ -25,6 +25,7 @@ CATALOGUE = ROOT / "locale" / "cy" / "LC_MESSAGES" / "django.po"
 # sent by Django's view.
 ENGLISH_ONLY = ("admin/", "accounts/emails/", "records/api/")
 
+
 def _templates() -> list[Path]:
     return sorted(
         path
