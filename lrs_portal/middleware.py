@@ -9,13 +9,19 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from two_factor.utils import default_device
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
@@ -29,7 +35,6 @@ _MFA_EXEMPT_URL_NAMES = (
     "lrs_portal:sign-out",
     "lrs_portal:signed-out",
     "lrs_portal:healthz",
-    "lrs_portal:language",
 )
 
 
@@ -204,3 +209,57 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             request.LANGUAGE_CODE = translation.get_language()
             return
         super().process_request(request)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class LanguageSwitchMiddleware:
+    """The language switcher (templates/includes/language_select.html) posts
+    ``switch_language`` to the page it is on; this remembers the choice and
+    sends the person back to that page, before its view runs (docs/decisions/0034).
+
+    Posting to the page itself, rather than to a switcher address with the page
+    as ``next``, keeps a signing or invitation link's token out of the page's
+    HTML (the form has no action) and out of every other address. After the CSRF
+    check (its process_view runs first), so a forged post changes nothing. The
+    casework admin and the API are English only and are left alone."""
+
+    FIELD = "switch_language"
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> HttpResponseBase | None:
+        if request.method != "POST" or request.path_info.startswith(
+            LocaleMiddleware.ENGLISH_ONLY
+        ):
+            return None
+        if request.content_type not in _FORM_TYPES:
+            return None  # JSON and the like: no form field to read
+        code = request.POST.get(self.FIELD)
+        if code is None:
+            return None
+        back = request.get_full_path()
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = "/"
+        response = HttpResponseRedirect(back)
+        if code in dict(settings.LANGUAGES):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                code,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
+            )
+        return response

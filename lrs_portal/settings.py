@@ -174,6 +174,8 @@ MIDDLEWARE = [
     "lrs_portal.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The language switcher's post, once the CSRF check has passed (decision 34).
+    "lrs_portal.middleware.LanguageSwitchMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lrs_portal.middleware.MethodNotAllowedPageMiddleware",
     "django_otp.middleware.OTPMiddleware",

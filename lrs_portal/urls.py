@@ -23,8 +23,6 @@ portal_urls = [
     path("privacy", views.privacy, name="privacy"),
     path("cookies", views.cookies, name="cookies"),
     path("contact", views.contact, name="contact"),
-    # The language switcher posts here (docs/decisions/0034).
-    path("language/", views.language, name="language"),
     # The session timeout warning's "Stay signed in", and where it ends.
     path("account/stay-signed-in/", views.stay_signed_in, name="stay-signed-in"),
     path("account/timed-out/", views.timed_out, name="timed-out"),

@@ -9,11 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -150,33 +149,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cookies(request: HttpRequest) -> HttpResponse:
     return render(request, "lrs_portal/cookies.html", {"cookies": service_cookies()})
-
-
-@require_POST
-def language(request: HttpRequest) -> HttpResponse:
-    """The language switcher's form (templates/includes/language_select.html):
-    remember the choice, one of LANGUAGES only, as Django's set_language would
-    (the same cookie and settings), and go back to ``next`` when it is a path on
-    this service, else to the start. Django's own view would store any language
-    it has a catalogue for (French, say) and redirect to a bare word."""
-    next_url = request.POST.get("next", "")
-    on_this_service = next_url.startswith("/") and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    response = HttpResponseRedirect(next_url if on_this_service else "/")
-    code = request.POST.get("language")
-    if code in dict(settings.LANGUAGES):
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            code,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
-        )
-    return response
 
 
 @require_GET

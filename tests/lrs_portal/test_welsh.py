@@ -12,6 +12,7 @@ from pathlib import Path
 import polib  # type: ignore[import-untyped]
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from tests.lrs_portal.template_strings import unmarked_strings
@@ -152,9 +153,7 @@ def test_a_page_is_english_until_welsh_is_chosen_then_welsh(client):
     assert 'lang="cy" hreflang="cy"' in english
     assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
 
-    response = client.post(
-        reverse("lrs_portal:language"), {"language": "cy", "next": start}
-    )
+    response = client.post(start, {"switch_language": "cy"})
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == start
@@ -166,7 +165,7 @@ def test_a_page_is_english_until_welsh_is_chosen_then_welsh(client):
     assert '<html lang="cy"' in welsh
     assert '<span aria-current="true" lang="cy">Cymraeg</span>' in welsh
     assert 'aria-label="Dewiswch iaith"' in welsh  # from the compiled catalogue
-    assert 'value="en-gb"' in welsh  # the way back to English
+    assert 'name="switch_language" value="en-gb"' in welsh  # the way back
 
 
 @pytest.mark.django_db
@@ -176,7 +175,7 @@ def test_the_browser_language_chooses_until_the_person_does(client):
         '<html lang="cy"'
         in client.get(start, headers={"accept-language": "cy"}).content.decode()
     )
-    client.post(reverse("lrs_portal:language"), {"language": "en-gb", "next": start})
+    client.post(start, {"switch_language": "en-gb"})
 
     assert (
         '<html lang="en"'
@@ -185,42 +184,69 @@ def test_the_browser_language_chooses_until_the_person_does(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "next_url",
-    ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "NaN", ""],
-)
-def test_the_switcher_never_sends_anyone_off_the_service(client, next_url):
-    response = client.post(
-        reverse("lrs_portal:language"), {"language": "cy", "next": next_url}
-    )
+def test_switching_on_a_page_only_a_form_posts_to_runs_nothing_of_it(
+    client, provider_user
+):
+    """The switch is handled before the view: posting it to sign-out (a page
+    that only accepts a post) changes the language and signs nobody out."""
+    client.force_login(provider_user)
+    sign_out = reverse("lrs_portal:sign-out")
 
-    assert response.status_code == HTTPStatus.FOUND
+    response = client.post(sign_out, {"switch_language": "cy"})
+
+    assert response["Location"] == sign_out
+    assert client.get(reverse("lrs_portal:account")).status_code != HTTPStatus.FOUND
+
+
+@pytest.mark.django_db
+def test_the_switch_needs_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(reverse("lrs_portal:start"), {"switch_language": "cy"})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_the_switcher_never_sends_anyone_off_the_service(client):
+    response = client.post("//evil.example/", {"switch_language": "cy"})
+
     assert response["Location"] == "/"
 
 
 @pytest.mark.django_db
 def test_an_unknown_language_changes_nothing(client):
-    response = client.post(
-        reverse("lrs_portal:language"), {"language": "fr", "next": "/"}
-    )
+    response = client.post(reverse("lrs_portal:start"), {"switch_language": "fr"})
 
     assert response.status_code == HTTPStatus.FOUND
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
 
 
 @pytest.mark.django_db
-def test_the_switcher_carries_the_page_in_the_form_not_in_any_address(client):
-    """A signing link's token is in its page's path: the switcher must not copy it
-    into another address (a query string is written to access logs)."""
+def test_the_admin_and_the_api_ignore_the_switch(admin_verified_client):
+    response = admin_verified_client.post(
+        reverse("admin:index"), {"switch_language": "cy"}
+    )
+
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_a_signing_link_token_is_nowhere_in_its_page_and_the_switch_comes_back(
+    client,
+):
+    """A signing link's token is in its page's path: the switcher posts to the
+    page itself (no action attribute), so the page never writes the token."""
     path = "/agreement/sign/a-secret-token-from-an-email/"
     body = client.get(path).content.decode()
 
     switcher = body.split('class="app-language-select"', 1)[1].split("</nav>", 1)[0]
-    action = re.search(r'action="([^"]*)"', switcher)
-    assert action
-    assert action.group(1) == reverse("lrs_portal:language")
-    assert f'name="next" value="{path}"' in switcher
-    assert "?" not in action.group(1)
+    assert '<form method="post">' in switcher
+    assert "a-secret-token-from-an-email" not in body
+    response = client.post(path, {"switch_language": "cy"})
+    assert response["Location"] == path
+    assert '<html lang="cy"' in client.get(path).content.decode()
 
 
 @pytest.mark.django_db
