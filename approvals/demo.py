@@ -1,6 +1,7 @@
 """Demo data shares for `manage.py seed_demo` (after lrs_portal's accounts): a
 research institute with Rhea Jones as its requester, a request waiting for
-triage, one on the agenda of the next panel meeting, and one approved and
+triage, one on the agenda of today's panel meeting (so it can be voted on and
+decided), and one approved and
 released at a meeting whose minutes the chair has signed (so the public register
 has a row, with a summary a second caseworker approved). Every step goes through
 approvals.services; a second run finds the references and changes nothing."""
@@ -38,7 +39,8 @@ REQUESTER = "rhea.jones@research-institute.example.com"
 CASEWORKER = "caseworker@education.example.com"
 ASSESSOR = "assessor@education.example.com"
 PANEL = "panel@education.example.com"
-# Two more panel members, so a meeting can be quorate. They have no password.
+# Two more panel members, so a meeting can be quorate (lrs_portal's demo makes
+# them first, with the demo password; here only if it did not).
 OTHER_MEMBERS = (
     ("panel.two@education.example.com", "Dev Okoro"),
     ("panel.three@education.example.com", "Mary Lindqvist"),
@@ -139,9 +141,9 @@ def seed() -> list[str]:
     )
     if not DataShareRequest.objects.filter(reference__in=PROJECTS).exists():
         members = [chair, *(_member(e, n) for e, n in OTHER_MEMBERS)]
-        meeting = PanelMeeting.objects.create(
-            held_on=timezone.localdate() + timedelta(days=14), chair=chair
-        )
+        # Held today, so its members can vote and its chair decide in the demo
+        # (nothing is recorded before a meeting's day: meeting_day_refusal).
+        meeting = PanelMeeting.objects.create(held_on=timezone.localdate(), chair=chair)
         meeting.members.set(members)
         _draft("DS00101", organisation, requester)
         waiting = _assessed(
@@ -158,9 +160,11 @@ def seed() -> list[str]:
         _approve_and_release(organisation, requester, caseworker, assessor, members)
     return [
         "Data shares: Northern Education Research Institute, requester "
-        f"{REQUESTER}; DS00101 waits for triage, DS00102 is on the agenda of the "
-        f"next panel meeting (chair {PANEL}), DS00103 is approved and released at "
-        "today's meeting, whose minutes are signed (admin: Panel meetings; the DSAP "
+        f"{REQUESTER}; DS00101 waits for triage, DS00102 is on the agenda of "
+        f"today's panel meeting (chair {PANEL}; its three members, the panel@ "
+        "accounts, vote, which makes the quorum, and the chair records the "
+        "decision), DS00103 is approved and released at an earlier meeting today, "
+        "whose minutes are signed (admin: Panel meetings; the DSAP "
         "dashboard is on the admin home page).",
     ]
 

@@ -51,7 +51,7 @@ ACCOUNTS = (
         "panel@education.example.com",
         "Pat Panel",
         (roles.DSAP_PANEL_MEMBER,),
-        "admin: chair the next panel meeting and vote on DS00102",
+        "admin: chair today's panel meeting, vote on DS00102 and decide it",
         staff=True,
     ),
     DemoAccount(
