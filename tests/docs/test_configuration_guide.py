@@ -1,0 +1,73 @@
+"""docs/configuration.md names every environment variable that settings reads,
+and nothing that settings no longer reads."""
+
+from lrs_portal.email_kinds import EMAIL_KINDS
+from tests.docs.guides import backticked, env_reads, guide, settings_files
+
+OUTSIDE = "\n## Read outside settings"
+
+
+def _settings_reads() -> tuple[set[str], list[str]]:
+    names: set[str] = set()
+    computed: list[str] = []
+    for path in settings_files():
+        found, lines = env_reads(path)
+        names |= found
+        source = path.read_text().splitlines()
+        computed += [
+            f"{path.name}:{line}: {source[line - 1].strip()}" for line in lines
+        ]
+    return names, computed
+
+
+def _documented() -> set[str]:
+    """The variables named in the first cell of each table row of the guide's
+    part about settings (the part before "Read outside settings")."""
+    text = guide("configuration.md").split(OUTSIDE, 1)[0]
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in backticked(row.split("|")[1])}
+
+
+def test_settings_files_are_found_and_read():
+    names, _ = _settings_reads()
+
+    # The walk found the reads: a settings package that moved out of sight would
+    # otherwise pass every check below with nothing to check.
+    assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= names
+    assert len(names) > 90
+
+
+def test_every_variable_settings_reads_is_in_the_guide():
+    names, _ = _settings_reads()
+
+    missing = sorted(names - _documented())
+
+    assert missing == [], f"docs/configuration.md does not name: {missing}"
+
+
+def test_the_guide_names_no_variable_settings_does_not_read():
+    names, _ = _settings_reads()
+    kinds = {kind.setting for kind in EMAIL_KINDS}
+
+    stale = sorted(_documented() - names - kinds)
+
+    assert stale == [], (
+        f"docs/configuration.md names, but settings never reads: {stale}"
+    )
+
+
+def test_the_only_name_worked_out_at_run_time_is_each_email_kinds_template():
+    _, computed = _settings_reads()
+
+    # One read takes its name from a variable: NOTIFY_TEMPLATE_<KIND>, one per
+    # kind of email. Any other such read needs its names checked here too.
+    assert len(computed) == 1, computed
+    assert "kind.setting" in computed[0]
+
+
+def test_the_guide_names_each_kind_of_emails_template_variable():
+    documented = _documented()
+
+    missing = [kind.setting for kind in EMAIL_KINDS if kind.setting not in documented]
+
+    assert missing == []
