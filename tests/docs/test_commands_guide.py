@@ -1,8 +1,9 @@
 """docs/commands.md has a section for every management command of the project's
-apps, naming each of its options and arguments, and no section for a command
-that is gone."""
+apps, opening with the command's own help and naming each of its options and
+arguments, and no section for a command that is gone."""
 
 import re
+from typing import Any
 
 import pytest
 from django.core.management import get_commands, load_command_class
@@ -25,15 +26,20 @@ def _sections() -> dict[str, str]:
     return dict(zip(parts[::2], parts[1::2], strict=True))
 
 
-def _arguments(name: str) -> list[str]:
-    """What the guide must name: each option's long form, each positional's name."""
+def _own_actions(name: str) -> list[Any]:
+    """The command's own arguments and options, without Django's common ones."""
     common = {action.dest for action in BaseCommand().create_parser("", "")._actions}
     parser = load_command_class(_project_commands()[name], name).create_parser("", name)
-    return [
-        action.option_strings[-1] if action.option_strings else action.dest.upper()
-        for action in parser._actions
-        if action.dest not in common
-    ]
+    return [action for action in parser._actions if action.dest not in common]
+
+
+def _label(action: Any) -> str:
+    """As the guide names it: an option's long form, a positional's name."""
+    return action.option_strings[-1] if action.option_strings else action.dest.upper()
+
+
+def _arguments(name: str) -> list[str]:
+    return [_label(action) for action in _own_actions(name)]
 
 
 def test_the_guide_has_a_section_for_every_command_and_none_for_a_missing_one():
@@ -52,6 +58,36 @@ def test_the_guide_names_every_option_and_argument_of(name):
     missing = [arg for arg in _arguments(name) if f"`{arg}`" not in section]
 
     assert missing == [], f"docs/commands.md, {name}: not named {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(_project_commands()))
+def test_the_section_opens_with_the_commands_own_help(name):
+    command = load_command_class(_project_commands()[name], name)
+    first_paragraph = _sections().get(name, "").strip().split("\n\n", 1)[0]
+
+    assert " ".join(first_paragraph.split()) == " ".join(str(command.help).split())
+
+
+@pytest.mark.parametrize("name", sorted(_project_commands()))
+def test_each_arguments_row_gives_its_own_help(name):
+    rows = [
+        line
+        for line in _sections().get(name, "").splitlines()
+        if line.startswith("| `")
+    ]
+
+    wrong = [
+        _label(action)
+        for action in _own_actions(name)
+        if action.help
+        and not any(
+            f"`{_label(action)}`" in row.split("|")[1]
+            and str(action.help).replace("%(default)s", str(action.default)) in row
+            for row in rows
+        )
+    ]
+
+    assert wrong == []
 
 
 def test_the_guide_lists_the_commands_under_their_own_app():
