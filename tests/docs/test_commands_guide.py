@@ -3,7 +3,7 @@ apps, opening with the command's own help and naming each of its options and
 arguments, and no section for a command that is gone."""
 
 import re
-from typing import Any
+from argparse import Action
 
 import pytest
 from django.core.management import get_commands, load_command_class
@@ -26,14 +26,14 @@ def _sections() -> dict[str, str]:
     return dict(zip(parts[::2], parts[1::2], strict=True))
 
 
-def _own_actions(name: str) -> list[Any]:
+def _own_actions(name: str) -> list[Action]:
     """The command's own arguments and options, without Django's common ones."""
     common = {action.dest for action in BaseCommand().create_parser("", "")._actions}
     parser = load_command_class(_project_commands()[name], name).create_parser("", name)
     return [action for action in parser._actions if action.dest not in common]
 
 
-def _label(action: Any) -> str:
+def _label(action: Action) -> str:
     """As the guide names it: an option's long form, a positional's name."""
     return action.option_strings[-1] if action.option_strings else action.dest.upper()
 
