@@ -81,3 +81,25 @@ def test_every_link_leads_to_a_file_and_heading_that_exist(page):
 def test_the_slug_is_githubs():
     assert slug(" The lookup log's partitions") == "the-lookup-logs-partitions"
     assert slug("Sign-in, sessions and HTTPS") == "sign-in-sessions-and-https"
+
+
+CODE = ["lrs_portal", "registration", "records", "approvals", "bench", "templates"]
+MENTION = re.compile(r"(?<![\w/.])docs/[\w./-]+?\.md\b")
+
+
+def test_every_guide_the_code_names_exists():
+    # Hints, error messages and comments send people to a guide by its path.
+    named = {
+        (path.relative_to(ROOT), mention)
+        for folder in CODE
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in {".py", ".html", ".txt", ".md"}
+        for mention in MENTION.findall(path.read_text(errors="replace"))
+    }
+
+    missing = sorted(
+        (str(path), mention) for path, mention in named if not (ROOT / mention).exists()
+    )
+
+    assert len(named) > 20
+    assert missing == []
