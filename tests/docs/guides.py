@@ -50,6 +50,23 @@ def env_reads(path: Path) -> tuple[set[str], list[int]]:
     return names, computed
 
 
+def env_defaults(path: Path) -> dict[str, object]:
+    """Each variable this file reads with a literal default, and that default."""
+    found: dict[str, object] = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        first = node.args[0]
+        if called not in ENV_READERS or not isinstance(first, ast.Constant):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "default" and isinstance(keyword.value, ast.Constant):
+                found[first.value] = keyword.value.value
+    return found
+
+
 def backticked(text: str) -> set[str]:
     """Every `NAME` (capitals, digits, underscores) written in backticks."""
     return set(re.findall(r"`([A-Z][A-Z0-9_]+)`", text))

@@ -1,8 +1,16 @@
 """docs/configuration.md names every environment variable that settings reads,
 and nothing that settings no longer reads."""
 
+import re
+
 from lrs_portal.email_kinds import EMAIL_KINDS
-from tests.docs.guides import backticked, env_reads, guide, settings_files
+from tests.docs.guides import (
+    backticked,
+    env_defaults,
+    env_reads,
+    guide,
+    settings_files,
+)
 
 OUTSIDE = "\n## Read outside settings"
 
@@ -20,12 +28,17 @@ def _settings_reads() -> tuple[set[str], list[str]]:
     return names, computed
 
 
-def _documented() -> set[str]:
-    """The variables named in the first cell of each table row of the guide's
-    part about settings (the part before "Read outside settings")."""
+def _default_cells() -> dict[str, str]:
+    """Each variable named in the first cell of a table row of the guide's part
+    about settings (the part before "Read outside settings"), and the row's
+    second cell: its default."""
     text = guide("configuration.md").split(OUTSIDE, 1)[0]
-    rows = [line for line in text.splitlines() if line.startswith("| `")]
-    return {name for row in rows for name in backticked(row.split("|")[1])}
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| `")]
+    return {name: cells[2] for cells in rows for name in backticked(cells[1])}
+
+
+def _documented() -> set[str]:
+    return set(_default_cells())
 
 
 def test_settings_files_are_found_and_read():
@@ -71,3 +84,32 @@ def test_the_guide_names_each_kind_of_emails_template_variable():
     missing = [kind.setting for kind in EMAIL_KINDS if kind.setting not in documented]
 
     assert missing == []
+
+
+def _as_written(default: object) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return "empty" if default == "" else str(default)
+
+
+def test_each_literal_default_is_the_one_the_guide_gives():
+    cells = _default_cells()
+    defaults = {
+        name: default
+        for path in settings_files()
+        for name, default in env_defaults(path).items()
+    }
+    # An empty BANK_HOLIDAYS means the built-in list, which its row describes.
+    defaults.pop("BANK_HOLIDAYS")
+
+    wrong = [
+        (name, default)
+        for name, default in sorted(defaults.items())
+        if not re.search(
+            rf"(?<![\w.]){re.escape(_as_written(default))}(?![\w.])",
+            cells.get(name, ""),
+        )
+    ]
+
+    assert len(defaults) > 70
+    assert wrong == []
