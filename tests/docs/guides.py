@@ -50,21 +50,26 @@ def env_reads(path: Path) -> tuple[set[str], list[int]]:
     return names, computed
 
 
-def env_defaults(path: Path) -> dict[str, object]:
-    """Each variable this file reads with a literal default, and that default."""
-    found: dict[str, object] = {}
+def env_calls(path: Path) -> list[tuple[str, str, dict[str, object]]]:
+    """Each read in this file whose name is a literal: the reader, the name, and
+    the keywords given as literals (``default``, ``minimum``)."""
+    calls: list[tuple[str, str, dict[str, object]]] = []
     for node in ast.walk(ast.parse(path.read_text())):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         func = node.func
-        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        called = str(
+            func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        )
         first = node.args[0]
-        if called not in ENV_READERS or not isinstance(first, ast.Constant):
-            continue
-        for keyword in node.keywords:
-            if keyword.arg == "default" and isinstance(keyword.value, ast.Constant):
-                found[first.value] = keyword.value.value
-    return found
+        if called in ENV_READERS and isinstance(first, ast.Constant):
+            keywords: dict[str, object] = {
+                keyword.arg: keyword.value.value
+                for keyword in node.keywords
+                if keyword.arg and isinstance(keyword.value, ast.Constant)
+            }
+            calls.append((called, str(first.value), keywords))
+    return calls
 
 
 def backticked(text: str) -> set[str]:

@@ -6,7 +6,7 @@ import re
 from lrs_portal.email_kinds import EMAIL_KINDS
 from tests.docs.guides import (
     backticked,
-    env_defaults,
+    env_calls,
     env_reads,
     guide,
     settings_files,
@@ -28,17 +28,32 @@ def _settings_reads() -> tuple[set[str], list[str]]:
     return names, computed
 
 
-def _default_cells() -> dict[str, str]:
+def _cells(column: int) -> dict[str, str]:
     """Each variable named in the first cell of a table row of the guide's part
     about settings (the part before "Read outside settings"), and the row's
-    second cell: its default."""
+    cell in that column (2: the default, 3: the meaning)."""
     text = guide("configuration.md").split(OUTSIDE, 1)[0]
     rows = [line.split("|") for line in text.splitlines() if line.startswith("| `")]
-    return {name: cells[2] for cells in rows for name in backticked(cells[1])}
+    return {name: cells[column] for cells in rows for name in backticked(cells[1])}
 
 
 def _documented() -> set[str]:
-    return set(_default_cells())
+    return set(_cells(2))
+
+
+def _read_with(keyword: str, reader: str | None = None) -> dict[str, object]:
+    """Each variable read with a literal ``keyword`` (by ``reader`` only, when
+    given), and its value; ``minimum`` counts env_int's own 0 where none is given."""
+    found: dict[str, object] = {}
+    for path in settings_files():
+        for called, name, keywords in env_calls(path):
+            if reader and called != reader:
+                continue
+            if keyword in keywords:
+                found[name] = keywords[keyword]
+            elif keyword == "minimum" and called == "env_int":
+                found[name] = 0
+    return found
 
 
 def test_settings_files_are_found_and_read():
@@ -93,12 +108,8 @@ def _as_written(default: object) -> str:
 
 
 def test_each_literal_default_is_the_one_the_guide_gives():
-    cells = _default_cells()
-    defaults = {
-        name: default
-        for path in settings_files()
-        for name, default in env_defaults(path).items()
-    }
+    cells = _cells(2)
+    defaults = _read_with("default")
     # An empty BANK_HOLIDAYS means the built-in list, which its row describes.
     defaults.pop("BANK_HOLIDAYS")
 
@@ -113,3 +124,27 @@ def test_each_literal_default_is_the_one_the_guide_gives():
 
     assert len(defaults) > 70
     assert wrong == []
+
+
+def test_each_whole_numbers_minimum_is_the_one_the_guide_gives():
+    meanings = _cells(3)
+    minimums = _read_with("minimum", reader="env_int")
+
+    wrong = [
+        (name, minimum)
+        for name, minimum in sorted(minimums.items())
+        if str(minimum) not in _minimums_written(meanings.get(name, ""))
+    ]
+
+    assert len(minimums) > 60
+    assert wrong == []
+
+
+def _minimums_written(meaning: str) -> set[str]:
+    """The figures of "Minimum 1." or "Minimum 1 and 2." (a row of two)."""
+    return {
+        figure
+        for match in re.finditer(r"[Mm]inimum (\d+)(?: and (\d+))?", meaning)
+        for figure in match.groups()
+        if figure
+    }
