@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals.views import public, requests
+from approvals.views import progress, public, requests
 
 app_name = "approvals"
 
@@ -11,7 +11,7 @@ urlpatterns = [
     # The requester's organisation's requests
     path("data-sharing/", requests.request_list, name="requests"),
     path("data-sharing/start/", requests.request_start, name="start-request"),
-    path("data-sharing/<str:reference>/", requests.status, name="request"),
+    path("data-sharing/<str:reference>/", progress.status, name="request"),
     path("data-sharing/<str:reference>/tasks/", requests.task_list, name="tasks"),
     path("data-sharing/<str:reference>/datasets/", requests.datasets, name="datasets"),
     path(
@@ -34,11 +34,11 @@ urlpatterns = [
         requests.check_answers,
         name="check-answers",
     ),
-    path("data-sharing/<str:reference>/withdraw/", requests.withdraw, name="withdraw"),
-    path("data-sharing/<str:reference>/change/", requests.change, name="change"),
+    path("data-sharing/<str:reference>/withdraw/", progress.withdraw, name="withdraw"),
+    path("data-sharing/<str:reference>/change/", progress.change, name="change"),
     path(
         "data-sharing/<str:reference>/destruction-certificate/",
-        requests.certificate,
+        progress.certificate,
         name="certificate",
     ),
     path(

@@ -33,7 +33,8 @@ import statistics
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -137,18 +138,14 @@ def _members(organisations: int, per_organisation: int) -> tuple[Any, list[int]]
     return searcher, [searcher.pk, *(user.pk for user in users)]
 
 
-def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
-    """``count`` log rows over the last ``days`` days (default 30), in time
-    order (as the log is written), each by a random one of ``users`` for their
-    own organisation.
-
-    As fast as an honest copy of the real table allows: the log's indexes are
-    dropped and rebuilt afterwards (CREATE INDEX on the partitioned table, the
-    same definitions as the migrations made) and, for a superuser, foreign-key
-    and append-only triggers are skipped for the insert only
-    (session_replication_role); every row refers to an existing user and
-    organisation, so the result is the table the application would have.
-    """
+@contextmanager
+def log_indexes_dropped() -> Iterator[Any]:
+    """A cursor to fill the log with, its indexes dropped meanwhile and rebuilt
+    afterwards (CREATE INDEX on the partitioned table, the same definitions as
+    the migrations made) and, for a superuser, its foreign-key and append-only
+    triggers skipped (session_replication_role): as fast as an honest copy of
+    the real table allows, when every row refers to an existing user and
+    organisation."""
     from django.db import connection
 
     from records.pg import LOG_TABLE
@@ -168,6 +165,21 @@ def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
         superuser = bool(row and row[0])
         if superuser:
             cursor.execute("SET session_replication_role = replica")
+        yield cursor
+        if superuser:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition.replace(" ON ONLY ", " ON "))
+
+
+def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
+    """``count`` log rows over the last ``days`` days (default 30), in time
+    order (as the log is written), each by a random one of ``users`` for their
+    own organisation (log_indexes_dropped)."""
+    from records.pg import LOG_TABLE
+
+    with log_indexes_dropped() as cursor:
         cursor.execute(
             f"INSERT INTO {LOG_TABLE} (viewed_at, user_id, organisation_id, action,"
             " outcome, match_count, learner_uln, request_id)"
@@ -183,11 +195,6 @@ def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
             " 'view_record'])[1 + g %% 3] AS action) AS a",
             [days, count, count, users, len(users)],
         )
-        if superuser:
-            cursor.execute("SET session_replication_role = DEFAULT")
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for _, definition in indexes:
-            cursor.execute(definition.replace(" ON ONLY ", " ON "))
 
 
 def _analyze() -> None:

@@ -10,6 +10,9 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm
 
 from lrs_portal.passwords import password_error
@@ -19,9 +22,13 @@ def wait_words(until: datetime) -> str:
     """How long until ``until``, rounded up: "1 second", "4 seconds", "2 minutes"."""
     seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
     if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return ngettext("%(count)s second", "%(count)s seconds", seconds) % {
+            "count": seconds
+        }
     minutes = math.ceil(seconds / 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {
+        "count": minutes
+    }
 
 
 class _WaitMessage:
@@ -32,18 +39,18 @@ class _WaitMessage:
 
     def __mod__(self, extra: Any) -> str:
         until = extra.get("locked_until") if isinstance(extra, dict) else None
-        wait = wait_words(until) if isinstance(until, datetime) else "a minute"
-        return (
-            f"You entered a wrong code too many times. Wait {wait}, then enter "
+        wait = wait_words(until) if isinstance(until, datetime) else _("a minute")
+        return _(
+            "You entered a wrong code too many times. Wait %(wait)s, then enter "
             "the code again"
-        )
+        ) % {"wait": wait}
 
 
 _TOKEN_ERRORS = {
-    "token_required": "Enter the code",
-    "invalid_token": "The code is not correct. Check it and try again",
+    "token_required": gettext_lazy("Enter the code"),
+    "invalid_token": gettext_lazy("The code is not correct. Check it and try again"),
     "n_failed_attempts": _WaitMessage(),
-    "verification_not_allowed": (
+    "verification_not_allowed": gettext_lazy(
         "You entered a wrong code too many times. Wait a minute and try again"
     ),
 }
@@ -56,8 +63,10 @@ PASSWORD_MAX = 1024
 
 class SignInForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": "Enter a correct email address and password",
-        "inactive": "This account cannot be used. Contact your LRS administrator",
+        "invalid_login": gettext_lazy("Enter a correct email address and password"),
+        "inactive": gettext_lazy(
+            "This account cannot be used. Contact your LRS administrator"
+        ),
     }
 
     # two_factor passes `request` only to forms whose signature names it.
@@ -66,22 +75,25 @@ class SignInForm(AuthenticationForm):
     ) -> None:
         super().__init__(request, *args, **kwargs)
         username = cast(forms.CharField, self.fields["username"])
-        username.label = "Email address"
+        username.label = _("Email address")
         # Django sets max_length after building the field, so nothing checks it.
         username.validators.append(
             MaxLengthValidator(
                 username.max_length,
-                message=f"Email address must be {username.max_length} characters "
-                "or fewer",
+                message=_("Email address must be %(max)s characters or fewer")
+                % {"max": username.max_length},
             )
         )
-        self.fields["username"].error_messages["required"] = "Enter your email address"
+        self.fields["username"].error_messages["required"] = _(
+            "Enter your email address"
+        )
         password = cast(forms.CharField, self.fields["password"])
-        password.error_messages["required"] = "Enter your password"
+        password.label = _("Password")
+        password.error_messages["required"] = _("Enter your password")
         password.max_length = PASSWORD_MAX
         password.validators.append(
             MaxLengthValidator(
-                PASSWORD_MAX, message="Enter a correct email address and password"
+                PASSWORD_MAX, message=_("Enter a correct email address and password")
             )
         )
 
@@ -105,13 +117,15 @@ class SignInForm(AuthenticationForm):
 class SignInCodeForm(AuthenticationTokenForm):  # type: ignore[misc]
     otp_error_messages = {**AuthenticationTokenForm.otp_error_messages, **_TOKEN_ERRORS}
     otp_token = forms.RegexField(
-        label="Code",
+        label=gettext_lazy("Code"),
         regex=r"^\s*[0-9]{6}\s*$",
         strip=True,
         max_length=32,
         error_messages={
-            "required": "Enter the 6-digit code from your authenticator app",
-            "invalid": "Enter the code as 6 digits, like 123456",
+            "required": gettext_lazy(
+                "Enter the 6-digit code from your authenticator app"
+            ),
+            "invalid": gettext_lazy("Enter the code as 6 digits, like 123456"),
         },
     )
 
@@ -120,13 +134,15 @@ class SignInBackupCodeForm(BackupTokenForm):  # type: ignore[misc]
     otp_error_messages = {
         **BackupTokenForm.otp_error_messages,
         **_TOKEN_ERRORS,
-        "token_required": "Enter one of your backup codes",
-        "invalid_token": "That backup code is not correct or has been used",
+        "token_required": gettext_lazy("Enter one of your backup codes"),
+        "invalid_token": gettext_lazy(
+            "That backup code is not correct or has been used"
+        ),
     }
     otp_token = forms.CharField(
-        label="Backup code",
+        label=gettext_lazy("Backup code"),
         max_length=16,
-        error_messages={"required": "Enter one of your backup codes"},
+        error_messages={"required": gettext_lazy("Enter one of your backup codes")},
     )
 
 
@@ -169,33 +185,39 @@ class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ign
 # --- a new password, after a reset link ----------------------------------------
 
 
+_TOO_LONG = format_lazy(
+    gettext_lazy("Password must be {max} characters or fewer"), max=f"{PASSWORD_MAX:,}"
+)
+
+
 class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
     """Django's SetPasswordForm in GOV.UK words: one error a box, each on the box
     it is about (Django puts a weak password's errors on the confirmation)."""
 
     error_messages = {
-        "password_mismatch": "The passwords do not match. Enter the same "
-        "password in both boxes",
+        "password_mismatch": gettext_lazy(
+            "The passwords do not match. Enter the same password in both boxes"
+        ),
     }
 
     new_password1 = forms.CharField(
-        label="New password",
+        label=gettext_lazy("New password"),
         strip=False,
         max_length=PASSWORD_MAX,  # bounds the hashing work
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={
-            "required": "Enter a new password",
-            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+            "required": gettext_lazy("Enter a new password"),
+            "max_length": _TOO_LONG,
         },
     )
     new_password2 = forms.CharField(
-        label="Confirm new password",
+        label=gettext_lazy("Confirm new password"),
         strip=False,
         max_length=PASSWORD_MAX,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={
-            "required": "Enter the new password again",
-            "max_length": f"Password must be {PASSWORD_MAX:,} characters or fewer",
+            "required": gettext_lazy("Enter the new password again"),
+            "max_length": _TOO_LONG,
         },
     )
 
@@ -206,6 +228,6 @@ class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
     ) -> None:
         password = self.cleaned_data.get("new_password1")
         if password and "new_password1" not in self.errors:
-            error = password_error(password, user=user, label="New password")
+            error = password_error(password, user=user, label=_("New password"))
             if error is not None:
                 self.add_error("new_password1", error)

@@ -13,6 +13,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class SessionStore(DBStore):
@@ -57,37 +58,50 @@ class Cookie:
     expires: str
 
 
+def _days(seconds: int) -> str:
+    return _("After %(days)s days") % {"days": f"{seconds // 86400:,}"}
+
+
 def service_cookies() -> list[Cookie]:
     """The cookies the service sets, named as the settings name them (the cookies
-    page lists these; all are strictly necessary, so none needs consent)."""
+    page lists these; all are strictly necessary, so none needs consent), in the
+    language of the page asking."""
     found = [
         Cookie(
             settings.SESSION_COOKIE_NAME,
-            "Keeps you signed in as you move between pages",
-            "When you close your browser, or "
-            f"{settings.SESSION_COOKIE_AGE // 3600:,} hours after you sign in "
-            "if you stay signed in",
+            _("Keeps you signed in as you move between pages"),
+            _(
+                "When you close your browser, or %(hours)s hours after you sign in "
+                "if you stay signed in"
+            )
+            % {"hours": f"{settings.SESSION_COOKIE_AGE // 3600:,}"},
         ),
         Cookie(
             settings.CSRF_COOKIE_NAME,
-            "Checks that a form you send came from this service, not from "
-            "another website (it protects you from cross-site request forgery)",
-            f"After {settings.CSRF_COOKIE_AGE // 86400:,} days",
+            _(
+                "Checks that a form you send came from this service, not from "
+                "another website (it protects you from cross-site request forgery)"
+            ),
+            _days(settings.CSRF_COOKIE_AGE),
         ),
         Cookie(
             settings.LANGUAGE_COOKIE_NAME,
-            "Remembers the language you chose (English or Cymraeg); set only when "
-            "you choose one",
-            f"After {settings.LANGUAGE_COOKIE_AGE // 86400:,} days",
+            _(
+                "Remembers the language you chose (English or Cymraeg); set only "
+                "when you choose one"
+            ),
+            _days(settings.LANGUAGE_COOKIE_AGE),
         ),
     ]
     if "Cookie" in settings.MESSAGE_STORAGE or "Fallback" in settings.MESSAGE_STORAGE:
         found.append(
             Cookie(
                 "messages",
-                "Shows you a confirmation, such as \u201cInvitation sent\u201d, on "
-                "the next page you see",
-                "When that page has shown it",
+                _(
+                    "Shows you a confirmation, such as “Invitation sent”, "
+                    "on the next page you see"
+                ),
+                _("When that page has shown it"),
             )
         )
     if settings.TWO_FACTOR_REMEMBER_COOKIE_AGE:
@@ -97,8 +111,8 @@ def service_cookies() -> list[Cookie]:
                     settings, "TWO_FACTOR_REMEMBER_COOKIE_PREFIX", "remember-cookie_"
                 )
                 + "*",
-                "Remembers that this browser has passed two-factor authentication",
-                f"After {settings.TWO_FACTOR_REMEMBER_COOKIE_AGE // 86400:,} days",
+                _("Remembers that this browser has passed two-factor authentication"),
+                _days(settings.TWO_FACTOR_REMEMBER_COOKIE_AGE),
             )
         )
     return found

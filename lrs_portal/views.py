@@ -14,12 +14,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import device_classes
 from two_factor import views as two_factor_views
 
+from lrs_portal import roles
 from lrs_portal.forms import SignInBackupCodeForm, SignInCodeForm, SignInForm
 from lrs_portal.health import run_checks
 from lrs_portal.models import Notification
@@ -47,6 +49,19 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "lrs_portal/start.html")
 
 
+# The roles as a person reads them on their account page: the groups keep their
+# English names (the code and the casework admin use them).
+_ROLE_LABELS = {
+    roles.PROVIDER_USER: gettext_lazy("Provider user"),
+    roles.PROVIDER_SUPER_USER: gettext_lazy("Provider super user"),
+    roles.CASEWORKER: gettext_lazy("Caseworker"),
+    roles.DSAP_ASSESSOR: gettext_lazy("DSAP assessor"),
+    roles.DSAP_PANEL_MEMBER: gettext_lazy("DSAP panel member"),
+    roles.DSAP_REQUESTER: gettext_lazy("DSAP requester"),
+    roles.SIRO: gettext_lazy("Senior information risk owner"),
+}
+
+
 @require_GET
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
@@ -61,6 +76,10 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "membership": membership,
             "roles": user.role_names,  # type: ignore[union-attr]
+            "role_labels": [
+                _ROLE_LABELS.get(name, name)
+                for name in user.role_names  # type: ignore[union-attr]
+            ],
             "has_mfa_device": _has_confirmed_device(user),
             "mfa_verified": user.is_verified(),  # type: ignore[union-attr]
         },
@@ -168,8 +187,13 @@ def contact(request: HttpRequest) -> HttpResponse:
 def _hours(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     if rest or not hours:
-        return f"{seconds // 60:,} minutes"
-    return "1 hour" if hours == 1 else f"{hours:,} hours"
+        minutes = seconds // 60
+        return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {
+            "count": f"{minutes:,}"
+        }
+    return ngettext("%(count)s hour", "%(count)s hours", hours) % {
+        "count": f"{hours:,}"
+    }
 
 
 def _minutes(delta: timedelta) -> int:
@@ -285,6 +309,9 @@ class QRCodeView(two_factor_views.QRGeneratorView):  # type: ignore[misc]
         return str(settings.OTP_TOTP_ISSUER)
 
 
+_NOT_VALID = gettext_lazy("Entered token is not valid.")
+
+
 class SetupView(two_factor_views.SetupView):  # type: ignore[misc]
     """two_factor's set-up wizard, following ``next`` only when it is a path: a
     bare word (``next=0000-00-00``) was taken for a URL name and answered 500
@@ -293,3 +320,11 @@ class SetupView(two_factor_views.SetupView):  # type: ignore[misc]
     def get_redirect_url(self) -> str:
         url = str(super().get_redirect_url())
         return url if url.startswith("/") else ""
+
+    def get_form(self, step: str | None = None, **kwargs: Any) -> Any:
+        # two_factor has no Welsh: its wrong-code message, in its own English
+        # words, is put in this service's catalogue (decision 34).
+        form = super().get_form(step=step, **kwargs)
+        if (step or self.steps.current) == "generator":
+            form.error_messages = {**form.error_messages, "invalid_token": _NOT_VALID}
+        return form

@@ -253,6 +253,9 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
                 ),
                 night_lookups=Count(_ONE, filter=counted & night),
                 refused=Count(_ONE, filter=Q(outcome=O.REFUSED)),
+                refused_views=Count(
+                    _ONE, filter=Q(action=A.VIEW_RECORD, outcome=O.REFUSED)
+                ),
                 uln_buckets=_uln_buckets(),
                 found=Count("learner_age_band"),
                 unstamped=Count(_ONE, filter=found & Q(learner_age_band=None)),
@@ -354,6 +357,10 @@ class DayCounts(NamedTuple):
     detail_no_matches: int
     night_lookups: int
     refused: int
+    # The organisation's usage page counts refused record views as views; the
+    # audit's views leave them out. None on rows of days audited before it
+    # was counted (the page counts those days from the log).
+    refused_views: int | None
     longest_uln_run: int | None
 
 
@@ -422,7 +429,8 @@ def usage_days_write(day: date) -> DayScan:
         # their refused lookups. A user who moved organisation in the day has a
         # row for each, summed (the counters cannot wrap below 256).
         summaries: dict[int, tuple[int, int]] = {}
-        for (user_id, _), (searches, _, detail, _, _, refused, packed) in sums.items():
+        for (user_id, _), values in sums.items():
+            searches, _, detail, _, _, refused, _, packed = values
             most, buckets = summaries.get(user_id, (0, 0))
             most += searches - detail + refused
             summaries[user_id] = (most, buckets + packed)
@@ -606,7 +614,7 @@ def hits_find(day: date, counted: list[DayCounts]) -> list[Hit]:
         )
 
     for row in counted:
-        user_id, _, searches, _, detail, nobody, lookups, _, longest = row
+        user_id, _, searches, _, detail, nobody, lookups, _, _, longest = row
         if searches > volume_floor and searches >= volume_minimum and volume:
             hit(row, 0, volume, Decimal(searches), volume.threshold)
         if user_id in baselines and spike and searches >= spike.minimum_volume:

@@ -5,6 +5,11 @@ too many rows) is refused whole with a message saying what to change; a line
 that can be read but is not a search the pages would run (a ULN with a wrong
 check digit, an impossible date) becomes that line's error, in the pages' words
 (records.uln, records.forms), and is never searched.
+
+A file refused whole says why in the language of the request (Welsh on the
+portal's page asked for in Welsh; the web service is always English). A line's
+error is stored with the batch and goes into its results file, read by the page
+and the web service alike, so it is always English.
 """
 
 import csv
@@ -15,6 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from records.forms import learner_name, learner_postcode, real_past_date
 from records.uln import uln_problem
@@ -34,7 +42,7 @@ DEMOGRAPHIC_COLUMNS = (
 REFERENCE = "reference"
 GENDERS = {"0": 0, "1": 1, "2": 2, "9": 9}
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_HEADER_HELP = (
+_HEADER_HELP = gettext_noop(
     "The first line of the file must name its columns: either uln, or "
     "given_name, family_name, date_of_birth, gender and postcode; and reference "
     "if you want one"
@@ -62,7 +70,7 @@ class BatchLine:
 
 @dataclass
 class BatchFile:
-    kind: str  # "uln" or "demographics" (records.batch_models.Batch.Kind)
+    kind: str  # "uln" or "demographics" (records.models.Batch.Kind)
     lines: list[BatchLine] = field(default_factory=list)
 
     @property
@@ -72,25 +80,31 @@ class BatchFile:
 
 def _text(data: bytes) -> str:
     if not data.strip():
-        raise BatchFileRefused("The selected file is empty")
+        raise BatchFileRefused(gettext("The selected file is empty"))
     if len(data) > MAX_BYTES:
-        raise BatchFileRefused("The selected file must be smaller than 5MB")
+        raise BatchFileRefused(gettext("The selected file must be smaller than 5MB"))
     if b"\x00" in data:
         raise BatchFileRefused(
-            "The selected file must be a CSV file (a spreadsheet saved as CSV)"
+            gettext("The selected file must be a CSV file (a spreadsheet saved as CSV)")
         )
     try:
         return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError:
         raise BatchFileRefused(
-            "The selected file must be saved as UTF-8 (in Excel: Save as, CSV UTF-8)"
+            gettext(
+                "The selected file must be saved as UTF-8 "
+                "(in Excel: Save as, CSV UTF-8)"
+            )
         ) from None
 
 
 def _kind(header: list[str]) -> str:
     names = [cell.strip().lower() for cell in header]
     if len(set(names)) != len(names):
-        raise BatchFileRefused(f"{_HEADER_HELP}. A column is named twice")
+        raise BatchFileRefused(
+            gettext("%(help)s. A column is named twice")
+            % {"help": gettext(_HEADER_HELP)}
+        )
     wanted = set(names) - {REFERENCE}
     if wanted == set(ULN_COLUMNS):
         return "uln"
@@ -99,8 +113,11 @@ def _kind(header: list[str]) -> str:
     unknown = sorted(wanted - set(ULN_COLUMNS) - set(DEMOGRAPHIC_COLUMNS))
     if unknown:
         named = unknown[0][:40] or "(blank)"
-        raise BatchFileRefused(f"{_HEADER_HELP}. The file has a column “{named}”")
-    raise BatchFileRefused(_HEADER_HELP)
+        raise BatchFileRefused(
+            gettext("%(help)s. The file has a column “%(named)s”")
+            % {"help": gettext(_HEADER_HELP), "named": named}
+        )
+    raise BatchFileRefused(gettext(_HEADER_HELP))
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -113,31 +130,60 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield line, record
             line = reader.line_num + 1
     except csv.Error:
-        raise BatchFileRefused(
-            f"The selected file must be a CSV file: line {line} cannot be read"
-        ) from None
+        raise _Unreadable(line) from None
+
+
+class _Unreadable(ValueError):
+    """Line ``line`` is not CSV: said by batch_file_read, outside the English of
+    the lines' errors."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 def batch_file_read(data: bytes) -> BatchFile:
     """The file's lines, each with its search or its error; BatchFileRefused
     when the file cannot be read as a batch at all."""
-    records = _records(_text(data))
+    try:
+        return _read(_text(data))
+    except _Unreadable as unreadable:
+        raise BatchFileRefused(
+            gettext(
+                "The selected file must be a CSV file: line %(line)s cannot be read"
+            )
+            % {"line": unreadable.line}
+        ) from None
+
+
+def _read(text: str) -> BatchFile:
+    records = _records(text)
     first = next(records, None)
     if first is None:
-        raise BatchFileRefused("The selected file is empty")
+        raise BatchFileRefused(gettext("The selected file is empty"))
     header = [cell.strip().lower() for cell in first[1]]
     parsed = BatchFile(kind=_kind(header))
-    for line, record in records:
-        if len(parsed.lines) == MAX_ROWS:
-            raise BatchFileRefused(
-                f"The selected file must have at most {MAX_ROWS:,} learners: "
+    too_many = False
+    with translation.override(settings.LANGUAGE_CODE):  # lines' errors: English
+        for line, record in records:
+            if len(parsed.lines) == MAX_ROWS:
+                too_many = True
+                break
+            parsed.lines.append(_line(line, header, record, parsed.kind))
+    if too_many:
+        raise BatchFileRefused(
+            gettext(
+                "The selected file must have at most %(most)s learners: "
                 "split it into smaller files"
             )
-        parsed.lines.append(_line(line, header, record, parsed.kind))
+            % {"most": f"{MAX_ROWS:,}"}
+        )
     if not parsed.lines:
         raise BatchFileRefused(
-            "The selected file has no learners in it: add one line for each "
-            "learner under the column names"
+            gettext(
+                "The selected file has no learners in it: add one line for each "
+                "learner under the column names"
+            )
         )
     return parsed
 

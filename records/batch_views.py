@@ -39,8 +39,8 @@ from records.forms import BatchUploadForm
 from records.models import Batch, BatchRow
 from records.permissions import batches_visible_to, lookup_membership
 from records.services import LookupRefused
+from records.usage_views import _Echo
 from records.views import (
-    _Echo,
     _gate_refusal,
     _refused,
     _request_id,

@@ -14,6 +14,7 @@ from typing import NamedTuple, cast
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from lrs_portal.models import User, system_user
 from lrs_portal.transitions import transition
@@ -114,18 +115,32 @@ def _over_caps(searchable: int, membership: Membership) -> BatchRefused | None:
     if searchable <= fits:
         return None
     member = allowance.user_remaining <= allowance.organisation_remaining
-    which = (
-        "you can make {fits} more searches this hour"
-        if member
-        else "your organisation can make {fits} more searches today"
-    ).format(fits=f"{fits:,}")
-    message = (
-        f"This file has {searchable:,} learners to search, but {which}. "
-        f"Send a file of at most {fits:,} learners, or try again later"
-        if fits
-        else f"This file has {searchable:,} learners to search, but {which}. "
-        "Try again later"
-    )
+    # In the language of the request: the portal's page shows it; the web
+    # service's requests are always English (docs/decisions/0034).
+    numbers = {"rows": f"{searchable:,}", "fits": f"{fits:,}"}
+    if member and fits:
+        text = gettext(
+            "This file has %(rows)s learners to search, but you can make %(fits)s "
+            "more searches this hour. Send a file of at most %(fits)s learners, or "
+            "try again later"
+        )
+    elif member:
+        text = gettext(
+            "This file has %(rows)s learners to search, but you can make %(fits)s "
+            "more searches this hour. Try again later"
+        )
+    elif fits:
+        text = gettext(
+            "This file has %(rows)s learners to search, but your organisation can "
+            "make %(fits)s more searches today. Send a file of at most %(fits)s "
+            "learners, or try again later"
+        )
+    else:
+        text = gettext(
+            "This file has %(rows)s learners to search, but your organisation can "
+            "make %(fits)s more searches today. Try again later"
+        )
+    message = text % numbers
     return BatchRefused(
         message,
         code="user_cap" if member else "organisation_cap",

@@ -1,5 +1,10 @@
 """The lookup forms and the log download's date range. Forms only validate: a
-bad ULN, name, date or postcode is refused here, before any search or log row."""
+bad ULN, name, date or postcode is refused here, before any search or log row.
+
+The messages are in the language of the request (docs/decisions/0034): Welsh on
+a page asked for in Welsh; English in the web service, whose requests are
+always English (lrs_portal.middleware.LocaleMiddleware), and in a batch file's
+line errors (records.batch_files reads them in English)."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -7,6 +12,10 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from lrs_portal.dates import month_number
 from records.models import Learner
@@ -23,12 +32,42 @@ _NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '.-])*")
 # last known postcode, so only the shape is checked, not whether it exists.
 _POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
 _DATE_PARTS = ("day", "month", "year")
+REAL_DATE = gettext_noop("%(label)s must be a real date")
+ENTER = gettext_noop("Enter the learner's %(label)s")
+TOO_LONG = gettext_noop("%(label)s must be %(max)s characters or less")
 GENDER_CHOICES = [
-    (Learner.Gender.FEMALE.value, "Female"),
-    (Learner.Gender.MALE.value, "Male"),
-    (Learner.Gender.NOT_KNOWN.value, "Not known"),
-    (Learner.Gender.NOT_SPECIFIED.value, "Not specified"),
+    (Learner.Gender.FEMALE.value, _("Female")),
+    (Learner.Gender.MALE.value, _("Male")),
+    (Learner.Gender.NOT_KNOWN.value, _("Not known")),
+    (Learner.Gender.NOT_SPECIFIED.value, _("Not specified")),
 ]
+# Which boxes of a date are empty, as the message says it (never built from
+# pieces: Welsh words do not join as the English do).
+_MISSING = {
+    ("day",): gettext_noop("%(label)s must include a day"),
+    ("month",): gettext_noop("%(label)s must include a month"),
+    ("year",): gettext_noop("%(label)s must include a year"),
+    ("day", "month"): gettext_noop("%(label)s must include a day and month"),
+    ("day", "year"): gettext_noop("%(label)s must include a day and year"),
+    ("month", "year"): gettext_noop("%(label)s must include a month and year"),
+}
+
+
+def _said(message: str, **params: object) -> str:
+    """A message marked with gettext_noop, in the language of the moment, with
+    its placeholders filled."""
+    return gettext(message) % params
+
+
+def _said_later(message: str, label: object, *, lower: bool = False) -> str:
+    """The same, worked out only when shown (for a field's error_messages,
+    built once at import): ``label`` is a lazy label."""
+
+    def text() -> str:
+        name = str(label)
+        return _said(message, label=name.lower() if lower else name, max=NAME_MAX)
+
+    return lazy(text, str)()
 
 
 def postcode_outward(postcode: str) -> str:
@@ -72,7 +111,7 @@ class DateInputField(forms.MultiValueField):
 
 
 def _missing(label: str, missing: list[str]) -> str:
-    return f"{label} must include a {' and '.join(missing)}"
+    return _said(_MISSING[tuple(missing)], label=label)
 
 
 def real_past_date(label: str, parts: tuple[str, ...]) -> date:
@@ -85,26 +124,33 @@ def real_past_date(label: str, parts: tuple[str, ...]) -> date:
     named = dict(zip(_DATE_PARTS, (day, month, year), strict=True))
     missing = [part for part, value in named.items() if not value]
     if len(missing) == len(_DATE_PARTS):
-        raise _date_error(f"Enter the learner's {label.lower()}", _DATE_PARTS)
+        raise _date_error(_said(ENTER, label=label.lower()), _DATE_PARTS)
     if missing:
         raise _date_error(_missing(label, missing), tuple(missing))
     if not all(v.isascii() and v.isdigit() for v in named.values()):
-        raise _date_error(f"{label} must be a real date", _DATE_PARTS)
+        raise _date_error(_said(REAL_DATE, label=label), _DATE_PARTS)
     if len(year) != 4:
-        raise _date_error("Year must include 4 numbers", ("year",))
+        raise _date_error(gettext("Year must include 4 numbers"), ("year",))
     too_long = tuple(p for p in ("day", "month") if len(named[p]) > 2)
     if too_long:
         # date() would overflow on an 11-digit day before it could say "not real".
-        raise _date_error(f"{label} must be a real date", too_long)
+        raise _date_error(_said(REAL_DATE, label=label), too_long)
     try:
         value = date(int(year), int(month), int(day))
     except ValueError:
-        raise _date_error(f"{label} must be a real date", _DATE_PARTS) from None
+        raise _date_error(_said(REAL_DATE, label=label), _DATE_PARTS) from None
     if value >= timezone.localdate():
-        raise _date_error(f"{label} must be in the past", _DATE_PARTS)
+        raise _date_error(
+            _said(gettext_noop("%(label)s must be in the past"), label=label),
+            _DATE_PARTS,
+        )
     if value < EARLIEST_BIRTH:
         raise _date_error(
-            f"{label} must be the same as or after 1 January 1900", _DATE_PARTS
+            _said(
+                gettext_noop("%(label)s must be the same as or after 1 January 1900"),
+                label=label,
+            ),
+            _DATE_PARTS,
         )
     return value
 
@@ -113,7 +159,7 @@ def _date_error(message: str, parts: tuple[str, ...]) -> forms.ValidationError:
     return forms.ValidationError(message, code="date", params={"parts": parts})
 
 
-def _confirmation(label: str, error: str) -> forms.BooleanField:
+def _confirmation(label: StrOrPromise, error: StrOrPromise) -> forms.BooleanField:
     return forms.BooleanField(label=label, error_messages={"required": error})
 
 
@@ -121,12 +167,12 @@ class LookupConfirmationsForm(forms.Form):
     """What the person confirms before every search (domain.md 1.5)."""
 
     privacy_notice = _confirmation(
-        "I have given this learner the LRS privacy notice",
-        "Confirm you have given this learner the LRS privacy notice",
+        _("I have given this learner the LRS privacy notice"),
+        _("Confirm you have given this learner the LRS privacy notice"),
     )
     own_student = _confirmation(
-        "I am looking up this learner to enrol them as our own student",
-        "Confirm you are looking up this learner to enrol them as your own student",
+        _("I am looking up this learner to enrol them as our own student"),
+        _("Confirm you are looking up this learner to enrol them as your own student"),
     )
 
 
@@ -134,20 +180,20 @@ class UlnSearchForm(LookupConfirmationsForm):
     field_order = ("uln", "privacy_notice", "own_student")
 
     uln = forms.CharField(
-        label="Unique learner number (ULN)",
-        help_text="10 digits, for example 9276308686",
+        label=_("Unique learner number (ULN)"),
+        help_text=_("10 digits, for example 9276308686"),
         required=False,
         strip=True,
         max_length=20,  # 10 digits with the spaces or hyphens people copy
-        error_messages={"max_length": "A ULN is 10 digits, like 9276308686"},
+        error_messages={"max_length": _("A ULN is 10 digits, like 9276308686")},
     )
 
     def clean_uln(self) -> str:
         # People copy ULNs with spaces ("927 630 8686"); the digits are what count.
         uln = re.sub(r"[\s-]", "", self.cleaned_data["uln"])
         problem = uln_problem(uln)
-        if problem:
-            raise forms.ValidationError(problem, code="invalid_uln")
+        if problem:  # marked in records.uln, said here in the page's language
+            raise forms.ValidationError(gettext(problem), code="invalid_uln")
         return uln
 
 
@@ -157,15 +203,20 @@ def learner_name(label: str, typed: str) -> str:
     cannot be one. The pages and the web service both check names here."""
     value = " ".join(typed.replace("\u2019", "'").split())
     if not value:
-        raise forms.ValidationError(f"Enter the learner's {label.lower()}")
+        raise forms.ValidationError(_said(ENTER, label=label.lower()))
     if len(value) > NAME_MAX:
         raise forms.ValidationError(
-            f"{label} must be {NAME_MAX} characters or less", code="max_length"
+            _said(TOO_LONG, label=label, max=NAME_MAX), code="max_length"
         )
     if not _NAME.fullmatch(value):
         raise forms.ValidationError(
-            f"{label} must only include letters a to z, spaces, hyphens, "
-            "apostrophes and full stops",
+            _said(
+                gettext_noop(
+                    "%(label)s must only include letters a to z, spaces, hyphens, "
+                    "apostrophes and full stops"
+                ),
+                label=label,
+            ),
             code="invalid_name",
         )
     return value
@@ -177,19 +228,19 @@ def learner_postcode(typed: str) -> str:
     key = "".join(typed.split()).upper()
     found = _POSTCODE.fullmatch(key)
     if found is None:
-        raise forms.ValidationError("Enter a real postcode", code="invalid")
+        raise forms.ValidationError(gettext("Enter a real postcode"), code="invalid")
     return f"{found[1]} {found[2]}"
 
 
-def _name_field(label: str) -> forms.CharField:
+def _name_field(label: StrOrPromise) -> forms.CharField:
     # The box takes more than NAME_MAX so that pasted spaces, collapsed in
     # _clean_name, do not count; the message is the same either way.
     return forms.CharField(
         label=label,
         max_length=NAME_MAX * 4,
         error_messages={
-            "required": f"Enter the learner's {label.lower()}",
-            "max_length": f"{label} must be {NAME_MAX} characters or less",
+            "required": _said_later(ENTER, label, lower=True),
+            "max_length": _said_later(TOO_LONG, label),
         },
     )
 
@@ -207,23 +258,23 @@ class DemographicsSearchForm(LookupConfirmationsForm):
         "own_student",
     )
 
-    given_name = _name_field("Given name")
-    family_name = _name_field("Family name")
-    date_of_birth = DateInputField(label="Date of birth")
+    given_name = _name_field(_("Given name"))
+    family_name = _name_field(_("Family name"))
+    date_of_birth = DateInputField(label=_("Date of birth"))
     gender = forms.TypedChoiceField(
-        label="Gender",
+        label=_("Gender"),
         choices=GENDER_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": "Select the learner's gender"},
+        error_messages={"required": _("Select the learner's gender")},
     )
     postcode = forms.CharField(
-        label="Postcode",
-        help_text="The learner's last known postcode, for example LS2 9JT",
+        label=_("Postcode"),
+        help_text=_("The learner's last known postcode, for example LS2 9JT"),
         max_length=16,
         error_messages={
-            "required": "Enter the learner's postcode",
-            "max_length": "Enter a real postcode",
+            "required": _("Enter the learner's postcode"),
+            "max_length": _("Enter a real postcode"),
         },
     )
 
@@ -239,7 +290,10 @@ class DemographicsSearchForm(LookupConfirmationsForm):
     def clean_date_of_birth(self) -> date:
         widget = cast(DateInputWidget, self.fields["date_of_birth"].widget)
         try:
-            return real_past_date("Date of birth", self.cleaned_data["date_of_birth"])
+            return real_past_date(
+                str(self.fields["date_of_birth"].label),
+                self.cleaned_data["date_of_birth"],
+            )
         except forms.ValidationError as error:
             widget.error_parts = (error.params or {}).get("parts", _DATE_PARTS)
             raise
@@ -252,21 +306,21 @@ class LogDownloadForm(forms.Form):
     """The log's dates: ?from=YYYY-MM-DD&to=YYYY-MM-DD, by default the last 90 days."""
 
     date_from = forms.DateField(
-        label="From",
+        label=_("From"),
         required=False,
         input_formats=["%Y-%m-%d"],
-        help_text="For example, 2026-01-31",
+        help_text=_("For example, 2026-01-31"),
         error_messages={
-            "invalid": "Enter the start date as year-month-day, like 2026-01-31"
+            "invalid": _("Enter the start date as year-month-day, like 2026-01-31")
         },
     )
     date_to = forms.DateField(
-        label="To",
+        label=_("To"),
         required=False,
         input_formats=["%Y-%m-%d"],
-        help_text="For example, 2026-03-31",
+        help_text=_("For example, 2026-03-31"),
         error_messages={
-            "invalid": "Enter the end date as year-month-day, like 2026-03-31"
+            "invalid": _("Enter the end date as year-month-day, like 2026-03-31")
         },
     )
     _PARAMETERS = {"date_from": "from", "date_to": "to"}
@@ -282,20 +336,25 @@ class LogDownloadForm(forms.Form):
         today = datetime.now(UTC).date()
         end = cleaned.get("date_to") or today
         if end > today:
-            self.add_error("date_to", "The end date must be today or in the past")
+            self.add_error(
+                "date_to", gettext("The end date must be today or in the past")
+            )
             return cleaned
         if end < EARLIEST_LOG:
             # Checked before the default start is counted back from it: 90 days
             # before 1 January 1 is no date at all (OverflowError).
-            self.add_error("date_to", "The end date must be in 2000 or later")
+            self.add_error("date_to", gettext("The end date must be in 2000 or later"))
             return cleaned
         start = cleaned.get("date_from") or end - timedelta(days=LOG_DAYS - 1)
         if start > end:
             self.add_error(
-                "date_from", "The start date must be the same as or before the end date"
+                "date_from",
+                gettext("The start date must be the same as or before the end date"),
             )
         elif start < EARLIEST_LOG:
-            self.add_error("date_from", "The start date must be in 2000 or later")
+            self.add_error(
+                "date_from", gettext("The start date must be in 2000 or later")
+            )
         cleaned.update(date_from=start, date_to=end)
         return cleaned
 
@@ -305,20 +364,23 @@ class BatchUploadForm(forms.Form):
     The file itself is read by records.batch_files, which says what is wrong."""
 
     file = forms.FileField(
-        label="Upload a CSV file",
+        label=_("Upload a CSV file"),
         max_length=255,
         error_messages={
-            "required": "Select a CSV file",
-            "empty": "The selected file is empty",
-            "max_length": "The file's name must be 255 characters or less",
-            "invalid": "Select a CSV file",
+            "required": _("Select a CSV file"),
+            "empty": _("The selected file is empty"),
+            "max_length": _("The file's name must be 255 characters or less"),
+            "invalid": _("Select a CSV file"),
         },
     )
     privacy_notice = _confirmation(
-        "I have given every learner in this file the LRS privacy notice",
-        "Confirm you have given every learner in this file the LRS privacy notice",
+        _("I have given every learner in this file the LRS privacy notice"),
+        _("Confirm you have given every learner in this file the LRS privacy notice"),
     )
     own_student = _confirmation(
-        "I am looking up these learners to enrol them as our own students",
-        "Confirm you are looking up these learners to enrol them as your own students",
+        _("I am looking up these learners to enrol them as our own students"),
+        _(
+            "Confirm you are looking up these learners to enrol them as your own "
+            "students"
+        ),
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from lrs_portal.models import User
 from registration.models import AgreementVersion, Membership, Organisation
@@ -29,57 +30,76 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Refusal:
+    """``message`` is English (the web service's problem documents say it as it
+    is); a page shows it in its own language with gettext(message)
+    (records.views), the words being marked here."""
+
     code: str
     message: str
 
 
 REFUSALS = {
-    "inactive": Refusal("inactive", "Your account cannot be used."),
+    "inactive": Refusal("inactive", gettext_noop("Your account cannot be used.")),
     "not_a_member": Refusal(
         "not_a_member",
-        "Your account is not linked to a registered organisation.",
+        gettext_noop("Your account is not linked to a registered organisation."),
     ),
     "user_suspended": Refusal(
         "user_suspended",
-        "Your access to the LRS is suspended. Your organisation's super user has "
-        "been told why.",
+        gettext_noop(
+            "Your access to the LRS is suspended. Your organisation's super user has "
+            "been told why."
+        ),
     ),
     "not_recertified": Refusal(
         "not_recertified",
-        "You cannot look up learners until your organisation's super user confirms "
-        "you still need access to the LRS. Ask them to confirm you on their "
-        "'Confirm your users' page.",
+        gettext_noop(
+            "You cannot look up learners until your organisation's super user confirms "
+            "you still need access to the LRS. Ask them to confirm you on their "
+            "'Confirm your users' page."
+        ),
     ),
-    "terms": Refusal("terms", "Accept the LRS user terms before looking up learners."),
+    "terms": Refusal(
+        "terms", gettext_noop("Accept the LRS user terms before looking up learners.")
+    ),
     "organisation_suspended": Refusal(
         "organisation_suspended",
-        "Your organisation's access to the LRS is suspended.",
+        gettext_noop("Your organisation's access to the LRS is suspended."),
     ),
     "organisation_revoked": Refusal(
         "organisation_revoked",
-        "Your organisation's access to the LRS has been revoked.",
+        gettext_noop("Your organisation's access to the LRS has been revoked."),
     ),
     "organisation_deregistered": Refusal(
         "organisation_deregistered",
-        "Your organisation is no longer registered to use the LRS.",
+        gettext_noop("Your organisation is no longer registered to use the LRS."),
     ),
     "agreement_not_signed": Refusal(
         "agreement_not_signed",
-        "Your organisation has not signed the current LRS agreement. A director "
-        "must sign it before you can look up learners.",
+        gettext_noop(
+            "Your organisation has not signed the current LRS agreement. A director "
+            "must sign it before you can look up learners."
+        ),
     ),
     "purpose_not_approved": Refusal(
         "purpose_not_approved",
-        "Your organisation's purpose for using the LRS has not been approved.",
+        gettext_noop(
+            "Your organisation's purpose for using the LRS has not been approved."
+        ),
     ),
     "user_cap": Refusal(
         "user_cap",
-        "You have reached the number of lookups allowed in an hour. Try again later.",
+        gettext_noop(
+            "You have reached the number of lookups allowed in an hour. "
+            "Try again later."
+        ),
     ),
     "organisation_cap": Refusal(
         "organisation_cap",
-        "Your organisation has reached its number of lookups for today. Try again "
-        "tomorrow.",
+        gettext_noop(
+            "Your organisation has reached its number of lookups for today. Try again "
+            "tomorrow."
+        ),
     ),
 }
 

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET
 
 from records.permissions import organisations_with_access
@@ -24,15 +25,18 @@ from registration.models import Organisation, RegistrationApplication
 PAGE_SIZE = 50
 CSV_HEADER = ("Organisation", "UKPRN", "Kind of purpose", "Registered since")
 _PURPOSES: dict[str, str] = {
-    RegistrationApplication.Purpose.OWN_STUDENTS: "Enrolling its own learners",
-    RegistrationApplication.Purpose.OTHER: (
+    RegistrationApplication.Purpose.OWN_STUDENTS: gettext_noop(
+        "Enrolling its own learners"
+    ),
+    RegistrationApplication.Purpose.OTHER: gettext_noop(
         "Another purpose, approved after a follow-up discussion"
     ),
 }
 
 
 def purpose_kind(organisation: Organisation) -> str:
-    return _PURPOSES.get(organisation.purpose, "Another purpose")
+    """In English (the CSV is data); the page says it with gettext."""
+    return _PURPOSES.get(organisation.purpose, gettext_noop("Another purpose"))
 
 
 def _rows() -> Iterator[list[object]]:
@@ -50,7 +54,7 @@ def access_register(request: HttpRequest) -> HttpResponse:
     organisations = organisations_with_access()
     page = Paginator(organisations, PAGE_SIZE).get_page(request.GET.get("page"))
     for organisation in page:
-        organisation.purpose_kind = purpose_kind(organisation)  # type: ignore[attr-defined]
+        organisation.purpose_kind = gettext(purpose_kind(organisation))  # type: ignore[attr-defined]
     return render(
         request,
         "records/access_register.html",

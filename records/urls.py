@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import batch_views, transparency, views
+from records import batch_views, transparency, usage_views, views
 
 app_name = "records"
 
@@ -30,8 +30,8 @@ urlpatterns = [
         name="batch-results",
     ),
     # The organisation's own usage and log, for its super user
-    path("organisation/usage/", views.usage, name="usage"),
-    path("organisation/usage/log.csv", views.usage_csv, name="usage-csv"),
+    path("organisation/usage/", usage_views.usage, name="usage"),
+    path("organisation/usage/log.csv", usage_views.usage_csv, name="usage-csv"),
     # Public transparency pages (no sign-in)
     path("access-register", transparency.access_register, name="access-register"),
     path(

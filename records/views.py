@@ -1,5 +1,5 @@
-"""Looking up learners (by ULN or by the five demographics), viewing a record, and
-the super user's usage page and log download.
+"""Looking up learners (by ULN or by the five demographics) and viewing a record.
+The super user's usage page and log download are records.usage_views.
 
 Search results are rendered in the response to the POST, never redirected to: a
 redirect would have to carry the ULN or the name in a URL, and from there into
@@ -7,29 +7,24 @@ browser history and proxy logs. So style.md's POST-redirect-GET does not apply
 to searches, and every page with learner data is sent with no-store.
 """
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import wraps
 from http import HTTPStatus
-from math import floor, log10
-from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBase,
     HttpResponseNotAllowed,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -37,20 +32,15 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from lrs_portal.hostile_input import form_in_query
 from lrs_portal.models import User
 from records.forms import (
     DemographicsSearchForm,
-    LogDownloadForm,
     UlnSearchForm,
     postcode_outward,
 )
 from records.models import Learner, LearnerView
 from records.permissions import (
     Refusal,
-    can_read_log,
-    can_read_log_ulns,
-    log_visible_to,
     lookup_membership,
     lookup_refusal,
 )
@@ -60,18 +50,12 @@ from records.services import (
     learner_search_by_demographics,
     learner_search_by_uln,
     learner_view,
-    organisation_daily_cap,
 )
-from registration.models import Membership
 
 P = ParamSpec("P")
-R = TypeVar("R", bound=HttpResponseBase)
 HANDLE_SALT = "records.learner-handle"
 HANDLE_MAX_AGE = timedelta(minutes=15)
-USAGE_DAYS = 30
 OUTCOME = LearnerView.Outcome
-ACTION = LearnerView.Action
-SEARCHES = (ACTION.SEARCH_ULN, ACTION.SEARCH_DEMOGRAPHICS)
 
 
 # --- who may look up learners -----------------------------------------------------
@@ -85,10 +69,13 @@ def _user(request: HttpRequest) -> User:
 
 
 def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    # The reason is English in records.permissions (the web service says it so);
+    # the page says it in the page's language.
+    shown = Refusal(refusal.code, gettext(refusal.message))
     return render(
         request,
         "records/refused.html",
-        {"refusal": refusal},
+        {"refusal": shown},
         status=HTTPStatus.FORBIDDEN,
     )
 
@@ -323,303 +310,3 @@ def view_record(request: HttpRequest) -> HttpResponse:
             "shared": record.shared,
         },
     )
-
-
-# --- the super user's usage page -------------------------------------------------
-
-
-class UsageRefused(Exception):
-    """A member of the organisation who may not read its log (_usage_log)."""
-
-    def __init__(self, membership: Membership) -> None:
-        super().__init__("usage refused")
-        self.membership = membership
-
-
-def _usage_log(request: HttpRequest) -> tuple[Membership, QuerySet[LearnerView]]:
-    """The super user's membership and their organisation's log; 404 for anyone
-    outside an organisation; UsageRefused for its other users, and for a super
-    user whose own access is suspended."""
-    user = _user(request)
-    membership = lookup_membership(user)
-    if membership is None:
-        raise Http404
-    if not can_read_log(membership):
-        raise UsageRefused(membership)
-    return membership, log_visible_to(user, membership)
-
-
-def usage_refusals(
-    view: Callable[Concatenate[HttpRequest, P], R],
-) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
-    """A member who opens the usage pages learns who sees them (not a 404: it is
-    their own organisation's page, only not theirs to read)."""
-
-    @wraps(view)
-    def wrapper(
-        request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
-    ) -> R | HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except UsageRefused as refused:
-            return render(
-                request,
-                "records/usage_refused.html",
-                {"membership": refused.membership},
-                status=HTTPStatus.FORBIDDEN,
-            )
-
-    return wrapper
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class UsageDay:
-    day: date
-    searches: int = 0
-    views: int = 0
-    refused: int = 0
-
-
-def _usage_days(log: QuerySet[LearnerView], last: date) -> list[UsageDay]:
-    """Each of the last 30 days (UTC) with its counts: one GROUP BY query."""
-    first = last - timedelta(days=USAGE_DAYS - 1)
-    rows = (
-        log.filter(
-            viewed_at__gte=_utc_midnight(first),
-            viewed_at__lt=_utc_midnight(last + timedelta(days=1)),
-        )
-        .annotate(day=TruncDate("viewed_at", tzinfo=UTC))
-        .values("day")
-        .annotate(
-            searches=Count(
-                "pk", filter=Q(action__in=SEARCHES) & ~Q(outcome=OUTCOME.REFUSED)
-            ),
-            views=Count("pk", filter=Q(action=ACTION.VIEW_RECORD)),
-            refused=Count("pk", filter=Q(outcome=OUTCOME.REFUSED)),
-        )
-        .order_by("day")
-    )
-    counted = {row["day"]: UsageDay(**row) for row in rows}
-    days = (first + timedelta(days=n) for n in range(USAGE_DAYS))
-    return [counted.get(day, UsageDay(day)) for day in days]
-
-
-@dataclass(frozen=True)
-class Bar:
-    day: date
-    searches: int
-    x: float
-    y: float
-    width: float
-    height: float
-    reached: bool
-
-
-@dataclass(frozen=True)
-class Tick:
-    at: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """An SVG bar chart's geometry, in viewBox units (records/_usage_chart.html)."""
-
-    cap: int
-    cap_y: float
-    bars: list[Bar]
-    y_ticks: list[Tick]
-    x_ticks: list[Tick]
-    width: ClassVar[int] = 720
-    height: ClassVar[int] = 300
-    left: ClassVar[int] = 56  # the plot area, inside the axis labels
-    right: ClassVar[int] = 696
-    top: ClassVar[int] = 24
-    bottom: ClassVar[int] = 244
-    middle_x: ClassVar[float] = (left + right) / 2
-    middle_y: ClassVar[float] = (top + bottom) / 2
-
-
-def _nice_step(value: float) -> int:
-    """A round step (1, 2 or 5 times a power of ten) about a quarter of ``value``."""
-    rough = max(value / 4, 1)
-    power = 10 ** floor(log10(rough))
-    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= rough))
-
-
-def usage_chart(days: list[UsageDay], cap: int) -> Chart:
-    left, bottom = Chart.left, Chart.bottom
-    peak = max([cap, *(d.searches for d in days)])
-    step = _nice_step(peak)
-    scale_top = step * (floor(peak / step) + 1)
-
-    def y(value: float) -> float:
-        return round(bottom - value / scale_top * (bottom - Chart.top), 1)
-
-    slot = (Chart.right - left) / len(days)
-    bars = [
-        Bar(
-            day=d.day,
-            searches=d.searches,
-            x=round(left + i * slot + slot * 0.15, 1),
-            y=y(d.searches),
-            width=round(slot * 0.7, 1),
-            height=round(bottom - y(d.searches), 1),
-            reached=d.searches >= cap,
-        )
-        for i, d in enumerate(days)
-    ]
-    labelled = sorted(range(len(days) - 1, -1, -7))  # always today, a week apart
-    return Chart(
-        cap=cap,
-        cap_y=y(cap),
-        bars=bars,
-        y_ticks=[Tick(y(v), str(v)) for v in range(0, scale_top + 1, step)],
-        x_ticks=[
-            Tick(round(left + (i + 0.5) * slot, 1), f"{days[i].day:%-d %b}")
-            for i in labelled
-        ],
-    )
-
-
-def _usage_page(
-    request: HttpRequest,
-    membership: Membership,
-    log: QuerySet[LearnerView],
-    form: LogDownloadForm,
-    status: int = HTTPStatus.OK,
-) -> HttpResponse:
-    today = datetime.now(UTC).date()
-    days = _usage_days(log, today)
-    cap = organisation_daily_cap(membership.organisation)
-    return render(
-        request,
-        "records/usage.html",
-        {
-            "organisation": membership.organisation,
-            "cap": cap,
-            "today": days[-1],
-            "days": list(reversed(days)),
-            "chart": usage_chart(days, cap),
-            "form": form,
-            "with_ulns": can_read_log_ulns(membership),
-        },
-        status=status,
-    )
-
-
-@require_GET
-@login_required
-@usage_refusals
-def usage(request: HttpRequest) -> HttpResponse:
-    membership, log = _usage_log(request)
-    return _usage_page(request, membership, log, LogDownloadForm())
-
-
-# --- the log download ------------------------------------------------------------
-
-CSV_HEADER = (
-    "Time (UTC)",
-    "User email",
-    "Action",
-    "Outcome",
-    "Matches",
-    "Learner ULN",
-    "Request ID",
-    # How the search came: the portal's pages, the web service or a batch; and
-    # for the last two, the name of the API client it came through (issue 12).
-    "Channel",
-    "API client",
-)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object that hands back what csv.writer writes to it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-_CSV_FIELDS = (
-    "viewed_at",
-    "user__email",
-    "action",
-    "outcome",
-    "match_count",
-    "learner_uln",
-    "request_id",
-    "channel",
-    "api_client__name",
-)
-_ULN = _CSV_FIELDS.index("learner_uln")
-
-
-def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
-    return (
-        _CSV_FIELDS
-        if with_ulns
-        else tuple(f for f in _CSV_FIELDS if f != "learner_uln")
-    )
-
-
-def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
-    channels = dict(LearnerView.Channel.choices)
-    header = list(CSV_HEADER)
-    if not with_ulns:
-        del header[_ULN]
-    yield writer.writerow(header)
-    for viewed_at, email, action, outcome, *rest, channel, api_client in rows:
-        cells = (
-            f"{viewed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
-            email,
-            actions.get(action, action),
-            outcomes.get(outcome, outcome),
-            *rest,
-            channels.get(channel, channel),
-            api_client or "",
-        )
-        yield writer.writerow([csv_cell(cell) for cell in cells])
-
-
-@form_in_query
-@never_cache
-@require_GET
-@login_required
-@usage_refusals
-def usage_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    membership, log = _usage_log(request)
-    form = LogDownloadForm(request.GET)
-    if not form.is_valid():
-        return _usage_page(request, membership, log, form, HTTPStatus.BAD_REQUEST)
-    start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
-    with_ulns = can_read_log_ulns(membership)
-    rows = (
-        log.filter(
-            viewed_at__gte=_utc_midnight(start),
-            viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
-        )
-        .order_by("-viewed_at", "-pk")
-        .values_list(*_csv_columns(with_ulns))
-        .iterator(chunk_size=2000)
-    )
-    response = StreamingHttpResponse(
-        _csv_lines(rows, with_ulns=with_ulns), content_type="text/csv; charset=utf-8"
-    )
-    ukprn = membership.organisation.ukprn
-    response["Content-Disposition"] = (
-        f'attachment; filename="lrs-log-{ukprn}-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"'
-    )
-    return response

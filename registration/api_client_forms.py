@@ -7,12 +7,14 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from lrs_portal.forms import SafeModelChoiceField
 from lrs_portal.models import User
 from registration.api_clients import MAX_GRACE_DAYS, ip_ranges_parse, latest_expiry
-from registration.forms import _text
+from registration.forms.fields import text_field
 
 # How long a new client lasts: a choice of periods, each at most 12 months.
 EXPIRY_MONTHS = (("1", 1), ("3", 3), ("6", 6), ("12", 12))
@@ -35,37 +37,43 @@ class MemberChoiceField(SafeModelChoiceField):
 
 
 class ApiClientCreateForm(forms.Form):
-    name = _text(
-        "Name",
+    name = text_field(
+        _("Name"),
         max_length=100,
-        required="Enter a name for the API client",
-        help_text="What it is for, for example the name of your student records system",
+        required=_("Enter a name for the API client"),
+        help_text=_(
+            "What it is for, for example the name of your student records system"
+        ),
     )
     member = MemberChoiceField(
         queryset=User.objects.none(),
-        label="Member responsible",
-        help_text="Every search made with the client is logged as theirs, and is "
-        "refused whenever their own access is",
-        empty_label="Choose a member",
+        label=_("Member responsible"),
+        help_text=_(
+            "Every search made with the client is logged as theirs, and is "
+            "refused whenever their own access is"
+        ),
+        empty_label=_("Choose a member"),
         error_messages={
-            "required": "Choose the member responsible for the API client",
-            "invalid_choice": "Choose one of your organisation's members",
+            "required": _("Choose the member responsible for the API client"),
+            "invalid_choice": _("Choose one of your organisation's members"),
         },
     )
-    allowed_ip_ranges = _text(
-        "IP addresses it may be used from (optional)",
+    allowed_ip_ranges = text_field(
+        _("IP addresses it may be used from (optional)"),
         max_length=RANGES_MAX_LENGTH,
         textarea=True,
-        help_text="One address or range a line, like 203.0.113.0/24. Leave empty "
-        "to allow any address",
+        help_text=_(
+            "One address or range a line, like 203.0.113.0/24. Leave empty "
+            "to allow any address"
+        ),
     )
     expires_in = forms.ChoiceField(
-        label="How long should it last?",
+        label=_("How long should it last?"),
         choices=(),
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose how long the API client should last",
-            "invalid_choice": "Choose how long the API client should last",
+            "required": _("Choose how long the API client should last"),
+            "invalid_choice": _("Choose how long the API client should last"),
         },
     )
 
@@ -77,10 +85,8 @@ class ApiClientCreateForm(forms.Form):
         expires_field = self.fields["expires_in"]
         assert isinstance(expires_field, forms.ChoiceField)  # noqa: S101
         expires_field.choices = [
-            (key, f"{months} month{'s' if months > 1 else ''}, until "
-             f"{months_ahead(months):%d %B %Y}")
-            for key, months in EXPIRY_MONTHS
-        ]  # fmt: skip
+            (key, _expiry_label(months)) for key, months in EXPIRY_MONTHS
+        ]
 
     def clean_allowed_ip_ranges(self) -> str:
         text = str(self.cleaned_data.get("allowed_ip_ranges", ""))
@@ -94,31 +100,47 @@ class ApiClientCreateForm(forms.Form):
         return months_ahead(dict(EXPIRY_MONTHS)[self.cleaned_data["expires_in"]])
 
 
+def _expiry_label(months: int) -> str:
+    until = formats.date_format(months_ahead(months), "d F Y")
+    return ngettext(
+        "%(months)s month, until %(until)s",
+        "%(months)s months, until %(until)s",
+        months,
+    ) % {"months": months, "until": until}
+
+
 def _grace_label(days: int) -> str:
     if days == 0:
-        return "No time: the old secret stops working now"
-    return f"{days} day{'s' if days > 1 else ''}"
+        return gettext("No time: the old secret stops working now")
+    return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
+
+
+def _grace_choices() -> list[tuple[str, str]]:
+    """In the language of the page, so made for each form, not once at import."""
+    return [(str(d), _grace_label(d)) for d in range(MAX_GRACE_DAYS + 1)]
 
 
 class ApiClientRotateForm(forms.Form):
     grace_days = forms.TypedChoiceField(
-        label="How long should the old secret keep working?",
-        help_text="Time to put the new secret into your systems. If the old secret "
-        "may have been seen by someone else, stop it now",
-        choices=[(str(d), _grace_label(d)) for d in range(MAX_GRACE_DAYS + 1)],
+        label=_("How long should the old secret keep working?"),
+        help_text=_(
+            "Time to put the new secret into your systems. If the old secret "
+            "may have been seen by someone else, stop it now"
+        ),
+        choices=_grace_choices,
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose how long the old secret should keep working",
-            "invalid_choice": "Choose how long the old secret should keep working",
+            "required": _("Choose how long the old secret should keep working"),
+            "invalid_choice": _("Choose how long the old secret should keep working"),
         },
     )
 
 
 class ApiClientRevokeForm(forms.Form):
-    reason = _text(
-        "Why are you revoking it?",
+    reason = text_field(
+        _("Why are you revoking it?"),
         max_length=500,
-        required="Enter why you are revoking the API client",
+        required=_("Enter why you are revoking the API client"),
         textarea=True,
     )

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 # At most this far ahead a client may expire (and at most this long a rotated
@@ -59,8 +60,11 @@ def ip_ranges_parse(text: str) -> list[str]:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
             problems.append(
-                f"“{entry[:50]}” is not an IP address or range. Enter ranges like "
-                "203.0.113.0/24 or 2001:db8::/48"
+                _(
+                    "“%(entry)s” is not an IP address or range. Enter ranges like "
+                    "203.0.113.0/24 or 2001:db8::/48"
+                )
+                % {"entry": entry[:50]}
             )
             continue
         if str(network) not in ranges:
@@ -68,7 +72,9 @@ def ip_ranges_parse(text: str) -> list[str]:
     if problems:
         raise ValidationError(problems)
     if len(ranges) > MAX_IP_RANGES:
-        raise ValidationError(f"Enter {MAX_IP_RANGES} IP ranges or fewer")
+        raise ValidationError(
+            _("Enter %(max)s IP ranges or fewer") % {"max": MAX_IP_RANGES}
+        )
     return ranges
 
 

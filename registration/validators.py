@@ -11,6 +11,8 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # --- UKPRN (domain.md 2) ------------------------------------------------------
 
@@ -24,29 +26,35 @@ def normalise_ukprn(value: str | None) -> str:
 def validate_ukprn(value: str | None) -> None:
     ukprn = normalise_ukprn(value)
     if not ukprn:
-        raise ValidationError("Enter a UKPRN", code="required")
+        raise ValidationError(_("Enter a UKPRN"), code="required")
     if not re.fullmatch(r"[0-9]+", ukprn):
         raise ValidationError(
-            f"Enter a UKPRN in the correct format, like {UKPRN_EXAMPLE}: "
-            "it must only include numbers 0 to 9",
+            _(
+                "Enter a UKPRN in the correct format, like %(example)s: "
+                "it must only include numbers 0 to 9"
+            )
+            % {"example": UKPRN_EXAMPLE},
             code="invalid_ukprn",
         )
     if len(ukprn) != 8:
         raise ValidationError(
-            f"Enter a UKPRN in the correct format, like {UKPRN_EXAMPLE}: "
-            "it must be 8 digits",
+            _(
+                "Enter a UKPRN in the correct format, like %(example)s: "
+                "it must be 8 digits"
+            )
+            % {"example": UKPRN_EXAMPLE},
             code="invalid_ukprn",
         )
     if ukprn.startswith("0"):
         # ILR rule: "a value in the range 10000000 to 99999999".
         raise ValidationError(
-            "Enter a UKPRN between 10000000 and 99999999", code="invalid_ukprn"
+            _("Enter a UKPRN between 10000000 and 99999999"), code="invalid_ukprn"
         )
 
 
 # --- Companies House company numbers (domain.md 4.1) --------------------------
 
-COMPANY_NUMBER_EXAMPLE = "01234567 or SC123456"
+COMPANY_NUMBER_EXAMPLE = gettext_lazy("01234567 or SC123456")
 # Register prefixes, each followed by 6 digits. R0 (NI pre-partition) is a letter and
 # a digit, so it is matched separately.
 COMPANY_NUMBER_PREFIXES = frozenset(
@@ -79,7 +87,7 @@ def normalise_company_number(value: str | None) -> str:
 def validate_company_number(value: str | None) -> None:
     number = normalise_company_number(value)
     if not number:
-        raise ValidationError("Enter a company registration number", code="required")
+        raise ValidationError(_("Enter a company registration number"), code="required")
     if re.fullmatch(r"[0-9]{8}|R0[0-9]{6}", number):
         return
     prefixed = re.fullmatch(r"([A-Z]{2})[0-9]{6}", number)
@@ -87,14 +95,20 @@ def validate_company_number(value: str | None) -> None:
         return
     if prefixed:
         raise ValidationError(
-            f"{prefixed[1]} is not a Companies House register. Enter the company "
-            f"registration number shown on the certificate of incorporation, like "
-            f"{COMPANY_NUMBER_EXAMPLE}",
+            _(
+                "%(prefix)s is not a Companies House register. Enter the company "
+                "registration number shown on the certificate of incorporation, "
+                "like %(example)s"
+            )
+            % {"prefix": prefixed[1], "example": COMPANY_NUMBER_EXAMPLE},
             code="unknown_prefix",
         )
     raise ValidationError(
-        "Enter a company registration number in the correct format: 8 digits, or "
-        f"2 letters and 6 digits, like {COMPANY_NUMBER_EXAMPLE}",
+        _(
+            "Enter a company registration number in the correct format: 8 digits, "
+            "or 2 letters and 6 digits, like %(example)s"
+        )
+        % {"example": COMPANY_NUMBER_EXAMPLE},
         code="invalid_company_number",
     )
 
@@ -111,11 +125,13 @@ def normalise_ico_number(value: str | None) -> str:
 def validate_ico_number(value: str | None) -> None:
     number = normalise_ico_number(value)
     if not number:
-        raise ValidationError("Enter an ICO registration number", code="required")
+        raise ValidationError(_("Enter an ICO registration number"), code="required")
     if not ICO_NUMBER_PATTERN.fullmatch(number):
         raise ValidationError(
-            "Enter an ICO registration number in the correct format, like Z1234567 "
-            "or ZA123456: it is on your data protection fee certificate",
+            _(
+                "Enter an ICO registration number in the correct format, like "
+                "Z1234567 or ZA123456: it is on your data protection fee certificate"
+            ),
             code="invalid_ico_number",
         )
 
@@ -170,7 +186,7 @@ _PUBLIC_SUFFIXES = frozenset(
     }
 )  # fmt: skip
 
-EMAIL_FORMAT_MESSAGE = (
+EMAIL_FORMAT_MESSAGE = gettext_lazy(
     "Enter an email address in the correct format, like name@example.com"
 )
 
@@ -197,8 +213,11 @@ def validate_personal_mailbox(email: str | None) -> None:
     local, _domain = _email_parts(email)
     if _is_generic_local_part(local):
         raise ValidationError(
-            "Enter the email address of a named person, not a shared mailbox like "
-            "info@: the LRS super user account must be used only by that person",
+            _(
+                "Enter the email address of a named person, not a shared mailbox "
+                "like info@: the LRS super user account must be used only by that "
+                "person"
+            ),
             code="shared_mailbox",
         )
 
@@ -223,39 +242,65 @@ def _is_free_email_domain(domain: str) -> bool:
     return any(".".join(labels[-n:]) in FREE_EMAIL_DOMAINS for n in (2, 3))
 
 
-def validate_work_email(email: str | None, *, whose: str = "your") -> None:
+def validate_work_email(email: str | None, *, director: bool = False) -> None:
     """A work address, not a personal email service (gmail.com and the like):
     checked as soon as a page asks for the address, before the organisation's
-    domain is known. ``whose`` names the person it belongs to ("the director's")."""
+    domain is known. ``director``: the address is the signing director's, not the
+    person's own (a whole sentence each, as Welsh words it differently)."""
     _local, domain = _email_parts(email)
     if _is_free_email_domain(domain):
-        raise ValidationError(
-            f"Enter {whose} work email address, not a personal email service "
-            f"like {domain}",
-            code="free_email_domain",
+        message = (
+            _(
+                "Enter the director's work email address, not a personal email "
+                "service like %(domain)s"
+            )
+            if director
+            else _(
+                "Enter your work email address, not a personal email service "
+                "like %(domain)s"
+            )
         )
+        raise ValidationError(message % {"domain": domain}, code="free_email_domain")
 
 
 def validate_email_on_organisation_domain(
-    email: str | None, website: str | None
+    email: str | None, website: str | None, *, director: bool = False
 ) -> None:
+    """An address on the organisation's website domain. ``director``: the address
+    is the signing director's, and the message says so."""
     _local, domain = _email_parts(email)
     host = website_domain(website)
     if not host or "." not in host or host in _PUBLIC_SUFFIXES:
         raise ValidationError(
-            "Enter your organisation's website address, like "
-            "https://www.northfield-college.ac.uk, so that we can check email "
-            "addresses are on its domain",
+            _(
+                "Enter your organisation's website address, like "
+                "https://www.northfield-college.ac.uk, so that we can check email "
+                "addresses are on its domain"
+            ),
             code="no_website",
         )
     if _is_free_email_domain(domain) or _is_free_email_domain(host):
-        raise ValidationError(
-            f"Enter an email address on your organisation's own domain ({host}), "
-            "not a personal email service like gmail.com",
-            code="free_email_domain",
+        message = (
+            _(
+                "Enter the director's email address on your organisation's own "
+                "domain (%(host)s), not a personal email service like gmail.com"
+            )
+            if director
+            else _(
+                "Enter an email address on your organisation's own domain "
+                "(%(host)s), not a personal email service like gmail.com"
+            )
         )
+        raise ValidationError(message % {"host": host}, code="free_email_domain")
     if domain != host and not domain.endswith("." + host):
-        raise ValidationError(
-            f"Enter an email address on your organisation's own domain ({host})",
-            code="wrong_domain",
+        message = (
+            _(
+                "Enter the director's email address on your organisation's own "
+                "domain (%(host)s)"
+            )
+            if director
+            else _(
+                "Enter an email address on your organisation's own domain (%(host)s)"
+            )
         )
+        raise ValidationError(message % {"host": host}, code="wrong_domain")

@@ -19,7 +19,7 @@ _TEXT = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
 
 # The columns are TextFields; the limit is the same as the requester's answers
-# (approvals.forms._text), so no page accepts a text no one could read.
+# (approvals.form_fields._text), so no page accepts a text no one could read.
 TEXT_MAX = 5000
 
 

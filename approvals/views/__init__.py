@@ -1,2 +1,2 @@
-"""The requester's pages (requests, sections) and the public transparency page
+"""The requester's pages (requests, sections, progress) and the public transparency page
 (published). access.py says who may reach each of them."""

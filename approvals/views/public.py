@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET
 
 from approvals.models import DataShareRequest, PublicSummary, RequestedDataset
@@ -27,8 +28,11 @@ PUBLISHED_STATUSES = (
     S.CLOSED,
 )
 PAGE_SIZE = 50
-NO_SUMMARY = "A summary will be published once the department has approved it."
-NONE_RELEASED = "None released yet"
+# English in the CSV (data); the page says them in its language.
+NO_SUMMARY = gettext_noop(
+    "A summary will be published once the department has approved it."
+)
+NONE_RELEASED = gettext_noop("None released yet")
 CSV_HEADER = (
     "Reference",
     "Requesting organisation",
@@ -78,7 +82,11 @@ def datasets_text(share: DataShareRequest) -> str:
 @require_GET
 def published(request: HttpRequest) -> HttpResponse:
     page = Paginator(published_shares(), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "no_summary": NO_SUMMARY, "none_released": NONE_RELEASED}
+    context = {
+        "page": page,
+        "no_summary": gettext(NO_SUMMARY),
+        "none_released": gettext(NONE_RELEASED),
+    }
     return render(request, "approvals/published.html", context)
 
 

@@ -1,6 +1,10 @@
 """The requester's pages: their organisation's requests, each request's sections,
-check answers and submit, its status, withdrawing, and the destruction
-certificate. State changes are POST only and go through approvals.services."""
+check answers and submit. Where a request stands and what follows (withdrawing,
+the destruction certificate, a change) are approvals.views.progress. State
+changes are POST only and go through approvals.services.
+
+The sections' titles are English here (the request's history records them as
+they are) and said in the page's language where a page shows them."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -10,35 +14,40 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
-from approvals.forms import (
-    SECTION_FORMS,
-    CertificateForm,
-    ChangeForm,
+from approvals.forms import SECTION_FORMS
+from approvals.models import DataShareRequest
+from approvals.permissions import can_edit_request, organisations_requesting_for
+from approvals.request_forms import (
     DatasetForm,
     ResearcherForm,
     SubmitForm,
 )
-from approvals.models import DataShareRequest
-from approvals.permissions import can_edit_request, organisations_requesting_for
-from approvals.services.casefile import change_start
 from approvals.views.access import request_page, requester_page
 from lrs_portal.models import User
 
 S = DataShareRequest.Status
 PAGE_SIZE = 20
-LIVE = (S.APPROVED, S.APPROVED_WITH_CONDITIONS, S.RELEASED)
 # (key in request_missing_sections, title, URL name); the task list's order.
 SECTIONS = (
-    ("project", "The project and its public benefit", "approvals:section"),
-    ("legal", "Legal gateway and lawful basis", "approvals:section"),
-    ("datasets", "Datasets and academic years", "approvals:datasets"),
-    ("data", "Volume and linkage", "approvals:section"),
-    ("access", "How researchers will access the data", "approvals:section"),
-    ("researchers", "Named researchers", "approvals:researchers"),
-    ("dates", "Dates, retention and destruction", "approvals:section"),
+    (
+        "project",
+        gettext_noop("The project and its public benefit"),
+        "approvals:section",
+    ),
+    ("legal", gettext_noop("Legal gateway and lawful basis"), "approvals:section"),
+    ("datasets", gettext_noop("Datasets and academic years"), "approvals:datasets"),
+    ("data", gettext_noop("Volume and linkage"), "approvals:section"),
+    (
+        "access",
+        gettext_noop("How researchers will access the data"),
+        "approvals:section",
+    ),
+    ("researchers", gettext_noop("Named researchers"), "approvals:researchers"),
+    ("dates", gettext_noop("Dates, retention and destruction"), "approvals:section"),
 )
 SECTION_TITLES = {key: title for key, title, _ in SECTIONS}
 TAG_COLOURS: dict[str, str] = {
@@ -75,7 +84,12 @@ def _section_url(key: str, url_name: str, reference: str) -> str:
 def _tasks(request: DataShareRequest) -> list[Task]:
     missing = set(services.request_missing_sections(request))
     return [
-        Task(key, title, _section_url(key, url, request.reference), key not in missing)
+        Task(
+            key,
+            gettext(title),
+            _section_url(key, url, request.reference),
+            key not in missing,
+        )
         for key, title, url in SECTIONS
     ]
 
@@ -128,7 +142,7 @@ def task_list(
             "completed_count": sum(task.completed for task in tasks),
             "check_answers": Task(
                 "check_answers",
-                "Check answers and submit",
+                gettext("Check answers and submit"),
                 reverse("approvals:check-answers", args=[share.reference])
                 if all(task.completed for task in tasks)
                 else None,
@@ -163,7 +177,7 @@ def section(
     return render(
         request,
         "approvals/section.html",
-        {"form": form, "share": share, "title": SECTION_TITLES[key]},
+        {"form": form, "share": share, "title": gettext(SECTION_TITLES[key])},
     )
 
 
@@ -181,7 +195,10 @@ def datasets(request: HttpRequest, user: User, share: DataShareRequest) -> HttpR
         except services.Refused as refused:
             form.add_error("academic_year", refused.reasons[0])
         else:
-            messages.success(request, f"You added {added.academic_year}")
+            messages.success(
+                request,
+                gettext("You added %(year)s") % {"year": added.academic_year},
+            )
             return redirect("approvals:datasets", share.reference)
     return render(
         request,
@@ -199,7 +216,9 @@ def dataset_remove(
         raise Http404
     dataset = get_object_or_404(share.datasets, pk=pk)
     services.dataset_remove(dataset=dataset, acting_user=user)
-    messages.success(request, f"You removed {dataset.academic_year}")
+    messages.success(
+        request, gettext("You removed %(year)s") % {"year": dataset.academic_year}
+    )
     return redirect("approvals:datasets", share.reference)
 
 
@@ -219,7 +238,9 @@ def researchers(
         except services.Refused as refused:
             form.add_error("email", refused.reasons[0])
         else:
-            messages.success(request, f"You added {added.full_name}")
+            messages.success(
+                request, gettext("You added %(name)s") % {"name": added.full_name}
+            )
             return redirect("approvals:researchers", share.reference)
     return render(
         request,
@@ -237,7 +258,9 @@ def researcher_remove(
         raise Http404
     researcher = get_object_or_404(share.researchers, pk=pk)
     services.researcher_remove(researcher=researcher, acting_user=user)
-    messages.success(request, f"You removed {researcher.full_name}")
+    messages.success(
+        request, gettext("You removed %(name)s") % {"name": researcher.full_name}
+    )
     return redirect("approvals:researchers", share.reference)
 
 
@@ -265,7 +288,7 @@ def check_answers(
             for reason in refused.reasons:
                 form.add_error(None, _plain(reason))
         else:
-            messages.success(request, "Your request has been submitted")
+            messages.success(request, gettext("Your request has been submitted"))
             return redirect(share)
     return render(
         request,
@@ -274,7 +297,8 @@ def check_answers(
             "form": form,
             "share": share,
             "missing": [
-                SECTION_TITLES[key] for key in services.request_missing_sections(share)
+                gettext(SECTION_TITLES[key])
+                for key in services.request_missing_sections(share)
             ],
             **_summary(share),
         },
@@ -282,8 +306,15 @@ def check_answers(
 
 
 def _plain(reason: str) -> str:
+    """A refusal of approvals.services.request_submit (English, as the service
+    writes it) in the page's words and language."""
     for key, title in SECTION_TITLES.items():
-        reason = reason.replace(f"section: {key}", f"section: {title}")
+        if reason == f"Complete the section: {key}":
+            return gettext("Complete the section: %(section)s") % {
+                "section": gettext(title)
+            }
+    if reason == "Answer the request for information":
+        return gettext("Answer the request for information")
     return reason
 
 
@@ -295,92 +326,3 @@ def _summary(share: DataShareRequest) -> dict[str, Any]:
             key: _section_url(key, url, share.reference) for key, _, url in SECTIONS
         },
     }
-
-
-# --- where it stands ---
-
-
-def _timeline(share: DataShareRequest) -> list[tuple[Any, str]]:
-    """Each change of status, oldest first, as (when, the status's label)."""
-    entries, previous = [], None
-    for record in share.history.order_by("history_date", "history_id"):
-        if record.status != previous:
-            entries.append((record.history_date, S(record.status).label))
-            previous = record.status
-    return entries
-
-
-@require_GET
-@request_page
-def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpResponse:
-    decision = share.decisions.order_by("-decided_at").first()
-    return render(
-        request,
-        "approvals/status.html",
-        {
-            "share": share,
-            "tag_colour": TAG_COLOURS[share.status],
-            "decision": decision,
-            "conditions": share.approval_conditions.all(),
-            "releases": share.releases.select_related("dataset"),
-            "certificate": getattr(share, "certificate", None),
-            "timeline": _timeline(share),
-            "editable": can_edit_request(user, share),
-            "certificate_due": share.status in (S.RELEASED, S.CLOSING)
-            and not hasattr(share, "certificate"),
-            "can_change": share.status in LIVE and share.change_of_id is None,
-            **_summary(share),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@request_page
-def withdraw(request: HttpRequest, user: User, share: DataShareRequest) -> HttpResponse:
-    if not share.can_be_withdrawn:
-        return redirect(share)
-    if request.method == "POST":
-        services.request_withdraw(request=share, acting_user=user)
-        messages.success(request, "You withdrew the request")
-        return redirect(share)
-    return render(request, "approvals/withdraw.html", {"share": share})
-
-
-@require_http_methods(["GET", "POST"])
-@request_page
-def certificate(
-    request: HttpRequest, user: User, share: DataShareRequest
-) -> HttpResponse:
-    if share.status not in (S.RELEASED, S.CLOSING) or hasattr(share, "certificate"):
-        return redirect(share)
-    form = CertificateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        services.certificate_submit(
-            request=share, acting_user=user, **form.cleaned_data
-        )
-        messages.success(request, "You sent the destruction certificate")
-        return redirect(share)
-    return render(request, "approvals/certificate.html", {"form": form, "share": share})
-
-
-@require_http_methods(["GET", "POST"])
-@request_page
-def change(request: HttpRequest, user: User, share: DataShareRequest) -> HttpResponse:
-    """Ask to amend or extend a live share: a new request copied from it."""
-    if share.status not in LIVE or share.change_of_id is not None:
-        return redirect(share)
-    form = ChangeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = change_start(
-                share=share, acting_user=user, kind=form.cleaned_data["kind"]
-            )
-        except services.Refused as exc:
-            form.add_error("kind", exc.reasons[0])
-        else:
-            messages.success(
-                request,
-                f"We started {new.reference}: change what you need, then submit it",
-            )
-            return redirect("approvals:tasks", new.reference)
-    return render(request, "approvals/change.html", {"form": form, "share": share})

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal import roles
 from lrs_portal.models import User
@@ -86,7 +87,7 @@ def signing_request_send(
         raise ValueError("A signing request is for an application or an organisation")
     version = agreement_current_version()
     if version is None:
-        raise SigningRefused("No agreement version has been published yet")
+        raise SigningRefused(_("No agreement version has been published yet"))
     if appointment is None or email is None:
         appointment, email = _director_of(subject)
     try:
@@ -176,10 +177,10 @@ _OFF_THE_REGISTER = (Organisation.Status.REVOKED, Organisation.Status.DEREGISTER
 def _refuse_closed(request: SigningRequest) -> None:
     application, organisation = request.application, request.organisation
     if application is not None and application.status in _CLOSED_APPLICATION:
-        raise SigningRefused("This application is closed, so it cannot be signed")
+        raise SigningRefused(_("This application is closed, so it cannot be signed"))
     if organisation is not None and organisation.status in _OFF_THE_REGISTER:
         raise SigningRefused(
-            "This organisation is no longer registered, so it cannot be signed"
+            _("This organisation is no longer registered, so it cannot be signed")
         )
 
 
@@ -223,13 +224,13 @@ def agreement_sign(
     from registration.companies_house import person_name_matches
 
     if not confirmed:
-        raise SigningRefused("Confirm that you have read and agree to the agreement")
+        raise SigningRefused(_("Confirm that you have read and agree to the agreement"))
     found = signing_request_find(token=token)
     if found is None or not found.is_usable:
-        raise SigningRefused("This signing link has expired or has been used")
+        raise SigningRefused(_("This signing link has expired or has been used"))
     _refuse_closed(found)
     if not person_name_matches(typed_name, found.director_name):
-        raise SigningRefused("Type your full name as it appears at Companies House")
+        raise SigningRefused(_("Type your full name as it appears at Companies House"))
     _verify_at_signing(found)
     with transaction.atomic():
         request = (
@@ -238,7 +239,7 @@ def agreement_sign(
             .get(pk=found.pk)
         )
         if not request.is_usable:
-            raise SigningRefused("This signing link has expired or has been used")
+            raise SigningRefused(_("This signing link has expired or has been used"))
         by = request.director_name
         signing_code = (
             SigningCode.objects.select_for_update()
@@ -246,13 +247,13 @@ def agreement_sign(
             .first()
         )
         if signing_code is None or not signing_code.is_usable:
-            raise CodeLocked("The code in your letter can no longer be used")
+            raise CodeLocked(_("The code in your letter can no longer be used"))
         wrong = signing_code_try(signing_code=signing_code, entered=code, by=by)
         if not wrong:
             return _record_signature(request, typed_name, ip_address, user_agent)
     # The wrong try is committed before the refusal.
     if wrong == "locked":
-        raise CodeLocked("You have entered a wrong code too many times")
+        raise CodeLocked(_("You have entered a wrong code too many times"))
     raise WrongCode(wrong)
 
 

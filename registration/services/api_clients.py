@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, get_application_model
 
@@ -50,19 +51,22 @@ class IssuedSecret:
 def _check_member(organisation: Organisation, member: User) -> None:
     if not Membership.objects.filter(user=member, organisation=organisation).exists():
         raise ApiClientRefused(
-            f"{member.email} is not a member of {organisation.legal_name}"
+            _("%(email)s is not a member of %(organisation)s")
+            % {"email": member.email, "organisation": organisation.legal_name}
         )
     if not member.is_active:
-        raise ApiClientRefused(f"{member.email}'s account cannot be used")
+        raise ApiClientRefused(
+            _("%(email)s's account cannot be used") % {"email": member.email}
+        )
 
 
 def _check_expiry(expires_on: date) -> None:
     today = timezone.now().date()
     if expires_on < today:
-        raise ApiClientRefused("The expiry date must be today or in the future")
+        raise ApiClientRefused(_("The expiry date must be today or in the future"))
     if expires_on > latest_expiry(today):
         raise ApiClientRefused(
-            "The expiry date must be no more than 12 months from today"
+            _("The expiry date must be no more than 12 months from today")
         )
 
 
@@ -79,7 +83,7 @@ def api_client_create(
     only, confidential, its secret hashed; returns the secret, once."""
     name = name.strip()
     if not name:
-        raise ApiClientRefused("Enter a name for the API client")
+        raise ApiClientRefused(_("Enter a name for the API client"))
     _check_member(organisation, member)
     _check_expiry(expires_on)
     ranges = "\n".join(ip_ranges_parse(allowed_ip_ranges))
@@ -121,13 +125,17 @@ def api_client_rotate_secret(
     """A new secret, returned once; the old one keeps working for ``grace_days``
     (0 to 7). With no grace the old secret and every token it got stop now."""
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
-        raise ApiClientRefused(f"The grace period is 0 to {MAX_GRACE_DAYS} days")
+        raise ApiClientRefused(
+            _("The grace period is 0 to %(max)s days") % {"max": MAX_GRACE_DAYS}
+        )
     now = timezone.now()
     secret = generate_client_secret()
     with transaction.atomic():
         client = _locked(api_client)
         if client.status != ApiClient.Status.ACTIVE:
-            raise ApiClientRefused("Only an active API client's secret can be changed")
+            raise ApiClientRefused(
+                _("Only an active API client's secret can be changed")
+            )
         application = client.application
         until = grace_end(days=grace_days, now=now)
         client.previous_secret_hash = application.client_secret if until else ""
@@ -159,11 +167,11 @@ def api_client_revoke(
     """Revoke a client for good: its tokens are refused from their next use."""
     reason = reason.strip()
     if not reason:
-        raise ApiClientRefused("Enter why the API client is being revoked")
+        raise ApiClientRefused(_("Enter why the API client is being revoked"))
     with transaction.atomic():
         client = _locked(api_client)
         if client.revoked_at is not None:
-            raise ApiClientRefused("The API client is already revoked")
+            raise ApiClientRefused(_("The API client is already revoked"))
         client.revoked_at = timezone.now()
         client.revoked_by = acting_user
         client.revoked_reason = reason[:500]

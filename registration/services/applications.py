@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history, transition
@@ -213,12 +214,16 @@ def application_submit(
         and membership.organisation_id != application.organisation_id
     ):
         # Approval would move them: a member applies only to re-register their own.
-        raise ApprovalBlocked(["You are already a user of a registered organisation"])
+        raise ApprovalBlocked(
+            [_("You are already a user of a registered organisation")]
+        )
     missing = application_missing_sections(application)
     if missing:
-        raise ApprovalBlocked([f"Complete the section: {name}" for name in missing])
+        raise ApprovalBlocked(
+            [_("Complete the section: %(name)s") % {"name": name} for name in missing]
+        )
     if application.declaration_accepted_at is None:
-        raise ApprovalBlocked(["Confirm the declaration"])
+        raise ApprovalBlocked([_("Confirm the declaration")])
     from registration.tasks import application_run_checks_task
 
     with transaction.atomic():

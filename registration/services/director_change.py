@@ -7,6 +7,7 @@ and their pending links stop working. A caseworker is told at both steps.
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from lrs_portal import roles
 from lrs_portal.models import User
@@ -44,7 +45,7 @@ def organisation_nominate_director(
         raise PermissionError("Only the organisation's super user names its director")
     if organisation.status != Organisation.Status.REGISTERED:
         raise SigningRefused(
-            "Only a registered organisation can change its signing director"
+            _("Only a registered organisation can change its signing director")
         )
     request = signing_request_send(
         acting_user=acting_user,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal.models import User
 from lrs_portal.services import notification_send, user_end_sessions
@@ -34,13 +35,13 @@ def invitation_send(
         raise PermissionError("Only the organisation's super user can invite users")
     if not organisation.can_use_lrs:
         raise InvitationRefused(
-            "The organisation cannot add users while it has no access"
+            _("The organisation cannot add users while it has no access")
         )
     email = email.strip().lower()
     validate_personal_mailbox(email)
     validate_email_on_organisation_domain(email, organisation.website)
     if User.objects.filter(email__iexact=email, membership__isnull=False).exists():
-        raise InvitationRefused("That person already has an LRS Portal account")
+        raise InvitationRefused(_("That person already has an LRS Portal account"))
     token, hashed = token_new()
     with transaction.atomic():
         invitation = Invitation(
@@ -89,16 +90,18 @@ def invitation_accept(*, token: str, password: str) -> User:
             .first()
         )
         if invitation is None or not invitation.is_usable:
-            raise InvitationRefused("This invitation has expired or has been used")
+            raise InvitationRefused(_("This invitation has expired or has been used"))
         if not invitation.organisation.can_use_lrs:
-            raise InvitationRefused("The organisation no longer has LRS access")
+            raise InvitationRefused(_("The organisation no longer has LRS access"))
         user = User.objects.filter(email__iexact=invitation.email).first()
         if user is None:
             user = User.objects.create_user(
                 invitation.email, password, full_name=invitation.full_name
             )
         elif user.is_active or Membership.objects.filter(user=user).exists():
-            raise InvitationRefused("An account with this email address already exists")
+            raise InvitationRefused(
+                _("An account with this email address already exists")
+            )
         else:
             # Someone removed earlier and invited back: their old account returns.
             user.is_active = True
@@ -138,7 +141,7 @@ def membership_remove(*, membership: Membership, acting_user: User) -> User:
     if not permissions.can_manage_users(acting_user, organisation):
         raise PermissionError("Only the organisation's super user can remove users")
     if membership.user_id == acting_user.pk:
-        raise InvitationRefused("You cannot remove yourself")
+        raise InvitationRefused(_("You cannot remove yourself"))
     user = membership.user
     with transaction.atomic():
         permissions.member_permissions_revoke(user=user, organisation=organisation)

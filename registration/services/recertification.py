@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
@@ -266,7 +267,7 @@ def _decide(
         .filter(user_id=confirmation.user_id)
     )
     if not answered:
-        raise RecertificationRefused("This user has been answered for already")
+        raise RecertificationRefused(_("This user has been answered for already"))
     for row in answered:
         row.status = status
         row.decided_at = now
@@ -289,7 +290,7 @@ def _check(confirmation: RecertificationConfirmation, acting_user: User) -> None
     elif not permissions.can_manage_users(acting_user, organisation):
         raise PermissionError("Only the organisation's super user can confirm users")
     if confirmation.user_id == acting_user.pk:
-        raise RecertificationRefused("You cannot confirm yourself")
+        raise RecertificationRefused(_("You cannot confirm yourself"))
 
 
 def recertification_confirm(

@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lrs_portal.models import User
 from lrs_portal.services import letter_send
@@ -101,11 +102,12 @@ def company_officers_recent(company_number: str) -> dict[str, Any]:
         facts = company_fetch(company_number=company_number)
     except (CompaniesHouseUnavailable, ValidationError) as exc:
         raise CompaniesHouseNotAnswering(
-            "We could not check with Companies House just now. Try again later"
+            _("We could not check with Companies House just now. Try again later")
         ) from exc
     if not facts.found:
         raise DirectorNotCurrent(
-            f"Companies House has no company with number {company_number}"
+            _("Companies House has no company with number %(number)s")
+            % {"number": company_number}
         )
     return _recent_officers(company_number) or {}
 
@@ -149,8 +151,10 @@ def director_verify(*, company_number: str, appointment: str) -> Officer:
     director = current.get(appointment) if appointment else None
     if director is None:
         raise DirectorNotCurrent(
-            "Companies House does not list this person as a current director of "
-            "the company, so they cannot sign the agreement for it"
+            _(
+                "Companies House does not list this person as a current director of "
+                "the company, so they cannot sign the agreement for it"
+            )
         )
     items = officers.get("items") or []
     item = next(i for i in items if (i.get("links") or {}).get("self") == appointment)
@@ -158,9 +162,11 @@ def director_verify(*, company_number: str, appointment: str) -> Officer:
     lines = _address_lines(address)
     if not lines:
         raise SigningRefused(
-            "Companies House holds no full correspondence address for the director, "
-            "so we cannot post the signing code. The director can update it at "
-            "Companies House"
+            _(
+                "Companies House holds no full correspondence address for the "
+                "director, so we cannot post the signing code. The director can "
+                "update it at Companies House"
+            )
         )
     return Officer(
         name=director.name,
@@ -211,23 +217,26 @@ def director_email_check(*, subject: Subject, email: str) -> None:
     email = email.strip().lower()
     if email in _taken_addresses(subject):
         raise ValidationError(
-            "Enter the director's own email address. It cannot be yours or the "
-            "address of anyone who uses the LRS for your organisation",
+            _(
+                "Enter the director's own email address. It cannot be yours or the "
+                "address of anyone who uses the LRS for your organisation"
+            ),
             code="not_the_directors",
         )
     if director_email_excepted(subject=subject, email=email):
         return
     try:
-        validators.validate_email_on_organisation_domain(email, subject.website)
-    except ValidationError as exc:
-        # The validator speaks to the applicant ("your"); this is the director's.
-        first = exc.messages[0].replace(
-            "Enter an email address on", "Enter the director's email address on"
+        validators.validate_email_on_organisation_domain(
+            email, subject.website, director=True
         )
+    except ValidationError as exc:
         raise ValidationError(
-            f"{first}. If the director has no address on it, ask the "
-            "Department for Education to record an exception: they will call the "
-            "company first",
+            _(
+                "%(reason)s. If the director has no address on it, ask the "
+                "Department for Education to record an exception: they will call "
+                "the company first"
+            )
+            % {"reason": exc.messages[0]},
             code=exc.code,
         ) from exc
 
@@ -334,7 +343,7 @@ def signing_code_try(*, signing_code: SigningCode, entered: str, by: str) -> str
     The try is saved whatever the answer, so the caller commits it before refusing.
     """
     if not signing_code.is_usable:  # the caller refuses it first; never "right"
-        raise CodeLocked("The code in your letter can no longer be used")
+        raise CodeLocked(_("The code in your letter can no longer be used"))
     if check_password(code_normalise(entered), signing_code.code_hash):
         signing_code.used_at = timezone.now()
         save_with_history(

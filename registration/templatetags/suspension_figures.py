@@ -1,6 +1,7 @@
 """The figures of a suspension's rules (Suspension.rules: value and threshold as
 decimal strings) as the provider reads them: whole counts with thousands
-separators, a share as a percentage (templates/registration/org_suspensions.html).
+separators, a share as a percentage (templates/registration/org_suspensions.html),
+each written with the separators of the page's language (Django's formats).
 """
 
 import math
@@ -8,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 
 register = template.Library()
 
@@ -24,7 +26,11 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _share(number: Decimal) -> str:
-    return f"{(number * 100).quantize(Decimal(1)):,}%"
+    return f"{_count((number * 100).quantize(Decimal(1)))}%"
+
+
+def _count(number: Decimal | int) -> str:
+    return number_format(int(number), force_grouping=True)
 
 
 @register.filter
@@ -37,7 +43,7 @@ def rule_found(rule: Any) -> str:
         return str(rule.get("value", ""))
     if rule.get("rule") in _SHARES:
         return _share(number)
-    return f"{math.floor(number):,}"
+    return _count(math.floor(number))
 
 
 @register.filter
@@ -51,4 +57,4 @@ def rule_limit(rule: Any) -> str:
         return str(rule.get("threshold", ""))
     if rule.get("rule") in _SHARES:
         return _share(number)
-    return f"{math.floor(number):,}"
+    return _count(math.floor(number))

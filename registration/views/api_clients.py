@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lrs_portal.models import User
@@ -130,7 +131,7 @@ def api_client_rotate(
 ) -> HttpResponse:
     client = _client(membership, pk)
     if client.status != ApiClient.Status.ACTIVE:
-        messages.error(request, "Only an active API client's secret can be changed")
+        messages.error(request, _("Only an active API client's secret can be changed"))
         return redirect("registration:api-clients")
     form = ApiClientRotateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -160,7 +161,9 @@ def api_client_revoke_page(
 ) -> HttpResponse:
     client = _client(membership, pk)
     if client.revoked_at is not None:
-        messages.error(request, f"{client.name} is already revoked")
+        messages.error(
+            request, _("%(name)s is already revoked") % {"name": client.name}
+        )
         return redirect("registration:api-clients")
     form = ApiClientRevokeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -175,7 +178,8 @@ def api_client_revoke_page(
         else:
             messages.success(
                 request,
-                f"You revoked {client.name}. Its tokens are refused from now on",
+                _("You revoked %(name)s. Its tokens are refused from now on")
+                % {"name": client.name},
             )
             return redirect("registration:api-clients")
     return render(

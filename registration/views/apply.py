@@ -11,7 +11,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_stubs_ext import StrOrPromise
 
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history
@@ -47,16 +50,28 @@ from registration.views.access import (
 SECTIONS = (
     (
         "organisation_details",
-        "Organisation details",
+        gettext_lazy("Organisation details"),
         "registration:organisation-details",
     ),
-    ("accreditation", "Accreditation and learners", "registration:accreditation"),
-    ("going_concern", "Going concern", "registration:going-concern"),
-    ("purpose", "Purpose", "registration:purpose"),
-    ("learners_served", "Learners you serve", "registration:learners-served"),
-    ("signing_director", "Signing director", "registration:signing-director"),
+    (
+        "accreditation",
+        gettext_lazy("Accreditation and learners"),
+        "registration:accreditation",
+    ),
+    ("going_concern", gettext_lazy("Going concern"), "registration:going-concern"),
+    ("purpose", gettext_lazy("Purpose"), "registration:purpose"),
+    (
+        "learners_served",
+        gettext_lazy("Learners you serve"),
+        "registration:learners-served",
+    ),
+    (
+        "signing_director",
+        gettext_lazy("Signing director"),
+        "registration:signing-director",
+    ),
 )
-SECTION_TITLES = {key: title for key, title, _ in SECTIONS}
+SECTION_TITLES = {key: title for key, title, _url in SECTIONS}
 # These need the Companies House number from the organisation details first.
 NEEDS_COMPANY_NUMBER = {"going_concern", "signing_director"}
 
@@ -79,7 +94,9 @@ def create_account(request: HttpRequest) -> HttpResponse:
                     full_name=form.cleaned_data["full_name"],
                 )
         except IntegrityError:  # created by someone else since the form checked
-            form.add_error("email", "An account with this email address already exists")
+            form.add_error(
+                "email", _("An account with this email address already exists")
+            )
         else:
             login(request, user, backend=MODEL_BACKEND)
             return redirect("registration:task-list")
@@ -89,7 +106,7 @@ def create_account(request: HttpRequest) -> HttpResponse:
 @dataclass(frozen=True)
 class Task:
     key: str
-    title: str
+    title: StrOrPromise
     url: str | None  # None: cannot start yet
     completed: bool
 
@@ -121,7 +138,7 @@ def task_list(
             "completed_count": sum(task.completed for task in tasks),
             "check_answers": Task(
                 "check_answers",
-                "Check answers and submit",
+                _("Check answers and submit"),
                 reverse("registration:check-answers") if done else None,
                 completed=False,
             ),
@@ -185,11 +202,11 @@ def accreditation(
         try:
             _save_accreditation(application, form, user)
         except IntegrityError:  # added twice at once
-            form.add_error("awarding_organisation", "You have already added it")
+            form.add_error("awarding_organisation", _("You have already added it"))
         else:
             if form.action == AccreditationForm.ADD:
                 added = form.cleaned_data["awarding_organisation"]
-                messages.success(request, f"You added {added}")
+                messages.success(request, _("You added %(name)s") % {"name": added})
                 return redirect("registration:accreditation")
             return redirect("registration:task-list")
     return render(
@@ -239,24 +256,55 @@ def accreditation_remove(
     accreditation._history_user = signed_in_user(request)  # type: ignore[attr-defined]
     accreditation._change_reason = "Awarding organisation removed"  # type: ignore[attr-defined]
     accreditation.delete()
-    messages.success(request, f"You removed {accreditation.awarding_organisation}")
+    messages.success(
+        request,
+        _("You removed %(name)s") % {"name": accreditation.awarding_organisation},
+    )
     return redirect("registration:accreditation")
 
 
+# Companies House's company status codes in words (its public API's enumeration;
+# an unlisted code is shown as Companies House writes it).
+COMPANY_STATUS_WORDS = {
+    "active": gettext_lazy("Active"),
+    "dissolved": gettext_lazy("Dissolved"),
+    "liquidation": gettext_lazy("Liquidation"),
+    "receivership": gettext_lazy("Receivership"),
+    "administration": gettext_lazy("Administration"),
+    "voluntary-arrangement": gettext_lazy("Voluntary arrangement"),
+    "converted-closed": gettext_lazy("Converted or closed"),
+    "insolvency-proceedings": gettext_lazy("Insolvency proceedings"),
+    "registered": gettext_lazy("Registered"),
+    "removed": gettext_lazy("Removed"),
+    "closed": gettext_lazy("Closed"),
+    "open": gettext_lazy("Open"),
+    "active-proposal-to-strike-off": gettext_lazy("Active proposal to strike off"),
+}
+
 # Findings in words for the provider (the checks' own messages are for caseworkers).
 PROVIDER_FINDINGS = {
-    "proposal_to_strike_off": "Companies House has published a proposal to strike "
-    "the company off the register. We cannot approve your application while the "
-    "proposal stands. If it is because of late filings, file them and upload your "
-    "latest accounts.",
-    "has_been_liquidated": "Companies House records that the company has been "
-    "liquidated. Upload your latest accounts to show that it is trading.",
-    "insolvency_history": "Companies House records insolvency history for the "
-    "company. Upload your latest accounts to show that it is trading.",
-    "accounts_overdue": "The company's accounts are overdue at Companies House. "
-    "Upload your latest accounts.",
-    "confirmation_statement_overdue": "The company's confirmation statement is "
-    "overdue at Companies House. Companies that stop filing are struck off.",
+    "proposal_to_strike_off": gettext_lazy(
+        "Companies House has published a proposal to strike "
+        "the company off the register. We cannot approve your application while the "
+        "proposal stands. If it is because of late filings, file them and upload your "
+        "latest accounts."
+    ),
+    "has_been_liquidated": gettext_lazy(
+        "Companies House records that the company has been "
+        "liquidated. Upload your latest accounts to show that it is trading."
+    ),
+    "insolvency_history": gettext_lazy(
+        "Companies House records insolvency history for the "
+        "company. Upload your latest accounts to show that it is trading."
+    ),
+    "accounts_overdue": gettext_lazy(
+        "The company's accounts are overdue at Companies House. "
+        "Upload your latest accounts."
+    ),
+    "confirmation_statement_overdue": gettext_lazy(
+        "The company's confirmation statement is "
+        "overdue at Companies House. Companies that stop filing are struck off."
+    ),
 }
 
 
@@ -269,13 +317,15 @@ class CompanyLookup:
     def status_words(self) -> str:
         if self.facts is None:
             return ""
-        words = self.facts.company_status_detail or self.facts.company_status
-        return words.replace("-", " ").capitalize() or "Not given"
+        code = self.facts.company_status_detail or self.facts.company_status
+        if code in COMPANY_STATUS_WORDS:
+            return str(COMPANY_STATUS_WORDS[code])
+        return code.replace("-", " ").capitalize() or _("Not given")
 
     @property
     def findings(self) -> list[str]:
         found = self.facts.findings if self.facts and self.facts.found else []
-        return [PROVIDER_FINDINGS.get(f.code, f.message) for f in found]
+        return [str(PROVIDER_FINDINGS.get(f.code, f.message)) for f in found]
 
     def name_differs(self, legal_name: str) -> bool:
         facts = self.facts
@@ -312,7 +362,7 @@ def going_concern(
         upload = form.cleaned_data["accounts_document"]
         if upload is not None:
             _store_accounts(application, upload, signed_in_user(request))
-            messages.success(request, "You uploaded your latest accounts")
+            messages.success(request, _("You uploaded your latest accounts"))
         return redirect("registration:task-list")
     lookup = company_lookup(application)
     return render(

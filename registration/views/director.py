@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from registration.companies_house import Director, current_directors
@@ -62,9 +63,12 @@ def change_signing_director(
         else:
             messages.success(
                 request,
-                f"We emailed {nominated.email} a link to sign the agreement and "
-                "posted the director a code. They become your signing director "
-                "when they sign",
+                _(
+                    "We emailed %(email)s a link to sign the agreement and posted "
+                    "the director a code. They become your signing director when "
+                    "they sign"
+                )
+                % {"email": nominated.email},
             )
             return redirect("registration:change-signing-director")
     return render(

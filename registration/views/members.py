@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from registration import permissions
@@ -75,8 +76,11 @@ def invite_user(request: HttpRequest, membership: Membership) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"We have emailed an invitation to {invitation.email}. The link "
-                "works once and expires in 7 days",
+                _(
+                    "We have emailed an invitation to %(email)s. The link works once "
+                    "and expires in 7 days"
+                )
+                % {"email": invitation.email},
             )
             return redirect("registration:users")
     return render(
@@ -95,7 +99,9 @@ def remove_user(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
     if request.method == "POST":
         removed = membership_remove(membership=member, acting_user=membership.user)
         messages.success(
-            request, f"You removed {removed.full_name}. They can no longer sign in"
+            request,
+            _("You removed %(name)s. They can no longer sign in")
+            % {"name": removed.full_name},
         )
         return redirect("registration:users")
     return render(

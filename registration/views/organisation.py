@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from registration import permissions
@@ -39,11 +40,13 @@ def organisation_details(request: HttpRequest, membership: Membership) -> HttpRe
         if cases:
             messages.success(
                 request,
-                "We have recorded the change. The Department for Education will "
-                "check your organisation's details again and may contact you",
+                _(
+                    "We have recorded the change. The Department for Education will "
+                    "check your organisation's details again and may contact you"
+                ),
             )
         else:
-            messages.info(request, "Nothing changed")
+            messages.info(request, _("Nothing changed"))
         return redirect("registration:organisation-details-change")
     return render(
         request,

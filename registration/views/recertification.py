@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registration.models import Membership, RecertificationConfirmation
@@ -64,7 +65,8 @@ def recertification_confirm_user(
     else:
         messages.success(
             request,
-            f"You confirmed {confirmation.user.full_name} still needs LRS access",
+            _("You confirmed %(name)s still needs LRS access")
+            % {"name": confirmation.user.full_name},
         )
     return redirect("registration:recertification")
 
@@ -80,7 +82,8 @@ def recertification_remove_user(
         recertification_remove(confirmation=confirmation, acting_user=membership.user)
         messages.success(
             request,
-            f"You removed {confirmation.user.full_name}. They can no longer sign in",
+            _("You removed %(name)s. They can no longer sign in")
+            % {"name": confirmation.user.full_name},
         )
         return redirect("registration:recertification")
     return render(

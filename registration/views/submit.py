@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lrs_portal.models import User
@@ -75,7 +76,7 @@ def pending_signing_request(
 def _plain(reason: str) -> str:
     """A service's reason with section keys in words ("organisation_details")."""
     for key, title in SECTION_TITLES.items():
-        reason = reason.replace(key, title)
+        reason = reason.replace(key, str(title))
     return reason
 
 
@@ -110,8 +111,11 @@ def _send_signing_link(
     except SigningRefused as exc:
         messages.warning(
             request,
-            f"We could not email the director a link to sign the agreement: {exc}. "
-            "Try again later from your application's page.",
+            _(
+                "We could not email the director a link to sign the agreement: "
+                "%(reason)s. Try again later from your application's page."
+            )
+            % {"reason": exc},
         )
 
 
@@ -201,11 +205,17 @@ def resend_signing_link(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         signing_request_send(acting_user=user, application=application)
     except SigningRefused as exc:
-        messages.warning(request, f"We could not email the director a link: {exc}")
+        messages.warning(
+            request,
+            _("We could not email the director a link: %(reason)s") % {"reason": exc},
+        )
     else:
         messages.success(
             request,
-            f"We emailed {application.signing_director_email} a new link to sign "
-            "the agreement. Earlier links no longer work",
+            _(
+                "We emailed %(email)s a new link to sign the agreement. Earlier "
+                "links no longer work"
+            )
+            % {"email": application.signing_director_email},
         )
     return redirect(application)

@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registration import permissions
@@ -105,8 +106,10 @@ def explain(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "We have sent your explanation to the Department for Education. "
-                "A caseworker will review it and email you the outcome",
+                _(
+                    "We have sent your explanation to the Department for Education. "
+                    "A caseworker will review it and email you the outcome"
+                ),
             )
             return redirect("registration:suspension")
     return render(

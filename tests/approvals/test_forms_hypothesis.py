@@ -13,12 +13,14 @@ from hypothesis.extra.django import TestCase
 from approvals import services
 from approvals.forms import (
     AccessForm,
-    CertificateForm,
     DataForm,
-    DatasetForm,
     DatesForm,
     LegalForm,
     ProjectForm,
+)
+from approvals.request_forms import (
+    CertificateForm,
+    DatasetForm,
     ResearcherForm,
     SubmitForm,
 )

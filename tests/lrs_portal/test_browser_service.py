@@ -1,6 +1,7 @@
 """In Debian's chromium, with axe: the timeout warning and the possible matches
 at 320 px wide (issue 17)."""
 
+import re
 from datetime import date
 
 import pytest
@@ -52,6 +53,32 @@ def test_the_timeout_warning_offers_to_stay_and_then_signs_out(
     assert_accessible(page)
     page.goto(live_server.url + "/account/")
     page.wait_for_url("**/account/login/**")
+
+
+def test_the_timeout_warning_counts_down_in_welsh(
+    live_server, page: Page, provider_user, settings
+):
+    """The script's words come from the page (base.html's data-* attributes), so a
+    Welsh page counts down in Welsh (decision 34)."""
+    settings.SESSION_COOKIE_AGE = 30
+    settings.SESSION_TIMEOUT_WARNING_SECONDS = 28
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "cy", "url": live_server.url}]
+    )
+    page.goto(live_server.url + "/account/login/")
+    page.get_by_label("Cyfeiriad e-bost").fill(provider_user.email)
+    page.get_by_label("Cyfrinair", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Parhau").click()
+    page.wait_for_url("**/account/")
+    dialog = page.get_by_role("dialog", name="Rydych ar fin cael eich allgofnodi")
+
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-countdown]")).to_have_text(re.compile(r"^\d+ eiliad$"))
+    expect(dialog.locator("[data-countdown-announce]")).to_have_text(
+        re.compile(r"^Byddwn yn eich allgofnodi ymhen \d+ eiliad\.$")
+    )
+    expect(dialog.get_by_role("button", name="Aros wedi mewngofnodi")).to_be_focused()
+    assert_accessible(page)
 
 
 @pytest.mark.usefixtures("log_truncate_allowed")  # the search writes the log

@@ -930,7 +930,7 @@ def test_a_word_that_is_no_month_is_not_a_real_date(client_, month):
 
 
 def test_a_data_share_date_takes_a_month_name_too():
-    from approvals.forms import DateField
+    from approvals.form_fields import DateField
 
     field = DateField(label="Start date", required="Enter the start date")
 

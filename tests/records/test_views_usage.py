@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from records.models import LearnerView
 from records.services import organisation_daily_cap
-from records.views import csv_cell
+from records.usage_views import csv_cell
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -222,19 +222,190 @@ def test_the_chart_uses_no_inline_styles_or_scripts(super_client, super_user):
     assert all("nonce=" in tag for tag in scripts)
 
 
+@pytest.mark.parametrize("audited", [False, True])
 def test_the_usage_page_makes_the_same_few_queries_for_30_days_of_rows(
-    super_user, member, django_assert_max_num_queries
+    super_user, member, django_assert_max_num_queries, audited
 ):
     for days_ago in range(30):
         for minute in range(3):
             log(member, at(today() - timedelta(days=days_ago), 9, minute))
+    if audited:
+        audit([today() - timedelta(days=n) for n in range(1, 30)])
     client = signed_in(super_user)
 
-    with django_assert_max_num_queries(5):
+    # The session, the user, the membership and its organisation; the audited
+    # days, their counts (only when there are any) and the log's.
+    with django_assert_max_num_queries(7):
         response = client.get(USAGE)
 
     assert response.status_code == HTTPStatus.OK
     assert table_row(body(response), today() - timedelta(days=29))[0] == 3
+
+
+# --- past days from the nightly audit's counts -------------------------------------
+
+
+def figures(html):
+    """Every figure of the usage table, day by day, and today's line."""
+    days = [today() - timedelta(days=n) for n in range(30)]
+    today_line = re.search(r"Today so far: (\d+) search", html)[1]
+    return {day: table_row(html, day) for day in days}, today_line
+
+
+def busy_month(super_user, member):
+    """Rows of every kind over the 30 days and either side of them: searches of
+    both kinds, record views, refused searches and refused record views, either
+    side of midnight, today among them; and another organisation's."""
+    day = today()
+    stranger = member_of(OrganisationFactory.create())
+    for back in (0, 1, 2, 5, 17, 29, 30):
+        on = day - timedelta(days=back)
+        log(member, at(on, 0, 0))
+        log(member, at(on, 0, 30), action=ACTION.SEARCH_DEMOGRAPHICS)
+        log(super_user, at(on, 12), outcome=OUTCOME.EXACT_MATCH)
+        log(member, at(on, 13), action=ACTION.VIEW_RECORD, outcome=OUTCOME.SHOWN)
+        log(member, at(on, 14), action=ACTION.VIEW_RECORD, outcome=OUTCOME.REFUSED)
+        log(member, at(on, 15), outcome=OUTCOME.REFUSED)
+        for minute in range(back % 4):
+            log(super_user, at(on, 23, 30 + minute), outcome=OUTCOME.POSSIBLE_MATCHES)
+        log(stranger, at(on, 16))
+    return [day - timedelta(days=back) for back in (1, 2, 5, 17, 29, 30)]
+
+
+def audit(days):
+    from records.jobs import audit_usage_run
+
+    for day in days:
+        audit_usage_run(day=day)
+
+
+def log_queries(captured):
+    return [q["sql"] for q in captured if "records_learnerview" in q["sql"]]
+
+
+def test_audited_days_come_from_the_audits_counts_with_the_same_figures(
+    super_user, member
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    past = busy_month(super_user, member)
+    client = signed_in(super_user)
+    from_the_log = figures(body(client.get(USAGE)))
+
+    audit(past)
+    with CaptureQueriesContext(connection) as captured:
+        from_the_audit = figures(body(client.get(USAGE)))
+
+    assert from_the_audit == from_the_log
+    days, today_line = from_the_audit
+    cap = organisation_daily_cap(super_user.membership.organisation)
+    assert days[today()] == [3, cap, 2, 2]
+    assert days[today() - timedelta(days=1)] == [4, cap, 2, 2]
+    assert days[today() - timedelta(days=3)] == [0, cap, 0, 0]
+    assert today_line == "3"
+    # The log is read for today alone.
+    [query] = log_queries(captured)
+    assert f"{today():%Y-%m-%d}" in query
+    assert f"{today() - timedelta(days=1):%Y-%m-%d}" not in query
+
+
+def test_an_organisation_with_no_lookups_shows_nothing_either_way(super_user, member):
+    past = busy_month(super_user, member)
+    quiet = member_of(OrganisationFactory.create(), super_user=True)
+    client = signed_in(quiet)
+    from_the_log = figures(body(client.get(USAGE)))
+
+    audit(past)
+    from_the_audit = figures(body(client.get(USAGE)))
+
+    assert from_the_audit == from_the_log
+    days, today_line = from_the_audit
+    assert {tuple(row[:1] + row[2:]) for row in days.values()} == {(0, 0, 0)}
+    assert today_line == "0"
+
+
+def test_a_day_audited_before_it_was_over_is_counted_from_the_log(super_user):
+    from records.models import AuditedDay
+
+    yesterday = today() - timedelta(days=1)
+    log(super_user, at(yesterday, 10))
+    audit([yesterday])
+    # As if audited by hand at 22:00 (audit_usage --date), then searched again.
+    AuditedDay.objects.filter(day=yesterday).update(audited_at=at(yesterday, 22))
+    log(super_user, at(yesterday, 23, 59))
+
+    html = body(signed_in(super_user).get(USAGE))
+
+    assert table_row(html, yesterday)[0] == 2
+
+
+def test_a_day_audited_before_refused_views_were_counted_is_read_from_the_log(
+    super_user, member
+):
+    from records.models import UsageDay
+
+    past = busy_month(super_user, member)
+    client = signed_in(super_user)
+    from_the_log = figures(body(client.get(USAGE)))
+    audit(past)
+    five_days_ago = today() - timedelta(days=5)
+    UsageDay.objects.filter(day=five_days_ago, user=member).update(refused_views=None)
+
+    assert figures(body(client.get(USAGE))) == from_the_log
+
+
+def test_a_summer_days_uk_midnight_counts_on_its_utc_day_either_way(super_user):
+    """In British Summer Time 23:30 UTC is half past midnight in London: the
+    page's days are UTC days, from the log and from the audit alike."""
+    from records.usage_views import _usage_days
+
+    last = datetime(2026, 7, 15, tzinfo=UTC).date()
+    before = last - timedelta(days=1)
+    log(super_user, at(before, 23, 30))  # 00:30 on the 15th in London
+    log(super_user, at(before, 22, 59))
+    log(super_user, at(last, 0, 30))
+    organisation = super_user.membership.organisation
+    rows = LearnerView.objects.filter(organisation=organisation)
+    from_the_log = _usage_days(rows, organisation.pk, last)
+
+    audit([before])
+    from_the_audit = _usage_days(rows, organisation.pk, last)
+
+    assert from_the_audit == from_the_log
+    assert [day.searches for day in from_the_audit[-2:]] == [2, 1]
+
+
+@pytest.mark.postgres
+def test_the_page_reads_todays_rows_through_the_organisation_index(super_user, member):
+    """The audit's counts by their organisation index, and the log for today
+    only: one partition, by the organisation's index, never the month."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    busy_month(super_user, member)
+    audit([today() - timedelta(days=n) for n in range(1, 30)])
+    with CaptureQueriesContext(connection) as captured:
+        signed_in(super_user).get(USAGE)
+    [query] = log_queries(captured)
+    [counts] = [q["sql"] for q in captured if '"records_usageday"' in q["sql"]]
+
+    def plan(sql):
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The test's tables are tiny; the month is not: a scan never wins.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            return [line for (line,) in cursor.fetchall()]
+
+    log_plan = plan(query)
+    scans = [line for line in log_plan if " on records_learnerview" in line]
+    assert len(scans) == 1, log_plan  # today's partition alone
+    assert "organisation_id" in scans[0]
+    conditions = "\n".join(line for line in log_plan if "Index Cond" in line)
+    assert "organisation_id =" in conditions
+    assert "viewed_at >=" in conditions
+    counts_plan = "\n".join(plan(counts))
+    assert "usage_day_org_idx" in counts_plan
 
 
 # --- the log download ------------------------------------------------------------

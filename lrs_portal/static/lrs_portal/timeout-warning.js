@@ -26,13 +26,17 @@ if (dialog && typeof dialog.showModal === "function") {
   let lastAnnounced = "";
   let returnFocus = null;
 
+  // The words come from the page, in its language (base.html's data-* attributes,
+  // from the catalogue); English if an attribute is missing.
+  const text = (name, fallback) => dialog.dataset[name] || fallback;
+  const count = (n, one, other) => (n === 1 ? one : other.replace("{count}", String(n)));
   const words = (ms) => {
     const seconds = Math.max(0, Math.ceil(ms / 1000));
     if (seconds >= 60) {
       const minutes = Math.ceil(seconds / 60);
-      return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+      return count(minutes, text("oneMinute", "1 minute"), text("minutes", "{count} minutes"));
     }
-    return seconds === 1 ? "1 second" : `${seconds} seconds`;
+    return count(seconds, text("oneSecond", "1 second"), text("seconds", "{count} seconds"));
   };
 
   const signOut = () => {
@@ -46,15 +50,15 @@ if (dialog && typeof dialog.showModal === "function") {
       signOut();
       return;
     }
-    const text = words(left);
-    countdown.textContent = text;
+    const shown = words(left);
+    countdown.textContent = shown;
     // A screen reader hears the time when the minute changes and every 20
     // seconds in the last minute, not every second.
     const seconds = Math.ceil(left / 1000);
-    const said = seconds >= 60 ? text : words(Math.ceil(seconds / 20) * 20000);
+    const said = seconds >= 60 ? shown : words(Math.ceil(seconds / 20) * 20000);
     if (said !== lastAnnounced) {
       lastAnnounced = said;
-      announce.textContent = `We will sign you out in ${said}.`;
+      announce.textContent = text("announce", "We will sign you out in {time}.").replace("{time}", said);
     }
   };
 

@@ -24,7 +24,18 @@ if (box) {
         bar.max = status.rows;
         bar.value = status.rows_done;
         bar.textContent = `${status.percent_done}%`;
-        text.textContent = `${status.rows_done} of ${status.rows} lines done (${status.status}).`;
+        // The sentence and the status's word come from the page, in its language.
+        const words = {
+          queued: text.dataset.statusQueued,
+          running: text.dataset.statusRunning,
+        };
+        const word = words[status.status] || status.status;
+        text.textContent = text.dataset.template
+          ? text.dataset.template
+              .replace("{done}", status.rows_done)
+              .replace("{total}", status.rows)
+              .replace("{status}", word)
+          : `${status.rows_done} of ${status.rows} lines done (${word}).`;
       }
     } catch {
       // A dropped connection: try again at the next tick.
