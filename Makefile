@@ -1,4 +1,4 @@
-# LRS Portal: the two commands are `make run` and `make test` (see README.md).
+# LRS Portal: the two commands are `make run` and `make test` (see README.md and docs/development.md).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -31,6 +31,8 @@ help:
 	@echo "make serve  gunicorn, a Celery worker and beat on http://127.0.0.1:8000 (PostgreSQL, Redis)"
 	@echo "make test   set up and run the whole test suite (PostgreSQL when DATABASE_URL says so)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make messages  add newly marked strings to the Welsh catalogue (needs gettext)"
+	@echo "Guides: README.md, then docs/ (configuration, operations, commands, architecture)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)

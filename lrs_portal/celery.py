@@ -1,6 +1,6 @@
 """The Celery app, in Celery's documented Django layout.
 
-Start a worker and the scheduler against Redis (README, "Operations"):
+Start a worker and the scheduler against Redis (docs/operations.md):
     celery -A lrs_portal worker --loglevel=INFO
     celery -A lrs_portal beat --loglevel=INFO
 """

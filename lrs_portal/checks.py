@@ -84,7 +84,7 @@ def check_notify_email_templates(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
 
 
-SERVICES_HINT = "See README.md, 'Configuration', and 'A production-like server'."
+SERVICES_HINT = "See docs/configuration.md and docs/runbooks/production-like-server.md."
 
 
 @checks.register(checks.Tags.security, deploy=True)

@@ -1,6 +1,6 @@
 """LRS Portal settings: one module, every difference between environments an env var.
 
-Each variable is documented in README.md ("Configuration"). A missing or malformed
+Each variable is documented in docs/configuration.md. A missing or malformed
 variable stops start-up with one line naming it (see ``_fail``).
 """
 
@@ -33,7 +33,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 def _fail(name: str, problem: str) -> None:
     # One line, naming the variable; SystemExit stops manage.py, gunicorn and celery.
-    sys.exit(f"Configuration error: {name} {problem}. See README.md, 'Configuration'.")
+    sys.exit(f"Configuration error: {name} {problem}. See docs/configuration.md.")
 
 
 def _raw(name: str) -> str | None:

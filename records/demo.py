@@ -1,7 +1,7 @@
 """Demo learners for `manage.py seed_demo` (after registration's demo).
 
 About 3,000 synthetic learners with their achievements, and a few fixed learners
-whose details the README prints for trying the lookups. All of them load through
+whose details docs/demo.md gives for trying the lookups. All of them load through
 the import (records/loading.py), so a second run finds every row unchanged and
 creates nothing. The synthetic ones are made with a fixed seed and date, so they
 are the same on every machine and every day.

@@ -31,7 +31,7 @@ def test_start_up_refuses_a_missing_secret_key_when_debug_is_off():
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        "Configuration error: SECRET_KEY is missing. See README.md, 'Configuration'."
+        "Configuration error: SECRET_KEY is missing. See docs/configuration.md."
     ]
 
 
