@@ -41,6 +41,7 @@ from simple_history.utils import bulk_create_with_history
 from lrs_portal.jobs import JobProgress
 from lrs_portal.models import User, system_user
 from records.audit_counts import (
+    _COUNTER_BITS,
     _ONE,
     _SEARCHES,
     _ULN_RUNS_SQL,
@@ -77,6 +78,7 @@ __all__ = [
     "AUDIT_SESSION",
     "BLOCK_BUCKETS",
     "STEM_BLOCK",
+    "_COUNTER_BITS",
     "_ONE",
     "_SEARCHES",
     "_ULN_RUNS_SQL",
