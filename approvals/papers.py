@@ -11,7 +11,7 @@ from fpdf import FPDF
 
 from approvals import permissions
 from approvals.models import FIVE_SAFES, Assessment, DataShareRequest, PanelMeeting
-from approvals.services.casework import RISK_FACTORS
+from approvals.services.assessment import RISK_FACTORS
 from approvals.services.meetings import meeting_agenda
 from lrs_portal.models import User
 from lrs_portal.pdf import latin1 as _latin1

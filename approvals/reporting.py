@@ -149,7 +149,7 @@ def ageing(today: date | None = None) -> list[StageAge]:
         rows.append(
             StageAge(
                 status=status,
-                label=S(status).label,
+                label=str(S(status).label),
                 target=stage_target_days(status),
                 bands=bands,
                 overdue=sum(is_overdue(r, today) for r in mine),

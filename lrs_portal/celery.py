@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from celery import Celery, signals
+from django.utils.module_loading import import_string
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lrs_portal.settings")
@@ -40,3 +41,16 @@ def _refuse_unsafe_database_role_worker(**_: Any) -> None:
 @signals.beat_init.connect
 def _refuse_unsafe_database_role_beat(**_: Any) -> None:
     _refuse_unsafe_database_role("Celery beat")
+
+
+def task_named(name: str) -> Any:
+    """The task of that dotted name (its module path and function), its module
+    imported if need be: a web process never autodiscovers tasks, so Celery's
+    registry alone would not know it.
+
+    Services enqueue their tasks through this rather than importing the tasks
+    module, which imports the services: the one direction keeps the two out of
+    an import loop (tests/lrs_portal/test_import_direction.py). The object is the
+    task itself, so whatever patches its delay sees the call.
+    """
+    return import_string(name)

@@ -1,5 +1,7 @@
+from importlib import import_module
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -146,9 +148,9 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> Any:
-        from lrs_portal.sessions import SessionStore
-
-        return SessionStore
+        # The engine's store (lrs_portal.sessions), found through the setting so
+        # that this module does not import the one that imports it.
+        return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 class Notification(models.Model):

@@ -158,8 +158,11 @@ def sync_roles(**_: Any) -> None:
     """Make every role's group exist with its listed permissions, and the system
     user exist (post_migrate: also after a test database flush)."""
     from django.apps import apps as global_apps
+    from django.contrib.auth import get_user_model
 
-    from lrs_portal.models import User
+    # The user model through auth, not lrs_portal.models: the models import
+    # these roles, so importing them back would close a loop.
+    User = get_user_model()
 
     group_model = global_apps.get_model("auth", "Group")
     permission_model = global_apps.get_model("auth", "Permission")

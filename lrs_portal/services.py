@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lrs_portal import roles
+from lrs_portal.celery import task_named
 from lrs_portal.email_kinds import BY_NAME, kind_of
 from lrs_portal.letters import letter_deliver, letter_forget_secrets
 from lrs_portal.models import Notification, ServiceAlert, User, UserSession
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CLAIM_TIMEOUT = timedelta(minutes=10)
+DELIVER_TASK = "lrs_portal.tasks.notification_deliver_task"
 
 
 def notification_send(
@@ -69,10 +71,8 @@ def letter_send(
 
 
 def _enqueue(notification_id: int) -> None:
-    from lrs_portal.tasks import notification_deliver_task
-
     try:
-        notification_deliver_task.delay(notification_id)
+        task_named(DELIVER_TASK).delay(notification_id)
     except Exception:  # broker down: the row stays queued for the retry sweep
         logger.warning(
             "notification_enqueue_failed", extra={"notification_id": notification_id}
@@ -169,8 +169,7 @@ def notification_retry_queued() -> int:
 
     Catches emails whose enqueue failed (broker down) or whose worker died.
     """
-    from lrs_portal.tasks import notification_deliver_task
-
+    notification_deliver_task = task_named(DELIVER_TASK)
     stale = timezone.now() - CLAIM_TIMEOUT
     pending = Notification.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale),

@@ -62,7 +62,7 @@ class BatchLine:
 
 @dataclass
 class BatchFile:
-    kind: str  # "uln" or "demographics" (records.batch_models.Batch.Kind)
+    kind: str  # "uln" or "demographics" (records.models.Batch.Kind)
     lines: list[BatchLine] = field(default_factory=list)
 
     @property

@@ -1,9 +1,9 @@
 """What the streaming CSV imports share: reading records with their line numbers,
 checking the header, counting what happened, a progress bar and the summary.
 
-It follows registration/ico.py and its import_ico_register command; registration
-cannot import from records (architecture.md), so moving this module to lrs_portal
-would let the ICO import share it too.
+It follows registration/ico/register.py and its import_ico_register command;
+registration cannot import from records (architecture.md), so moving this module to
+lrs_portal would let the ICO import share it too.
 """
 
 import csv

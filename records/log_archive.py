@@ -23,6 +23,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from records.log_grants import LOG_TABLE, partition_revokes
+
 FORMAT = "csv, header, UTF-8, gzip; rows ordered by viewed_at, id; times in UTC"
 _CHUNK = 1 << 20
 
@@ -199,8 +201,6 @@ def archive_restore(
     like the log, readable by its owner only) and check that it holds the
     manifest's row count and checksum. A corrupt archive, or a table that does
     not match, is refused (ArchiveError) and nothing is left behind."""
-    from records.pg import LOG_TABLE, partition_revokes
-
     manifest = _verified_file(directory, name)
     archive, _ = archive_paths(directory, name)
     names = ", ".join(map(_q, manifest.columns))

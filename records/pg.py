@@ -16,7 +16,12 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
-LOG_TABLE = "records_learnerview"
+# The log's name and its revokes live in records.log_grants, which the log's
+# archive imports too; they are still read as records.pg's.
+from records.log_grants import LOG_TABLE as LOG_TABLE
+from records.log_grants import partition_revokes as partition_revokes
+from records.log_grants import table_grantees
+
 # The trigger function migration 0002 creates: it refuses UPDATE, DELETE and TRUNCATE.
 APPEND_ONLY_FUNCTION = "records_learnerview_append_only"
 # TRUNCATE triggers are per table (only row triggers pass from parent to
@@ -211,7 +216,7 @@ def log_privileges_restrict(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
         return []
     statements = []
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        grantees = _grantees(cursor, LOG_TABLE, keeping=_LOG_KEEPS)
+        grantees = table_grantees(cursor, LOG_TABLE, keeping=_LOG_KEEPS)
         if grantees:
             statements.append(
                 f"REVOKE {_LOG_TAKES} ON TABLE {_q(LOG_TABLE)}"
@@ -399,27 +404,6 @@ def _partition_create(cursor: Any, month: date, *, owner: str | None) -> None:
     # The owner's default privileges may have granted the app role UPDATE and DELETE.
     for statement in partition_revokes(cursor, partition_name(month)):
         cursor.execute(statement)
-
-
-def partition_revokes(cursor: Any, name: str) -> list[str]:
-    """The statements that leave only the owner any privilege on table name."""
-    grantees = _grantees(cursor, name, keeping=())
-    if not grantees:
-        return []
-    return [f"REVOKE ALL ON TABLE {_q(name)} FROM {', '.join(grantees)}"]
-
-
-def _grantees(cursor: Any, table: str, *, keeping: tuple[str, ...]) -> list[str]:
-    """The roles other than the owner holding a privilege on table not in keeping."""
-    cursor.execute(
-        "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
-        " ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
-        " FROM pg_class c, aclexplode(c.relacl) a"
-        " WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner"
-        " AND NOT a.privilege_type = ANY(%s::text[]) ORDER BY 1",
-        [table, list(keeping)],
-    )
-    return [grantee for (grantee,) in cursor.fetchall()]
 
 
 def organisation_caps_lock(organisation_id: int) -> None:

@@ -79,9 +79,9 @@ def _access_rows(uln: str) -> Iterator[AccessRow]:
             "time_utc": viewed_at.astimezone(UTC),
             "organisation_name": name,
             "organisation_ukprn": ukprn,
-            "action": LearnerView.Action(action).label,
-            "outcome": LearnerView.Outcome(outcome).label,
-            "channel": LearnerView.Channel(channel).label,
+            "action": str(LearnerView.Action(action).label),
+            "outcome": str(LearnerView.Outcome(outcome).label),
+            "channel": str(LearnerView.Channel(channel).label),
         }
 
 

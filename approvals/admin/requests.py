@@ -65,7 +65,7 @@ from approvals.services import (
     risk_escalation_record,
     risk_score,
 )
-from approvals.services.casework import RISK_FACTORS
+from approvals.services.assessment import RISK_FACTORS
 from approvals.services.secretariat import overdue_requests
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.admin_display import number, when

@@ -1,7 +1,8 @@
 """Every write in approvals that changes a status or has a side effect.
 
 Split by who acts: requests (the requester, and the one transition function),
-casework (triage, assessment, panel, SIRO) and aftercare (releases, the nightly
+casework (triage), assessment, voting (the panel's votes),
+decisions (the SIRO and the decision) and aftercare (releases, the nightly
 end-date job, destruction certificates). The secretariat's (decision 17) are
 imported from their own modules: meetings (attendance, minutes, sign-off),
 secretariat (time targets and the daily reminders) and casefile (notes,
@@ -15,29 +16,25 @@ from approvals.services.aftercare import (
     researchers_to_flag,
     shares_nightly,
 )
+from approvals.services.assessment import assessment_record, risk_score
 from approvals.services.casework import (
-    assessment_record,
-    current_escalation,
-    decision_blockers,
-    decision_record,
-    escalation_refusals,
-    panel_conflict_declare,
-    panel_vote_cast,
     request_accept_for_assessment,
     request_assign_assessor,
-    request_place_on_meeting,
     request_return_for_information,
-    risk_escalation_record,
-    risk_score,
-    votes_counted,
-    votes_set_aside,
 )
 from approvals.services.conditions import (
     condition_lines,
     condition_mark_met,
     conditions_unmet,
 )
+from approvals.services.decisions import (
+    decision_blockers,
+    decision_record,
+    escalation_refusals,
+    risk_escalation_record,
+)
 from approvals.services.panel import (
+    current_escalation,
     meeting_change_refusals,
     meeting_day_refusal,
     votes_set_aside_for_affiliation,
@@ -58,6 +55,13 @@ from approvals.services.requests import (
     researcher_remove,
 )
 from approvals.services.risk import risk_appetite_change
+from approvals.services.voting import (
+    panel_conflict_declare,
+    panel_vote_cast,
+    request_place_on_meeting,
+    votes_counted,
+    votes_set_aside,
+)
 
 __all__ = [
     "REQUEST_TRANSITIONS",

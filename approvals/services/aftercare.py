@@ -16,8 +16,8 @@ from approvals.models import (
     Researcher,
     RiskSettings,
 )
-from approvals.services.casework import _tell_requester
 from approvals.services.conditions import conditions_unmet
+from approvals.services.emails import tell_requester
 from approvals.services.requests import Refused, request_transition
 from lrs_portal import roles
 from lrs_portal.jobs import JobLocked, JobProgress, job_run
@@ -82,7 +82,7 @@ def release_record(
                 reason="First extract released",
                 changes={"released_at": release.released_at},
             )
-        _tell_requester(
+        tell_requester(
             locked,
             f"data released: {dataset.academic_year}",
             f"We have released {dataset} for your project"
@@ -213,7 +213,7 @@ def certificate_accept(
             reason="Destruction certificate accepted: case closed",
             changes={"closed_at": now},
         )
-        _tell_requester(
+        tell_requester(
             request, "case closed", "We accepted your destruction certificate."
         )
     return request
@@ -243,7 +243,7 @@ def _remind(request: DataShareRequest, today: date, job: User) -> str | None:
     days_left = (request.end_date - today).days
     if days_left <= 0:
         request = _close_share(request, job, today=today)
-        _tell_requester(
+        tell_requester(
             request,
             "your data share has ended",
             "The share has ended. Destroy the data and send us a destruction "
@@ -265,7 +265,7 @@ def _remind(request: DataShareRequest, today: date, job: User) -> str | None:
             reason=f"{days}-day reminder sent",
             fields=["reminded_30_days_at", "reminded_7_days_at"],
         )
-        _tell_requester(
+        tell_requester(
             request,
             f"your data share ends on {request.end_date:%d %B %Y}",
             f"Your data share ends in {days_left} days. On that day access stops "
@@ -343,7 +343,7 @@ def shares_nightly(*, today: date | None = None) -> dict[str, Any]:
                     reason="Share ended with no data released: nothing to destroy",
                     changes={"closed_at": timezone.now()},
                 )
-                _tell_requester(
+                tell_requester(
                     request,
                     "your approved data share has ended",
                     "The approved end date has passed and no data was released, "

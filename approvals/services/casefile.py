@@ -22,8 +22,8 @@ from approvals.models import (
     RequestedDataset,
     Researcher,
 )
-from approvals.services.casework import _tell_requester
 from approvals.services.conditions import conditions_unmet
+from approvals.services.emails import tell_requester
 from approvals.services.requests import (
     Refused,
     _new_reference,
@@ -277,7 +277,7 @@ def change_apply(*, change: DataShareRequest, acting_user: User) -> DataShareReq
             reason=f"Applied to {share.reference}",
             changes={"closed_at": timezone.now()},
         )
-        _tell_requester(share, "change approved and applied", f"{reason}.")
+        tell_requester(share, "change approved and applied", f"{reason}.")
     return change
 
 

@@ -9,10 +9,12 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from approvals.models import (
+    Assessment,
     DataShareRequest,
     PanelMeeting,
     PanelVote,
     ResearchOrganisation,
+    SiroEscalation,
 )
 from lrs_portal.models import User
 from lrs_portal.transitions import save_with_history
@@ -129,3 +131,12 @@ def votes_set_aside_for_affiliation(
             )
             count += 1
     return count
+
+
+def current_escalation(request: DataShareRequest) -> SiroEscalation | None:
+    """The SIRO's latest answer since the request was assessed, if any."""
+    assessment = Assessment.objects.filter(request=request).first()
+    escalations = SiroEscalation.objects.filter(request=request)
+    if assessment is not None:
+        escalations = escalations.filter(recorded_at__gte=assessment.completed_at)
+    return escalations.order_by("-recorded_at").first()

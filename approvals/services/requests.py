@@ -16,6 +16,7 @@ from approvals.models import (
     Researcher,
     ResearchOrganisation,
 )
+from approvals.services.emails import tell_requester
 from approvals.services.panel import votes_set_aside_for_affiliation
 from lrs_portal import roles
 from lrs_portal.models import User
@@ -238,8 +239,6 @@ def request_submit(
     if returned:
         changes["information_response"] = response
     # Imported here: casework imports this module.
-    from approvals.services.casework import _tell_requester
-
     with transaction.atomic():
         request = request_transition(
             request=request,
@@ -248,7 +247,7 @@ def request_submit(
             reason="Resubmitted with more information" if returned else "Submitted",
             changes=changes,
         )
-        _tell_requester(
+        tell_requester(
             request,
             "request received",
             "We have received your data share request"

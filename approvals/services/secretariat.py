@@ -26,7 +26,7 @@ from approvals.models import (
     Release,
     Researcher,
 )
-from approvals.services.casework import _tell_requester, _tell_staff
+from approvals.services.emails import tell_requester, tell_staff
 from lrs_portal import roles
 from lrs_portal.jobs import JobLocked, JobProgress, job_run
 from lrs_portal.models import User, system_user
@@ -107,7 +107,7 @@ def _remind_assessors(today: date) -> int:
         with transaction.atomic():
             if not _claim(kind, request, f"user:{request.assessor_id}", due):
                 continue
-            _tell_staff(
+            tell_staff(
                 [request.assessor],
                 request,
                 "your assessment is overdue",
@@ -150,7 +150,7 @@ def _remind_voters(today: date) -> int:
                     meeting.held_on,
                 ):
                     continue
-                _tell_staff([member], request, *_vote_reminder(meeting, today))
+                tell_staff([member], request, *_vote_reminder(meeting, today))
             sent += 1
     return sent
 
@@ -199,7 +199,7 @@ def _warn_accreditation(today: date) -> int:
                 "access to the data ends unless the accreditation is renewed and "
                 "the new expiry date sent to us."
             )
-            _tell_requester(request, "a researcher's accreditation is expiring", body)
+            tell_requester(request, "a researcher's accreditation is expiring", body)
             notification_send_to_role(
                 role=roles.CASEWORKER,
                 subject=f"{request.reference}: a researcher's accreditation expires",
@@ -238,7 +238,7 @@ def _end_access(today: date, job: User) -> int:
                 f"{researcher.full_name}'s researcher accreditation expired on "
                 f"{expires:%d %B %Y}, so their access to the data has ended."
             )
-            _tell_requester(request, "a researcher's access has ended", body)
+            tell_requester(request, "a researcher's access has ended", body)
             notification_send_to_role(
                 role=roles.CASEWORKER,
                 subject=f"{request.reference}: a researcher's access ended",
@@ -292,7 +292,7 @@ def _open_reviews(today: date, job: User) -> int:
                 "Record it on the request's page in the casework admin.",
                 reference=f"approvals.{request.reference}.review",
             )
-            _tell_requester(
+            tell_requester(
                 request,
                 "annual review of your data share",
                 "We are reviewing your live data share, as we do every year. Tell "

@@ -305,7 +305,7 @@ def _timeline(share: DataShareRequest) -> list[tuple[Any, str]]:
     entries, previous = [], None
     for record in share.history.order_by("history_date", "history_id"):
         if record.status != previous:
-            entries.append((record.history_date, S(record.status).label))
+            entries.append((record.history_date, str(S(record.status).label)))
             previous = record.status
     return entries
 

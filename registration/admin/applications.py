@@ -72,7 +72,7 @@ from registration.services import (
 # --- applications ------------------------------------------------------------------
 
 
-# What each check records (registration/services/applications.py, registration/ico.py),
+# What each check records (registration/services/applications.py, registration/ico/),
 # in words; a key not listed here is shown with its own name made readable.
 EVIDENCE_LABELS = {
     "company_number": "Company number",

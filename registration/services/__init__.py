@@ -48,8 +48,8 @@ from registration.services.organisations import (
     reverification_open,
     reverification_resolve,
 )
+from registration.services.suspension_moves import SUSPENSION_TRANSITIONS
 from registration.services.suspensions import (
-    SUSPENSION_TRANSITIONS,
     ExplanationRefused,
     suspension_escalate,
     suspension_explain,

@@ -9,6 +9,7 @@ from lrs_portal.transitions import TransitionNotAllowed, save_with_history, tran
 from registration.companies_house import govuk_date
 from registration.models import Organisation, ReverificationCase
 from registration.services.signing import signing_requests_cancel
+from registration.services.suspension_moves import suspensions_close
 
 S = Organisation.Status
 ORGANISATION_TRANSITIONS: dict[str, set[str]] = {
@@ -45,8 +46,6 @@ def organisation_transition(
             for membership in organisation.memberships.select_related("user"):
                 user_end_sessions(user=membership.user)
         if to in _RETURNS_FROM and previous not in _RETURNS_FROM:
-            from registration.services.suspensions import suspensions_close
-
             # Its cases are about a registration that has ended: out of the queue,
             # and none left in force to stop a future registration's suspension.
             suspensions_close(
@@ -166,9 +165,7 @@ def reverification_resolve(
             pk=case.organisation_id
         )
         _record_resolved_name(case, organisation, acting_user)
-        from registration.services.yearly_confirmation import yearly_answers_record
-
-        yearly_answers_record(case, organisation, acting_user)
+        _record_resolved_learners(case, organisation, acting_user)
         still_open = organisation.reverification_cases.filter(
             status=ReverificationCase.Status.OPEN
         ).exists()
@@ -202,6 +199,32 @@ def _record_resolved_name(
         acting_user=acting_user,
         reason=f"Name changed from {old!r} to {name!r} on resolving re-verification",
         fields=["legal_name"],
+    )
+
+
+def _record_resolved_learners(
+    case: ReverificationCase, organisation: Organisation, acting_user: User
+) -> None:
+    """A change of learners a year, once a caseworker resolves its case, becomes
+    the organisation's figure (its lookup caps follow it)."""
+    if (
+        case.reason != ReverificationCase.Reason.YEARLY_CONFIRMATION_CHANGED
+        or not case.new_value.strip().isdigit()
+    ):
+        return
+    learners = int(case.new_value.strip())
+    if learners < 1 or learners == organisation.estimated_learners_per_year:
+        return
+    old = organisation.estimated_learners_per_year
+    organisation.estimated_learners_per_year = learners
+    save_with_history(
+        organisation,
+        acting_user=acting_user,
+        reason=(
+            f"Learners a year changed from {old:,} to {learners:,} on resolving the "
+            "yearly confirmation's re-verification"
+        ),
+        fields=["estimated_learners_per_year"],
     )
 
 

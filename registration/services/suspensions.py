@@ -1,7 +1,8 @@
 """Suspensions of users and organisations: opened by the nightly jobs or a
 caseworker, explained by the provider, decided by a caseworker.
 
-Every status change goes through suspension_transition (architecture.md rule 4).
+Every decision goes through suspension_transition, and every status change
+through suspension_move in suspension_moves.py (architecture.md rule 4).
 Opening one ends the subject's sessions at once (rule 5). Opening is idempotent:
 the same subject, source, cause and day never opens a second case, so a job run
 twice, or run again after a caseworker reinstated the subject, changes nothing
@@ -23,23 +24,17 @@ from lrs_portal.services import (
     notification_send_to_role,
     user_end_sessions,
 )
-from lrs_portal.transitions import TransitionNotAllowed, save_with_history, transition
+from lrs_portal.transitions import save_with_history
 from registration.models import Membership, Organisation, Suspension
 from registration.services.organisations import (
     organisation_revoke,
     organisation_transition,
 )
 
-St = Suspension.Status
-SUSPENSION_TRANSITIONS: dict[str, set[str]] = {
-    St.OPEN: {St.UPHELD, St.REINSTATED, St.ESCALATED, St.LIFTED, St.CLOSED},
-    St.UPHELD: {St.REINSTATED, St.ESCALATED, St.LIFTED, St.CLOSED},
-    St.REINSTATED: set(),
-    St.ESCALATED: set(),
-    St.LIFTED: set(),
-    St.CLOSED: set(),
-}
-IN_FORCE = (St.OPEN, St.UPHELD)
+# The table of moves lives in suspension_moves; the pages import IN_FORCE from here.
+from registration.services.suspension_moves import IN_FORCE as IN_FORCE
+from registration.services.suspension_moves import St, suspension_move
+
 # Housekeeping's cause for an organisation that did not re-sign by the deadline.
 CAUSE_AGREEMENT = "agreement_not_signed"
 
@@ -172,21 +167,11 @@ def _release(suspension: Suspension, *, acting_user: User, reason: str) -> None:
 def suspension_transition(
     *, suspension: Suspension, to: str, acting_user: User, reason: str
 ) -> Suspension:
-    """Decide a suspension: the one way its status changes, with who and why."""
-    if not reason.strip():
-        raise TransitionNotAllowed("Give a reason for the decision")
+    """Decide a suspension: the move (suspension_move, with who and why), then
+    what the decision does to the subject's access, and the provider told."""
     with transaction.atomic():
-        suspension = transition(
-            instance=suspension,
-            to=to,
-            allowed=SUSPENSION_TRANSITIONS,
-            acting_user=acting_user,
-            reason=reason,
-            changes={
-                "decided_at": timezone.now(),
-                "decided_by": acting_user if acting_user.is_active else None,
-                "decision_reason": reason,
-            },
+        suspension = suspension_move(
+            suspension=suspension, to=to, acting_user=acting_user, reason=reason
         )
         if to in (St.REINSTATED, St.LIFTED):
             _release(suspension, acting_user=acting_user, reason=reason)
@@ -230,28 +215,6 @@ def suspensions_lift_signed(
             )
             lifted += 1
     return lifted
-
-
-def suspensions_close(
-    *, organisation: Organisation, acting_user: User, reason: str
-) -> int:
-    """Close the organisation's own cases still in force when it leaves the
-    register (revoked or deregistered): they are about a registration that has
-    ended. Left open they would sit in the queue, and stop the nightly jobs
-    suspending a later registration afresh. Cases about single users stay as
-    they are: a caseworker decides those. Return how many were closed."""
-    cases = Suspension.objects.filter(
-        organisation=organisation,
-        subject_type=Suspension.Subject.ORGANISATION,
-        status__in=IN_FORCE,
-    )
-    closed = 0
-    for case in cases:
-        suspension_transition(
-            suspension=case, to=St.CLOSED, acting_user=acting_user, reason=reason
-        )
-        closed += 1
-    return closed
 
 
 def _escalate(suspension: Suspension, *, acting_user: User, reason: str) -> None:

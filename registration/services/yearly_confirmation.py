@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lrs_portal import roles
 from lrs_portal.jobs import JobProgress, job_run
@@ -444,7 +444,10 @@ def yearly_confirmation_answer(
         raise PermissionError("Only the organisation's super user can confirm it")
     if answers.learners_per_year < 1:
         raise YearlyConfirmationRefused("Learners a year must be 1 or more")
-    record = registration_on_record(organisation)
+    # Kept (and compared) in English whatever the page's language: caseworkers
+    # read it, and the purpose's label is translated for the provider's pages.
+    with translation.override("en"):
+        record = registration_on_record(organisation)
     standing = director_standing(organisation)
     changes = answer_changes(record, answers, standing)
     with transaction.atomic():
@@ -513,30 +516,4 @@ def _tell_caseworkers(confirmation: YearlyConfirmation, changes: list[str]) -> N
             f"case is open: {link}"
         ),
         reference=f"yearly_confirmation.{confirmation.pk}.changed",
-    )
-
-
-def yearly_answers_record(
-    case: ReverificationCase, organisation: Organisation, acting_user: User
-) -> None:
-    """A change of learners a year, once a caseworker resolves its case, becomes
-    the organisation's figure (its lookup caps follow it)."""
-    if (
-        case.reason != ReverificationCase.Reason.YEARLY_CONFIRMATION_CHANGED
-        or not case.new_value.strip().isdigit()
-    ):
-        return
-    learners = int(case.new_value.strip())
-    if learners < 1 or learners == organisation.estimated_learners_per_year:
-        return
-    old = organisation.estimated_learners_per_year
-    organisation.estimated_learners_per_year = learners
-    save_with_history(
-        organisation,
-        acting_user=acting_user,
-        reason=(
-            f"Learners a year changed from {old:,} to {learners:,} on resolving the "
-            "yearly confirmation's re-verification"
-        ),
-        fields=["estimated_learners_per_year"],
     )

@@ -750,12 +750,12 @@ def test_an_assessor_cannot_be_assigned_once_the_request_has_moved_on(cast: Cast
 
 
 def test_a_vote_sent_twice_at_once_is_refused_not_an_error(cast: Cast, monkeypatch):
-    from approvals.services import casework
+    from approvals.services import voting
 
     cast.to_panel()
     cast.votes("approve")
     # The second request passed the "already voted" check before the first saved.
-    monkeypatch.setattr(casework, "_already", lambda *args: False)
+    monkeypatch.setattr(voting, "_already", lambda *args: False)
 
     with pytest.raises(services.Refused):
         cast.votes("approve")

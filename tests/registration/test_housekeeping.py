@@ -16,7 +16,6 @@ from registration.models import (
     ReverificationCase,
     Suspension,
 )
-from registration.services import housekeeping as housekeeping_module
 from registration.services import (
     membership_record_lookup,
     reverification_open,
@@ -24,6 +23,7 @@ from registration.services import (
     suspension_reinstate,
 )
 from registration.services.housekeeping import housekeeping_run
+from registration.services.housekeeping import steps as housekeeping_steps
 from tests.factories import (
     AgreementVersionFactory,
     IcoRegistrationFactory,
@@ -541,7 +541,7 @@ def test_a_run_that_fails_half_way_completes_next_time_with_nothing_twice(
 ):
     first_org, first_user = dormant()
     second_org, second_user = dormant()
-    real_send = housekeeping_module.notification_send
+    real_send = housekeeping_steps.notification_send
     sent: list[str] = []
 
     def failing_send(**kwargs):
@@ -550,7 +550,7 @@ def test_a_run_that_fails_half_way_completes_next_time_with_nothing_twice(
         sent.append(kwargs["to"])
         return real_send(**kwargs)
 
-    monkeypatch.setattr(housekeeping_module, "notification_send", failing_send)
+    monkeypatch.setattr(housekeeping_steps, "notification_send", failing_send)
     with pytest.raises(ConnectionError):
         housekeeping_run()
     monkeypatch.undo()

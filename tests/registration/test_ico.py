@@ -348,7 +348,7 @@ def test_it_imports_ten_thousand_rows_in_batches(
 
 def test_it_lists_only_the_first_rejections(tmp_path):
     rows = [register_row(f"BAD{n}", "A LTD") for n in range(5)]
-    with mock.patch("registration.ico.MAX_LISTED_REJECTIONS", 2):
+    with mock.patch("registration.ico.register.MAX_LISTED_REJECTIONS", 2):
         summary = ico_register_import(path=write_register(tmp_path / "r.csv", rows))
 
     assert summary.rejected == 5
@@ -379,7 +379,7 @@ def test_the_command_prints_a_summary_with_each_rejected_row(tmp_path, capsys):
 
 def test_the_command_says_how_many_rejections_it_did_not_list(tmp_path, capsys):
     rows = [register_row(f"BAD{n}", "A LTD") for n in range(3)]
-    with mock.patch("registration.ico.MAX_LISTED_REJECTIONS", 1):
+    with mock.patch("registration.ico.register.MAX_LISTED_REJECTIONS", 1):
         call_command(
             "import_ico_register", str(write_register(tmp_path / "r.csv", rows))
         )

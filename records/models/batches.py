@@ -1,5 +1,5 @@
 """Batch matching: a file of learners to find, and one row per line of it
-(issue 12; the LRS's verify batches, domain.md 1.4). Imported by records.models."""
+(issue 12; the LRS's verify batches, domain.md 1.4)."""
 
 import uuid
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registration.models import Organisation
 
@@ -24,10 +25,10 @@ class Batch(models.Model):
         DEMOGRAPHICS = "demographics", "By the five demographics"
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETE = "complete", "Complete"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
 
     # What URLs carry: not guessable, and no count of other organisations' batches.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

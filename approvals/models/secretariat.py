@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from approvals.models import DataShareRequest, PanelMeeting
+from approvals.models.panel import PanelMeeting
+from approvals.models.requests import DataShareRequest
 from registration.storage import private_storage
 
 
