@@ -34,7 +34,7 @@ def _found_sql(day: date, *, stamped: bool = True) -> tuple[str, list[Any]]:
     area (records.models.LearnerView.learner_age_band) are joined to the
     learners by ULN; with stamped, the stamped rows are counted too, from their
     own columns (the nightly audit counts those in its scan of the day)."""
-    from records.audit import _day_bounds  # audit imports this module
+    from records.audit_counts import _day_bounds
 
     start, end = _day_bounds(day)
     quote = connection.ops.quote_name
@@ -269,7 +269,7 @@ def purpose_days_fill(first: date, last: date) -> int:
     every adult provider's first nights would alert); return how many days were
     measured. One query finds them; each is measured from its UsageDay counts
     and the log, as the night that audited it would have."""
-    from records.audit import DayCounts  # audit imports this module
+    from records.audit_counts import DayCounts
 
     audited = set(
         AuditedDay.objects.filter(day__gte=first, day__lte=last).values_list(
