@@ -17,37 +17,82 @@ registered before the application asked have no declaration and are judged by
 their history (decision 25). A pattern a caseworker marked a false positive is
 accepted at the figure it had, until it moves ``AUDIT_ACCEPTED_CHANGE_PERCENT``
 points further. Decision 25 gives the reasoning and the thresholds.
+
+This module holds the organisation rules; the bands, the stamp, Profile and
+the declarations are in records.purpose_profile, the day's PurposeDay rows in
+records.purpose_days (both importable from here), the per-user rule in
+records.purpose_user.
 """
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 
 from lrs_portal.jobs import JobProgress
-from lrs_portal.models import User
-from records.models import (
-    AuditedDay,
-    AuditRule,
-    Learner,
-    LearnerView,
-    PurposeDay,
-    UsageAlert,
-    UsageDay,
+from records.models import AuditRule, PurposeDay, UsageAlert
+from records.purpose_days import (
+    DayProfiles,
+    _found_joined,
+    _found_sql,
+    purpose_days_fill,
+    purpose_days_write,
 )
-from records.postcodes import address_area, area_centres, distance_km
-from registration.models import (
-    LearnerAge,
-    LearnerReach,
-    Organisation,
-    learner_ages_words,
+from records.purpose_profile import (
+    ADULT_FROM_BAND,
+    AGE_BANDS,
+    AGE_STARTS,
+    DECLARED_AGE_BANDS,
+    DISTANCE_BANDS,
+    DISTANCE_STARTS,
+    UNKNOWN,
+    Declared,
+    Profile,
+    _distance_band,
+    _share,
+    _years_before,
+    age_band,
+    declarations,
+    leading_letters,
+    learner_stamp,
+    outside_ages,
+    outside_distance,
+    registered_areas,
 )
+from registration.models import learner_ages_words
+
+# Moved to records.purpose_days and records.purpose_profile (issue 18) and still
+# importable from here.
+__all__ = [
+    "ADULT_FROM_BAND",
+    "AGE_BANDS",
+    "AGE_STARTS",
+    "DECLARED_AGE_BANDS",
+    "DISTANCE_BANDS",
+    "DISTANCE_STARTS",
+    "UNKNOWN",
+    "DayProfiles",
+    "Declared",
+    "Profile",
+    "_distance_band",
+    "_found_joined",
+    "_found_sql",
+    "_share",
+    "_years_before",
+    "age_band",
+    "declarations",
+    "leading_letters",
+    "learner_stamp",
+    "outside_ages",
+    "outside_distance",
+    "purpose_days_fill",
+    "purpose_days_write",
+    "registered_areas",
+]
 
 Code = AuditRule.Code
 PURPOSE_RULES = (
@@ -57,34 +102,6 @@ PURPOSE_RULES = (
     Code.PURPOSE_CHANGE,
     Code.USER_PURPOSE,
 )
-# Ages on the day of the lookup: each band starts at its age and runs to the
-# next one's. An adult, for the rules, is 20 or over: past the 16-19 funding
-# age that most school and college enrolments fall in.
-AGE_STARTS = (0, 14, 17, 20, 25, 40, 65)
-AGE_BANDS = ("under 14", "14-16", "17-19", "20-24", "25-39", "40-64", "65 or over")
-ADULT_FROM_BAND = AGE_STARTS.index(20)
-# Distance between the centres of the learner's and the registered address's
-# postcode areas, in km; the last band is an unknown area on either side.
-DISTANCE_STARTS = (0, 10, 25, 50, 100, 200)
-DISTANCE_BANDS = (
-    "under 10 km",
-    "10-25 km",
-    "25-50 km",
-    "50-100 km",
-    "100-200 km",
-    "200 km or more",
-    "unknown",
-)
-UNKNOWN = "?"
-# The ages an application declares (registration.models.LearnerAge) as the
-# measured bands each covers: the declared bands start where these do.
-DECLARED_AGE_BANDS: dict[str, tuple[int, ...]] = {
-    LearnerAge.UNDER_14: (0,),
-    LearnerAge.AGE_14_16: (1,),
-    LearnerAge.AGE_17_19: (2,),
-    LearnerAge.AGE_20_24: (3,),
-    LearnerAge.AGE_25_OVER: (4, 5, 6),
-}
 
 # Each rule's defaults (see records.audit.DEFAULT_RULES): threshold, minimum
 # volume, whether a hit suspends, and what it means.
@@ -167,415 +184,6 @@ DEFAULT_USER_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
         "the user, that day or in the window.",
     ),
 )
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February: the birthday is kept on 1 March
-        return day.replace(year=day.year - years, month=3, day=1)
-
-
-def age_band(date_of_birth: date, on: date) -> int:
-    """The AGE_BANDS index of someone born on date_of_birth, on the day."""
-    band = 0
-    for index, age in enumerate(AGE_STARTS[1:], start=1):
-        if date_of_birth <= _years_before(on, age):
-            band = index
-    return band
-
-
-def leading_letters(postcode: str) -> str:
-    """A postcode's leading letters (its area if the file knows it), as the
-    audit's SQL takes them: two if the second character is a letter, else one."""
-    text = postcode.strip().upper()
-    if len(text) >= 2 and "A" <= text[1] <= "Z":
-        return text[:2]
-    return text[:1]
-
-
-def learner_stamp(learner: Learner, on: date) -> tuple[int, str]:
-    """What a search's log row keeps of the one learner it found (the age band
-    on the day, the postcode area), so that the nightly audit measures the
-    profile in its one scan of the day, with no join to the register. Neither a
-    date of birth nor a postcode: a band and one or two letters."""
-    return age_band(learner.date_of_birth, on), leading_letters(learner.postcode)
-
-
-def _found_sql(day: date, *, stamped: bool = True) -> tuple[str, list[Any]]:
-    """The day's searches that found one learner, counted per user,
-    organisation, age band and postcode area, in SQL either database runs.
-
-    The rows logged before searches were stamped with the learner's band and
-    area (records.models.LearnerView.learner_age_band) are joined to the
-    learners by ULN; with stamped, the stamped rows are counted too, from their
-    own columns (the nightly audit counts those in its scan of the day)."""
-    from records.audit import _day_bounds  # audit imports this module
-
-    start, end = _day_bounds(day)
-    quote = connection.ops.quote_name
-    log = quote(LearnerView._meta.db_table)
-    bands = " ".join(
-        f"WHEN l.date_of_birth > %s THEN {index - 1}"
-        for index in range(1, len(AGE_STARTS))
-    )
-    cutoffs = [_years_before(day, age) for age in AGE_STARTS[1:]]
-    area = (
-        "CASE WHEN SUBSTR(UPPER(l.postcode), 2, 1) BETWEEN 'A' AND 'Z' "
-        "THEN SUBSTR(UPPER(l.postcode), 1, 2) ELSE SUBSTR(UPPER(l.postcode), 1, 1) END"
-    )
-    found = (
-        "v.viewed_at >= %s AND v.viewed_at < %s AND v.action IN (%s, %s) "
-        "AND v.outcome = %s AND v.learner_uln <> '' "
-    )
-    found_params = [
-        start,
-        end,
-        LearnerView.Action.SEARCH_ULN,
-        LearnerView.Action.SEARCH_DEMOGRAPHICS,
-        LearnerView.Outcome.EXACT_MATCH,
-    ]
-    sql = (
-        f"SELECT v.user_id, v.organisation_id, "  # noqa: S608 # nosec B608 (quoted names, bound values)
-        f"CASE {bands} ELSE {len(AGE_STARTS) - 1} END AS band, {area} AS area, "
-        f"COUNT(1) FROM {log} v "
-        f"JOIN {quote(Learner._meta.db_table)} l ON l.uln = v.learner_uln "
-        f"WHERE {found}AND v.learner_age_band IS NULL "
-        "GROUP BY v.user_id, v.organisation_id, band, area"
-    )
-    params: list[Any] = [*cutoffs, *found_params]
-    if stamped:
-        sql += (
-            " UNION ALL SELECT v.user_id, v.organisation_id, v.learner_age_band, "  # noqa: S608 # nosec B608 (quoted names, bound values)
-            f"v.learner_area, COUNT(1) FROM {log} v "
-            f"WHERE {found}AND v.learner_age_band IS NOT NULL "
-            "GROUP BY v.user_id, v.organisation_id, v.learner_age_band, v.learner_area"
-        )
-        params += found_params
-    return sql, params
-
-
-# The day's exact matches join the register by probing its ULN unique index, one
-# probe a match, rather than by hashing (or sorting) every learner each night:
-# the register is 28M learners and a day finds a few hundred thousand of them.
-# Only for the purpose statement; set off and on again in the audit's transaction.
-_PROBE_LEARNERS = ("enable_hashjoin", "enable_mergejoin", "enable_memoize")
-
-
-def _found_joined(day: date, *, stamped: bool) -> list[Any]:
-    """_found_sql's rows, its join by the ULN index (see _PROBE_LEARNERS)."""
-    sql, params = _found_sql(day, stamped=stamped)
-    with connection.cursor() as cursor:
-        postgres = connection.vendor == "postgresql"
-        if postgres:
-            for setting in _PROBE_LEARNERS:
-                cursor.execute(f"SET LOCAL {setting} = off")
-        cursor.execute(sql, params)
-        found: list[Any] = cursor.fetchall()
-        if postgres:  # the rest of the audit's transaction plans as usual
-            for setting in _PROBE_LEARNERS:
-                cursor.execute(f"SET LOCAL {setting} = on")
-    return found
-
-
-def _distance_band(km: float | None) -> int:
-    if km is None:
-        return len(DISTANCE_STARTS)
-    return max(i for i, start in enumerate(DISTANCE_STARTS) if km >= start)
-
-
-@dataclass
-class Profile:
-    """What one subject's lookups found over some days (sums of PurposeDay)."""
-
-    searches: int = 0
-    detail_searches: int = 0
-    found: int = 0
-    adults: int = 0
-    near: int = 0
-    known: int = 0
-    age_bands: list[int] = field(default_factory=lambda: [0] * len(AGE_BANDS))
-    distance_bands: list[int] = field(default_factory=lambda: [0] * len(DISTANCE_BANDS))
-    areas: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: "Profile") -> None:
-        for name in ("searches", "detail_searches", "found", "adults", "near", "known"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.age_bands = [
-            a + b for a, b in zip(self.age_bands, other.age_bands, strict=True)
-        ]
-        self.distance_bands = [
-            a + b
-            for a, b in zip(self.distance_bands, other.distance_bands, strict=True)
-        ]
-        for area, count in other.areas.items():
-            self.areas[area] = self.areas.get(area, 0) + count
-
-    @property
-    def adult_share(self) -> Decimal | None:
-        return _share(self.adults, self.found)
-
-    @property
-    def near_share(self) -> Decimal | None:
-        return _share(self.near, self.known)
-
-    @property
-    def detail_share(self) -> Decimal | None:
-        return _share(self.detail_searches, self.searches)
-
-    @property
-    def area_count(self) -> int:
-        return sum(1 for area in self.areas if area != UNKNOWN)
-
-    @classmethod
-    def of(cls, row: PurposeDay) -> "Profile":
-        return cls(
-            row.searches,
-            row.detail_searches,
-            row.found,
-            row.adults,
-            row.near,
-            row.known,
-            list(row.age_bands) or [0] * len(AGE_BANDS),
-            list(row.distance_bands) or [0] * len(DISTANCE_BANDS),
-            dict(row.areas),
-        )
-
-
-def _share(part: int, whole: int) -> Decimal | None:
-    return Decimal(part) / Decimal(whole) if whole else None
-
-
-def registered_areas(organisation_ids: Any) -> dict[int, str | None]:
-    """Each organisation's registered address's postcode area (None if unknown)."""
-    addresses = Organisation.objects.filter(pk__in=organisation_ids).values_list(
-        "pk", "registered_address"
-    )
-    return {pk: address_area(address) for pk, address in addresses}
-
-
-@dataclass(frozen=True)
-class Declared:
-    """What an organisation declared in its application about its learners:
-    the measured age bands its declared ages cover (empty: none declared, or
-    every age, which says nothing), and the distance most live within (None:
-    none declared, or across England)."""
-
-    ages: tuple[str, ...] = ()
-    bands: frozenset[int] = frozenset()
-    km: int | None = None
-
-
-def declarations(organisation_ids: Any) -> dict[int, Declared]:
-    """The declarations of those organisations that made one (organisations
-    registered before the application asked have none)."""
-    rows = (
-        Organisation.objects.filter(pk__in=organisation_ids)
-        .exclude(learner_ages__isnull=True, learner_reach="")
-        .values_list("pk", "learner_ages", "learner_reach", "learner_reach_km")
-    )
-    every = set(range(len(AGE_BANDS)))
-    result: dict[int, Declared] = {}
-    for pk, ages, reach, km in rows:
-        ages = tuple(a for a in LearnerAge.values if a in (ages or []))
-        bands = {band for a in ages for band in DECLARED_AGE_BANDS[a]}
-        result[pk] = Declared(
-            ages if bands != every else (),
-            frozenset(bands) if bands != every else frozenset(),
-            int(km) if reach == LearnerReach.LOCAL and km else None,
-        )
-    return result
-
-
-def outside_ages(profile: Profile, declared: Declared) -> tuple[int, int]:
-    """Of the learners found, how many were outside the declared ages; and of
-    all found."""
-    inside = sum(
-        count for band, count in enumerate(profile.age_bands) if band in declared.bands
-    )
-    return profile.found - inside, profile.found
-
-
-def outside_distance(
-    profile: Profile, declared: Declared, home: str | None
-) -> tuple[int, int, int]:
-    """Of the learners found with a known area, how many lived further than the
-    declared distance from the registered address; of all known; and the
-    distance judged, in km. Areas are measured centre to centre, so no
-    distance under AUDIT_NEAR_KM is judged (the declared one is widened to it)."""
-    radius = max(declared.km or 0, settings.AUDIT_NEAR_KM)
-    outside = known = 0
-    if home is None:
-        return 0, 0, radius
-    for area, count in profile.areas.items():
-        km = distance_km(home, area)
-        if km is None:
-            continue
-        known += count
-        if km > radius:
-            outside += count
-    return outside, known, radius
-
-
-def purpose_days_write(
-    day: date,
-    counted: list[Any],
-    scanned: list[tuple[int, int, int, str, int]] | None = None,
-    unstamped: int = 0,
-) -> "DayProfiles":
-    """Replace the day's PurposeDay rows with the profile of what each user and
-    organisation found, and return the profiles.
-
-    counted are the day's UsageDay counts (records.audit.DayCounts): the
-    searches and searches by details come from them, so every channel counts
-    alike. scanned are the learners found, as the audit's scan of the day
-    counted them from the stamped log rows (user, organisation, age band, area,
-    count); unstamped, how many of the day's exact matches had no stamp (logged
-    before searches were stamped), which one more statement joins to the
-    learners. With no scan (a day profiled later, or a test), that statement
-    counts every exact match of the day, stamped or not."""
-    searched: dict[tuple[int, int], tuple[int, int]] = {}
-    organisations: dict[int, Profile] = {}
-    for row in counted:
-        key = (row.user_id, row.organisation_id)
-        searches, detail = searched.get(key, (0, 0))
-        searched[key] = (searches + row.searches, detail + row.detail_searches)
-        whole = organisations.get(row.organisation_id)
-        if whole is None:
-            whole = organisations[row.organisation_id] = Profile()
-        whole.searches += row.searches
-        whole.detail_searches += row.detail_searches
-    # The day's organisations (its UsageDay rows, written just before) as a
-    # subquery, not thousands of bound ids.
-    homes = registered_areas(
-        UsageDay.objects.filter(day=day).values("organisation_id") if counted else set()
-    )
-    near_km = settings.AUDIT_NEAR_KM
-    centres = area_centres()
-    # (home, area): the distance band, and whether known and near; measured once.
-    distances: dict[tuple[str | None, str], tuple[int, bool, bool]] = {}
-    found: list[Any] = list(scanned or [])
-    if scanned is None or unstamped:
-        found += _found_joined(day, stamped=scanned is None)
-    # Each user's profile from their (band, area) rows; an organisation's is
-    # the sum of its users' (so each row is counted once, in Python).
-    users: dict[tuple[int, int], Profile] = {}
-    for user_id, organisation_id, band, area, count in found:
-        area = area if area in centres else UNKNOWN
-        home = homes.get(organisation_id)
-        place = (home, area)
-        if place not in distances:
-            km = None if home is None else distance_km(home, area)
-            distances[place] = (
-                _distance_band(km),
-                km is not None,
-                km is not None and km < near_km,
-            )
-        distance_band, known, near = distances[place]
-        key = (user_id, organisation_id)
-        profile = users.get(key)
-        if profile is None:
-            profile = users[key] = Profile()
-            profile.searches, profile.detail_searches = searched.get(key, (0, 0))
-        profile.found += count
-        profile.age_bands[band] += count
-        if band >= ADULT_FROM_BAND:
-            profile.adults += count
-        profile.distance_bands[distance_band] += count
-        if known:
-            profile.known += count
-            if near:
-                profile.near += count
-        profile.areas[area] = profile.areas.get(area, 0) + count
-    for (_, organisation_id), profile in users.items():
-        whole = organisations.get(organisation_id)
-        if whole is None:  # found, but no counts row (cannot happen: defensive)
-            whole = organisations[organisation_id] = Profile()
-        searches, detail = whole.searches, whole.detail_searches
-        whole.add(profile)
-        whole.searches, whole.detail_searches = searches, detail
-    rows: list[tuple[int, int | None, Profile]] = [
-        (organisation_id, None, p) for organisation_id, p in organisations.items()
-    ]
-    rows += [(o, u, p) for (u, o), p in users.items() if p.found]
-    _write(day, rows)
-    return DayProfiles(organisations, users)
-
-
-class DayProfiles(NamedTuple):
-    """A day's profiles: each organisation's, and each (user, organisation)'s."""
-
-    organisations: dict[int, Profile]
-    users: dict[tuple[int, int], Profile]
-
-
-_COLUMNS = (
-    "organisation_id",
-    "user_id",
-    "day",
-    "searches",
-    "detail_searches",
-    "found",
-    "adults",
-    "near",
-    "known",
-    "age_bands",
-    "distance_bands",
-    "areas",
-)
-
-
-def _write(day: date, rows: list[tuple[int, int | None, Profile]]) -> None:
-    """One statement for the day's rows (PostgreSQL: a COPY), after deleting
-    any the day had."""
-    PurposeDay.objects.filter(day=day).delete()
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(PurposeDay._meta.db_table)
-    columns = ", ".join(quote(name) for name in _COLUMNS)
-    if connection.vendor == "postgresql":
-        # COPY's text format written whole: the values are whole numbers, a
-        # date and JSON of numbers and postcode areas (letters, or "?"), none of
-        # which COPY needs escaped; \N is a user of none.
-        null, when = "\\N", day.isoformat()
-        text = "".join(
-            f"{org}\t{null if user is None else user}\t{when}\t"
-            f"{p.searches}\t{p.detail_searches}\t{p.found}\t{p.adults}\t"
-            f"{p.near}\t{p.known}\t[{', '.join(map(str, p.age_bands))}]\t"
-            f"[{', '.join(map(str, p.distance_bands))}]\t"
-            f"{json.dumps(p.areas, sort_keys=True)}\n"
-            for org, user, p in rows
-        )
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            copy.write(text)
-        return
-    values = [
-        (
-            organisation_id,
-            user_id,
-            day,
-            p.searches,
-            p.detail_searches,
-            p.found,
-            p.adults,
-            p.near,
-            p.known,
-            json.dumps(p.age_bands),
-            json.dumps(p.distance_bands),
-            json.dumps(p.areas, sort_keys=True),
-        )
-        for organisation_id, user_id, p in rows
-    ]
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 # nosec B608 (quoted names, bound values)
-            values,
-        )
 
 
 # --- the rules -------------------------------------------------------------------
@@ -876,311 +484,10 @@ def purpose_hits(
             hits[index] = replace(hits[index], details=in_words[org] + one.then)
     rule = rules.get(Code.USER_PURPOSE)
     if rule is not None and users:
+        from records.purpose_user import _user_hits  # it imports this module
+
         hits += _user_hits(day, rule, users, windows, homes, window, progress)
     return hits
-
-
-# --- the per-user rule -------------------------------------------------------------
-
-_MEASURES = ("adults", "far", "details")
-
-
-def _shares(profile: Profile, home: str | None, minimum: int) -> dict[str, Decimal]:
-    """A profile's three screening shares, each only from the minimum volume of
-    its own denominator: adults of the learners found, far (beyond AUDIT_NEAR_KM)
-    of those with a known area (none when the registered area is unknown), and
-    searches by details."""
-    floor = max(minimum, 1)
-    shares: dict[str, Decimal] = {}
-    if profile.found >= floor and profile.adult_share is not None:
-        shares["adults"] = profile.adult_share
-    if home is not None and profile.known >= floor and profile.near_share is not None:
-        shares["far"] = 1 - profile.near_share
-    if profile.searches >= floor and profile.detail_share is not None:
-        shares["details"] = profile.detail_share
-    return shares
-
-
-def _beyond_all(
-    mine: dict[str, Decimal], others: list[dict[str, Decimal]]
-) -> Decimal | None:
-    """How far the user's shares lie above the highest of each comparison's, on
-    the measure where they lie least far (None unless adults and details are
-    both judged: far is judged too where every side has it)."""
-    moves = []
-    for measure in _MEASURES:
-        theirs = [other[measure] for other in others if measure in other]
-        if measure not in mine or len(theirs) < len(others):
-            if measure != "far":
-                return None
-            continue
-        moves.append(mine[measure] - max(theirs))
-    return min(moves) if moves else None
-
-
-def _user_sums(
-    span: Span,
-    organisation_ids: Any,
-    *,
-    user_ids: set[int] | None = None,
-    leave_out_suspect: bool = False,
-    screening_above: Decimal | None = None,
-) -> dict[tuple[int, int], tuple[Profile, int]]:
-    """Each (user, organisation)'s totals over the span and its active days: one
-    aggregate of their PurposeDay rows; with leave_out_suspect, the user's days
-    with an open user_purpose alert left out (a subquery in the statement).
-    With screening_above, only the users among user_ids and those whose shares
-    of adults and of searches by details both lie above it (in the aggregate's
-    HAVING: no other user can be that far above anyone)."""
-    rows = PurposeDay.objects.filter(
-        user__isnull=False, day__gte=span.first, day__lte=span.last
-    )
-    if organisation_ids is not None:
-        rows = rows.filter(organisation_id__in=organisation_ids)
-    if user_ids is not None and screening_above is None:
-        rows = rows.filter(user_id__in=user_ids)
-    if leave_out_suspect:
-        rows = rows.exclude(
-            Exists(
-                UsageAlert.objects.filter(
-                    rule=Code.USER_PURPOSE,
-                    subject_type=UsageAlert.Subject.USER,
-                    false_positive=False,
-                    user_id=OuterRef("user_id"),
-                    day=OuterRef("day"),
-                )
-            )
-        )
-    totals = (
-        rows.order_by()
-        .values("user_id", "organisation_id")
-        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
-    )
-    if screening_above is not None:
-        screening = Q(
-            t_adults__gt=F("t_found") * screening_above,
-            t_detail_searches__gt=F("t_searches") * screening_above,
-        )
-        totals = totals.filter(screening | Q(user_id__in=user_ids or ()))
-    result: dict[tuple[int, int], tuple[Profile, int]] = {}
-    for row in totals:
-        profile = Profile()
-        for name in _SCALARS:
-            setattr(profile, name, int(row[f"t_{name}"] or 0))
-        result[(row["user_id"], row["organisation_id"])] = (
-            profile,
-            int(row["t_days"] or 0),
-        )
-    return result
-
-
-def _minus(whole: Profile, part: Profile) -> Profile:
-    rest = Profile()
-    for name in _SCALARS:
-        setattr(rest, name, getattr(whole, name) - getattr(part, name))
-    return rest
-
-
-@dataclass(frozen=True)
-class _UserCase:
-    user_id: int
-    organisation_id: int
-    span: str  # "that day" or "over 5 days"
-    mine: Profile
-    rest: Profile
-    value: Decimal
-
-
-def _user_hits(
-    day: date,
-    rule: AuditRule,
-    users: dict[tuple[int, int], Profile],
-    windows: dict[int, tuple[Profile, int]],
-    homes: dict[int, str | None],
-    window: Span,
-    progress: JobProgress | None,
-) -> list[Any]:
-    """The users whose own lookups fit the screening pattern while the rest of
-    their organisation's do not (rule user_purpose): on the day or over the
-    window, each of the three shares more than the threshold above the other
-    users' over the window, and above the user's own before it when they have
-    that history. Three queries however many users: the window's user sums, the
-    candidates' history, their accepted false positives (and their emails)."""
-    from records.audit import Hit, _q  # audit imports this module
-
-    minimum = max(rule.minimum_volume, 1)
-    active = {key for key, profile in users.items() if profile.found}
-    if not active:
-        return []
-    # A user is at most as far above anyone as their own share of adults, and of
-    # searches by details: only those above the threshold on both could hit.
-    hundredths = int(rule.threshold * 100)
-
-    def could(profile: Profile) -> bool:
-        return (
-            profile.adults * 100 > hundredths * profile.found
-            and profile.detail_searches * 100 > hundredths * profile.searches
-        )
-
-    today = {key for key in active if could(users[key])}
-    own_window = _user_sums(
-        window,
-        None,  # every organisation's, as _sums reads them (purpose_hits)
-        user_ids={user_id for user_id, _ in today},
-        screening_above=rule.threshold,
-    )
-    cases: list[_UserCase] = []
-    # Judged on the nights they looked someone up: the window's sums hold every
-    # member with rows in it, and one who found nobody today is not judged.
-    for user_id, org in sorted(today | (set(own_window) & active)):
-        if (user_id, org) not in own_window:
-            continue  # (written today, so in the window unless moved away)
-        mine_window = own_window[(user_id, org)][0]
-        whole = windows.get(org, (Profile(), 0))[0]
-        rest = _minus(whole, mine_window)
-        if rest.found < minimum:  # nobody else to compare with: the org's rules
-            continue
-        home = homes.get(org)
-        theirs = _shares(rest, home, minimum)
-        best: _UserCase | None = None
-        spans = [("window", mine_window)]
-        if (user_id, org) in today:
-            spans.append(("that day", users[(user_id, org)]))
-        for span, mine in spans:
-            value = _beyond_all(_shares(mine, home, minimum), [theirs])
-            if value is None or value <= rule.threshold:
-                continue
-            if best is None or value > best.value:
-                best = _UserCase(user_id, org, span, mine, rest, value)
-        if best is not None:
-            cases.append(best)
-    if not cases:
-        return []
-    history_days = settings.AUDIT_BASELINE_DAYS
-    before = Span(
-        window.first - timedelta(days=history_days), window.first - timedelta(days=1)
-    )
-    candidates = {case.user_id for case in cases}
-    history = _user_sums(
-        before,
-        {case.organisation_id for case in cases},
-        user_ids=candidates,
-        leave_out_suspect=True,
-    )
-    accepted = dict(
-        UsageAlert.objects.filter(
-            false_positive=True,
-            rule=Code.USER_PURPOSE,
-            subject_type=UsageAlert.Subject.USER,
-            user_id__in=candidates,
-        )
-        .order_by("day", "created_at")
-        .values_list("user_id", "value")
-    )
-    change = Decimal(settings.AUDIT_ACCEPTED_CHANGE_PERCENT) / 100
-    emails = dict(User.objects.filter(pk__in=candidates).values_list("pk", "email"))
-    hits: list[Any] = []
-    for case in cases:
-        home = homes.get(case.organisation_id)
-        own, days = history.get((case.user_id, case.organisation_id), (None, 0))
-        if own is not None and (
-            days < settings.AUDIT_BASELINE_MINIMUM_DAYS or own.found < minimum
-        ):
-            own = None
-        comparisons = [_shares(case.rest, home, minimum)]
-        if own is not None:
-            comparisons.append(_shares(own, home, minimum))
-        value = _beyond_all(_shares(case.mine, home, minimum), comparisons)
-        if value is None or value <= rule.threshold:
-            continue
-        taken = accepted.get(case.user_id)
-        if taken is not None and value <= taken + change:
-            if progress is not None:
-                progress.add("hits_accepted")
-            continue
-        hits.append(
-            Hit(
-                rule,
-                case.organisation_id,
-                case.user_id,
-                _q(value),
-                _q(rule.threshold),
-                _user_words(
-                    case, own, home, emails.get(case.user_id, ""), window.days, day
-                ),
-            )
-        )
-    return hits
-
-
-def _user_words(
-    case: _UserCase,
-    own: Profile | None,
-    home: str | None,
-    email: str,
-    window_days: int,
-    day: date,
-) -> str:
-    """A user's hit in words and figures a caseworker can check: the user named,
-    their shares beside the other users' and their own history's."""
-    span = f"on {day:%-d %B %Y}" if case.span == "that day" else (
-        f"over the {window_days} days to {day:%-d %B %Y}"
-    )  # fmt: skip
-    mine, rest = case.mine, case.rest
-    far_km = settings.AUDIT_NEAR_KM
-
-    def far(profile: Profile) -> Decimal | None:
-        return None if profile.near_share is None else 1 - profile.near_share
-
-    def against(share_rest: str, share_own: str | None) -> str:
-        if share_own is None:
-            return f"against {share_rest} for the organisation's other users"
-        return (
-            f"against {share_rest} for the organisation's other users and "
-            f"{share_own} in their own history"
-        )
-
-    parts = [
-        f"{_pct(mine.adult_share)} of the {mine.found:,} learners they found were "
-        "aged 20 or over, "
-        + against(
-            f"{_pct(rest.adult_share)} of {rest.found:,}",
-            None if own is None else f"{_pct(own.adult_share)} of {own.found:,}",
-        )
-    ]
-    if home is not None:
-        parts.append(
-            f"{_pct(far(mine))} of the {mine.known:,} with a known area lived "
-            f"further than {far_km} km from the registered address ({home}), "
-            + against(
-                f"{_pct(far(rest))} of {rest.known:,}",
-                None if own is None else f"{_pct(far(own))} of {own.known:,}",
-            )
-        )
-    else:
-        parts.append("the registered address has no postcode area we know, so no "
-                     "distances")  # fmt: skip
-    parts.append(
-        f"{_pct(mine.detail_share)} of their {mine.searches:,} searches were by "
-        "details, "
-        + against(
-            _pct(rest.detail_share),
-            None if own is None else _pct(own.detail_share),
-        )
-    )
-    history = (
-        " They have too little history of their own to compare with."
-        if own is None
-        else f" Their own history: the {settings.AUDIT_BASELINE_DAYS} days before "
-        "the window."
-    )
-    return (
-        f"User {email or case.user_id} {span}: "
-        + "; ".join(parts)
-        + "."
-        + history
-        + f" The other users: over the {window_days} days."
-    )
 
 
 def _beyond(
@@ -1284,33 +591,3 @@ def _accepted() -> dict[tuple[int, str], Decimal]:
         .values_list("organisation_id", "rule", "value")
     )
     return {(org, rule): value for org, rule, value in rows}
-
-
-def purpose_days_fill(first: date, last: date) -> int:
-    """Measure the profiles of audited days that have none (the days audited
-    before the purpose rules existed, or their history would start empty and
-    every adult provider's first nights would alert); return how many days were
-    measured. One query finds them; each is measured from its UsageDay counts
-    and the log, as the night that audited it would have."""
-    from records.audit import DayCounts  # audit imports this module
-
-    audited = set(
-        AuditedDay.objects.filter(day__gte=first, day__lte=last).values_list(
-            "day", flat=True
-        )
-    )
-    profiled = set(
-        PurposeDay.objects.filter(day__gte=first, day__lte=last, user__isnull=True)
-        .order_by()
-        .values_list("day", flat=True)
-        .distinct()
-    )
-    missing = sorted(audited - profiled)
-    names = DayCounts._fields
-    for day in missing:
-        counted = [
-            DayCounts._make(row)
-            for row in UsageDay.objects.filter(day=day).values_list(*names)
-        ]
-        purpose_days_write(day, counted)
-    return len(missing)
