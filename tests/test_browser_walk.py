@@ -2,7 +2,8 @@
 in Debian's chromium, signing in with the demo sign-ins `make run` prints (staff
 with a backup code for their second factor), with axe on every page reached:
 no violation of any impact on the public and provider pages, none serious or
-critical in the admin.
+critical in the admin. Last, the public pages and a provider super user's pages
+again in Welsh, chosen with the header's switcher.
 
 The demo is loaded once (seed_demo, as `make run` does) and the journeys run in
 the order the demo's story needs: the director signs before the caseworker can
@@ -734,6 +735,66 @@ def _dsap(walk: Walk) -> None:
 # --- runs the journeys ---------------------------------------------------------------
 
 
+# --- the public and provider pages again, in Welsh ------------------------------
+
+# The switcher's name for a screen reader (its apostrophe is U+2019).
+TO_WELSH = "Newid yr iaith i\u2019r Gymraeg"
+WELSH_PUBLIC = (
+    ("/", 200),
+    ("/accessibility-statement", 200),
+    ("/privacy", 200),
+    ("/cookies", 200),
+    ("/contact", 200),
+    ("/no-such-page/", 404),
+    ("/who-looked-at-your-record", 200),
+    ("/access-register", 200),
+    ("/data-sharing/published/", 200),
+    ("/learners/record/", 405),
+    ("/apply/create-account/", 200),
+)
+WELSH_PROVIDER = (
+    "/account/",
+    "/learners/",
+    "/learners/find-by-uln/",
+    "/learners/find-by-details/",
+    "/learners/batches/",
+    "/learners/batches/new/",
+    "/organisation/usage/",
+    "/organisation/users/",
+    "/organisation/users/invite/",
+    "/organisation/api-clients/",
+    "/organisation/api-clients/create/",
+)
+
+
+def _welsh(walk: Walk) -> None:
+    """Chosen with the header's switcher, as a Welsh reader would: every public
+    page and the super user's provider pages with lang="cy", under the same axe
+    rule as in English, and a form's errors in Welsh."""
+    page = walk.new_page()
+    page.goto(walk.base + "/")
+    page.get_by_role("button", name=TO_WELSH).click()
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    for path, status in WELSH_PUBLIC:
+        walk.go(page, path, status=status)
+        expect(page.locator("html")).to_have_attribute("lang", "cy")
+    provider = walk.sign_in(SUPER_USER)
+    provider.get_by_role("button", name=TO_WELSH).click()
+    expect(
+        provider.get_by_role("heading", name="Eich cyfrif", exact=True)
+    ).to_be_visible()
+    for path in WELSH_PROVIDER:
+        walk.go(provider, path)
+        expect(provider.locator("html")).to_have_attribute("lang", "cy")
+    walk.go(provider, "/learners/find-by-uln/")
+    provider.get_by_role(
+        "button", name="Chwilio", exact=True
+    ).click()  # nothing entered
+    summary = provider.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Mae problem wedi codi")
+    walk.check(provider)
+
+
 def test_every_kind_of_user_walks_their_journeys_on_the_demo(walk: Walk) -> None:
     _public(walk)
     _applicant(walk)
@@ -743,4 +804,5 @@ def test_every_kind_of_user_walks_their_journeys_on_the_demo(walk: Walk) -> None
     _suspended(walk)
     _caseworker(walk)
     _dsap(walk)
+    _welsh(walk)
     assert walk.found == [], "\n".join(walk.found)
