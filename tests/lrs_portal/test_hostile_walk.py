@@ -311,6 +311,12 @@ def _is_a_proper_refusal(response: Any) -> bool:
     kind = response.get("Content-Type", "")
     if kind.startswith("application/problem+json"):
         return True
+    if kind.startswith("application/json") and response.wsgi_request.path == (
+        "/api/v1/token"
+    ):
+        # The token endpoint answers as OAuth 2.0 says (RFC 6749 5.2:
+        # {"error": "invalid_client"} and the like), which clients depend on.
+        return b'"error"' in response.content
     if getattr(response, "streaming", False):
         return False
     return b"govuk-template" in response.content
