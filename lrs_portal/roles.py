@@ -7,13 +7,17 @@ a request) are granted at run time through each app's ``permissions.py``.
 
 from typing import Any
 
-PROVIDER_USER = "Provider user"
-PROVIDER_SUPER_USER = "Provider super user"
-CASEWORKER = "Caseworker"
-DSAP_ASSESSOR = "DSAP assessor"
-DSAP_PANEL_MEMBER = "DSAP panel member"
-DSAP_REQUESTER = "DSAP requester"
-SIRO = "Senior information risk owner"
+from django.utils.translation import gettext_noop
+
+# The groups' names, in English (the code and the casework admin use them);
+# marked so the account page can show each in the page's language (decision 34).
+PROVIDER_USER = gettext_noop("Provider user")
+PROVIDER_SUPER_USER = gettext_noop("Provider super user")
+CASEWORKER = gettext_noop("Caseworker")
+DSAP_ASSESSOR = gettext_noop("DSAP assessor")
+DSAP_PANEL_MEMBER = gettext_noop("DSAP panel member")
+DSAP_REQUESTER = gettext_noop("DSAP requester")
+SIRO = gettext_noop("Senior information risk owner")
 
 ALL = (
     PROVIDER_USER,

@@ -13,14 +13,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import device_classes
 from two_factor import views as two_factor_views
 
-from lrs_portal import roles
 from lrs_portal.forms import SignInBackupCodeForm, SignInCodeForm, SignInForm
 from lrs_portal.health import run_checks
 from lrs_portal.models import Notification
@@ -48,19 +47,6 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "lrs_portal/start.html")
 
 
-# The roles as a person reads them on their account page: the groups keep their
-# English names (the code and the casework admin use them).
-_ROLE_LABELS = {
-    roles.PROVIDER_USER: gettext_lazy("Provider user"),
-    roles.PROVIDER_SUPER_USER: gettext_lazy("Provider super user"),
-    roles.CASEWORKER: gettext_lazy("Caseworker"),
-    roles.DSAP_ASSESSOR: gettext_lazy("DSAP assessor"),
-    roles.DSAP_PANEL_MEMBER: gettext_lazy("DSAP panel member"),
-    roles.DSAP_REQUESTER: gettext_lazy("DSAP requester"),
-    roles.SIRO: gettext_lazy("Senior information risk owner"),
-}
-
-
 @require_GET
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
@@ -75,8 +61,9 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "membership": membership,
             "roles": user.role_names,  # type: ignore[union-attr]
+            # Each group's English name, as the page's language writes it.
             "role_labels": [
-                _ROLE_LABELS.get(name, name)
+                gettext(name)
                 for name in user.role_names  # type: ignore[union-attr]
             ],
             "has_mfa_device": _has_confirmed_device(user),
