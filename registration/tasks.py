@@ -1,6 +1,8 @@
 """Celery tasks for registration: each only calls one service.
 
-A nightly run that finds another holding the job's lock is recorded as skipped by
+They import the services at the top; the services enqueue them by name
+(lrs_portal.celery.task_named), so the import goes one way only. A nightly run
+that finds another holding the job's lock is recorded as skipped by
 lrs_portal.jobs and ends quietly here.
 """
 
@@ -10,14 +12,18 @@ from celery import shared_task
 from django.conf import settings
 
 from lrs_portal.jobs import JobLocked
+from lrs_portal.models import User, system_user
+from registration.models import RegistrationApplication
+from registration.services import application_run_checks
+from registration.services.housekeeping import housekeeping_run
+from registration.services.recertification import recertification_run
+from registration.services.reminders import reminders_run
+from registration.services.reverification import reverify_organisations_run
+from registration.services.yearly_confirmation import yearly_confirmation_run
 
 
 @shared_task(acks_late=True)
 def application_run_checks_task(application_id: int, acting_user_id: int) -> None:
-    from lrs_portal.models import User, system_user
-    from registration.models import RegistrationApplication
-    from registration.services import application_run_checks
-
     # The worker runs the checks: history records the system user, and the
     # cause names who submitted.
     submitter = User.objects.get(pk=acting_user_id)
@@ -37,39 +43,29 @@ def application_run_checks_task(application_id: int, acting_user_id: int) -> Non
     time_limit=settings.JOB_LONGEST_RUN_MINUTES * 60,
 )
 def reverify_organisations_task() -> None:
-    from registration.services.reverification import reverify_organisations_run
-
     with suppress(JobLocked):
         reverify_organisations_run()
 
 
 @shared_task
 def housekeeping_task() -> None:
-    from registration.services.housekeeping import housekeeping_run
-
     with suppress(JobLocked):
         housekeeping_run()
 
 
 @shared_task
 def recertification_task() -> None:
-    from registration.services.recertification import recertification_run
-
     with suppress(JobLocked):
         recertification_run()
 
 
 @shared_task
 def yearly_confirmation_task() -> None:
-    from registration.services.yearly_confirmation import yearly_confirmation_run
-
     with suppress(JobLocked):
         yearly_confirmation_run()
 
 
 @shared_task
 def reminders_task() -> None:
-    from registration.services.reminders import reminders_run
-
     with suppress(JobLocked):
         reminders_run()
