@@ -3,10 +3,12 @@
 The super user nominates a current director from Companies House; the nominee signs
 through their own link and letter code; until then the old director stays on record
 and their pending links stop working. A caseworker is told at both steps.
+
+The nomination is here, above the agreement's links it sends; the nominee still
+to sign, and the email once they have, are in
+registration.services.agreements.nominee, which the links and signatures read.
 """
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lrs_portal import roles
@@ -14,23 +16,11 @@ from lrs_portal.models import User
 from lrs_portal.services import notification_send_to_role
 from registration import permissions
 from registration.models import Organisation, SigningRequest
-
-
-def director_nomination_pending(organisation: Organisation) -> SigningRequest | None:
-    """A usable link for a nominated director who is not yet the signing director."""
-    request = (
-        organisation.signing_requests.filter(used_at__isnull=True, cancelled_at=None)
-        .exclude(director_appointment=organisation.signing_director_appointment)
-        .order_by("-created_at")
-        .first()
-    )
-    return request if request is not None and request.is_usable else None
-
-
-def _admin_link(organisation: Organisation) -> str:
-    return settings.SERVICE_URL + reverse(
-        "admin:registration_organisation_change", args=[organisation.pk]
-    )
+from registration.services.agreements import SigningRefused, signing_request_send
+from registration.services.agreements.nominee import (
+    director_nomination_pending as director_nomination_pending,  # the page reads it
+)
+from registration.services.agreements.nominee import organisation_admin_link
 
 
 def organisation_nominate_director(
@@ -39,8 +29,6 @@ def organisation_nominate_director(
     """The super user names a new signing director from Companies House's current
     directors: they get a link and a letter code, earlier links stop working, and
     caseworkers are told."""
-    from registration.services.agreements import SigningRefused, signing_request_send
-
     if not permissions.can_manage_users(acting_user, organisation):
         raise PermissionError("Only the organisation's super user names its director")
     if organisation.status != Organisation.Status.REGISTERED:
@@ -64,22 +52,8 @@ def organisation_nominate_director(
             "Companies House lists them as a current director. They have been "
             "emailed a link and posted a code to their correspondence address; "
             "the change takes effect when they sign.\n\n"
-            f"The organisation: {_admin_link(organisation)}"
+            f"The organisation: {organisation_admin_link(organisation)}"
         ),
         reference="agreement.director_nominated",
     )
     return request
-
-
-def director_change_signed_notify(*, organisation: Organisation) -> None:
-    """Tell caseworkers a newly nominated director has signed and is now on record."""
-    notification_send_to_role(
-        role=roles.CASEWORKER,
-        subject=f"Signing director changed: {organisation.legal_name}",
-        body=(
-            f"{organisation.signing_director_name} signed the LRS agreement for "
-            f"{organisation} and is now its signing director.\n\n"
-            f"The organisation: {_admin_link(organisation)}"
-        ),
-        reference="agreement.director_changed",
-    )
