@@ -44,10 +44,6 @@ KNOWN_LOOPS: set[frozenset[str]] = {
     frozenset(
         {"registration.services.agreements", "registration.services.director_change"}
     ),
-    # The audit's rules and the purpose rules call each other (the purpose rules
-    # build the audit's Hit; the audit calls them), through the per-user rule
-    # split out of records.purpose. Next: Hit in a module below both.
-    frozenset({"records.audit", "records.purpose", "records.purpose_user"}),
     # records.batches enqueues its task by importing records.tasks.
     frozenset({"records.batches", "records.tasks"}),
 }
