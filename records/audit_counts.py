@@ -1,8 +1,9 @@
 """The nightly audit's counts (issue 5; issue 13's one scan): one aggregate of a
 day's log rows per user and organisation, and per the age band and postcode
 area its searches found; the first pass and exact measure of the longest
-consecutive-ULN runs; and the day's UsageDay rows, written in one statement.
-records.audit applies the rules to what usage_days_write returns.
+consecutive-ULN runs; and the day's UsageDay rows, written in one statement,
+and the heaviest users over the last days read back from them (the admin
+dashboard). records.audit_rules judges what usage_days_write returns.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, IntegerField, Q, Sum, Value
+from django.db.models import Avg, BigIntegerField, Count, F, IntegerField, Q, Sum, Value
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Mod, Substr
 from django.utils import timezone
@@ -305,3 +306,14 @@ def usage_days_write(day: date) -> DayScan:
                 [(day, *one) for one in counted],
             )
     return DayScan(counted, found, unstamped)
+
+
+def heaviest_users(*, days: int = 30, limit: int = 10) -> list[dict[str, Any]]:
+    """The heaviest users of the last days, by searches (the admin dashboard)."""
+    since = timezone.now().date() - timedelta(days=days)
+    return list(
+        UsageDay.objects.filter(day__gte=since)
+        .values("user_id", "user__email", "organisation__legal_name")
+        .annotate(total=Sum("searches"), mean=Avg("searches"), active_days=Count("day"))
+        .order_by("-total", "user_id")[:limit]
+    )

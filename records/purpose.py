@@ -18,22 +18,28 @@ their history (decision 25). A pattern a caseworker marked a false positive is
 accepted at the figure it had, until it moves ``AUDIT_ACCEPTED_CHANGE_PERCENT``
 points further. Decision 25 gives the reasoning and the thresholds.
 
-This module holds the organisation rules; the bands, the stamp, Profile and
-the declarations are in records.purpose_profile, the day's PurposeDay rows in
-records.purpose_days (both importable from here), the per-user rule in
-records.purpose_user.
+This module holds the organisation rules (purpose_hits, which then calls the
+per-user rule in records.purpose_user). The rules' defaults and codes are in
+records.audit_defaults; the bands, the stamp, Profile and the declarations in
+records.purpose_profile; the day's PurposeDay rows in records.purpose_days; a
+span's sums and a profile in words in records.purpose_spans (each importable
+from here as before).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Sum
 
 from lrs_portal.jobs import JobProgress
+from records.audit_defaults import (
+    DEFAULT_PURPOSE_RULES,
+    DEFAULT_USER_PURPOSE_RULES,
+    PURPOSE_RULES,
+)
+from records.audit_hits import Hit, _q
 from records.models import AuditRule, PurposeDay, UsageAlert
 from records.purpose_days import (
     DayProfiles,
@@ -63,17 +69,29 @@ from records.purpose_profile import (
     outside_distance,
     registered_areas,
 )
+from records.purpose_spans import (
+    Span,
+    _pct,
+    _sums,
+    profile_over,
+    profile_words,
+    profiles_over,
+)
+from records.purpose_user import _user_hits
 from registration.models import learner_ages_words
 
-# Moved to records.purpose_days and records.purpose_profile (issue 18) and still
-# importable from here.
+# Moved to records.audit_defaults, records.purpose_days, records.purpose_profile
+# and records.purpose_spans (issue 18) and still importable from here.
 __all__ = [
     "ADULT_FROM_BAND",
     "AGE_BANDS",
     "AGE_STARTS",
     "DECLARED_AGE_BANDS",
+    "DEFAULT_PURPOSE_RULES",
+    "DEFAULT_USER_PURPOSE_RULES",
     "DISTANCE_BANDS",
     "DISTANCE_STARTS",
+    "PURPOSE_RULES",
     "UNKNOWN",
     "DayProfiles",
     "Declared",
@@ -89,218 +107,15 @@ __all__ = [
     "learner_stamp",
     "outside_ages",
     "outside_distance",
+    "profile_over",
+    "profile_words",
+    "profiles_over",
     "purpose_days_fill",
     "purpose_days_write",
     "registered_areas",
 ]
 
 Code = AuditRule.Code
-PURPOSE_RULES = (
-    Code.AGE_PROFILE,
-    Code.GEOGRAPHIC_SPREAD,
-    Code.DETAIL_SHARE,
-    Code.PURPOSE_CHANGE,
-    Code.USER_PURPOSE,
-)
-
-# Each rule's defaults (see records.audit.DEFAULT_RULES): threshold, minimum
-# volume, whether a hit suspends, and what it means.
-DEFAULT_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
-    (
-        "age_profile",
-        Decimal("0.8"),
-        60,
-        False,
-        "More than this share (0 to 1) of the learners the organisation found "
-        "over the purpose window (AUDIT_PURPOSE_WINDOW_DAYS days) were aged 20 or "
-        "over on the day, and that share is at least AUDIT_PURPOSE_MARGIN_PERCENT "
-        "points above its own share in the 28 days before the window (with no such "
-        "history, the threshold alone). An organisation that declared the ages it "
-        "serves in its application (not every age) is judged against that instead: "
-        "at least AUDIT_PURPOSE_MARGIN_PERCENT% of the learners found in the window "
-        "were outside the declared ages. The minimum "
-        "volume is learners found in the window.",
-    ),
-    (
-        "geographic_spread",
-        Decimal("0.2"),
-        60,
-        False,
-        "Less than this share (0 to 1) of the learners the organisation found over "
-        "the purpose window lived within AUDIT_NEAR_KM km of its registered "
-        "address (by postcode area; unknown areas left out), and that share is at "
-        "least AUDIT_PURPOSE_MARGIN_PERCENT points below its own share in the 28 "
-        "days before the window (with no such history, the threshold alone). An "
-        "organisation that declared most of its learners live within a distance "
-        "is judged against that instead: at least AUDIT_PURPOSE_MARGIN_PERCENT% "
-        "of the learners found with a known area lived further than that distance "
-        "(or AUDIT_NEAR_KM km, if more: areas are measured centre to centre). The "
-        "minimum volume is learners found with a known area.",
-    ),
-    (
-        "detail_share",
-        Decimal("0.9"),
-        60,
-        False,
-        "More than this share (0 to 1) of the organisation's searches over the "
-        "purpose window were by details rather than by ULN, and that share is at "
-        "least AUDIT_PURPOSE_MARGIN_PERCENT points above its own share in the 28 "
-        "days before. The minimum volume is searches in the window.",
-    ),
-    (
-        "purpose_change",
-        Decimal("0.3"),
-        30,
-        False,
-        "One day's share of adults found, of learners found far away, or of "
-        "searches by details moved more than this much (0 to 1: 0.3 is 30 points) "
-        "from the organisation's own share over the 28 days before (days with an "
-        "open purpose alert left out; at least AUDIT_BASELINE_MINIMUM_DAYS active "
-        "days and the minimum volume of learners found in them). The minimum "
-        "volume is learners found that day.",
-    ),
-)
-
-
-# The per-user rule (a member searching for a third party inside an ordinary
-# organisation): its own row, added by migration 0020 and audit_rules_ensure.
-DEFAULT_USER_PURPOSE_RULES: tuple[tuple[str, Decimal, int, bool, str], ...] = (
-    (
-        "user_purpose",
-        Decimal("0.3"),
-        30,
-        False,
-        "One user's lookups fit the screening pattern while their organisation's "
-        "other users' do not: on the day, or over the purpose window, the user's "
-        "share of learners found aged 20 or over, of learners found further than "
-        "AUDIT_NEAR_KM km from the registered address (known areas; left out when "
-        "the registered area is unknown) and of searches by details are each more "
-        "than this much (0 to 1: 0.3 is 30 points) above the same share of the "
-        "organisation's other users over the window, and above the user's own "
-        "share over the 28 days before the window when they have that history "
-        "(days with an open alert of this rule left out). Judged only where the "
-        "other users found at least the minimum volume in the window (else the "
-        "organisation's own rules judge). The minimum volume is learners found by "
-        "the user, that day or in the window.",
-    ),
-)
-
-
-# --- the rules -------------------------------------------------------------------
-
-_SCALARS = ("searches", "detail_searches", "found", "adults", "near", "known")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of days the rules read, with the organisation-days left out."""
-
-    first: date
-    last: date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-
-def _sums(
-    span: Span, organisation_ids: Any, *, leave_out_suspect: bool
-) -> dict[int, tuple[Profile, int]]:
-    """Each organisation's totals over the span (and its active days): one
-    aggregate of the organisations' PurposeDay rows. With leave_out_suspect,
-    the organisation-days with a purpose alert not found to be a false positive
-    are skipped (so a misuse that goes on is not learnt as its usual pattern),
-    by a subquery in the same statement, however many there are."""
-    rows = PurposeDay.objects.filter(
-        user__isnull=True, day__gte=span.first, day__lte=span.last
-    )
-    if organisation_ids is not None:
-        rows = rows.filter(organisation_id__in=organisation_ids)
-    if leave_out_suspect:
-        rows = rows.exclude(
-            Exists(
-                UsageAlert.objects.filter(
-                    rule__in=PURPOSE_RULES,
-                    subject_type=UsageAlert.Subject.ORGANISATION,
-                    false_positive=False,
-                    organisation_id=OuterRef("organisation_id"),
-                    day=OuterRef("day"),
-                )
-            )
-        )
-    totals = (
-        rows.order_by()
-        .values("organisation_id")
-        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
-    )
-    result: dict[int, tuple[Profile, int]] = {}
-    for row in totals:
-        profile = Profile()
-        for name in _SCALARS:
-            setattr(profile, name, int(row[f"t_{name}"] or 0))
-        result[row["organisation_id"]] = (profile, int(row["t_days"] or 0))
-    return result
-
-
-def profile_over(organisation_id: int, first: date, last: date) -> Profile:
-    """The organisation's whole profile (bands and areas too) over some days."""
-    return profiles_over({organisation_id}, first, last).get(organisation_id, Profile())
-
-
-def profiles_over(
-    organisation_ids: set[int], first: date, last: date
-) -> dict[int, Profile]:
-    """Each organisation's whole profile over some days, for all of them in one
-    query (an organisation with no rows is left out)."""
-    totals: dict[int, Profile] = defaultdict(Profile)
-    if not organisation_ids:
-        return {}
-    for row in PurposeDay.objects.filter(
-        organisation_id__in=organisation_ids,
-        user__isnull=True,
-        day__gte=first,
-        day__lte=last,
-    ):
-        totals[row.organisation_id].add(Profile.of(row))
-    return dict(totals)
-
-
-def _pct(share: Decimal | None) -> str:
-    if share is None:
-        return "-"
-    return f"{(share * 100).quantize(Decimal(1))}%"
-
-
-def profile_words(profile: Profile, days: int, home: str | None) -> str:
-    """The profile in words and figures a caseworker can check."""
-    near_km = settings.AUDIT_NEAR_KM
-    adult_bands = ", ".join(
-        f"{name}: {_pct(_share(count, profile.found))}"
-        for name, count in list(zip(AGE_BANDS, profile.age_bands, strict=True))[
-            ADULT_FROM_BAND:
-        ]
-    )
-    span = "1 day" if days == 1 else f"{days} days"
-    words = (
-        f"{_pct(profile.adult_share)} of the {profile.found:,} learners found in "
-        f"{span} were aged 20 or over ({adult_bands})"
-    )
-    if home is None:
-        words += (
-            "; the registered address has no postcode area we know, so no distances"
-        )
-    else:
-        words += (
-            f"; {_pct(profile.near_share)} of the {profile.known:,} with a known area "
-            f"lived within {near_km} km of the registered address ({home})"
-        )
-    words += f"; {profile.area_count} postcode areas"
-    if profile.searches:
-        words += (
-            f"; {_pct(profile.detail_share)} of {profile.searches:,} searches were by "
-            "details"
-        )
-    return words + "."
 
 
 def purpose_hits(
@@ -314,8 +129,6 @@ def purpose_hits(
     users' (user_purpose; users are the day's (user, organisation) profiles). A
     hit on a pattern accepted as a false positive is counted in progress, not
     returned."""
-    from records.audit import Hit, _q  # audit imports this module
-
     rules = {
         rule.code: rule
         for rule in AuditRule.objects.filter(enabled=True, code__in=PURPOSE_RULES)
@@ -484,8 +297,6 @@ def purpose_hits(
             hits[index] = replace(hits[index], details=in_words[org] + one.then)
     rule = rules.get(Code.USER_PURPOSE)
     if rule is not None and users:
-        from records.purpose_user import _user_hits  # it imports this module
-
         hits += _user_hits(day, rule, users, windows, homes, window, progress)
     return hits
 

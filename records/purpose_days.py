@@ -1,9 +1,9 @@
 """The day's purpose profile (issue 13; decision 25, "One scan of the day"):
 PurposeDay rows for each organisation and each user with learners found, from
-what the audit's scan of the day counted (records.audit.usage_days_write), with
-the day's unstamped exact matches joined to the learners by the ULN index; and
-the profiles of audited days that have none (purpose_days_fill). Judged by
-records.purpose.
+what the audit's scan of the day counted
+(records.audit_counts.usage_days_write), with the day's unstamped exact matches
+joined to the learners by the ULN index; and the profiles of audited days that
+have none (purpose_days_fill). Judged by records.purpose.
 """
 
 import json
@@ -111,7 +111,7 @@ def purpose_days_write(
     """Replace the day's PurposeDay rows with the profile of what each user and
     organisation found, and return the profiles.
 
-    counted are the day's UsageDay counts (records.audit.DayCounts): the
+    counted are the day's UsageDay counts (records.audit_counts.DayCounts): the
     searches and searches by details come from them, so every channel counts
     alike. scanned are the learners found, as the audit's scan of the day
     counted them from the stamped log rows (user, organisation, age band, area,

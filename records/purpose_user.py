@@ -19,8 +19,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from lrs_portal.jobs import JobProgress
 from lrs_portal.models import User
+from records.audit_hits import Hit, _q
 from records.models import AuditRule, PurposeDay, UsageAlert
-from records.purpose import _SCALARS, Code, Profile, Span, _pct
+from records.purpose_profile import Profile
+from records.purpose_spans import _SCALARS, Span, _pct
+
+Code = AuditRule.Code
 
 _MEASURES = ("adults", "far", "details")
 
@@ -146,8 +150,6 @@ def _user_hits(
     users' over the window, and above the user's own before it when they have
     that history. Three queries however many users: the window's user sums, the
     candidates' history, their accepted false positives (and their emails)."""
-    from records.audit import Hit, _q  # audit imports this module
-
     minimum = max(rule.minimum_volume, 1)
     active = {key for key, profile in users.items() if profile.found}
     if not active:

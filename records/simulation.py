@@ -18,100 +18,40 @@ ordinary college (three members, 60 lookups a day) who starts searching 25 a
 day for a third party (caught, if at all, by the per-user rule: the college's
 whole shares move too little for its own rules). Everything is seeded: the same
 arguments give the same figures.
+
+The population (the kinds, the misusers, the pool of learners) is in
+records.simulation_population, a day's lookups in records.simulation_lookups;
+this module runs the month through the audit and reports what it found.
 """
 
 import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from django.contrib.auth.hashers import make_password
 from django.db.models import Q
 from django.utils import timezone
 
-from lrs_portal.models import User
+from records.audit_defaults import PURPOSE_RULES, audit_rules_ensure
 from records.jobs import audit_usage_run
-from records.models import AuditRule, Learner, LearnerView, UsageAlert
-from records.postcodes import area_centres, distance_km
-from records.purpose import PURPOSE_RULES, learner_stamp
-from records.uln import uln_check_digit
-from registration.models import Membership, Organisation, Suspension
-
-A = LearnerView.Action
-OUT = LearnerView.Outcome
-AGE_GROUPS = ((14, 15), (16, 18), (19, 19), (20, 24), (25, 39), (40, 64), (65, 80))
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How one kind of provider looks learners up."""
-
-    name: str
-    daily: int  # searches a working day, on average
-    ages: tuple[float, ...]  # the share of its learners in each AGE_GROUPS group
-    near: float  # the share from within 50 km of it; the rest from anywhere
-    details: float  # the share of searches by details
-    peak: float = 1.0  # volume in the enrolment peak, as a multiple
-    peak_details: float = 0.0  # more by details in the peak (new students)
-
-
-ORDINARY = (
-    Kind(
-        "further education college",
-        20,
-        (0.02, 0.75, 0.08, 0.05, 0.06, 0.04, 0),
-        0.93,
-        0.4,
-        3,
-        0.15,
-    ),
-    Kind("school sixth form", 8, (0.05, 0.93, 0.02, 0, 0, 0, 0), 0.97, 0.15, 2, 0.1),
-    Kind(
-        "adult community learning", 12, (0, 0, 0.03, 0.12, 0.35, 0.38, 0.12), 0.9, 0.5
-    ),
-    Kind(
-        "national apprenticeship provider",
-        15,
-        (0, 0.45, 0.15, 0.25, 0.13, 0.02, 0),
-        0.3,
-        0.4,
-        1.5,
-    ),
-    Kind(
-        "university admissions",
-        25,
-        (0, 0.05, 0.75, 0.1, 0.08, 0.02, 0),
-        0.15,
-        0.3,
-        2.5,
-        0.1,
-    ),
+from records.models import AuditRule, LearnerView, UsageAlert
+from records.simulation_lookups import _lookups, _misuse
+from records.simulation_population import (
+    ADULTS_NEARBY,
+    MISUSERS,
+    ORDINARY,
+    PEAK_DAYS,
+    STAFF_COLLEGE_DAILY,
+    Pool,
+    Provider,
+    _provider,
 )
-ADULTS_ANYWHERE = (0, 0, 0.02, 0.18, 0.4, 0.33, 0.07)
-ADULTS_NEARBY = (0, 0, 0.05, 0.2, 0.4, 0.3, 0.05)  # a college's adult courses
-MISUSERS = (
-    "screening firm",
-    "provider turned reseller",
-    "ULN enumerator",
-    "staff member turned reseller",
-)
-# The staff member's college: three members sharing a college's ordinary
-# lookups, 60 a day; from the start, one of them adds THIRD_PARTY_DAILY a day
-# for a third party (adults from anywhere, by details): too few to move the
-# whole college's shares past its own rules, all of that member's own.
-STAFF_COLLEGE_DAILY = 60
-THIRD_PARTY_DAILY = 25
-PEAK_DAYS = 5
+from registration.models import Suspension
 
-
-@dataclass
-class Provider:
-    kind: str
-    organisation: Organisation
-    users: list[User]
-    home: str
-    starts: int = 0  # the misuse's first day (of the month), for a misuser
+# Moved to records.simulation_population (issue 18) and still importable from
+# here.
+__all__ = ["MISUSERS"]
 
 
 @dataclass
@@ -133,85 +73,6 @@ class Result:
         for found in self.false_positive_days.values():
             every |= found
         return len(every) / max(self.ordinary_days, 1)
-
-
-class Pool:
-    """Learners by area and age group, drawn from at random (made in bulk)."""
-
-    def __init__(self, rng: random.Random, on: date, per_cell: int) -> None:
-        self.rng = rng
-        self.areas = sorted(area_centres())
-        self.cells: dict[tuple[str, int], list[str]] = {}
-        rows = []
-        stem = 300_000_000
-        for area in self.areas:
-            for group, (low, high) in enumerate(AGE_GROUPS):
-                ulns = []
-                for _ in range(per_cell):
-                    while uln_check_digit(str(stem)) is None:
-                        stem += 1
-                    uln = f"{stem}{uln_check_digit(str(stem))}"
-                    stem += 1
-                    age = rng.randint(low, high)
-                    born = on.replace(year=on.year - age) - timedelta(
-                        days=rng.randint(40, 360)
-                    )
-                    rows.append(
-                        Learner(
-                            uln=uln,
-                            given_name="Sam",
-                            family_name="Taylor",
-                            date_of_birth=born,
-                            gender=Learner.Gender.NOT_KNOWN,
-                            postcode=f"{area}1 1AA",
-                        )
-                    )
-                    ulns.append(uln)
-                self.cells[(area, group)] = ulns
-        Learner.objects.bulk_create(rows, batch_size=2000)
-        # Each learner, by ULN: a search's log row is stamped from the record
-        # it found, as the lookups stamp it (records.purpose.learner_stamp).
-        self.learners = {row.uln: row for row in rows}
-        self.nearby: dict[str, list[str]] = {
-            home: [area for area in self.areas if (distance_km(home, area) or 999) < 50]
-            for home in self.areas
-        }
-
-    def draw(self, home: str, ages: tuple[float, ...], near: float) -> str:
-        group = self.rng.choices(range(len(AGE_GROUPS)), weights=ages)[0]
-        if self.rng.random() < near:
-            area = self.rng.choice(self.nearby[home] or [home])
-        else:
-            area = self.rng.choice(self.areas)
-        return self.rng.choice(self.cells[(area, group)])
-
-
-def _provider(n: int, kind: str, home: str, daily: float, users: int) -> Provider:
-    organisation = Organisation.objects.create(
-        ukprn=f"{20_000_000 + n}",
-        legal_name=f"SIMULATED {kind.upper()} {n} LIMITED",
-        companies_house_number=f"S{n:07d}",
-        ico_number=f"Z{n:07d}",
-        registered_address=f"{n} Simulation Road\n{home}1 2AB",
-        website=f"https://provider{n}.example.com",
-        # Twice its usual volume a year: the peak stays within the volume rule.
-        estimated_learners_per_year=max(int(daily * 2 * 200), 2000),
-        purpose="own_students",
-        status=Organisation.Status.REGISTERED,
-    )
-    members = User.objects.bulk_create(
-        User(
-            email=f"sim{n}.{m}@simulation.example.com",
-            full_name=f"User {m}",
-            password=make_password(None),
-        )
-        for m in range(users)
-    )
-    Membership.objects.bulk_create(
-        Membership(user=user, organisation=organisation, is_super_user=m == 0)
-        for m, user in enumerate(members)
-    )
-    return Provider(kind, organisation, members, home)
 
 
 def working_days(count: int, *, last: date) -> list[date]:
@@ -316,108 +177,10 @@ def simulate(
 
 
 def _purpose_rules(*, on: bool) -> None:
-    from records.audit import audit_rules_ensure  # the audit's own defaults
-
     audit_rules_ensure()
     for rule in AuditRule.objects.filter(code__in=PURPOSE_RULES):
         rule.enabled = on
         rule.save()
-
-
-def _lookups(
-    rng: random.Random,
-    pool: Pool,
-    provider: Provider,
-    day: date,
-    count: int,
-    ages: tuple[float, ...],
-    near: float,
-    details: float,
-    *,
-    users: list[User] | None = None,
-) -> list[LearnerView]:
-    """count searches in working hours, 95 in 100 finding the learner, shared
-    among the users (the provider's, if not given)."""
-    users = users or provider.users
-    rows = []
-    for i in range(count):
-        by_details = rng.random() < details
-        found = rng.random() < 0.95
-        uln = pool.draw(provider.home, ages, near) if found else ""
-        if not found and not by_details:
-            uln = f"{rng.randint(100_000_000, 999_999_999)}0"
-        moment = datetime.combine(day, time(8 + (i * 7) % 10), tzinfo=UTC)
-        band, area = learner_stamp(pool.learners[uln], day) if found else (None, "")
-        rows.append(
-            LearnerView(
-                user=users[i % len(users)],
-                organisation=provider.organisation,
-                action=A.SEARCH_DEMOGRAPHICS if by_details else A.SEARCH_ULN,
-                outcome=OUT.EXACT_MATCH if found else OUT.NO_MATCH,
-                viewed_at=moment + timedelta(seconds=rng.randint(0, 3000)),
-                learner_uln=uln,
-                channel=rng.choice(LearnerView.Channel.values),
-                learner_age_band=band,
-                learner_area=area,
-            )
-        )
-    return rows
-
-
-def _misuse(
-    rng: random.Random,
-    pool: Pool,
-    misuser: Provider,
-    kinds: dict[str, Kind],
-    day: date,
-    month_day: int,
-    enumerated: list[int],
-) -> list[LearnerView]:
-    """A misuser's day: before it starts, nothing (the reseller: its own)."""
-    started = month_day >= misuser.starts
-    if misuser.kind == MISUSERS[0]:
-        if not started:
-            return []
-        return _lookups(rng, pool, misuser, day, 40, ADULTS_ANYWHERE, 0, 1.0)
-    if misuser.kind == MISUSERS[1]:
-        college = kinds[ORDINARY[0].name]
-        rows = _lookups(rng, pool, misuser, day, 20, college.ages, college.near, 0.4)
-        if started:  # as many again, for its client
-            rows += _lookups(rng, pool, misuser, day, 20, ADULTS_ANYWHERE, 0, 1.0)
-        return rows
-    if misuser.kind == MISUSERS[3]:
-        college = kinds[ORDINARY[0].name]
-        rows = _lookups(
-            rng, pool, misuser, day, STAFF_COLLEGE_DAILY, college.ages, college.near,
-            college.details,
-        )  # fmt: skip
-        if started:  # one member, for a client of their own
-            rows += _lookups(
-                rng, pool, misuser, day, THIRD_PARTY_DAILY, ADULTS_ANYWHERE, 0, 1.0,
-                users=misuser.users[:1],
-            )  # fmt: skip
-        return rows
-    if not started:
-        return []
-    rows = []
-    for i in range(60):  # the next 60 ULNs of the register, one by one
-        stem = enumerated[0]
-        while uln_check_digit(str(stem)) is None:
-            stem += 1
-        enumerated[0] = stem + 1
-        rows.append(
-            LearnerView(
-                user=misuser.users[0],
-                organisation=misuser.organisation,
-                action=A.SEARCH_ULN,
-                outcome=OUT.NO_MATCH,
-                viewed_at=datetime.combine(day, time(10), tzinfo=UTC)
-                + timedelta(seconds=i * 20),
-                learner_uln=f"{stem}{uln_check_digit(str(stem))}",
-                channel=LearnerView.Channel.API,
-            )
-        )
-    return rows
 
 
 def _night(

@@ -93,8 +93,10 @@ class UsageAlert(models.Model):
 class AuditRule(models.Model):
     """One rule of the nightly usage audit, tuned by caseworkers in admin.
 
-    The rules themselves (what each measures) are code in records.audit; what
-    counts as too much, and whether a hit suspends, is data here.
+    The rules themselves (what each measures) are code in records.audit_rules,
+    records.purpose and records.purpose_user, their defaults in
+    records.audit_defaults; what counts as too much, and whether a hit
+    suspends, is data here.
     """
 
     class Code(models.TextChoices):
