@@ -36,10 +36,10 @@ from records.batch_files import (
 )
 from records.batches import BatchRefused, batch_results, batch_submit
 from records.forms import BatchUploadForm
+from records.log_csv import _Echo
 from records.models import Batch, BatchRow
 from records.permissions import batches_visible_to, lookup_membership
 from records.services import LookupRefused
-from records.usage_views import _Echo
 from records.views import (
     _gate_refusal,
     _refused,

@@ -2,21 +2,19 @@
 chart and a table) and the organisation's log download (CSV).
 
 Only the organisation's super user reads them (records.permissions.can_read_log);
-its other members are told who does (usage_refusals).
+its other members are told who does (usage_refusals). The page's figures are
+counted in records.usage_days, its chart drawn in records.usage_chart, and the
+download's lines written in records.log_csv.
 """
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
-from math import floor, log10
-from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -25,7 +23,6 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -35,8 +32,8 @@ from lrs_portal.hostile_input import form_in_query
 from records.forms import (
     LogDownloadForm,
 )
-from records.models import AuditedDay, LearnerView
-from records.models import UsageDay as DailyCounts
+from records.log_csv import _csv_columns, _csv_lines
+from records.models import LearnerView
 from records.permissions import (
     can_read_log,
     can_read_log_ulns,
@@ -46,15 +43,13 @@ from records.permissions import (
 from records.services import (
     organisation_daily_cap,
 )
+from records.usage_chart import usage_chart
+from records.usage_days import _usage_days, _utc_midnight
 from records.views import _user
 from registration.models import Membership
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponseBase)
-USAGE_DAYS = 30
-OUTCOME = LearnerView.Outcome
-ACTION = LearnerView.Action
-SEARCHES = (ACTION.SEARCH_ULN, ACTION.SEARCH_DEMOGRAPHICS)
 
 # --- the super user's usage page -------------------------------------------------
 
@@ -103,191 +98,6 @@ def usage_refusals(
     return wrapper
 
 
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class UsageDay:
-    day: date
-    searches: int = 0
-    views: int = 0
-    refused: int = 0
-
-
-def _usage_days(
-    log: QuerySet[LearnerView], organisation_id: int, last: date
-) -> list[UsageDay]:
-    """Each of the last 30 days (UTC) with its counts, in at most three queries.
-
-    A day the nightly audit counted after the day was over comes from its counts
-    (records.models.UsageDay, one row per user); every other day (today, and a
-    day not audited yet) from the log, one GROUP BY of those days' rows. So a
-    visit reads today's rows of the log rather than 30 days of them, which for
-    a heavy organisation is a sequential scan of the month (bench/RESULTS.md,
-    "National scale"); the figures are the same either way."""
-    first = last - timedelta(days=USAGE_DAYS - 1)
-    days = [first + timedelta(days=n) for n in range(USAGE_DAYS)]
-    counted = _audited_usage(organisation_id, first, last)
-    counted.update(_logged_usage(log, [day for day in days if day not in counted]))
-    return [counted.get(day, UsageDay(day)) for day in days]
-
-
-def _audited_usage(
-    organisation_id: int, first: date, last: date
-) -> dict[date, UsageDay]:
-    """The organisation's counts of each day from first to before last that the
-    audit counted once the day was over (AuditedDay, written in the same
-    transaction as the day's UsageDay rows; a day audited by hand while it was
-    still going is counted from the log), an audited day with no rows of the
-    organisation as nothing. A day audited before the audit counted refused
-    record views is left out."""
-    over = {
-        day
-        for day, audited_at in AuditedDay.objects.filter(
-            day__gte=first, day__lt=last
-        ).values_list("day", "audited_at")
-        if audited_at >= _utc_midnight(day + timedelta(days=1))
-    }
-    if not over:
-        return {}
-    counted = {day: UsageDay(day) for day in over}
-    rows = (
-        DailyCounts.objects.filter(organisation_id=organisation_id, day__in=over)
-        .order_by()
-        .values("day")
-        .annotate(
-            searches=Sum("searches"),
-            views=Sum("views"),
-            refused_views_sum=Sum("refused_views"),
-            refused=Sum("refused"),
-            uncounted=Count("pk", filter=Q(refused_views=None)),
-        )
-    )
-    for row in rows:
-        if row["uncounted"]:
-            del counted[row["day"]]
-        else:
-            counted[row["day"]] = UsageDay(
-                row["day"],
-                searches=row["searches"],
-                views=row["views"] + row["refused_views_sum"],
-                refused=row["refused"],
-            )
-    return counted
-
-
-def _logged_usage(log: QuerySet[LearnerView], days: list[date]) -> dict[date, UsageDay]:
-    """The counts of each of ``days`` from the log: one GROUP BY of their rows
-    (by the bounds of each run of consecutive days)."""
-    if not days:
-        return {}
-    within = Q()
-    start = end = days[0]
-    for day in [*days[1:], None]:
-        if day is not None and day == end + timedelta(days=1):
-            end = day
-            continue
-        within |= Q(
-            viewed_at__gte=_utc_midnight(start),
-            viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
-        )
-        if day is not None:
-            start = end = day
-    rows = (
-        log.filter(within)
-        .annotate(day=TruncDate("viewed_at", tzinfo=UTC))
-        .values("day")
-        .annotate(
-            searches=Count(
-                "pk", filter=Q(action__in=SEARCHES) & ~Q(outcome=OUTCOME.REFUSED)
-            ),
-            views=Count("pk", filter=Q(action=ACTION.VIEW_RECORD)),
-            refused=Count("pk", filter=Q(outcome=OUTCOME.REFUSED)),
-        )
-        .order_by("day")
-    )
-    return {row["day"]: UsageDay(**row) for row in rows}
-
-
-@dataclass(frozen=True)
-class Bar:
-    day: date
-    searches: int
-    x: float
-    y: float
-    width: float
-    height: float
-    reached: bool
-
-
-@dataclass(frozen=True)
-class Tick:
-    at: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """An SVG bar chart's geometry, in viewBox units (records/_usage_chart.html)."""
-
-    cap: int
-    cap_y: float
-    bars: list[Bar]
-    y_ticks: list[Tick]
-    x_ticks: list[Tick]
-    width: ClassVar[int] = 720
-    height: ClassVar[int] = 300
-    left: ClassVar[int] = 56  # the plot area, inside the axis labels
-    right: ClassVar[int] = 696
-    top: ClassVar[int] = 24
-    bottom: ClassVar[int] = 244
-    middle_x: ClassVar[float] = (left + right) / 2
-    middle_y: ClassVar[float] = (top + bottom) / 2
-
-
-def _nice_step(value: float) -> int:
-    """A round step (1, 2 or 5 times a power of ten) about a quarter of ``value``."""
-    rough = max(value / 4, 1)
-    power = 10 ** floor(log10(rough))
-    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= rough))
-
-
-def usage_chart(days: list[UsageDay], cap: int) -> Chart:
-    left, bottom = Chart.left, Chart.bottom
-    peak = max([cap, *(d.searches for d in days)])
-    step = _nice_step(peak)
-    scale_top = step * (floor(peak / step) + 1)
-
-    def y(value: float) -> float:
-        return round(bottom - value / scale_top * (bottom - Chart.top), 1)
-
-    slot = (Chart.right - left) / len(days)
-    bars = [
-        Bar(
-            day=d.day,
-            searches=d.searches,
-            x=round(left + i * slot + slot * 0.15, 1),
-            y=y(d.searches),
-            width=round(slot * 0.7, 1),
-            height=round(bottom - y(d.searches), 1),
-            reached=d.searches >= cap,
-        )
-        for i, d in enumerate(days)
-    ]
-    labelled = sorted(range(len(days) - 1, -1, -7))  # always today, a week apart
-    return Chart(
-        cap=cap,
-        cap_y=y(cap),
-        bars=bars,
-        y_ticks=[Tick(y(v), str(v)) for v in range(0, scale_top + 1, step)],
-        x_ticks=[
-            Tick(round(left + (i + 0.5) * slot, 1), date_format(days[i].day, "j M"))
-            for i in labelled
-        ],
-    )
-
-
 def _usage_page(
     request: HttpRequest,
     membership: Membership,
@@ -323,77 +133,6 @@ def usage(request: HttpRequest) -> HttpResponse:
 
 
 # --- the log download ------------------------------------------------------------
-
-CSV_HEADER = (
-    "Time (UTC)",
-    "User email",
-    "Action",
-    "Outcome",
-    "Matches",
-    "Learner ULN",
-    "Request ID",
-    # How the search came: the portal's pages, the web service or a batch; and
-    # for the last two, the name of the API client it came through (issue 12).
-    "Channel",
-    "API client",
-)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object that hands back what csv.writer writes to it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-_CSV_FIELDS = (
-    "viewed_at",
-    "user__email",
-    "action",
-    "outcome",
-    "match_count",
-    "learner_uln",
-    "request_id",
-    "channel",
-    "api_client__name",
-)
-_ULN = _CSV_FIELDS.index("learner_uln")
-
-
-def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
-    return (
-        _CSV_FIELDS
-        if with_ulns
-        else tuple(f for f in _CSV_FIELDS if f != "learner_uln")
-    )
-
-
-def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
-    channels = dict(LearnerView.Channel.choices)
-    header = list(CSV_HEADER)
-    if not with_ulns:
-        del header[_ULN]
-    yield writer.writerow(header)
-    for viewed_at, email, action, outcome, *rest, channel, api_client in rows:
-        cells = (
-            f"{viewed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
-            email,
-            actions.get(action, action),
-            outcomes.get(outcome, outcome),
-            *rest,
-            channels.get(channel, channel),
-            api_client or "",
-        )
-        yield writer.writerow([csv_cell(cell) for cell in cells])
 
 
 @form_in_query

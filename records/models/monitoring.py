@@ -180,7 +180,7 @@ class UsageDay(models.Model):
     night_lookups = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
     # Of those refused, record views: the organisation's usage page counts
-    # every record view, refused or not (records.usage_views._usage_days).
+    # every record view, refused or not (records.usage_days._usage_days).
     refused_views = models.PositiveIntegerField(
         null=True,
         blank=True,

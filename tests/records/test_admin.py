@@ -6,6 +6,7 @@ from http import HTTPStatus
 from itertools import count, islice
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import RequestFactory
@@ -15,7 +16,9 @@ from django.utils import timezone
 
 from lrs_portal.admin import BaseAdmin
 from lrs_portal.models import JobRun
-from records import admin as records_admin
+from records.admin import base as admin_base
+from records.admin.learners import LearnerAdmin
+from records.admin.log import LearnerViewAdmin
 from records.models import Achievement, AuditRule, Learner, LearnerView, UsageAlert
 from records.uln import uln_check_digit
 from tests.conftest import verified_client
@@ -200,7 +203,7 @@ def test_the_family_name_changelist_query_uses_the_expression_index(superuser, u
         make_learner(uln, family_name=f"Name{uln[-3:]}")
     request = RequestFactory().get(url(Learner, "changelist"), {"q": "Hughes"})
     request.user = superuser
-    model_admin = records_admin.LearnerAdmin(Learner, records_admin.admin.site)
+    model_admin = LearnerAdmin(Learner, admin.site)
     changelist = model_admin.get_changelist_instance(request)
 
     with connection.cursor() as cursor:
@@ -228,7 +231,7 @@ def test_a_column_outside_sortable_by_is_not_sorted_even_when_asked(client, ulns
 @pytest.fixture
 def large_tables(monkeypatch):
     """estimated_count as PostgreSQL would answer for the real tables."""
-    monkeypatch.setattr(records_admin, "estimated_count", lambda model: 12_345_678)
+    monkeypatch.setattr(admin_base, "estimated_count", lambda model: 12_345_678)
 
 
 @pytest.mark.parametrize("model", [Learner, LearnerView, Achievement])
@@ -273,7 +276,7 @@ def test_a_table_estimated_below_ten_thousand_rows_is_counted_exactly(
 ):
     # A table never analysed is estimated at 0: the list must not then think it
     # is one page long and load every row.
-    monkeypatch.setattr(records_admin, "estimated_count", lambda model: 0)
+    monkeypatch.setattr(admin_base, "estimated_count", lambda model: 0)
 
     response = client.get(url(LearnerView, "changelist"))
 
@@ -287,9 +290,9 @@ def test_on_postgresql_the_unfiltered_large_changelists_run_no_count(
 ):
     # The real estimate runs (its query is captured too), plus 20M as if the
     # tables were full: no data churn, so other tests' planner statistics stay.
-    real = records_admin.estimated_count
+    real = admin_base.estimated_count
     monkeypatch.setattr(
-        records_admin, "estimated_count", lambda model: real(model) + 20_000_000
+        admin_base, "estimated_count", lambda model: real(model) + 20_000_000
     )
     for model in (Learner, LearnerView, Achievement):
         with CaptureQueriesContext(connection) as captured:
@@ -414,7 +417,7 @@ def test_the_outcome_filter_reads_its_own_index(superuser):
         url(LearnerView, "changelist"), {"outcome": "refused"}
     )
     request.user = superuser
-    model_admin = records_admin.LearnerViewAdmin(LearnerView, records_admin.admin.site)
+    model_admin = LearnerViewAdmin(LearnerView, admin.site)
     changelist = model_admin.get_changelist_instance(request)
 
     with connection.cursor() as cursor:

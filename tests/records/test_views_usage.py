@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from records.log_csv import csv_cell
 from records.models import LearnerView
 from records.services import organisation_daily_cap
-from records.usage_views import csv_cell
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -358,7 +358,7 @@ def test_a_day_audited_before_refused_views_were_counted_is_read_from_the_log(
 def test_a_summer_days_uk_midnight_counts_on_its_utc_day_either_way(super_user):
     """In British Summer Time 23:30 UTC is half past midnight in London: the
     page's days are UTC days, from the log and from the audit alike."""
-    from records.usage_views import _usage_days
+    from records.usage_days import _usage_days
 
     last = datetime(2026, 7, 15, tzinfo=UTC).date()
     before = last - timedelta(days=1)
