@@ -15,14 +15,9 @@ from django.http import (
 from django.urls import URLPattern
 
 from registration import permissions
-from registration.admin.base import (
-    CaseStatusFilter,
-    PublishForm,
-    ReadOnlyFormMixin,
-    RegistrationAdmin,
-    ResolveForm,
-    _user,
-)
+from registration.admin.base import ReadOnlyFormMixin, RegistrationAdmin, _user
+from registration.admin.filters import CaseStatusFilter
+from registration.admin.forms import PublishForm, ResolveForm
 from registration.models import (
     AgreementVersion,
     Organisation,

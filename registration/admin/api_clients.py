@@ -16,12 +16,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from registration import permissions
-from registration.admin.base import (
-    ReadOnlyFormMixin,
-    ReasonForm,
-    RegistrationAdmin,
-    _user,
-)
+from registration.admin.base import ReadOnlyFormMixin, RegistrationAdmin, _user
+from registration.admin.forms import ReasonForm
 from registration.models import ApiClient
 from registration.services.api_clients import ApiClientRefused, api_client_revoke
 

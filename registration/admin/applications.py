@@ -1,210 +1,46 @@
-"""Registration applications: the vetting queue and workflow pages."""
+"""Registration applications: the vetting queue and the application's page.
+
+Its inlines are in registration.admin.application_inlines and its workflow pages
+in registration.admin.application_workflow.
+"""
 
 from pathlib import PurePosixPath
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    Case,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    TextField,
-    Value,
-    When,
-)
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBase,
-)
-from django.urls import URLPattern
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
-from lrs_portal.admin_display import evidence, number
+from lrs_portal.admin_display import number
 from lrs_portal.service_levels import ServiceLevelAdminMixin, ServiceLevelQueue
-from registration import permissions
+from registration.admin.application_inlines import (
+    AccreditationInline,
+    ApplicationCheckInline,
+    FollowUpDiscussionInline,
+)
+from registration.admin.application_workflow import ApplicationWorkflowAdmin
 from registration.admin.base import (
     OPEN_STATUSES,
     A,
-    ApproveForm,
-    ConfirmForm,
-    FollowUpForm,
     Groups,
-    QueueFilter,
-    RegistrationAdmin,
-    RejectForm,
-    RequestInformationForm,
-    ViewOnlyInline,
     _field_names,
     _fieldsets,
     _user,
     _when,
-    csv_response,
 )
-from registration.models import (
-    ApplicationCheck,
-    AwardingOrganisationAccreditation,
-    CheckGuidance,
-    CheckKind,
-    FollowUpDiscussion,
-    RegistrationApplication,
-)
+from registration.admin.csv_export import csv_response
+from registration.admin.filters import QueueFilter
+from registration.models import ApplicationCheck, RegistrationApplication
 from registration.services import (
     ApprovalBlocked,
-    application_approve,
-    application_record_follow_up,
-    application_reject,
-    application_request_information,
-    application_run_checks,
     approval_blockers,
     check_record_outcome,
-    signing_request_send,
 )
 
 # --- applications ------------------------------------------------------------------
-
-
-# What each check records (registration/services/applications.py, registration/ico/),
-# in words; a key not listed here is shown with its own name made readable.
-EVIDENCE_LABELS = {
-    "company_number": "Company number",
-    "company_name": "Name at Companies House",
-    "company_status": "Company status",
-    "company_status_detail": "Status detail",
-    "fetched_at": "Read from Companies House",
-    "findings": "Findings",
-    "severity": "Severity",
-    "message": "What was found",
-    "accounts_uploaded": "Accounts uploaded",
-    "ukprn": "UKPRN",
-    "returning_organisation": "Returning organisation (its number here)",
-    "director": "Nominated director",
-    "appointment": "Companies House appointment",
-    "signed_at": "Signed",
-    "agreement_version": "Agreement version",
-    "code": "Result code",
-    "registration_number": "ICO registration number",
-    "organisation_name": "Name on the ICO register",
-    "trading_names": "Trading names on the register",
-    "start_date": "Registered from",
-    "end_date": "Registered until",
-    "payment_tier": "Fee tier",
-    "imported_at": "Register copy imported",
-}
-
-_RESULT_COLOURS = {
-    ApplicationCheck.Result.PASS: "#00703c",
-    ApplicationCheck.Result.NEEDS_REVIEW: "#a35200",
-    ApplicationCheck.Result.FAIL: "#d4351c",
-    ApplicationCheck.Result.NOT_RUN: "#505a5f",
-}
-_KIND_ORDER = Case(
-    *(When(kind=kind, then=Value(i)) for i, kind in enumerate(CheckKind)),
-    output_field=IntegerField(),
-)
-
-
-class ApplicationCheckInline(admin.StackedInline):  # type: ignore[type-arg]
-    """One block per check: what the portal found, the guidance, the caseworker's call.
-
-    Saved through check_record_outcome (RegistrationApplicationAdmin.save_formset).
-    """
-
-    model = ApplicationCheck
-    extra = 0
-    can_delete = False
-    fields = (
-        ("kind", "result", "checked_at"),
-        "automatic_summary",
-        "evidence_rows",
-        "guidance",
-        ("outcome", "notes"),
-        ("decided_by", "decided_at"),
-    )
-    readonly_fields = (
-        "kind",
-        "result",
-        "checked_at",
-        "automatic_summary",
-        "evidence_rows",
-        "guidance",
-        "decided_by",
-        "decided_at",
-    )
-    raw_id_fields = ("decided_by",)
-    formfield_overrides = {
-        TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})}
-    }
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ApplicationCheck]:
-        guidance = CheckGuidance.objects.filter(kind=OuterRef("kind")).values("text")
-        checks: QuerySet[ApplicationCheck] = super().get_queryset(request)
-        return (
-            checks.select_related("decided_by")
-            .annotate(guidance_text=Subquery(guidance[:1]), kind_order=_KIND_ORDER)
-            .order_by("kind_order")
-        )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (
-            super().has_change_permission(request, obj)
-            and obj is not None
-            and obj.status in OPEN_STATUSES
-            and permissions.can_vet(_user(request))
-        )
-
-    @admin.display(description="Automatic result")
-    def result(self, check: ApplicationCheck) -> SafeString:
-        result = ApplicationCheck.Result(check.automatic_result)
-        colour = _RESULT_COLOURS.get(result, "#0b0c0c")
-        return format_html(
-            '<strong style="color: {}">{}</strong>',
-            colour,
-            check.get_automatic_result_display(),
-        )
-
-    @admin.display(description="Evidence")
-    def evidence_rows(self, check: ApplicationCheck) -> SafeString:
-        return evidence(check.evidence, EVIDENCE_LABELS)
-
-    @admin.display(description="Guidance")
-    def guidance(self, check: ApplicationCheck) -> str:
-        return getattr(check, "guidance_text", None) or "No guidance written yet."
-
-
-class AccreditationInline(ViewOnlyInline):
-    model = AwardingOrganisationAccreditation
-    fields = ("awarding_organisation", "reference")
-
-
-class FollowUpDiscussionInline(ViewOnlyInline):
-    model = FollowUpDiscussion
-    fields = (
-        "held_on",
-        "attendees",
-        "summary",
-        "purpose_acceptable",
-        "recorded_by",
-        "recorded_at",
-    )
-    raw_id_fields = ("recorded_by",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpDiscussion]:
-        return super().get_queryset(request).select_related("recorded_by")
 
 
 _APPLICATION_FIELDSETS: Groups = (
@@ -257,7 +93,7 @@ _APPLICATION_FIELDSETS: Groups = (
 
 
 @admin.register(RegistrationApplication)
-class RegistrationApplicationAdmin(ServiceLevelAdminMixin, RegistrationAdmin):
+class RegistrationApplicationAdmin(ServiceLevelAdminMixin, ApplicationWorkflowAdmin):
     service_level = ServiceLevelQueue(
         key="applications",
         label="Registration applications waiting for vetting",
@@ -424,215 +260,3 @@ class RegistrationApplicationAdmin(ServiceLevelAdminMixin, RegistrationAdmin):
         if obj.status in OPEN_STATUSES:
             context["approval_blockers"] = approval_blockers(obj)
         return context
-
-    def tools(
-        self, request: HttpRequest, application: RegistrationApplication
-    ) -> list[dict[str, str]]:
-        user = _user(request)
-        tools = []
-        is_open = application.status in OPEN_STATUSES
-        if is_open and permissions.can_vet(user):
-            if application.status == A.SUBMITTED:
-                tools.append(
-                    self.workflow_tool(
-                        "Request more information", "request_information", application
-                    )
-                )
-            tools += [
-                self.workflow_tool(
-                    "Record follow-up discussion", "record_follow_up", application
-                ),
-                self.workflow_tool(
-                    "Re-run automatic checks", "run_checks", application
-                ),
-                self.workflow_tool(
-                    "Send a new signing link", "send_signing_link", application
-                ),
-            ]
-        if is_open and permissions.can_decide(user, application):
-            if application.status == A.SUBMITTED:
-                tools.append(self.workflow_tool("Approve", "approve", application))
-            tools.append(self.workflow_tool("Reject", "reject", application))
-        return tools
-
-    def get_urls(self) -> list[URLPattern]:
-        return [
-            self.workflow_path("accounts_document", self.accounts_document_view),
-            self.workflow_path("request_information", self.request_information_view),
-            self.workflow_path("record_follow_up", self.record_follow_up_view),
-            self.workflow_path("run_checks", self.run_checks_view),
-            self.workflow_path("send_signing_link", self.send_signing_link_view),
-            self.workflow_path("approve", self.approve_view),
-            self.workflow_path("reject", self.reject_view),
-            *self.default_urls(),
-        ]
-
-    # --- workflow pages ---
-
-    def accounts_document_view(
-        self, request: HttpRequest, object_id: str
-    ) -> HttpResponseBase:
-        """Stream the private accounts file; anyone but a caseworker gets a 404."""
-        if not permissions.can_vet(_user(request)):
-            raise Http404
-        application = self.workflow_object(request, object_id)
-        document = application.accounts_document
-        if not document:
-            raise Http404
-        try:
-            handle = document.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        name = PurePosixPath(document.name).name
-        return FileResponse(handle, as_attachment=True, filename=name)
-
-    def _open_for_vetting(self, request: HttpRequest, application: Any) -> bool:
-        return application.status in OPEN_STATUSES and permissions.can_vet(
-            _user(request)
-        )
-
-    def request_information_view(
-        self, request: HttpRequest, object_id: str
-    ) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            application_request_information(
-                application=application,
-                acting_user=_user(request),
-                request_text=data["request_text"],
-            )
-            return "Asked the provider for more information."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=permissions.can_vet(_user(request)),
-            form_class=RequestInformationForm,
-            title=f"Request more information: {application.reference}",
-            submit_label="Send the request",
-            intro="The application goes back to the provider until they resubmit it.",
-            act=act,
-        )
-
-    def record_follow_up_view(
-        self, request: HttpRequest, object_id: str
-    ) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            application_record_follow_up(
-                application=application, acting_user=_user(request), **data
-            )
-            verdict = "acceptable" if data["purpose_acceptable"] else "not acceptable"
-            return f"Recorded the follow-up discussion: purpose {verdict}."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=self._open_for_vetting(request, application),
-            form_class=FollowUpForm,
-            title=f"Record follow-up discussion: {application.reference}",
-            submit_label="Record the discussion",
-            intro=f"Purpose given: {application.purpose_detail}",
-            act=act,
-        )
-
-    def run_checks_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            application_run_checks(application=application, acting_user=_user(request))
-            return "Re-ran the automatic checks. Caseworkers' outcomes are unchanged."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=self._open_for_vetting(request, application),
-            form_class=ConfirmForm,
-            title=f"Re-run automatic checks: {application.reference}",
-            submit_label="Re-run the checks",
-            intro=(
-                "Fetches Companies House and the ICO register again and updates "
-                "each check's automatic result. Outcomes already recorded stay."
-            ),
-            act=act,
-        )
-
-    def send_signing_link_view(
-        self, request: HttpRequest, object_id: str
-    ) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            sent = signing_request_send(
-                acting_user=_user(request), application=application
-            )
-            return f"Sent a new signing link to {sent.email}."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=self._open_for_vetting(request, application),
-            form_class=ConfirmForm,
-            title=f"Send a new signing link: {application.reference}",
-            submit_label="Send the link",
-            intro=(
-                f"{application.signing_director_name} "
-                f"({application.signing_director_email}) gets a new single-use link "
-                "to sign the current agreement, and a code by letter to their "
-                "correspondence address at Companies House, once Companies House "
-                "confirms they are a director; any earlier unused link stops working."
-            ),
-            act=act,
-        )
-
-    def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-        blockers = approval_blockers(application)
-
-        def act(data: dict[str, Any]) -> str:
-            organisation = application_approve(
-                application=application,
-                acting_user=_user(request),
-                reason=data["reason"],
-            )
-            return f"Approved: {organisation} is registered."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=permissions.can_decide(_user(request), application),
-            form_class=ApproveForm,
-            title=f"Approve {application.reference}",
-            submit_label="Approve the application",
-            intro=(
-                f"{application.legal_name} will be registered and "
-                f"{application.super_user_email} will be its super user."
-            ),
-            items=blockers,
-            items_heading="The application cannot be approved yet:",
-            can_submit=not blockers,
-            act=act,
-        )
-
-    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        application = self.workflow_object(request, object_id)
-
-        def act(data: dict[str, Any]) -> str:
-            application_reject(
-                application=application,
-                acting_user=_user(request),
-                reason=data["reason"],
-            )
-            return "Rejected the application."
-
-        return self.workflow(
-            request,
-            application,
-            allowed=permissions.can_decide(_user(request), application),
-            form_class=RejectForm,
-            title=f"Reject {application.reference}",
-            submit_label="Reject the application",
-            act=act,
-        )

@@ -1,7 +1,12 @@
-"""Shared pieces of registration's admin: workflow pages, filters, CSV."""
+"""Shared pieces of registration's admin: the base admin with its workflow pages,
+read-only forms and inlines, fieldsets, the capped paginator.
 
-import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+The workflow pages' forms are in registration.admin.forms, the list filters with
+a default in registration.admin.filters and CSV export in
+registration.admin.csv_export; each is importable from here as before.
+"""
+
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -10,12 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import (
-    Exists,
-    Model,
-    OuterRef,
-    QuerySet,
-)
+from django.db.models import Model
 from django.http import (
     Http404,
     HttpRequest,
@@ -25,23 +25,52 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 
 from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.admin_display import when
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
-from registration.models import (
-    FollowUpDiscussion,
-    Organisation,
-    RegistrationApplication,
-    ReverificationCase,
+from registration.admin.csv_export import csv_cell, csv_response
+from registration.admin.filters import (
+    CaseStatusFilter,
+    DefaultChoiceFilter,
+    QueueFilter,
 )
+from registration.admin.forms import (
+    TEXT_MAX,
+    ApproveForm,
+    ConfirmForm,
+    FollowUpForm,
+    PublishForm,
+    ReasonForm,
+    RejectForm,
+    RequestInformationForm,
+    ResolveForm,
+)
+from registration.models import Organisation, RegistrationApplication
 from registration.services import (
     ApprovalBlocked,
 )
 from registration.services.agreements import SigningRefused
+
+# Moved to forms, filters and csv_export (issue 18) and still importable from here.
+__all__ = [
+    "TEXT_MAX",
+    "ApproveForm",
+    "CaseStatusFilter",
+    "ConfirmForm",
+    "DefaultChoiceFilter",
+    "FollowUpForm",
+    "PublishForm",
+    "QueueFilter",
+    "ReasonForm",
+    "RejectForm",
+    "RequestInformationForm",
+    "ResolveForm",
+    "csv_cell",
+    "csv_response",
+]
 
 A = RegistrationApplication.Status
 S = Organisation.Status
@@ -57,231 +86,6 @@ def _user(request: HttpRequest) -> User:
 
 def _when(moment: datetime | None) -> str:
     return when(moment)  # 6 December 2026, 18:52, as everywhere in the admin
-
-
-# --- forms of the workflow pages ---------------------------------------------------
-
-
-# Reasons and notes go to TextFields (and simple-history's text change reason);
-# 5,000 characters, as for every other free text a person types here.
-TEXT_MAX = 5000
-
-
-def _text(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        help_text=help_text,
-        required=required,
-        max_length=TEXT_MAX,
-        error_messages={
-            "max_length": f"{label} must be {TEXT_MAX:,} characters or fewer"
-        },
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-    )
-
-
-class ConfirmForm(forms.Form):
-    """A POST with nothing to fill in: the button is the confirmation."""
-
-
-class RequestInformationForm(forms.Form):
-    request_text = _text(
-        "What the provider must send or change",
-        "The provider sees this text on their application.",
-    )
-
-
-class FollowUpForm(forms.Form):
-    held_on = forms.DateField(
-        label="Held on", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    attendees = _text("Attendees")
-    summary = _text("Summary of the discussion")
-    purpose_acceptable = forms.TypedChoiceField(
-        label="Is the purpose acceptable?",
-        choices=(("yes", "Yes"), ("no", "No")),
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-    )
-
-
-class ApproveForm(forms.Form):
-    reason = _text("Note for the record (optional)", required=False)
-
-
-class ReasonForm(forms.Form):
-    reason = _text("Reason", "Recorded in the history, with your name.")
-
-
-class RejectForm(forms.Form):
-    reason = _text("Reason", "The provider sees this reason.")
-
-
-class PublishForm(forms.Form):
-    """When organisations must sign a new version by: a date, or at once for a
-    stated reason; never left out by omission."""
-
-    resign_deadline = forms.DateField(
-        label="Re-sign deadline",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Organisations that have not signed by the end of this day are "
-        "suspended by the next housekeeping run.",
-    )
-    immediately = forms.BooleanField(
-        label="No deadline: they must sign immediately", required=False
-    )
-    immediately_reason = _text(
-        "Why they must sign immediately",
-        "Recorded with the version and sent in each suspension.",
-        required=False,
-    )
-    confirmed = forms.BooleanField(
-        label="I have checked how many organisations this affects",
-        error_messages={"required": "Confirm that you have checked who it affects"},
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        deadline, immediately = data.get("resign_deadline"), data.get("immediately")
-        reason = (data.get("immediately_reason") or "").strip()
-        if immediately and deadline:
-            raise forms.ValidationError("Choose a deadline or immediately, not both")
-        if immediately and not reason:
-            self.add_error(
-                "immediately_reason", "Say why organisations must sign immediately"
-            )
-        if not immediately and deadline is None:
-            self.add_error(
-                "resign_deadline",
-                "Enter the date by which organisations must sign, or choose "
-                "immediately",
-            )
-        if deadline is not None and deadline <= timezone.localdate():
-            self.add_error("resign_deadline", "The deadline must be in the future")
-        data["immediately_reason"] = reason if immediately else ""
-        return data
-
-
-class ResolveForm(forms.Form):
-    resolution = _text("Resolution", "What was checked, and what was found.")
-
-
-# --- list filters with a default ---------------------------------------------------
-
-
-class DefaultChoiceFilter(admin.SimpleListFilter):
-    """A filter whose default choice applies while no other filter or search does.
-
-    The queue a caseworker lands on is the default; searching for a reference or
-    choosing a status looks across everything instead.
-    """
-
-    default = ""
-    ALL = "all"
-    _NOT_FILTERS = frozenset({"o", "p", "e", "_popup", "_to_field", "_facets"})
-
-    def __init__(
-        self, request: HttpRequest, params: Any, model: Any, model_admin: Any
-    ) -> None:
-        super().__init__(request, params, model, model_admin)
-        others = set(request.GET) - self._NOT_FILTERS - {self.parameter_name}
-        self.fallback = self.ALL if others else self.default
-
-    def current(self) -> str:
-        return self.value() or self.fallback
-
-    def choices(self, changelist: Any) -> Iterator[Any]:
-        counts = self.get_facet_queryset(changelist) if changelist.add_facets else {}
-        for i, (lookup, title) in enumerate(self.lookup_choices):
-            count = counts.get(f"{i}__c")
-            yield {
-                "selected": self.current() == lookup,
-                "query_string": changelist.get_query_string(
-                    {self.parameter_name: lookup}
-                ),
-                "display": title if count is None else f"{title} ({count})",
-            }
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-        value = self.current()
-        if value == self.ALL:
-            return queryset
-        return self.filter_to(queryset, value)
-
-    def filter_to(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
-        raise NotImplementedError
-
-
-class QueueFilter(DefaultChoiceFilter):
-    title = "queue"
-    parameter_name = "queue"
-    default = "submitted"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        return (
-            ("submitted", "Submitted"),
-            ("awaiting_information", "Awaiting information"),
-            ("exceptions", "Exceptions awaiting discussion"),
-            (self.ALL, "All"),
-        )
-
-    def filter_to(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
-        if value == "submitted":
-            return queryset.filter(status=A.SUBMITTED)
-        if value == "awaiting_information":
-            return queryset.filter(status=A.MORE_INFO_REQUESTED)
-        if value == "exceptions":
-            acceptable = FollowUpDiscussion.objects.filter(
-                application=OuterRef("pk"), purpose_acceptable=True
-            )
-            return queryset.filter(
-                ~Exists(acceptable),
-                status=A.SUBMITTED,
-                purpose=RegistrationApplication.Purpose.OTHER,
-            )
-        return queryset.none()
-
-
-class CaseStatusFilter(DefaultChoiceFilter):
-    title = "status"
-    parameter_name = "status"
-    default = ReverificationCase.Status.OPEN
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        return (*ReverificationCase.Status.choices, (self.ALL, "All"))
-
-    def filter_to(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
-        return queryset.filter(status=value)
-
-
-# --- CSV export --------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
-    if value is None:
-        return ""
-    text = (
-        timezone.localtime(value).isoformat()
-        if isinstance(value, datetime)
-        else f"{value}"
-    )
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
-) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
-    return response
 
 
 # --- shared base -------------------------------------------------------------------

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from registration.admin.base import (
-    TEXT_MAX,
     RegistrationAdmin,
     ViewOnlyRegistrationAdmin,
     _user,
 )
+from registration.admin.forms import TEXT_MAX
 from registration.models import DirectorEmailException, SigningCode
 from registration.services.signing import director_email_exception_record
 

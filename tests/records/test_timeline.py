@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from records.models import UsageAlert
-from registration.admin.organisations import organisation_timeline
+from registration.admin.timeline import organisation_timeline
 from tests.factories import OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.utils import timezone
 from lrs_portal import roles
 from lrs_portal.models import Notification, UserSession, system_user
 from registration import permissions
-from registration.admin.base import csv_cell
+from registration.admin.csv_export import csv_cell
 from registration.models import (
     AgreementSignature,
     AgreementVersion,

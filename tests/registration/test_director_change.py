@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from lrs_portal import roles
 from lrs_portal.models import Notification
-from registration.admin.organisations import organisation_timeline
+from registration.admin.timeline import organisation_timeline
 from registration.models import DirectorEmailException, Organisation, SigningRequest
 from registration.services import agreement_sign, signing_request_send
 from registration.services.agreements import SigningRefused

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from registration.admin.organisations import organisation_timeline
+from registration.admin.timeline import organisation_timeline
 from registration.models import Suspension
 from registration.services import (
     agreement_sign,

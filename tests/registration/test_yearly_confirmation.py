@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from lrs_portal.models import JobRun, Notification
 from records.permissions import REFUSALS, lookup_refusal
-from registration.admin.organisations import organisation_timeline
+from registration.admin.timeline import organisation_timeline
 from registration.models import (
     Organisation,
     ReverificationCase,
