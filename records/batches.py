@@ -6,58 +6,57 @@ take turns), the gate asked again with the member's row locked, the caps counted
 for the whole chunk, the rows matched in one query, one log row per row searched
 and the results (input cleared) written in bulk. A worker killed mid-chunk rolls
 the chunk back: nothing of it was logged or shown (docs/decisions/0022).
-"""
 
-from datetime import date
-from typing import NamedTuple, cast
+Here: the worker (batch_run, a chunk at a time) and a batch's results. A file is
+submitted and queued by records.batch_submission, a chunk's rows matched by
+records.batch_matching, and a batch's status moved by records.batch_moves (each
+still importable from here).
+"""
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
-from lrs_portal.models import User, system_user
-from lrs_portal.transitions import transition
+from lrs_portal.models import User
 from records import pg
-from records.batch_files import BatchFile, batch_file_read
-from records.links import learner_master
-from records.models import Batch, BatchRow, Learner, LearnerView
+from records.batch_matching import (
+    Pending,
+    _match_demographics,
+    _match_ulns,
+    _matched_ulns,
+)
+from records.batch_moves import (
+    _INPUT_CLEARED,
+    _ROW_FIELDS,
+    ALLOWED_MOVES,
+    STATUS,
+    _move,
+    batch_fail,
+)
+from records.batch_submission import BatchRefused, batch_submit
+from records.caps import _cap_refusal
+from records.matching import LookupResult
+from records.models import Batch, BatchRow, LearnerView
 from records.permissions import REFUSALS
 from records.purpose import learner_stamp
 from records.response_codes import lrs_response_code
-from records.services import (
-    CANDIDATE_LIMIT,
-    LookupRefused,
-    LookupResult,
-    _cap_refusal,
-    _gate,
-    _log,
-    lookup_allowance,
-    match_among,
-)
+from records.services import LookupRefused, _gate, _log
 from registration.api_clients import CLIENT_REFUSALS
 from registration.models import ApiClient, Membership
 from registration.services import membership_record_lookup
 
-OUTCOME = LearnerView.Outcome
-STATUS = Batch.Status
-ALLOWED_MOVES: dict[str, set[str]] = {
-    STATUS.QUEUED: {STATUS.RUNNING, STATUS.FAILED},
-    STATUS.RUNNING: {STATUS.COMPLETE, STATUS.FAILED},
-    STATUS.COMPLETE: set(),
-    STATUS.FAILED: set(),
-}
-_INPUT_CLEARED = {
-    "uln": "",
-    "given_name": "",
-    "family_name": "",
-    "date_of_birth": None,
-    "gender": None,
-    "postcode": "",
-}
+# Moved to records.batch_submission and records.batch_moves (issue 18) and still
+# importable from here.
+__all__ = [
+    "ALLOWED_MOVES",
+    "BatchRefused",
+    "batch_fail",
+    "batch_submit",
+]
 
-# What the worker writes: the log row's own fields (the time, the id and the
-# channel's default come from the database) and a row's.
+OUTCOME = LearnerView.Outcome
+# What the worker writes of a log row: its own fields (the time, the id and the
+# channel's default come from the database).
 _LOG_FIELDS = (
     "user_id",
     "organisation_id",
@@ -71,173 +70,6 @@ _LOG_FIELDS = (
     "learner_age_band",
     "learner_area",
 )
-_ROW_FIELDS = (
-    "batch_id",
-    "line",
-    "reference",
-    "outcome",
-    "code",
-    "matched_ulns",
-    "error",
-    *_INPUT_CLEARED,
-)
-
-
-class Pending(NamedTuple):
-    """A row not searched yet: what the worker reads of it."""
-
-    pk: int
-    line: int
-    reference: str
-    uln: str
-    given_name: str
-    family_name: str
-    date_of_birth: date | None
-    gender: int | None
-    postcode: str
-
-
-class BatchRefused(Exception):
-    """A batch refused whole before any row is searched, because its rows would
-    take the member or their organisation past a cap (``code``: user_cap or
-    organisation_cap): ``rows`` searchable, of which ``fits`` would fit."""
-
-    def __init__(self, message: str, *, code: str, rows: int, fits: int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.rows = rows
-        self.fits = fits
-
-
-def _over_caps(searchable: int, membership: Membership) -> BatchRefused | None:
-    allowance = lookup_allowance(membership)
-    fits = allowance.searches
-    if searchable <= fits:
-        return None
-    member = allowance.user_remaining <= allowance.organisation_remaining
-    # In the language of the request: the portal's page shows it; the web
-    # service's requests are always English (docs/decisions/0034).
-    numbers = {"rows": f"{searchable:,}", "fits": f"{fits:,}"}
-    if member and fits:
-        text = gettext(
-            "This file has %(rows)s learners to search, but you can make %(fits)s "
-            "more searches this hour. Send a file of at most %(fits)s learners, or "
-            "try again later"
-        )
-    elif member:
-        text = gettext(
-            "This file has %(rows)s learners to search, but you can make %(fits)s "
-            "more searches this hour. Try again later"
-        )
-    elif fits:
-        text = gettext(
-            "This file has %(rows)s learners to search, but your organisation can "
-            "make %(fits)s more searches today. Send a file of at most %(fits)s "
-            "learners, or try again later"
-        )
-    else:
-        text = gettext(
-            "This file has %(rows)s learners to search, but your organisation can "
-            "make %(fits)s more searches today. Try again later"
-        )
-    message = text % numbers
-    return BatchRefused(
-        message,
-        code="user_cap" if member else "organisation_cap",
-        rows=searchable,
-        fits=fits,
-    )
-
-
-def batch_submit(
-    *,
-    user: User,
-    data: bytes,
-    filename: str,
-    request_id: str,
-    api_client: ApiClient | None = None,
-) -> Batch:
-    """Store a member's batch file and queue it; refused whole (BatchFileRefused,
-    LookupRefused, BatchRefused) when it cannot be read, the gate refuses the
-    member, or its rows would take them or their organisation past a cap. The
-    portal's page and the web service (``api_client``) both send batches here."""
-    parsed = batch_file_read(data)
-    membership = _gate(user)
-    over = _over_caps(parsed.searchable, membership)
-    if over:
-        raise over
-    with transaction.atomic():
-        batch = _create(
-            parsed,
-            membership,
-            filename=filename,
-            request_id=request_id,
-            api_client=api_client,
-        )
-        transaction.on_commit(lambda: _enqueue(batch.pk))
-    return batch
-
-
-def _create(
-    parsed: BatchFile,
-    membership: Membership,
-    *,
-    filename: str,
-    request_id: str,
-    api_client: ApiClient | None,
-) -> Batch:
-    failed = len(parsed.lines) - parsed.searchable
-    batch = Batch.objects.create(
-        organisation_id=membership.organisation_id,
-        submitted_by_id=membership.user_id,
-        api_client=api_client,
-        kind=parsed.kind,
-        filename=filename[:100],
-        rows_total=len(parsed.lines),
-        rows_done=failed,
-        rows_failed=failed,
-        request_id=request_id[:64],
-    )
-    pg.rows_insert(
-        BatchRow,
-        [
-            (
-                batch.pk,
-                line.line,
-                line.reference,
-                "",
-                "",
-                "",
-                line.error,
-                line.uln,
-                line.given_name,
-                line.family_name,
-                line.date_of_birth,
-                line.gender,
-                line.postcode,
-            )
-            for line in parsed.lines
-        ],
-        fields=_ROW_FIELDS,
-    )
-    return batch
-
-
-def _enqueue(batch_id: int) -> None:
-    from records.tasks import batch_run_task
-
-    batch_run_task.apply_async(args=(batch_id,), queue=settings.BATCH_QUEUE)
-
-
-def _move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
-    return transition(
-        instance=batch,
-        to=to,
-        allowed=ALLOWED_MOVES,
-        acting_user=system_user(),
-        reason=reason,
-        changes=changes,
-    )
 
 
 def batch_run(*, batch_id: int) -> Batch:
@@ -259,15 +91,6 @@ def batch_run(*, batch_id: int) -> Batch:
                 batch, STATUS.COMPLETE, "Every row searched", finished_at=timezone.now()
             )
     return batch
-
-
-def batch_fail(batch: Batch, reason: str) -> None:
-    """Stop a batch, saying why; the lines it will now never search keep none
-    of their input (decision 22)."""
-    batch.rows.filter(outcome="", error="").update(**_INPUT_CLEARED)
-    _move(
-        batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now()
-    )
 
 
 def _run_chunk(batch_id: int) -> bool:
@@ -354,48 +177,6 @@ def _request_id(batch: Batch) -> str:
     return batch.request_id or f"batch {batch.public_id}"
 
 
-def _match_ulns(rows: list[Pending]) -> list[LookupResult]:
-    """Every row's ULN looked up in one query: an exact match, no match, or, for
-    a merged ULN, its master's record (linked_learner_match, WSRC0022), as a
-    single search answers (records.services.learner_search_by_uln)."""
-    found: dict[str, LookupResult] = {}
-    for learner in (
-        Learner.objects.filter(uln__in={row.uln for row in rows})
-        .select_related("link")
-        .order_by()
-    ):
-        master = learner_master(learner)  # a query only for a merged learner
-        found[learner.uln] = (
-            LookupResult(OUTCOME.LINKED_LEARNER_MATCH, master)
-            if master is not None
-            else LookupResult(OUTCOME.EXACT_MATCH, learner)
-        )
-    return [found.get(row.uln) or LookupResult(OUTCOME.NO_MATCH) for row in rows]
-
-
-def _match_demographics(rows: list[Pending]) -> list[LookupResult]:
-    """Every row's candidates (same family name and date of birth, as a single
-    search reads them) in one query, then each row decided by the pages' own
-    rule (match_among)."""
-
-    def key(row: Pending) -> tuple[str, date]:
-        # A demographic row not yet searched always has its date of birth.
-        return (row.family_name.strip().upper(), cast(date, row.date_of_birth))
-
-    candidates = pg.learners_by_family_and_birth(
-        {key(row) for row in rows}, limit=CANDIDATE_LIMIT
-    )
-    return [
-        match_among(
-            candidates[key(row)],
-            given_name=row.given_name,
-            gender=row.gender if row.gender is not None else -1,
-            postcode=row.postcode,
-        )
-        for row in rows
-    ]
-
-
 def _log_chunk(
     batch: Batch,
     membership: Membership,
@@ -433,12 +214,6 @@ def _log_chunk(
         ],
         fields=_LOG_FIELDS,
     )
-
-
-def _matched_ulns(result: LookupResult) -> str:
-    if result.learner is not None:
-        return result.learner.uln
-    return " ".join(learner.uln for learner in result.candidates)
 
 
 def _save_results(

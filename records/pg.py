@@ -430,7 +430,7 @@ def learners_by_family_and_birth(
 ) -> dict[tuple[str, date], list[Any]]:
     """For each (upper-cased family name, date of birth), the first ``limit``
     learners with both, in date of birth and ULN order: what a single
-    demographic search reads (records.services._match), for many keys at once.
+    demographic search reads (records.matching._match), for many keys at once.
 
     On PostgreSQL one query, a LATERAL join that walks learner_family_dob_idx
     once per key; elsewhere (the demo's SQLite) one query per key.

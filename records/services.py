@@ -1,43 +1,62 @@
 """Learner lookups: the gate, the real-time caps, and the log row written in the
-same transaction that reads the data (architecture.md rules 1 and 2)."""
+same transaction that reads the data (architecture.md rules 1 and 2).
 
-import math
+The one gate for learner data (_gate, _counted) and the four lookups through it
+are here; what the caps count and allow is records.caps, the matching rule
+records.matching, closing a usage alert records.usage_alerts (each still
+importable from here).
+"""
+
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
-from django.db.models.functions import Upper
+from django.db import transaction
 from django.utils import timezone
 
-from lrs_portal.models import User, system_user
-from lrs_portal.transitions import save_with_history, transition
+from lrs_portal.models import User
 from records import pg
+from records.caps import (
+    Allowance,
+    _cap_refusal,
+    lookup_allowance,
+    lookup_cap_frees_in,
+    organisation_daily_cap,
+)
 from records.links import learner_master
-from records.models import Achievement, Learner, LearnerView, UsageAlert
+from records.matching import (
+    CANDIDATE_LIMIT,
+    POSSIBLE_MATCH_LIMIT,
+    LookupResult,
+    _match,
+    _same,
+    match_among,
+)
+from records.models import Achievement, Learner, LearnerView
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
 from records.purpose import learner_stamp
 from records.uln import uln_problem
-from registration.models import ApiClient, Membership, Organisation
+from records.usage_alerts import ALERT_TRANSITIONS, usage_alert_close
+from registration.models import ApiClient, Membership
 from registration.services import membership_record_lookup
 
-POSSIBLE_MATCH_LIMIT = 10
-# The learners with the family name and date of birth searched for that a search
-# weighs: enough to tell "too many" from "possible" (records.services.match_among).
-CANDIDATE_LIMIT = POSSIBLE_MATCH_LIMIT * 5 + 1
+# Moved to records.caps, records.matching and records.usage_alerts (issue 18) and
+# still importable from here.
+__all__ = [
+    "ALERT_TRANSITIONS",
+    "CANDIDATE_LIMIT",
+    "POSSIBLE_MATCH_LIMIT",
+    "Allowance",
+    "LookupResult",
+    "lookup_allowance",
+    "lookup_cap_frees_in",
+    "match_among",
+    "organisation_daily_cap",
+    "usage_alert_close",
+]
+
 T = TypeVar("T")
-_SEARCHES = (LearnerView.Action.SEARCH_ULN, LearnerView.Action.SEARCH_DEMOGRAPHICS)
-# What the caps count: every search, and every record view that no counted
-# search led to. A page's record view follows the page's search; a learning
-# events call (API) finds a learner by ULN and names with no search before it,
-# so it is a search for the caps, or an MIS could check identities uncounted.
-_COUNTED = Q(action__in=_SEARCHES) | (
-    Q(action=LearnerView.Action.VIEW_RECORD) & ~Q(channel=LearnerView.Channel.PAGE)
-)
 OUTCOME = LearnerView.Outcome
 CHANNEL = LearnerView.Channel
 
@@ -73,154 +92,6 @@ def learner_may_share(learner: Learner) -> bool:
     seen the privacy notice and may share (FPNSeenShareData). Not provided is
     treated as not shared, as the LRS does (decision 8)."""
     return learner.ability_to_share == Learner.AbilityToShare.NOTICE_SEEN
-
-
-@dataclass
-class LookupResult:
-    outcome: str
-    learner: Learner | None = None
-    candidates: list[Learner] = field(default_factory=list)
-
-
-def organisation_daily_cap(organisation: Organisation) -> int:
-    """Lookups a day: a multiple of the organisation's expected daily volume."""
-    expected = organisation.estimated_learners_per_year / settings.LOOKUP_WORKING_DAYS
-    return max(
-        settings.LOOKUP_ORG_DAILY_MINIMUM,
-        math.ceil(expected * settings.LOOKUP_ORG_DAILY_MULTIPLIER),
-    )
-
-
-def _day_start(now: datetime) -> datetime:
-    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-
-
-def _search_counts(
-    membership: Membership, *, hour_ago: datetime, day_start: datetime
-) -> tuple[int, int]:
-    """The member's searches in the last hour and their organisation's today, in
-    one query (refused ones do not count)."""
-    mine = Q(user_id=membership.user_id, viewed_at__gte=hour_ago)
-    ours = Q(organisation_id=membership.organisation_id, viewed_at__gte=day_start)
-    counts = (
-        LearnerView.objects.filter(mine | ours)
-        .filter(_COUNTED)
-        .exclude(outcome=OUTCOME.REFUSED)
-        .aggregate(user=Count("pk", filter=mine), organisation=Count("pk", filter=ours))
-    )
-    return counts["user"], counts["organisation"]
-
-
-def _alert(
-    *, membership: Membership, rule: str, value: int, cap: int, user: bool
-) -> None:
-    subject = UsageAlert.Subject.USER if user else UsageAlert.Subject.ORGANISATION
-    day = timezone.now().date()
-    exists = UsageAlert.objects.filter(
-        subject_type=subject,
-        organisation=membership.organisation,
-        user=membership.user if user else None,
-        day=day,
-        rule=rule,
-    ).exists()
-    if exists:
-        return
-    alert = UsageAlert(
-        subject_type=subject,
-        organisation=membership.organisation,
-        user=membership.user if user else None,
-        day=day,
-        rule=rule,
-        value=Decimal(value),
-        threshold=Decimal(cap),
-        details="Real-time cap reached: further lookups are blocked.",
-    )
-    try:
-        with transaction.atomic():
-            save_with_history(alert, acting_user=system_user(), reason="Cap reached")
-    except IntegrityError:  # raised by a concurrent lookup at the same moment
-        pass
-
-
-@dataclass(frozen=True)
-class Allowance:
-    """What the caps leave today: the member's searches this hour and their
-    organisation's today. ``searches`` is the smaller, what one more batch or
-    call may use."""
-
-    user_remaining: int
-    organisation_remaining: int
-
-    @property
-    def searches(self) -> int:
-        return min(self.user_remaining, self.organisation_remaining)
-
-
-def lookup_allowance(membership: Membership) -> Allowance:
-    """The searches the real-time caps still allow this member now (read only:
-    the gate's own check runs again, locked, on every search)."""
-    now = timezone.now()
-    user_count, org_count = _search_counts(
-        membership, hour_ago=now - timedelta(hours=1), day_start=_day_start(now)
-    )
-    return Allowance(
-        user_remaining=max(0, settings.LOOKUP_USER_HOURLY_CAP - user_count),
-        organisation_remaining=max(
-            0, organisation_daily_cap(membership.organisation) - org_count
-        ),
-    )
-
-
-def _cap_refusal(membership: Membership, *, searches: int = 1) -> Refusal | None:
-    """Refuse when ``searches`` more would pass a cap; raise the alert when they
-    reach it (a single search: when a cap is reached already).
-
-    Runs inside the lookup's transaction holding the member's row and the
-    organisation's caps lock (records.pg.organisation_caps_lock), so that
-    concurrent searches, by one person or by many in one organisation, cannot
-    all slip under a cap (decision 26). A batch asks for its chunk of rows at once.
-    """
-    now = timezone.now()  # UTC
-    user_cap = settings.LOOKUP_USER_HOURLY_CAP
-    org_cap = organisation_daily_cap(membership.organisation)
-    user_count, org_count = _search_counts(
-        membership, hour_ago=now - timedelta(hours=1), day_start=_day_start(now)
-    )
-    if user_count + searches > user_cap:
-        _alert(
-            membership=membership,
-            rule="realtime_user_hourly_cap",
-            value=user_count,
-            cap=user_cap,
-            user=True,
-        )
-        return REFUSALS["user_cap"]
-    if org_count + searches > org_cap:
-        _alert(
-            membership=membership,
-            rule="realtime_org_daily_cap",
-            value=org_count,
-            cap=org_cap,
-            user=False,
-        )
-        return REFUSALS["organisation_cap"]
-    if user_count + searches == user_cap:
-        _alert(
-            membership=membership,
-            rule="realtime_user_hourly_cap",
-            value=user_cap,
-            cap=user_cap,
-            user=True,
-        )
-    if org_count + searches == org_cap:
-        _alert(
-            membership=membership,
-            rule="realtime_org_daily_cap",
-            value=org_cap,
-            cap=org_cap,
-            user=False,
-        )
-    return None
 
 
 def _log(
@@ -380,14 +251,6 @@ def learner_search_by_uln(
     )
 
 
-def _same(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
-def _postcode_key(value: str) -> str:
-    return "".join(value.split()).upper()
-
-
 def learner_search_by_demographics(
     *,
     user: User,
@@ -409,54 +272,6 @@ def learner_search_by_demographics(
         api_client=api_client,
         find=lambda: _match(given_name, family_name, date_of_birth, gender, postcode),
     )
-
-
-def _match(
-    given_name: str, family_name: str, date_of_birth: date, gender: int, postcode: str
-) -> LookupResult:
-    # Family name and date of birth narrow the search through an expression index;
-    # the other three demographics decide between exact and possible matches.
-    candidates: list[Learner] = list(
-        Learner.objects.annotate(family_upper=Upper("family_name"))
-        .filter(family_upper=family_name.strip().upper(), date_of_birth=date_of_birth)
-        # A merged record is answered through its master's (records.links).
-        .filter(link__isnull=True)
-        # Ordering by date of birth first keeps the planner on the expression
-        # index (ordering by ULN alone tempts it into scanning the ULN index).
-        .order_by("date_of_birth", "uln")[:CANDIDATE_LIMIT]
-    )
-    return match_among(
-        candidates, given_name=given_name, gender=gender, postcode=postcode
-    )
-
-
-def match_among(
-    candidates: list[Learner], *, given_name: str, gender: int, postcode: str
-) -> LookupResult:
-    """The LRS's four outcomes among the learners with the family name and date
-    of birth searched for (at most CANDIDATE_LIMIT, in date of birth and ULN
-    order): the one matching rule, for a single search and a batch alike."""
-    wanted_postcode = _postcode_key(postcode)
-    exact = [
-        c
-        for c in candidates
-        if _same(c.given_name, given_name)
-        and c.gender == gender
-        and _postcode_key(c.postcode) == wanted_postcode
-    ]
-    if len(exact) == 1:
-        return LookupResult(OUTCOME.EXACT_MATCH, exact[0])
-    possible = [
-        c
-        for c in candidates
-        if _same(c.given_name, given_name)
-        or _postcode_key(c.postcode) == wanted_postcode
-    ]
-    if not possible:
-        return LookupResult(OUTCOME.NO_MATCH)
-    if len(possible) > POSSIBLE_MATCH_LIMIT:
-        return LookupResult(OUTCOME.TOO_MANY_MATCHES)
-    return LookupResult(OUTCOME.POSSIBLE_MATCHES, candidates=possible)
 
 
 def learner_view(
@@ -577,46 +392,3 @@ def learner_learning_events(
 
 
 _NAMES = ("given_name", "family_name")
-
-
-def lookup_cap_frees_in(*, user: User, code: str) -> int:
-    """Seconds until the real-time cap that refused ``user`` lets them search
-    again: their oldest counted search of the past hour leaves the hour, or
-    their organisation's UTC day ends."""
-    now = timezone.now()
-    if code == "organisation_cap":
-        return math.ceil((_day_start(now) + timedelta(days=1) - now).total_seconds())
-    oldest = (
-        LearnerView.objects.filter(
-            _COUNTED, user_id=user.pk, viewed_at__gte=now - timedelta(hours=1)
-        )
-        .exclude(outcome=OUTCOME.REFUSED)
-        .order_by("viewed_at")
-        .values_list("viewed_at", flat=True)
-        .first()
-    )
-    if oldest is None:  # the window moved on since the refusal
-        return 1
-    return max(1, math.ceil((oldest + timedelta(hours=1) - now).total_seconds()))
-
-
-ALERT_TRANSITIONS: dict[str, set[str]] = {
-    UsageAlert.Status.OPEN: {UsageAlert.Status.CLOSED},
-    UsageAlert.Status.CLOSED: set(),
-}
-
-
-def usage_alert_close(
-    *, alert: UsageAlert, acting_user: User, reason: str, false_positive: bool = False
-) -> UsageAlert:
-    """A caseworker closes an alert, saying why (the one way its status changes);
-    a false positive's pattern is then accepted by the purpose rules until it
-    moves (records.purpose)."""
-    return transition(
-        instance=alert,
-        to=UsageAlert.Status.CLOSED,
-        allowed=ALERT_TRANSITIONS,
-        acting_user=acting_user,
-        reason=f"False positive: {reason}" if false_positive else reason,
-        changes={"false_positive": True} if false_positive else None,
-    )

@@ -3,6 +3,7 @@ from django.urls import path
 from registration.views import (
     api_clients,
     apply,
+    apply_company,
     director,
     members,
     organisation,
@@ -30,10 +31,14 @@ urlpatterns = [
         apply.accreditation_remove,
         name="remove-accreditation",
     ),
-    path("apply/going-concern/", apply.going_concern, name="going-concern"),
+    path("apply/going-concern/", apply_company.going_concern, name="going-concern"),
     path("apply/purpose/", apply.purpose, name="purpose"),
     path("apply/learners-served/", apply.learners_served, name="learners-served"),
-    path("apply/signing-director/", apply.signing_director, name="signing-director"),
+    path(
+        "apply/signing-director/",
+        apply_company.signing_director,
+        name="signing-director",
+    ),
     path("apply/check-answers/", submit.check_answers, name="check-answers"),
     # One of the applicant's applications, by reference
     path("apply/<str:reference>/", submit.application_status, name="application"),

@@ -17,7 +17,7 @@ class Batch(models.Model):
 
     Not history-tracked: like a JobRun it is the record of a job, and its
     progress changes every few hundred rows. Its status moves only through
-    records.batches (a table of allowed moves, the row locked).
+    records.batch_moves (a table of allowed moves, the row locked).
     """
 
     class Kind(models.TextChoices):

@@ -525,7 +525,7 @@ def test_companies_house_being_down_asks_to_try_later(
     def down(**kwargs):
         raise CompaniesHouseUnavailable("Could not connect to Companies House")
 
-    monkeypatch.setattr("registration.views.apply.company_fetch", down)
+    monkeypatch.setattr("registration.views.apply_company.company_fetch", down)
 
     response = applicant_client.get(url("going-concern"))
 
@@ -721,7 +721,7 @@ def test_no_directors_can_be_chosen_while_companies_house_is_down(
     def down(**kwargs):
         raise CompaniesHouseUnavailable("down")
 
-    monkeypatch.setattr("registration.views.apply.company_fetch", down)
+    monkeypatch.setattr("registration.views.apply_company.company_fetch", down)
     before = snapshot(draft)
 
     response = applicant_client.post(

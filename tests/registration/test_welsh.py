@@ -20,7 +20,7 @@ from registration.companies_house import Director
 from registration.forms import director_label
 from registration.services import signing_request_send
 from registration.templatetags.suspension_figures import rule_found, rule_limit
-from registration.views.apply import CompanyLookup
+from registration.views.apply_company import CompanyLookup
 from tests.factories import (
     AgreementVersionFactory,
     RegistrationApplicationFactory,
