@@ -31,8 +31,9 @@ from registration.models import (
     FollowUpDiscussion,
 )
 
-# What each check records (registration/services/applications.py, registration/ico/),
-# in words; a key not listed here is shown with its own name made readable.
+# What each check records (registration/services/applications/vetting.py,
+# registration/ico/), in words; a key not listed here is shown with its own name
+# made readable.
 EVIDENCE_LABELS = {
     "company_number": "Company number",
     "company_name": "Name at Companies House",
