@@ -427,7 +427,13 @@ def _measure_all(args: argparse.Namespace) -> None:
         if not UsageAlert.objects.exists():
             _alerts_insert(20_000)
         connection.cursor().execute("ANALYZE records_usagealert")
-        caseworker = UserFactory.create(is_staff=True, roles=(roles.CASEWORKER,))
+        # A new caseworker each run (the factory's sequence starts again in
+        # each process, and the measure phase may be run again).
+        caseworker = UserFactory.create(
+            email=f"caseworker-{secrets.token_hex(4)}@education.gov.uk",
+            is_staff=True,
+            roles=(roles.CASEWORKER,),
+        )
         pages = _pages()
 
         class Rounds:
