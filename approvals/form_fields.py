@@ -4,7 +4,7 @@ long or unreadable answer, and the GOV.UK date input.
 
 Every label and message is marked for translation (docs/decisions/0034): those
 built when the module loads are lazy, and one that names its field's label is
-worked out when it is shown (_said_later), in the language of the page."""
+worked out when it is shown (said_later), in the language of the page."""
 
 from datetime import date
 from typing import Any
@@ -35,7 +35,7 @@ _MISSING = {
 _REAL_DATE = _("%(label)s must be a real date")
 
 
-def _said_later(message: StrOrPromise, **params: object) -> StrOrPromise:
+def said_later(message: StrOrPromise, **params: object) -> StrOrPromise:
     """``message`` with its placeholders filled, worked out when it is shown, so
     in the language of that page (params may be lazy labels)."""
 
@@ -60,7 +60,7 @@ def _text(
         widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput,
         error_messages={
             "required": required or "",
-            "max_length": _said_later(
+            "max_length": said_later(
                 _("%(label)s must be %(max)s characters or fewer"),
                 label=label,
                 max=f"{max_length:,}",
@@ -69,7 +69,7 @@ def _text(
     )
     field.validators = [
         ProhibitNullCharactersValidator(
-            message=_said_later(
+            message=said_later(
                 _("%(label)s must not include hidden control characters"), label=label
             )
         )
@@ -96,7 +96,7 @@ def _radios(
     )
 
 
-def _yes_no(value: bool | None) -> str | None:
+def yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
@@ -126,7 +126,7 @@ class DateField(forms.MultiValueField):
     def __init__(
         self, *, label: StrOrPromise, required: StrOrPromise, **kwargs: Any
     ) -> None:
-        real = _said_later(_REAL_DATE, label=label)
+        real = said_later(_REAL_DATE, label=label)
         parts = [
             forms.CharField(
                 required=False, max_length=10, error_messages={"max_length": real}
@@ -167,7 +167,7 @@ class DateField(forms.MultiValueField):
         return value
 
 
-def _years_after(start: date, years: int) -> date:
+def years_after(start: date, years: int) -> date:
     try:
         return start.replace(year=start.year + years)
     except ValueError:  # 29 February, in a year that is not a leap year

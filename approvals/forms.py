@@ -15,10 +15,10 @@ from approvals.form_fields import (
     YES_NO,
     DateField,
     _radios,
-    _said_later,
     _text,
-    _years_after,
-    _yes_no,
+    said_later,
+    years_after,
+    yes_no,
 )
 from approvals.models import DataShareRequest
 
@@ -88,7 +88,7 @@ class LegalForm(forms.Form):
         return {
             "legal_gateway": request.legal_gateway,
             "lawful_basis": request.lawful_basis,
-            "special_category": _yes_no(request.special_category),
+            "special_category": yes_no(request.special_category),
             "special_category_condition": request.special_category_condition,
         }
 
@@ -123,7 +123,7 @@ class DataForm(forms.Form):
             "required": _("Enter how many records you expect"),
             "invalid": _("Records expected must be a whole number, like 50000"),
             "min_value": _("Records expected must be 1 or more"),
-            "max_value": _said_later(
+            "max_value": said_later(
                 _("Records expected must be %(max)s or fewer"), max=f"{RECORDS_MAX:,}"
             ),
         },
@@ -141,7 +141,7 @@ class DataForm(forms.Form):
     def initial_from(request: DataShareRequest) -> dict[str, Any]:
         return {
             "records_expected": request.records_expected,
-            "linkage": _yes_no(request.linkage),
+            "linkage": yes_no(request.linkage),
             "linkage_detail": request.linkage_detail,
         }
 
@@ -222,7 +222,7 @@ class DatesForm(forms.Form):
         if start and end:
             if end <= start:
                 self.add_error("end_date", _("End date must be after the start date"))
-            elif end > _years_after(start, LONGEST_SHARE_YEARS):
+            elif end > years_after(start, LONGEST_SHARE_YEARS):
                 self.add_error(
                     "end_date",
                     gettext("End date must be within %(years)s years of the start date")

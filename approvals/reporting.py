@@ -17,7 +17,8 @@ from openpyxl import Workbook
 from approvals.models import DataShareRequest, Decision
 from approvals.services.secretariat import days_in_stage, is_overdue, stage_target_days
 from approvals.views.public import CSV_HEADER, register_rows
-from registration.admin.base import csv_cell, csv_response
+from lrs_portal.csv_cells import csv_cell
+from registration.admin.base import csv_response
 
 S = DataShareRequest.Status
 D = Decision.Outcome

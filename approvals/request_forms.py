@@ -16,7 +16,7 @@ from approvals.form_fields import (
     DateField,
     _radios,
     _text,
-    _years_after,
+    years_after,
 )
 from approvals.models import DataShareRequest, RequestedDataset, Researcher
 
@@ -126,7 +126,7 @@ class ResearcherForm(forms.Form):
             )
             return
         years = ACCREDITATION_YEARS.get(accreditation)
-        if years and expires > _years_after(today, years):
+        if years and expires > years_after(today, years):
             self.add_error(
                 "accreditation_expires_on",
                 gettext(

@@ -367,13 +367,13 @@ def _measure(
 def _explain(day: date) -> None:
     from django.db import connection, transaction
 
-    from records import audit
+    from records import audit, audit_counts
     from records.models import LearnerView
 
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     end = start + timedelta(days=1)
-    counts_sql, counts_params = audit._counts_query(start, end)
-    runs_sql = audit._ULN_RUNS_SQL.format(table="records_learnerview", users="")
+    counts_sql, counts_params = audit_counts.counts_query(start, end)
+    runs_sql = audit_counts.ULN_RUNS_SQL.format(table="records_learnerview", users="")
     for label, sql, params in (
         ("the counts", counts_sql, counts_params),
         (
@@ -399,8 +399,8 @@ def _run(arguments: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from records.log_partitions import partitions_ensure
     from records.models import UsageAlert, UsageDay
-    from records.pg import partitions_ensure
 
     call_command("migrate", verbosity=0, interactive=False)
     stamped = not arguments.unstamped

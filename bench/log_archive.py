@@ -9,9 +9,9 @@ generate_series, ULNs, actions and outcomes mixed), then times, in one run:
 
 (a) a bare ``COPY (SELECT * FROM partition) TO STDOUT`` read and thrown away:
     what PostgreSQL takes to hand the month over at all;
-(b) records.pg.partitions_drop_older_than on that month: detach, COPY through
-    gzip to the archive, the manifest, the verification (the file read back and
-    the table copied out again), and the drop;
+(b) records.log_partitions.partitions_drop_older_than on that month: detach,
+    COPY through gzip to the archive, the manifest, the verification (the file
+    read back and the table copied out again), and the drop;
 (c) restore_log_archive of it into a table, with its count and checksum checks.
 
 It prints (b)/(a), (c)/(a), the archive's size and bytes a row, and drops the
@@ -35,12 +35,12 @@ def _fill(rows: int) -> str:
     from django.utils import timezone
 
     from lrs_portal.models import User
-    from records import pg
+    from records import log_partitions
     from registration.models import Organisation
 
     month = timezone.now().date().replace(day=1)
-    month = pg._month_add(month, -36)
-    pg.partitions_ensure(months_ahead=0, today=month)
+    month = log_partitions.month_add(month, -36)
+    log_partitions.partitions_ensure(months_ahead=0, today=month)
     user = User.objects.create(email="bench@example.com", full_name="Bench")
     organisation = Organisation.objects.create(
         ukprn="10000001",
@@ -68,7 +68,7 @@ def _fill(rows: int) -> str:
             [start, user.pk, organisation.pk, rows],
         )
         cursor.execute("ANALYZE records_learnerview")
-    return pg.partition_name(month)
+    return log_partitions.partition_name(month)
 
 
 def _bare_copy(name: str) -> float:
@@ -87,13 +87,13 @@ def _run(rows: int, archive_dir: Path) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from records import log_archive, pg
+    from records import log_archive, log_partitions
 
     call_command("migrate", verbosity=0)
     name = _fill(rows)
     bare = _bare_copy(name)
     began = time.perf_counter()
-    retired = pg.partitions_drop_older_than(
+    retired = log_partitions.partitions_drop_older_than(
         retention_months=settings.LEARNER_VIEW_RETENTION_MONTHS,
         archive_dir=archive_dir,
     )

@@ -78,7 +78,7 @@ def _web_setup(seed: int) -> None:
     from django.core.management import call_command
     from django.test.utils import override_settings
 
-    from records.pg import partitions_ensure
+    from records.log_partitions import partitions_ensure
 
     override_settings(
         STORAGES={
@@ -148,7 +148,7 @@ def log_indexes_dropped() -> Iterator[Any]:
     organisation."""
     from django.db import connection
 
-    from records.pg import LOG_TABLE
+    from records.log_grants import LOG_TABLE
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -177,7 +177,7 @@ def _views_insert(count: int, users: list[int], *, days: int = 30) -> None:
     """``count`` log rows over the last ``days`` days (default 30), in time
     order (as the log is written), each by a random one of ``users`` for their
     own organisation (log_indexes_dropped)."""
-    from records.pg import LOG_TABLE
+    from records.log_grants import LOG_TABLE
 
     with log_indexes_dropped() as cursor:
         cursor.execute(

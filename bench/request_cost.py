@@ -204,7 +204,7 @@ def _prepare(scratch: Scratch, learners: int, seed: int, folder: Path) -> None:
     from django.core.management import call_command
 
     django.setup()
-    from records.pg import partitions_ensure
+    from records.log_partitions import partitions_ensure
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)

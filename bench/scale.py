@@ -251,7 +251,7 @@ def _load(args: argparse.Namespace) -> None:
     from lookups import _analyze, _measure, _web_setup
 
     from records.loading import achievements_import, learners_import
-    from records.pg import partitions_ensure
+    from records.log_partitions import partitions_ensure
 
     figures: dict[str, Any] = {
         "learners": args.learners,

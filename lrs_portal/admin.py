@@ -22,7 +22,7 @@ from lrs_portal.forms import (
     PASSWORD_MAX,
     SafeModelChoiceField,
     SafeModelMultipleChoiceField,
-    _id_out_of_range,
+    id_out_of_range,
 )
 from lrs_portal.models import ChangeTrail, JobRun, Notification, ServiceAlert, User
 
@@ -386,5 +386,5 @@ class TOTPDeviceAdmin(OtpTOTPDeviceAdmin):  # type: ignore[misc]
 
 
 def _device_or_404(pk: Any) -> None:
-    if _id_out_of_range(pk) or not TOTPDevice.objects.filter(pk=pk).exists():
+    if id_out_of_range(pk) or not TOTPDevice.objects.filter(pk=pk).exists():
         raise Http404

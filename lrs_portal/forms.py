@@ -151,7 +151,7 @@ class SignInBackupCodeForm(BackupTokenForm):  # type: ignore[misc]
 _BIGINT = range(-(2**63), 2**63)
 
 
-def _id_out_of_range(value: Any) -> bool:
+def id_out_of_range(value: Any) -> bool:
     text = str(value).strip()
     return text.lstrip("-").isdigit() and int(text) not in _BIGINT
 
@@ -161,7 +161,7 @@ class SafeModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     invalid choice (Django would pass it to the database: a server error)."""
 
     def to_python(self, value: Any) -> Any:
-        if _id_out_of_range(value):
+        if id_out_of_range(value):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
@@ -173,7 +173,7 @@ class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ign
 
     def _check_values(self, value: Any) -> Any:
         for pk in value:
-            if _id_out_of_range(pk):
+            if id_out_of_range(pk):
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",

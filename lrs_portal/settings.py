@@ -952,7 +952,7 @@ if NOTIFY_CALLBACK_TOKEN and len(NOTIFY_CALLBACK_TOKEN) < 32:
 
 # --- Learner view log ---
 # On PostgreSQL records_learnerview is partitioned by calendar month (UTC) and
-# append-only: see records/pg.py and docs/runbooks/database-roles.md.
+# append-only: see records/log_grants.py and docs/runbooks/database-roles.md.
 # maintain_partitions archives, then drops, whole months once every row in them
 # is older than this. Why 24: docs/decisions/0024-log-retention.md.
 LEARNER_VIEW_RETENTION_MONTHS = env_int(

@@ -22,7 +22,7 @@ from records.models import AuditRule, LearnerView, UsageDay
 Code = AuditRule.Code
 A = LearnerView.Action
 O = LearnerView.Outcome  # noqa: E741
-_SEARCHES = (A.SEARCH_ULN, A.SEARCH_DEMOGRAPHICS)
+SEARCHES = (A.SEARCH_ULN, A.SEARCH_DEMOGRAPHICS)
 # Settings for the audit's transaction only (and the benchmark's bare aggregate):
 # a day's sorts and hash aggregates fit in memory rather than spill to disk, and
 # the counts are not compiled (JIT costs more than it saves on one pass of a day).
@@ -33,7 +33,7 @@ AUDIT_SESSION = ("SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
 # one stem in eleven has no valid check digit, so an enumeration skips it. The
 # same ULN searched twice neither breaks a run nor lengthens it. One sort; the
 # windows share its order, so runs are measured row by row, never grouped.
-_ULN_RUNS_SQL = """
+ULN_RUNS_SQL = """
 SELECT user_id, MAX(idx - start + 1) AS run FROM (
   SELECT user_id, idx, MAX(CASE WHEN brk = 1 THEN idx END) OVER (
     PARTITION BY user_id ORDER BY stem ROWS UNBOUNDED PRECEDING) AS start
@@ -57,17 +57,17 @@ SELECT user_id, MAX(idx - start + 1) AS run FROM (
 """
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
+def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
 # COUNT(1) rather than COUNT(id): the same number (a row always has an id)
 # without reading and testing the id of every row.
-_ONE = Value(1)
+ONE = Value(1)
 
 
-def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
+def counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
     """The day's counts per user as SQL (the ORM writes it for either database,
     with the local-time hour that decides night-time): the counts of DayCounts,
     then the ULN searches packed in their buckets (see STEM_BLOCK)."""
@@ -76,7 +76,7 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
     # A search that found one learner, logged before searches were stamped
     # with the learner's band and area (records.purpose.learner_stamp: only
     # such a search, an exact match, has a band).
-    found = Q(action__in=_SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
+    found = Q(action__in=SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
         night = Q(viewed_at__hour__lt=working_start) | Q(
             viewed_at__hour__gte=working_end
@@ -94,23 +94,23 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
                 area=F("learner_area"),
             )
             .annotate(
-                searches=Count(_ONE, filter=counted & Q(action__in=_SEARCHES)),
-                views=Count(_ONE, filter=counted & Q(action=A.VIEW_RECORD)),
+                searches=Count(ONE, filter=counted & Q(action__in=SEARCHES)),
+                views=Count(ONE, filter=counted & Q(action=A.VIEW_RECORD)),
                 detail_searches=Count(
-                    _ONE, filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
+                    ONE, filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
                 ),
                 detail_no_matches=Count(
-                    _ONE,
+                    ONE,
                     filter=Q(action=A.SEARCH_DEMOGRAPHICS, outcome=O.NO_MATCH),
                 ),
-                night_lookups=Count(_ONE, filter=counted & night),
-                refused=Count(_ONE, filter=Q(outcome=O.REFUSED)),
+                night_lookups=Count(ONE, filter=counted & night),
+                refused=Count(ONE, filter=Q(outcome=O.REFUSED)),
                 refused_views=Count(
-                    _ONE, filter=Q(action=A.VIEW_RECORD, outcome=O.REFUSED)
+                    ONE, filter=Q(action=A.VIEW_RECORD, outcome=O.REFUSED)
                 ),
-                uln_buckets=_uln_buckets(),
+                uln_buckets=uln_bucket_counts(),
                 found=Count("learner_age_band"),
-                unstamped=Count(_ONE, filter=found & Q(learner_age_band=None)),
+                unstamped=Count(ONE, filter=found & Q(learner_age_band=None)),
             )
         )
         sql, params = rows.query.sql_with_params()
@@ -124,7 +124,7 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
 # 8-bit counter of one summed integer. A run of T stems, each at most 2 after
 # the last, spans at most 2(T - 1) values, so it touches at most
 # floor(2(T - 1) / B) + 2 blocks and one of them, and so its bucket, holds at
-# least T over that many of the searches (_run_floor). A counter can only wrap
+# least T over that many of the searches (run_floor). A counter can only wrap
 # when the user made 256 or more ULN searches, so a user who might have (their
 # searches by ULN plus their refused lookups) is measured anyway; so the pass
 # never misses a run. Seven buckets keep every value below 2**56: PostgreSQL
@@ -132,30 +132,30 @@ def _counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]
 # user in a day.
 STEM_BLOCK = 100
 BLOCK_BUCKETS = 7
-_COUNTER_BITS = 8
-_COUNTER_MAX = (1 << _COUNTER_BITS) - 1
+COUNTER_BITS = 8
+_COUNTER_MAX = (1 << COUNTER_BITS) - 1
 
 
-def _uln_buckets() -> Sum:
+def uln_bucket_counts() -> Sum:
     """The day's ULN searches (with a ULN) per user, packed in their buckets."""
     uln_search = Q(action=A.SEARCH_ULN) & ~Q(learner_uln="")
     block = Cast(Substr("learner_uln", 1, 7), IntegerField())  # stem // 100
     counter = CombinedExpression(
         Cast(Value(1), BigIntegerField()),
         Combinable.BITLEFTSHIFT,
-        Mod(block, BLOCK_BUCKETS) * _COUNTER_BITS,
+        Mod(block, BLOCK_BUCKETS) * COUNTER_BITS,
     )
     return Sum(counter, filter=uln_search, output_field=BigIntegerField())
 
 
-def _run_floor(threshold: int) -> int:
+def run_floor(threshold: int) -> int:
     """Searches one block of stems must hold for a run of threshold to be possible."""
     threshold = max(threshold, 1)
     blocks = (2 * (threshold - 1)) // STEM_BLOCK + 2
     return -(-threshold // blocks)
 
 
-def _could_run(most: int, packed: int, floor: int) -> bool:
+def could_run(most: int, packed: int, floor: int) -> bool:
     """Whether a user with at most this many ULN searches, packed in these
     buckets, could have a run whose run floor is floor (never False for one who
     has)."""
@@ -164,7 +164,7 @@ def _could_run(most: int, packed: int, floor: int) -> bool:
     return max(packed.to_bytes(BLOCK_BUCKETS, "little")) >= floor  # 8-bit counters
 
 
-def _uln_runs(
+def uln_runs(
     start: datetime, end: datetime, summaries: dict[int, tuple[int, int]]
 ) -> dict[int, int]:
     """The longest ULN run of each user who could reach the rule's threshold.
@@ -176,11 +176,11 @@ def _uln_runs(
     rule = AuditRule.objects.filter(code=Code.CONSECUTIVE_ULNS, enabled=True).first()
     if rule is None:
         return {}
-    floor = _run_floor(int(rule.threshold))
+    floor = run_floor(int(rule.threshold))
     candidates = sorted(
         user_id
         for user_id, (ulns, packed) in summaries.items()
-        if _could_run(ulns, packed, floor)
+        if could_run(ulns, packed, floor)
     )
     table = connection.ops.quote_name(LearnerView._meta.db_table)
     runs: dict[int, int] = {}
@@ -188,7 +188,7 @@ def _uln_runs(
         for first in range(0, len(candidates), 500):
             some = candidates[first : first + 500]
             placeholders = ", ".join(["%s"] * len(some))
-            sql = _ULN_RUNS_SQL.format(
+            sql = ULN_RUNS_SQL.format(
                 table=table, users=f"AND user_id IN ({placeholders})"
             )
             cursor.execute(sql, [start, end, A.SEARCH_ULN, *some])
@@ -240,8 +240,8 @@ def usage_days_write(day: date) -> DayScan:
     written in one statement (PostgreSQL: one COPY; SQLite: one batch). The
     log's rows never come into Python. UsageDay is derived data, not
     history-tracked."""
-    start, end = _day_bounds(day)
-    counts_sql, counts_params = _counts_query(start, end)
+    start, end = day_bounds(day)
+    counts_sql, counts_params = counts_query(start, end)
     quote = connection.ops.quote_name
     counts = DayCounts._fields[2:-1]  # between the ids and the ULN run
     picked = ", ".join(
@@ -286,7 +286,7 @@ def usage_days_write(day: date) -> DayScan:
             most, buckets = summaries.get(user_id, (0, 0))
             most += searches - detail + refused
             summaries[user_id] = (most, buckets + packed)
-        runs = _uln_runs(start, end, summaries)
+        runs = uln_runs(start, end, summaries)
         counted = [
             DayCounts._make((user_id, organisation_id, *values[:-1], runs.get(user_id)))
             for (user_id, organisation_id), values in sums.items()

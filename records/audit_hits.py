@@ -1,7 +1,7 @@
 """A rule's hit (issues 5 and 13): Hit, what every audit rule finds, the
 organisation rules and the purpose rules alike, and what its alert and its
-suspension's rules are made of; and its figures, rounded to two places (_q) and
-written as people write them (_figure).
+suspension's rules are made of; and its figures, rounded to two places (two_places) and
+written as people write them (as_figure).
 
 Below every rule (records.audit_rules, records.purpose, records.purpose_user)
 and the run that raises the alerts (records.audit), which all import it.
@@ -47,11 +47,11 @@ class Hit:
         }
 
 
-def _q(value: Decimal) -> Decimal:
+def two_places(value: Decimal) -> Decimal:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _figure(value: Decimal) -> str:
+def as_figure(value: Decimal) -> str:
     """A figure as people write it: 5, 6.17, 1,234 (no trailing zeros)."""
-    text = f"{_q(value):,f}".rstrip("0").rstrip(".")
+    text = f"{two_places(value):,f}".rstrip("0").rstrip(".")
     return text or "0"

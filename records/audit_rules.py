@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
-from records.audit_counts import _ONE, DayCounts
-from records.audit_hits import Hit, _figure, _q
+from records.audit_counts import ONE, DayCounts
+from records.audit_hits import Hit, as_figure, two_places
 from records.models import AuditRule, UsageDay
 from registration.models import Organisation, Suspension
 
@@ -75,7 +75,7 @@ def _baselines(
     rows = (
         window.order_by()
         .values("user_id")
-        .annotate(total=Sum("searches"), rows=Count(_ONE))
+        .annotate(total=Sum("searches"), rows=Count(ONE))
         .filter(rows__gte=minimum)
         .values_list("user_id", "total", "rows")
     )
@@ -171,8 +171,8 @@ def hits_find(day: date, counted: list[DayCounts]) -> list[Hit]:
                     rule,
                     row.organisation_id,
                     row.user_id,
-                    _q(value),
-                    _q(limit),
+                    two_places(value),
+                    two_places(limit),
                     details,
                 ),
             )
@@ -211,7 +211,7 @@ def _details(code: str, row: DayCounts, baseline: Decimal | None) -> str:
     if code == Code.USER_VOLUME:
         return f"{row.searches:,} searches in the day."
     if code == Code.USER_SPIKE:
-        usual = _figure(baseline or Decimal(0))
+        usual = as_figure(baseline or Decimal(0))
         return f"{row.searches:,} searches against a usual {usual} a day."
     if code == Code.NO_MATCH_RATE:
         return (
@@ -256,7 +256,7 @@ def _organisation_hits(
                 organisation_id,
                 None,
                 Decimal(searches),
-                _q(limit),
+                two_places(limit),
                 volume_details(searches, learners, rule),
             )
         )
@@ -271,12 +271,12 @@ def volume_details(searches: int, learners: int, rule: AuditRule) -> str:
     multiple = rule.threshold * expected
     found = f"{searches:,} searches in the day"
     basis = (
-        f"{_figure(rule.threshold)} times the {_figure(expected)} searches a day "
+        f"{as_figure(rule.threshold)} times the {as_figure(expected)} searches a day "
         f"expected from {learners:,} learners a year"
     )
     if multiple < rule.minimum_volume:
         return (
             f"{found}, above the minimum limit of {rule.minimum_volume:,} searches "
-            f"({basis} is {_figure(multiple)}, less than the minimum)."
+            f"({basis} is {as_figure(multiple)}, less than the minimum)."
         )
     return f"{found}, above the limit of {math.floor(multiple):,} searches ({basis})."

@@ -29,7 +29,7 @@ class Pending(NamedTuple):
     postcode: str
 
 
-def _match_ulns(rows: list[Pending]) -> list[LookupResult]:
+def match_ulns(rows: list[Pending]) -> list[LookupResult]:
     """Every row's ULN looked up in one query: an exact match, no match, or, for
     a merged ULN, its master's record (linked_learner_match, WSRC0022), as a
     single search answers (records.services.learner_search_by_uln)."""
@@ -48,7 +48,7 @@ def _match_ulns(rows: list[Pending]) -> list[LookupResult]:
     return [found.get(row.uln) or LookupResult(OUTCOME.NO_MATCH) for row in rows]
 
 
-def _match_demographics(rows: list[Pending]) -> list[LookupResult]:
+def match_demographics(rows: list[Pending]) -> list[LookupResult]:
     """Every row's candidates (same family name and date of birth, as a single
     search reads them) in one query, then each row decided by the pages' own
     rule (match_among)."""
@@ -71,7 +71,7 @@ def _match_demographics(rows: list[Pending]) -> list[LookupResult]:
     ]
 
 
-def _matched_ulns(result: LookupResult) -> str:
+def ulns_matched(result: LookupResult) -> str:
     if result.learner is not None:
         return result.learner.uln
     return " ".join(learner.uln for learner in result.candidates)

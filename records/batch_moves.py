@@ -1,6 +1,6 @@
 """A batch's status and its rows' fields (decision 22): the table of the moves
 a batch's status may make (ALLOWED_MOVES) and the one way it makes them
-(_move, through lrs_portal.transitions), stopping a batch (batch_fail), and the
+(move, through lrs_portal.transitions), stopping a batch (batch_fail), and the
 fields a batch's rows are written with, whose input is cleared once a line is
 searched or will never be. Below the submission (records.batch_submission) and
 the worker (records.batches), which both write them."""
@@ -18,7 +18,7 @@ ALLOWED_MOVES: dict[str, set[str]] = {
     STATUS.COMPLETE: set(),
     STATUS.FAILED: set(),
 }
-_INPUT_CLEARED = {
+INPUT_CLEARED = {
     "uln": "",
     "given_name": "",
     "family_name": "",
@@ -27,7 +27,7 @@ _INPUT_CLEARED = {
     "postcode": "",
 }
 # What a batch's rows are written with, in this order.
-_ROW_FIELDS = (
+ROW_FIELDS = (
     "batch_id",
     "line",
     "reference",
@@ -35,11 +35,11 @@ _ROW_FIELDS = (
     "code",
     "matched_ulns",
     "error",
-    *_INPUT_CLEARED,
+    *INPUT_CLEARED,
 )
 
 
-def _move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
+def move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
     return transition(
         instance=batch,
         to=to,
@@ -53,7 +53,7 @@ def _move(batch: Batch, to: str, reason: str, **changes: object) -> Batch:
 def batch_fail(batch: Batch, reason: str) -> None:
     """Stop a batch, saying why; the lines it will now never search keep none
     of their input (decision 22)."""
-    batch.rows.filter(outcome="", error="").update(**_INPUT_CLEARED)
-    _move(
+    batch.rows.filter(outcome="", error="").update(**INPUT_CLEARED)
+    move(
         batch, STATUS.FAILED, reason, failure_reason=reason, finished_at=timezone.now()
     )

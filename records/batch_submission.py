@@ -15,10 +15,10 @@ from lrs_portal.celery import task_named
 from lrs_portal.models import User
 from records import pg
 from records.batch_files import BatchFile, batch_file_read
-from records.batch_moves import _ROW_FIELDS
+from records.batch_moves import ROW_FIELDS
 from records.caps import lookup_allowance
 from records.models import Batch, BatchRow
-from records.services import _gate
+from records.services import gate_membership
 from registration.models import ApiClient, Membership
 
 RUN_TASK = "records.tasks.batch_run_task"
@@ -89,7 +89,7 @@ def batch_submit(
     member, or its rows would take them or their organisation past a cap. The
     portal's page and the web service (``api_client``) both send batches here."""
     parsed = batch_file_read(data)
-    membership = _gate(user)
+    membership = gate_membership(user)
     over = _over_caps(parsed.searchable, membership)
     if over:
         raise over
@@ -145,7 +145,7 @@ def _create(
             )
             for line in parsed.lines
         ],
-        fields=_ROW_FIELDS,
+        fields=ROW_FIELDS,
     )
     return batch
 

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from lrs_portal.csv_cells import Echo, csv_cell
 from records.batch_files import (
     DEMOGRAPHIC_COLUMNS,
     MAX_ROWS,
@@ -36,18 +37,16 @@ from records.batch_files import (
 )
 from records.batches import BatchRefused, batch_results, batch_submit
 from records.forms import BatchUploadForm
-from records.log_csv import _Echo
 from records.models import Batch, BatchRow
 from records.permissions import batches_visible_to, lookup_membership
 from records.services import LookupRefused
 from records.views import (
-    _gate_refusal,
     _refused,
     _request_id,
     _user,
+    gate_refusal,
     lookup_gate,
 )
-from registration.admin.base import csv_cell
 
 PER_PAGE = 20
 RESULT_HEADER = ("line", "reference", "outcome", "code", "matched_ulns", "error")
@@ -175,7 +174,7 @@ def batch_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 def result_lines(rows: Iterable[BatchRow]) -> Iterator[str]:
     """The results file, a line at a time, header first: formula-safe cells
     (the page's download and the web service's text/csv answer alike)."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(RESULT_HEADER)
     for row in rows:
         cells = (
@@ -199,7 +198,7 @@ def results_filename(batch: Batch) -> str:
 def batch_results_csv(
     request: HttpRequest, public_id: UUID
 ) -> HttpResponse | StreamingHttpResponse:
-    refusal = _gate_refusal(request)  # as lookup_gate, for a streamed answer
+    refusal = gate_refusal(request)  # as lookup_gate, for a streamed answer
     if refusal is not None:
         return _refused(request, refusal)
     batch = _batch(request, public_id)

@@ -21,26 +21,26 @@ from lrs_portal.models import User
 from records import pg
 from records.batch_matching import (
     Pending,
-    _match_demographics,
-    _match_ulns,
-    _matched_ulns,
+    match_demographics,
+    match_ulns,
+    ulns_matched,
 )
 from records.batch_moves import (
-    _INPUT_CLEARED,
-    _ROW_FIELDS,
     ALLOWED_MOVES,
+    INPUT_CLEARED,
+    ROW_FIELDS,
     STATUS,
-    _move,
     batch_fail,
+    move,
 )
 from records.batch_submission import BatchRefused, batch_submit
-from records.caps import _cap_refusal
+from records.caps import cap_refusal
 from records.matching import LookupResult
 from records.models import Batch, BatchRow, LearnerView
 from records.permissions import REFUSALS
-from records.purpose import learner_stamp
+from records.purpose_profile import learner_stamp
 from records.response_codes import lrs_response_code
-from records.services import LookupRefused, _gate, _log
+from records.services import LookupRefused, gate_membership, learner_view_log
 from registration.api_clients import CLIENT_REFUSALS
 from registration.models import ApiClient, Membership
 from registration.services import membership_record_lookup
@@ -79,7 +79,7 @@ def batch_run(*, batch_id: int) -> Batch:
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if batch.status == STATUS.QUEUED:
-            batch = _move(batch, STATUS.RUNNING, "Started", started_at=timezone.now())
+            batch = move(batch, STATUS.RUNNING, "Started", started_at=timezone.now())
     if batch.status != STATUS.RUNNING:
         return batch
     while _run_chunk(batch_id):
@@ -87,7 +87,7 @@ def batch_run(*, batch_id: int) -> Batch:
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if batch.status == STATUS.RUNNING:
-            batch = _move(
+            batch = move(
                 batch, STATUS.COMPLETE, "Every row searched", finished_at=timezone.now()
             )
     return batch
@@ -111,9 +111,9 @@ def _run_chunk(batch_id: int) -> bool:
         if membership is None:
             return False
         results = (
-            _match_ulns(rows)
+            match_ulns(rows)
             if batch.kind == Batch.Kind.ULN
-            else _match_demographics(rows)
+            else match_demographics(rows)
         )
         _log_chunk(batch, membership, rows, results)
         _save_results(batch.pk, rows, results)
@@ -127,7 +127,7 @@ def _chunk_membership(batch: Batch) -> Membership | None:
     through (their row locked); else the batch fails, saying why, and None."""
     user = User.objects.get(pk=batch.submitted_by_id)
     try:
-        membership = _gate(user, lock=True)
+        membership = gate_membership(user, lock=True)
     except LookupRefused as refused:
         batch_fail(batch, refused.refusal.message)
         return None
@@ -142,10 +142,10 @@ def _chunk_membership(batch: Batch) -> Membership | None:
     # a chunk and its colleagues' searches count against the caps one at a time.
     pg.organisation_caps_lock(membership.organisation_id)
     pending = batch.rows_total - batch.rows_done
-    refusal = _cap_refusal(membership, searches=min(pending, settings.BATCH_CHUNK_ROWS))
+    refusal = cap_refusal(membership, searches=min(pending, settings.BATCH_CHUNK_ROWS))
     if refusal is not None:
         # As a page's refused search is: logged, committed, then shown.
-        _log(
+        learner_view_log(
             membership=membership,
             action=_action(batch),
             outcome=OUTCOME.REFUSED,
@@ -234,13 +234,13 @@ def _save_results(
                 row.reference,
                 result.outcome,
                 lrs_response_code(result.outcome),
-                _matched_ulns(result),
+                ulns_matched(result),
                 "",
-                *_INPUT_CLEARED.values(),
+                *INPUT_CLEARED.values(),
             )
             for row, result in zip(rows, results, strict=True)
         ],
-        fields=_ROW_FIELDS,
+        fields=ROW_FIELDS,
     )
 
 

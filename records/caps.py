@@ -1,6 +1,6 @@
 """The real-time caps on lookups (decision 8, decision 26): what they count, the
 organisation's daily cap, what a member may still search (lookup_allowance), the
-check the gate makes inside a lookup's transaction (_cap_refusal, which raises
+check the gate makes inside a lookup's transaction (cap_refusal, which raises
 the usage alert when a cap is reached) and when a cap that refused frees again.
 
 records.services runs the check on every lookup, under the organisation's caps
@@ -123,7 +123,7 @@ def lookup_allowance(membership: Membership) -> Allowance:
     )
 
 
-def _cap_refusal(membership: Membership, *, searches: int = 1) -> Refusal | None:
+def cap_refusal(membership: Membership, *, searches: int = 1) -> Refusal | None:
     """Refuse when ``searches`` more would pass a cap; raise the alert when they
     reach it (a single search: when a cap is reached already).
 

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from lrs_portal.jobs import JobProgress, job_run
 from lrs_portal.models import JobRun
-from records import audit, pg
+from records import audit, log_partitions
 
 MAINTAIN_PARTITIONS = "maintain_partitions"
 
@@ -27,13 +27,13 @@ def partitions_maintain(*, dry_run: bool = False) -> PartitionChanges:
 
     def work(progress: JobProgress) -> None:
         retention = settings.LEARNER_VIEW_RETENTION_MONTHS
-        retired = pg.partitions_drop_older_than(
+        retired = log_partitions.partitions_drop_older_than(
             retention_months=retention,
             archive_dir=settings.LEARNER_VIEW_ARCHIVE_DIR,
             dry_run=dry_run,
         )
         changes.archived, changes.dropped = retired.archived, retired.dropped
-        changes.created = pg.partitions_ensure(
+        changes.created = log_partitions.partitions_ensure(
             months_back=retention,
             months_ahead=settings.LEARNER_VIEW_PARTITIONS_AHEAD,
             dry_run=dry_run,

@@ -5,9 +5,9 @@ rows in (viewed_at, id) order, times in UTC) through gzip into
 ``<partition>.csv.gz``, beside a manifest ``<partition>.manifest.json`` holding
 its row count, the SHA-256 of the CSV and of the compressed file. It is verified
 (the file read back, and the table copied out again, must give the same
-checksum) before records.pg drops the table. ``restore_log_archive`` loads an
-archive into a table and checks its count and checksum the same way. Runbook:
-docs/runbooks/database-roles.md; why: docs/decisions/0024-log-retention.md.
+checksum) before records.log_partitions drops the table. ``restore_log_archive``
+loads an archive into a table and checks its count and checksum the same way.
+Runbook: docs/runbooks/database-roles.md; why: docs/decisions/0024-log-retention.md.
 """
 
 import gzip
@@ -23,7 +23,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from records.log_grants import LOG_TABLE, partition_revokes
+from records.log_grants import LOG_TABLE, partition_revokes, quoted
 
 FORMAT = "csv, header, UTF-8, gzip; rows ordered by viewed_at, id; times in UTC"
 _CHUNK = 1 << 20
@@ -51,10 +51,6 @@ def archive_paths(directory: Path, name: str) -> tuple[Path, Path]:
     return directory / f"{name}.csv.gz", directory / f"{name}.manifest.json"
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _columns(cursor: Any, table: str) -> list[str]:
     cursor.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s)"
@@ -68,12 +64,12 @@ def _copy_out(cursor: Any, table: str, columns: list[str]) -> Iterator[bytes]:
     """The table as CSV, in a fixed order and format, chunk by chunk."""
     cursor.execute("SET LOCAL TimeZone = 'UTC'")
     cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
-    names = ", ".join(map(_q, columns))
+    names = ", ".join(map(quoted, columns))
     raw = cursor.connection.cursor()
     with (
         raw,
         raw.copy(
-            f"COPY (SELECT {names} FROM {_q(table)} ORDER BY viewed_at, id)"  # noqa: S608 # nosec B608 (quoted names)
+            f"COPY (SELECT {names} FROM {quoted(table)} ORDER BY viewed_at, id)"  # noqa: S608 # nosec B608 (quoted names)
             " TO STDOUT (FORMAT csv, HEADER true)"
         ) as copy,
     ):
@@ -135,7 +131,7 @@ def partition_archive(
     archive, manifest_path = archive_paths(directory, name)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         columns = _columns(cursor, name)
-        cursor.execute(f"SELECT count(*) FROM {_q(name)}")  # noqa: S608 # nosec B608 (quoted name)
+        cursor.execute(f"SELECT count(*) FROM {quoted(name)}")  # noqa: S608 # nosec B608 (quoted name)
         (rows,) = cursor.fetchone()
         content = hashlib.sha256()
 
@@ -185,7 +181,7 @@ def archive_verify(*, name: str, directory: Path, using: str) -> Manifest:
     manifest, and the table has the manifest's rows and checksum."""
     manifest = _verified_file(directory, name)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {_q(name)}")  # noqa: S608 # nosec B608 (quoted name)
+        cursor.execute(f"SELECT count(*) FROM {quoted(name)}")  # noqa: S608 # nosec B608 (quoted name)
         (rows,) = cursor.fetchone()
         if rows != manifest.rows:
             raise ArchiveError(f"{name} has {rows} rows; its archive {manifest.rows}")
@@ -203,11 +199,10 @@ def archive_restore(
     not match, is refused (ArchiveError) and nothing is left behind."""
     manifest = _verified_file(directory, name)
     archive, _ = archive_paths(directory, name)
-    names = ", ".join(map(_q, manifest.columns))
+    names = ", ".join(map(quoted, manifest.columns))
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE {_q(table)} (LIKE {_q(LOG_TABLE)} INCLUDING DEFAULTS)"
-        )
+        like = f"LIKE {quoted(LOG_TABLE)} INCLUDING DEFAULTS"
+        cursor.execute(f"CREATE TABLE {quoted(table)} ({like})")
         for statement in partition_revokes(cursor, table):
             cursor.execute(statement)
         cursor.execute("SET LOCAL TimeZone = 'UTC'")
@@ -215,13 +210,13 @@ def archive_restore(
         with (
             raw,
             raw.copy(
-                f"COPY {_q(table)} ({names}) FROM STDIN (FORMAT csv, HEADER true)"
+                f"COPY {quoted(table)} ({names}) FROM STDIN (FORMAT csv, HEADER true)"
             ) as copy,
             gzip.open(archive, "rb") as file,
         ):
             while chunk := file.read(_CHUNK):
                 copy.write(chunk)
-        cursor.execute(f"SELECT count(*) FROM {_q(table)}")  # noqa: S608 # nosec B608 (quoted name)
+        cursor.execute(f"SELECT count(*) FROM {quoted(table)}")  # noqa: S608 # nosec B608 (quoted name)
         (rows,) = cursor.fetchone()
         if rows != manifest.rows:
             raise ArchiveError(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
+from lrs_portal.csv_cells import Echo, csv_cell
 from records.models import LearnerView
 
 OUTCOME = LearnerView.Outcome
@@ -24,20 +25,6 @@ CSV_HEADER = (
     "Channel",
     "API client",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object that hands back what csv.writer writes to it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 _CSV_FIELDS = (
@@ -54,7 +41,7 @@ _CSV_FIELDS = (
 _ULN = _CSV_FIELDS.index("learner_uln")
 
 
-def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
+def csv_columns(with_ulns: bool) -> tuple[str, ...]:
     return (
         _CSV_FIELDS
         if with_ulns
@@ -62,8 +49,8 @@ def _csv_columns(with_ulns: bool) -> tuple[str, ...]:
     )
 
 
-def _csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+def csv_lines(rows: Iterable[tuple[Any, ...]], *, with_ulns: bool) -> Iterator[str]:
+    writer = csv.writer(Echo())
     actions, outcomes = dict(ACTION.choices), dict(OUTCOME.choices)
     channels = dict(LearnerView.Channel.choices)
     header = list(CSV_HEADER)

@@ -27,7 +27,7 @@ class LookupResult:
     candidates: list[Learner] = field(default_factory=list)
 
 
-def _same(a: str, b: str) -> bool:
+def same_text(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
@@ -35,7 +35,7 @@ def _postcode_key(value: str) -> str:
     return "".join(value.split()).upper()
 
 
-def _match(
+def demographic_match(
     given_name: str, family_name: str, date_of_birth: date, gender: int, postcode: str
 ) -> LookupResult:
     # Family name and date of birth narrow the search through an expression index;
@@ -64,7 +64,7 @@ def match_among(
     exact = [
         c
         for c in candidates
-        if _same(c.given_name, given_name)
+        if same_text(c.given_name, given_name)
         and c.gender == gender
         and _postcode_key(c.postcode) == wanted_postcode
     ]
@@ -73,7 +73,7 @@ def match_among(
     possible = [
         c
         for c in candidates
-        if _same(c.given_name, given_name)
+        if same_text(c.given_name, given_name)
         or _postcode_key(c.postcode) == wanted_postcode
     ]
     if not possible:

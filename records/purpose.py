@@ -22,8 +22,7 @@ This module holds the organisation rules (purpose_hits, which then calls the
 per-user rule in records.purpose_user). The rules' defaults and codes are in
 records.audit_defaults; the bands, the stamp, Profile and the declarations in
 records.purpose_profile; the day's PurposeDay rows in records.purpose_days; a
-span's sums and a profile in words in records.purpose_spans (each importable
-from here as before).
+span's sums and a profile in words in records.purpose_spans.
 """
 
 from dataclasses import dataclass, replace
@@ -35,85 +34,28 @@ from django.conf import settings
 
 from lrs_portal.jobs import JobProgress
 from records.audit_defaults import (
-    DEFAULT_PURPOSE_RULES,
-    DEFAULT_USER_PURPOSE_RULES,
     PURPOSE_RULES,
 )
-from records.audit_hits import Hit, _q
+from records.audit_hits import Hit, two_places
 from records.models import AuditRule, PurposeDay, UsageAlert
-from records.purpose_days import (
-    DayProfiles,
-    _found_joined,
-    _found_sql,
-    purpose_days_fill,
-    purpose_days_write,
-)
 from records.purpose_profile import (
-    ADULT_FROM_BAND,
-    AGE_BANDS,
-    AGE_STARTS,
-    DECLARED_AGE_BANDS,
-    DISTANCE_BANDS,
-    DISTANCE_STARTS,
-    UNKNOWN,
     Declared,
     Profile,
-    _distance_band,
-    _share,
-    _years_before,
-    age_band,
     declarations,
-    leading_letters,
-    learner_stamp,
     outside_ages,
     outside_distance,
     registered_areas,
+    share_of,
 )
 from records.purpose_spans import (
     Span,
-    _pct,
-    _sums,
-    profile_over,
+    percent,
     profile_words,
     profiles_over,
+    span_sums,
 )
-from records.purpose_user import _user_hits
+from records.purpose_user import user_hits
 from registration.models import learner_ages_words
-
-# Moved to records.audit_defaults, records.purpose_days, records.purpose_profile
-# and records.purpose_spans (issue 18) and still importable from here.
-__all__ = [
-    "ADULT_FROM_BAND",
-    "AGE_BANDS",
-    "AGE_STARTS",
-    "DECLARED_AGE_BANDS",
-    "DEFAULT_PURPOSE_RULES",
-    "DEFAULT_USER_PURPOSE_RULES",
-    "DISTANCE_BANDS",
-    "DISTANCE_STARTS",
-    "PURPOSE_RULES",
-    "UNKNOWN",
-    "DayProfiles",
-    "Declared",
-    "Profile",
-    "_distance_band",
-    "_found_joined",
-    "_found_sql",
-    "_share",
-    "_years_before",
-    "age_band",
-    "declarations",
-    "leading_letters",
-    "learner_stamp",
-    "outside_ages",
-    "outside_distance",
-    "profile_over",
-    "profile_words",
-    "profiles_over",
-    "purpose_days_fill",
-    "purpose_days_write",
-    "registered_areas",
-]
 
 Code = AuditRule.Code
 
@@ -154,10 +96,10 @@ def purpose_hits(
         window.first - timedelta(days=history_days), window.first - timedelta(days=1)
     )
     previous = Span(day - timedelta(days=history_days), day - timedelta(days=1))
-    windows = _sums(window, None, leave_out_suspect=False)
-    expected = _sums(before, None, leave_out_suspect=True)
+    windows = span_sums(window, None, leave_out_suspect=False)
+    expected = span_sums(before, None, leave_out_suspect=True)
     history = (
-        _sums(previous, None, leave_out_suspect=True)
+        span_sums(previous, None, leave_out_suspect=True)
         if Code.PURPOSE_CHANGE in rules
         else {}
     )
@@ -205,7 +147,7 @@ def purpose_hits(
         if isinstance(details, _Later):  # the window's words, read for all at once
             later.append((len(hits), details))
             details = ""
-        hits.append(Hit(rule, org, None, _q(value), _q(limit), details))
+        hits.append(Hit(rule, org, None, two_places(value), two_places(limit), details))
 
     near_km = settings.AUDIT_NEAR_KM
     for org in sorted(ids):
@@ -219,11 +161,11 @@ def purpose_hits(
         if rule and said.bands:
             if seen.found >= max(rule.minimum_volume, 1):
                 outside, found = outside_ages(whole, said)
-                share = _share(outside, found) or Decimal(0)
+                share = share_of(outside, found) or Decimal(0)
                 if share >= margin:
                     hit(org, rule, share, words.window(
                         f" Declared in its application: learners aged "
-                        f"{learner_ages_words(list(said.ages))}; {_pct(share)} of "
+                        f"{learner_ages_words(list(said.ages))}; {percent(share)} of "
                         f"the {found:,} learners found were outside those ages."
                     ), threshold=margin)  # fmt: skip
         elif rule and _beyond(
@@ -234,7 +176,9 @@ def purpose_hits(
             margin,
         ):
             usual = (
-                f"{_pct(than.adult_share)} of {than.found:,} learners " if than else ""
+                f"{percent(than.adult_share)} of {than.found:,} learners "
+                if than
+                else ""
             )
             hit(org, rule, seen.adult_share or Decimal(0), words.window(
                 _then(usual and usual + "found were aged 20 or over", before.days)
@@ -245,18 +189,20 @@ def purpose_hits(
         if rule and said.km is not None:
             if home is not None and seen.known >= max(rule.minimum_volume, 1):
                 outside, known, radius = outside_distance(whole, said, home)
-                far = _share(outside, known)
+                far = share_of(outside, known)
                 if far is not None and far >= margin:
                     widened = "" if radius == said.km else f" (judged at {radius} km)"
                     hit(org, rule, far, words.window(
                         f" Declared in its application: most learners live within "
-                        f"{said.km} km{widened}; {_pct(far)} of the {known:,} found "
+                        f"{said.km} km{widened}; {percent(far)} of the {known:,} found "
                         f"with a known area lived further than {radius} km."
                     ), threshold=margin)  # fmt: skip
         elif rule and _beyond(
             rule, seen.near_share, seen.known, usual_near, margin, below=True
         ):
-            usual = f"{_pct(than.near_share)} of {than.known:,} lived " if than else ""
+            usual = (
+                f"{percent(than.near_share)} of {than.known:,} lived " if than else ""
+            )
             hit(org, rule, seen.near_share or Decimal(0), words.window(
                 _then(usual and usual + f"within {near_km} km", before.days)
             ), below=True)  # fmt: skip
@@ -269,7 +215,9 @@ def purpose_hits(
             than.detail_share if than else None,
             margin,
         ):
-            usual = f"{_pct(than.detail_share)} of {than.searches:,} " if than else ""
+            usual = (
+                f"{percent(than.detail_share)} of {than.searches:,} " if than else ""
+            )
             hit(org, rule, seen.detail_share or Decimal(0), words.window(
                 _then(usual and usual + "searches were by details", before.days)
             ))  # fmt: skip
@@ -297,7 +245,7 @@ def purpose_hits(
             hits[index] = replace(hits[index], details=in_words[org] + one.then)
     rule = rules.get(Code.USER_PURPOSE)
     if rule is not None and users:
-        hits += _user_hits(day, rule, users, windows, homes, window, progress)
+        hits += user_hits(day, rule, users, windows, homes, window, progress)
     return hits
 
 
@@ -354,9 +302,9 @@ def _biggest_change(
         moves.append(
             (
                 today.adult_share - usual.adult_share,
-                f"{_pct(today.adult_share)} of the {today.found:,} learners found "
+                f"{percent(today.adult_share)} of the {today.found:,} learners found "
                 "were aged 20 or over",
-                _pct(usual.adult_share),
+                percent(usual.adult_share),
             )
         )
     if (
@@ -367,9 +315,9 @@ def _biggest_change(
         moves.append(
             (
                 usual.near_share - today.near_share,
-                f"{_pct(today.near_share)} of the {today.known:,} learners found "
+                f"{percent(today.near_share)} of the {today.known:,} learners found "
                 f"with a known area lived within {settings.AUDIT_NEAR_KM} km",
-                _pct(usual.near_share),
+                percent(usual.near_share),
             )
         )
     if (
@@ -380,9 +328,9 @@ def _biggest_change(
         moves.append(
             (
                 today.detail_share - usual.detail_share,
-                f"{_pct(today.detail_share)} of {today.searches:,} searches were "
+                f"{percent(today.detail_share)} of {today.searches:,} searches were "
                 "by details",
-                _pct(usual.detail_share),
+                percent(usual.detail_share),
             )
         )
     return max(moves, key=lambda move: move[0]) if moves else None

@@ -11,16 +11,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from lrs_portal.admin import Panel, admin_panel_register
+from records.audit_defaults import PURPOSE_RULES
 from records.models import PurposeDay, UsageAlert
-from records.purpose import (
-    AGE_BANDS,
-    DISTANCE_BANDS,
-    PURPOSE_RULES,
-    Profile,
-    profile_over,
-    profile_words,
-    registered_areas,
-)
+from records.purpose_profile import AGE_BANDS, DISTANCE_BANDS, Profile, registered_areas
+from records.purpose_spans import profile_over, profile_words
 from registration.models import Organisation
 
 ORGANISATION_DAYS = 28
@@ -138,15 +132,15 @@ def _users(organisation: Organisation, first: date, last: date) -> list[dict[str
         {
             "email": emails[user_id],
             "found": p.found,
-            "adults": _pct(p.adult_share),
-            "near": _pct(p.near_share),
-            "details": _pct(p.detail_share),
+            "adults": percent(p.adult_share),
+            "near": percent(p.near_share),
+            "details": percent(p.detail_share),
         }
         for user_id, p in sorted(per_user.items(), key=lambda item: -item[1].found)
     ]
 
 
-def _pct(share: Any) -> str:
+def percent(share: Any) -> str:
     return "-" if share is None else f"{round(100 * share)}%"
 
 

@@ -20,9 +20,9 @@ from records.purpose_profile import (
     AGE_STARTS,
     UNKNOWN,
     Profile,
-    _distance_band,
-    _years_before,
+    distance_band_of,
     registered_areas,
+    years_before,
 )
 
 
@@ -34,16 +34,16 @@ def _found_sql(day: date, *, stamped: bool = True) -> tuple[str, list[Any]]:
     area (records.models.LearnerView.learner_age_band) are joined to the
     learners by ULN; with stamped, the stamped rows are counted too, from their
     own columns (the nightly audit counts those in its scan of the day)."""
-    from records.audit_counts import _day_bounds
+    from records.audit_counts import day_bounds
 
-    start, end = _day_bounds(day)
+    start, end = day_bounds(day)
     quote = connection.ops.quote_name
     log = quote(LearnerView._meta.db_table)
     bands = " ".join(
         f"WHEN l.date_of_birth > %s THEN {index - 1}"
         for index in range(1, len(AGE_STARTS))
     )
-    cutoffs = [_years_before(day, age) for age in AGE_STARTS[1:]]
+    cutoffs = [years_before(day, age) for age in AGE_STARTS[1:]]
     area = (
         "CASE WHEN SUBSTR(UPPER(l.postcode), 2, 1) BETWEEN 'A' AND 'Z' "
         "THEN SUBSTR(UPPER(l.postcode), 1, 2) ELSE SUBSTR(UPPER(l.postcode), 1, 1) END"
@@ -152,7 +152,7 @@ def purpose_days_write(
         if place not in distances:
             km = None if home is None else distance_km(home, area)
             distances[place] = (
-                _distance_band(km),
+                distance_band_of(km),
                 km is not None,
                 km is not None and km < near_km,
             )

@@ -47,7 +47,7 @@ DECLARED_AGE_BANDS: dict[str, tuple[int, ...]] = {
 }
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February: the birthday is kept on 1 March
@@ -58,7 +58,7 @@ def age_band(date_of_birth: date, on: date) -> int:
     """The AGE_BANDS index of someone born on date_of_birth, on the day."""
     band = 0
     for index, age in enumerate(AGE_STARTS[1:], start=1):
-        if date_of_birth <= _years_before(on, age):
+        if date_of_birth <= years_before(on, age):
             band = index
     return band
 
@@ -80,7 +80,7 @@ def learner_stamp(learner: Learner, on: date) -> tuple[int, str]:
     return age_band(learner.date_of_birth, on), leading_letters(learner.postcode)
 
 
-def _distance_band(km: float | None) -> int:
+def distance_band_of(km: float | None) -> int:
     if km is None:
         return len(DISTANCE_STARTS)
     return max(i for i, start in enumerate(DISTANCE_STARTS) if km >= start)
@@ -115,15 +115,15 @@ class Profile:
 
     @property
     def adult_share(self) -> Decimal | None:
-        return _share(self.adults, self.found)
+        return share_of(self.adults, self.found)
 
     @property
     def near_share(self) -> Decimal | None:
-        return _share(self.near, self.known)
+        return share_of(self.near, self.known)
 
     @property
     def detail_share(self) -> Decimal | None:
-        return _share(self.detail_searches, self.searches)
+        return share_of(self.detail_searches, self.searches)
 
     @property
     def area_count(self) -> int:
@@ -144,7 +144,7 @@ class Profile:
         )
 
 
-def _share(part: int, whole: int) -> Decimal | None:
+def share_of(part: int, whole: int) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
 
 

@@ -1,6 +1,6 @@
 """An organisation's purpose profile over a span of days (issue 13; decision
 25), as the purpose rules read it: Span, a run of days; each organisation's
-totals over one, the days of its open purpose alerts left out if asked (_sums,
+totals over one, the days of its open purpose alerts left out if asked (span_sums,
 one aggregate for every organisation); the whole profile, bands and areas too
 (profile_over, profiles_over); and a profile in words and figures a caseworker
 can check (profile_words), which the alerts and the admin's purpose panel show.
@@ -19,9 +19,9 @@ from django.db.models import Count, Exists, OuterRef, Sum
 
 from records.audit_defaults import PURPOSE_RULES
 from records.models import PurposeDay, UsageAlert
-from records.purpose_profile import ADULT_FROM_BAND, AGE_BANDS, Profile, _share
+from records.purpose_profile import ADULT_FROM_BAND, AGE_BANDS, Profile, share_of
 
-_SCALARS = ("searches", "detail_searches", "found", "adults", "near", "known")
+SCALARS = ("searches", "detail_searches", "found", "adults", "near", "known")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Span:
         return (self.last - self.first).days + 1
 
 
-def _sums(
+def span_sums(
     span: Span, organisation_ids: Any, *, leave_out_suspect: bool
 ) -> dict[int, tuple[Profile, int]]:
     """Each organisation's totals over the span (and its active days): one
@@ -64,12 +64,12 @@ def _sums(
     totals = (
         rows.order_by()
         .values("organisation_id")
-        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
+        .annotate(**{f"t_{name}": Sum(name) for name in SCALARS}, t_days=Count("pk"))
     )
     result: dict[int, tuple[Profile, int]] = {}
     for row in totals:
         profile = Profile()
-        for name in _SCALARS:
+        for name in SCALARS:
             setattr(profile, name, int(row[f"t_{name}"] or 0))
         result[row["organisation_id"]] = (profile, int(row["t_days"] or 0))
     return result
@@ -98,7 +98,7 @@ def profiles_over(
     return dict(totals)
 
 
-def _pct(share: Decimal | None) -> str:
+def percent(share: Decimal | None) -> str:
     if share is None:
         return "-"
     return f"{(share * 100).quantize(Decimal(1))}%"
@@ -108,14 +108,14 @@ def profile_words(profile: Profile, days: int, home: str | None) -> str:
     """The profile in words and figures a caseworker can check."""
     near_km = settings.AUDIT_NEAR_KM
     adult_bands = ", ".join(
-        f"{name}: {_pct(_share(count, profile.found))}"
+        f"{name}: {percent(share_of(count, profile.found))}"
         for name, count in list(zip(AGE_BANDS, profile.age_bands, strict=True))[
             ADULT_FROM_BAND:
         ]
     )
     span = "1 day" if days == 1 else f"{days} days"
     words = (
-        f"{_pct(profile.adult_share)} of the {profile.found:,} learners found in "
+        f"{percent(profile.adult_share)} of the {profile.found:,} learners found in "
         f"{span} were aged 20 or over ({adult_bands})"
     )
     if home is None:
@@ -124,13 +124,13 @@ def profile_words(profile: Profile, days: int, home: str | None) -> str:
         )
     else:
         words += (
-            f"; {_pct(profile.near_share)} of the {profile.known:,} with a known area "
-            f"lived within {near_km} km of the registered address ({home})"
+            f"; {percent(profile.near_share)} of the {profile.known:,} with a known "
+            f"area lived within {near_km} km of the registered address ({home})"
         )
     words += f"; {profile.area_count} postcode areas"
     if profile.searches:
         words += (
-            f"; {_pct(profile.detail_share)} of {profile.searches:,} searches were by "
-            "details"
+            f"; {percent(profile.detail_share)} of {profile.searches:,} searches "
+            "were by details"
         )
     return words + "."

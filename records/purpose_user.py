@@ -6,7 +6,7 @@ member who found anyone that day against the organisation's other users over
 the purpose window and against their own earlier days. The figure is the
 smallest of three differences (adults, far, by details): a hit needs all three
 at once, which is the screening pattern. records.purpose.purpose_hits calls
-_user_hits after the organisation rules.
+user_hits after the organisation rules.
 """
 
 from dataclasses import dataclass
@@ -19,10 +19,10 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from lrs_portal.jobs import JobProgress
 from lrs_portal.models import User
-from records.audit_hits import Hit, _q
+from records.audit_hits import Hit, two_places
 from records.models import AuditRule, PurposeDay, UsageAlert
 from records.purpose_profile import Profile
-from records.purpose_spans import _SCALARS, Span, _pct
+from records.purpose_spans import SCALARS, Span, percent
 
 Code = AuditRule.Code
 
@@ -98,7 +98,7 @@ def _user_sums(
     totals = (
         rows.order_by()
         .values("user_id", "organisation_id")
-        .annotate(**{f"t_{name}": Sum(name) for name in _SCALARS}, t_days=Count("pk"))
+        .annotate(**{f"t_{name}": Sum(name) for name in SCALARS}, t_days=Count("pk"))
     )
     if screening_above is not None:
         screening = Q(
@@ -109,7 +109,7 @@ def _user_sums(
     result: dict[tuple[int, int], tuple[Profile, int]] = {}
     for row in totals:
         profile = Profile()
-        for name in _SCALARS:
+        for name in SCALARS:
             setattr(profile, name, int(row[f"t_{name}"] or 0))
         result[(row["user_id"], row["organisation_id"])] = (
             profile,
@@ -120,7 +120,7 @@ def _user_sums(
 
 def _minus(whole: Profile, part: Profile) -> Profile:
     rest = Profile()
-    for name in _SCALARS:
+    for name in SCALARS:
         setattr(rest, name, getattr(whole, name) - getattr(part, name))
     return rest
 
@@ -135,7 +135,7 @@ class _UserCase:
     value: Decimal
 
 
-def _user_hits(
+def user_hits(
     day: date,
     rule: AuditRule,
     users: dict[tuple[int, int], Profile],
@@ -167,7 +167,7 @@ def _user_hits(
     today = {key for key in active if could(users[key])}
     own_window = _user_sums(
         window,
-        None,  # every organisation's, as _sums reads them (purpose_hits)
+        None,  # every organisation's, as span_sums reads them (purpose_hits)
         user_ids={user_id for user_id, _ in today},
         screening_above=rule.threshold,
     )
@@ -245,8 +245,8 @@ def _user_hits(
                 rule,
                 case.organisation_id,
                 case.user_id,
-                _q(value),
-                _q(rule.threshold),
+                two_places(value),
+                two_places(rule.threshold),
                 _user_words(
                     case, own, home, emails.get(case.user_id, ""), window.days, day
                 ),
@@ -283,31 +283,31 @@ def _user_words(
         )
 
     parts = [
-        f"{_pct(mine.adult_share)} of the {mine.found:,} learners they found were "
+        f"{percent(mine.adult_share)} of the {mine.found:,} learners they found were "
         "aged 20 or over, "
         + against(
-            f"{_pct(rest.adult_share)} of {rest.found:,}",
-            None if own is None else f"{_pct(own.adult_share)} of {own.found:,}",
+            f"{percent(rest.adult_share)} of {rest.found:,}",
+            None if own is None else f"{percent(own.adult_share)} of {own.found:,}",
         )
     ]
     if home is not None:
         parts.append(
-            f"{_pct(far(mine))} of the {mine.known:,} with a known area lived "
+            f"{percent(far(mine))} of the {mine.known:,} with a known area lived "
             f"further than {far_km} km from the registered address ({home}), "
             + against(
-                f"{_pct(far(rest))} of {rest.known:,}",
-                None if own is None else f"{_pct(far(own))} of {own.known:,}",
+                f"{percent(far(rest))} of {rest.known:,}",
+                None if own is None else f"{percent(far(own))} of {own.known:,}",
             )
         )
     else:
         parts.append("the registered address has no postcode area we know, so no "
                      "distances")  # fmt: skip
     parts.append(
-        f"{_pct(mine.detail_share)} of their {mine.searches:,} searches were by "
+        f"{percent(mine.detail_share)} of their {mine.searches:,} searches were by "
         "details, "
         + against(
-            _pct(rest.detail_share),
-            None if own is None else _pct(own.detail_share),
+            percent(rest.detail_share),
+            None if own is None else percent(own.detail_share),
         )
     )
     history = (

@@ -14,11 +14,11 @@ from typing import TypedDict
 from django.utils import timezone
 from fpdf import FPDF
 
+from lrs_portal.csv_cells import Echo, csv_cell
 from lrs_portal.pdf import latin1 as _latin1
 from records.models import LearnerView
 from records.services import InvalidUln
 from records.uln import uln_problem
-from registration.admin.base import csv_cell
 
 COLUMNS = (
     "Time (UTC)",
@@ -85,13 +85,6 @@ def _access_rows(uln: str) -> Iterator[AccessRow]:
         }
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _utc(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
 
@@ -104,7 +97,7 @@ def access_report_csv(
     Every cell goes through csv_cell, so an organisation's name can never run as
     a spreadsheet formula.
     """
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     produced = _utc(produced_at or timezone.now())
     header = (
         f"Searches for and views of the learner record with ULN {uln.strip()}",

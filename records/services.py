@@ -1,9 +1,9 @@
 """Learner lookups: the gate, the real-time caps, and the log row written in the
 same transaction that reads the data (architecture.md rules 1 and 2).
 
-The one gate for learner data (_gate, _counted) and the four lookups through it
-are here; what the caps count and allow is records.caps, the matching rule
-records.matching, closing a usage alert records.usage_alerts (each still
+The one gate for learner data (gate_membership, _counted) and the four lookups
+through it are here; what the caps count and allow is records.caps, the matching
+rule records.matching, closing a usage alert records.usage_alerts (each still
 importable from here).
 """
 
@@ -19,7 +19,7 @@ from lrs_portal.models import User
 from records import pg
 from records.caps import (
     Allowance,
-    _cap_refusal,
+    cap_refusal,
     lookup_allowance,
     lookup_cap_frees_in,
     organisation_daily_cap,
@@ -29,13 +29,13 @@ from records.matching import (
     CANDIDATE_LIMIT,
     POSSIBLE_MATCH_LIMIT,
     LookupResult,
-    _match,
-    _same,
+    demographic_match,
     match_among,
+    same_text,
 )
 from records.models import Achievement, Learner, LearnerView
 from records.permissions import REFUSALS, Refusal, lookup_membership, lookup_refusal
-from records.purpose import learner_stamp
+from records.purpose_profile import learner_stamp
 from records.uln import uln_problem
 from records.usage_alerts import ALERT_TRANSITIONS, usage_alert_close
 from registration.models import ApiClient, Membership
@@ -94,7 +94,7 @@ def learner_may_share(learner: Learner) -> bool:
     return learner.ability_to_share == Learner.AbilityToShare.NOTICE_SEEN
 
 
-def _log(
+def learner_view_log(
     *,
     membership: Membership,
     action: str,
@@ -126,7 +126,7 @@ def _log(
     )
 
 
-def _gate(user: User, *, lock: bool = False) -> Membership:
+def gate_membership(user: User, *, lock: bool = False) -> Membership:
     """The member, if the gate lets them through; else LookupRefused.
 
     With ``lock`` (inside a transaction) the member's row is locked; the search
@@ -155,16 +155,16 @@ def _counted(
     A refusal by a cap is logged too, and committed, before it is raised.
     """
     with transaction.atomic():
-        membership = _gate(user, lock=True)
+        membership = gate_membership(user, lock=True)
         # Then the organisation's caps lock: its members' counts and log rows go one
         # at a time, or 20 at once could all count 24 under a cap of 25.
         pg.organisation_caps_lock(membership.organisation_id)
-        refusal = _cap_refusal(membership)
+        refusal = cap_refusal(membership)
         if refusal is None:
             # The member's row is locked already: at most one UPDATE a day.
             membership_record_lookup(membership=membership)
             return run(membership)
-        _log(
+        learner_view_log(
             membership=membership,
             action=action,
             outcome=OUTCOME.REFUSED,
@@ -193,7 +193,7 @@ def _logged_search(
 
     def run(membership: Membership) -> LookupResult:
         result = find()
-        _log(
+        learner_view_log(
             membership=membership,
             action=action,
             outcome=result.outcome,
@@ -270,7 +270,9 @@ def learner_search_by_demographics(
         request_id=request_id,
         channel=channel,
         api_client=api_client,
-        find=lambda: _match(given_name, family_name, date_of_birth, gender, postcode),
+        find=lambda: demographic_match(
+            given_name, family_name, date_of_birth, gender, postcode
+        ),
     )
 
 
@@ -289,7 +291,7 @@ def learner_view(
     Viewing follows a search, so it does not count towards the caps, but the
     gate still applies: a suspension between search and view stops the view.
     """
-    membership = _gate(user)
+    membership = gate_membership(user)
     with transaction.atomic():
         return _record_shown(
             membership=membership,
@@ -313,7 +315,7 @@ def _record_shown(
     shared = learner_may_share(learner)
     # Withheld achievements are not even read.
     achievements = list(learner.achievements.all()) if shared else []
-    _log(
+    learner_view_log(
         membership=membership,
         action=LearnerView.Action.VIEW_RECORD,
         outcome=OUTCOME.SHOWN if shared else OUTCOME.NOT_SHARED,
@@ -357,7 +359,7 @@ def learner_learning_events(
     def run(membership: Membership) -> LearnerRecord | None:
         learner = Learner.objects.filter(uln=wanted).first()
         if learner is not None and all(
-            _same(getattr(learner, name), typed)
+            same_text(getattr(learner, name), typed)
             for name, typed in zip(_NAMES, (given_name, family_name), strict=True)
         ):
             return _record_shown(
@@ -369,7 +371,7 @@ def learner_learning_events(
             )
         # Which of the two failed is not said: either would tell an unknown
         # caller whether the ULN is somebody's.
-        _log(
+        learner_view_log(
             membership=membership,
             action=LearnerView.Action.VIEW_RECORD,
             outcome=OUTCOME.NO_MATCH,

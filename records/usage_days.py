@@ -18,7 +18,7 @@ ACTION = LearnerView.Action
 SEARCHES = (ACTION.SEARCH_ULN, ACTION.SEARCH_DEMOGRAPHICS)
 
 
-def _utc_midnight(day: date) -> datetime:
+def utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
@@ -62,7 +62,7 @@ def _audited_usage(
         for day, audited_at in AuditedDay.objects.filter(
             day__gte=first, day__lt=last
         ).values_list("day", "audited_at")
-        if audited_at >= _utc_midnight(day + timedelta(days=1))
+        if audited_at >= utc_midnight(day + timedelta(days=1))
     }
     if not over:
         return {}
@@ -104,8 +104,8 @@ def _logged_usage(log: QuerySet[LearnerView], days: list[date]) -> dict[date, Us
             end = day
             continue
         within |= Q(
-            viewed_at__gte=_utc_midnight(start),
-            viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
+            viewed_at__gte=utc_midnight(start),
+            viewed_at__lt=utc_midnight(end + timedelta(days=1)),
         )
         if day is not None:
             start = end = day

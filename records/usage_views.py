@@ -32,7 +32,7 @@ from lrs_portal.hostile_input import form_in_query
 from records.forms import (
     LogDownloadForm,
 )
-from records.log_csv import _csv_columns, _csv_lines
+from records.log_csv import csv_columns, csv_lines
 from records.models import LearnerView
 from records.permissions import (
     can_read_log,
@@ -44,7 +44,7 @@ from records.services import (
     organisation_daily_cap,
 )
 from records.usage_chart import usage_chart
-from records.usage_days import _usage_days, _utc_midnight
+from records.usage_days import _usage_days, utc_midnight
 from records.views import _user
 from registration.models import Membership
 
@@ -149,15 +149,15 @@ def usage_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     with_ulns = can_read_log_ulns(membership)
     rows = (
         log.filter(
-            viewed_at__gte=_utc_midnight(start),
-            viewed_at__lt=_utc_midnight(end + timedelta(days=1)),
+            viewed_at__gte=utc_midnight(start),
+            viewed_at__lt=utc_midnight(end + timedelta(days=1)),
         )
         .order_by("-viewed_at", "-pk")
-        .values_list(*_csv_columns(with_ulns))
+        .values_list(*csv_columns(with_ulns))
         .iterator(chunk_size=2000)
     )
     response = StreamingHttpResponse(
-        _csv_lines(rows, with_ulns=with_ulns), content_type="text/csv; charset=utf-8"
+        csv_lines(rows, with_ulns=with_ulns), content_type="text/csv; charset=utf-8"
     )
     ukprn = membership.organisation.ukprn
     response["Content-Disposition"] = (

@@ -80,7 +80,7 @@ def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     )
 
 
-def _gate_refusal(request: HttpRequest) -> Refusal | None:
+def gate_refusal(request: HttpRequest) -> Refusal | None:
     user = _user(request)
     return lookup_refusal(user, lookup_membership(user))
 
@@ -98,7 +98,7 @@ def lookup_gate(
     def wrapper(
         request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
     ) -> HttpResponse:
-        refusal = _gate_refusal(request)
+        refusal = gate_refusal(request)
         if refusal is not None:
             return _refused(request, refusal)
         return view(request, *args, **kwargs)
@@ -227,7 +227,7 @@ def _results(
 
 def _form_page(request: HttpRequest, template: str, form: forms.Form) -> HttpResponse:
     """A search form (empty, or with its errors), for those the gate lets through."""
-    refusal = _gate_refusal(request)
+    refusal = gate_refusal(request)
     if refusal is not None:
         return _refused(request, refusal)
     return render(request, template, {"form": form})

@@ -26,7 +26,7 @@ from approvals.services.conditions import conditions_unmet
 from approvals.services.emails import tell_requester
 from approvals.services.requests import (
     Refused,
-    _new_reference,
+    new_reference,
     request_transition,
 )
 from lrs_portal.models import User
@@ -226,7 +226,7 @@ def change_start(
     with transaction.atomic():
         change = save_with_history(
             DataShareRequest(
-                reference=_new_reference(),
+                reference=new_reference(),
                 organisation=share.organisation,
                 requester=acting_user,
                 change_of=share,

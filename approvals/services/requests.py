@@ -79,7 +79,7 @@ def request_transition(
     )
 
 
-def _new_reference() -> str:
+def new_reference() -> str:
     while True:
         number = "".join(secrets.choice("0123456789") for _ in range(_REFERENCE_DIGITS))
         reference = f"DS{number}"
@@ -122,7 +122,7 @@ def request_start(
     if not permissions.organisations_requesting_for(acting_user).contains(organisation):
         raise PermissionError("You cannot request data for this organisation")
     request = DataShareRequest(
-        reference=_new_reference(), organisation=organisation, requester=acting_user
+        reference=new_reference(), organisation=organisation, requester=acting_user
     )
     return save_with_history(request, acting_user=acting_user, reason="Started")
 

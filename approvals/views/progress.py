@@ -20,7 +20,7 @@ from approvals.request_forms import (
 )
 from approvals.services.casefile import change_start
 from approvals.views.access import request_page
-from approvals.views.requests import TAG_COLOURS, S, _summary
+from approvals.views.requests import TAG_COLOURS, S, summary
 from lrs_portal.models import User
 
 # The statuses of a live share, which may be changed (decision 17).
@@ -58,7 +58,7 @@ def status(request: HttpRequest, user: User, share: DataShareRequest) -> HttpRes
             "certificate_due": share.status in (S.RELEASED, S.CLOSING)
             and not hasattr(share, "certificate"),
             "can_change": share.status in LIVE and share.change_of_id is None,
-            **_summary(share),
+            **summary(share),
         },
     )
 

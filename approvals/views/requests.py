@@ -300,7 +300,7 @@ def check_answers(
                 gettext(SECTION_TITLES[key])
                 for key in services.request_missing_sections(share)
             ],
-            **_summary(share),
+            **summary(share),
         },
     )
 
@@ -318,7 +318,7 @@ def _plain(reason: str) -> str:
     return reason
 
 
-def _summary(share: DataShareRequest) -> dict[str, Any]:
+def summary(share: DataShareRequest) -> dict[str, Any]:
     return {
         "datasets": share.datasets.all(),
         "researchers": share.researchers.all(),

@@ -18,7 +18,7 @@ from records.pg import estimated_count
 from registration.admin.base import CappedCountPaginator
 
 
-def _is_uln_shaped(term: str) -> bool:
+def is_uln_shaped(term: str) -> bool:
     return len(term) == 10 and term.isascii() and term.isdigit()
 
 

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from lrs_portal.admin_display import when
 from lrs_portal.models import User
-from records.admin.base import LargeTableAdmin, _is_uln_shaped
+from records.admin.base import LargeTableAdmin, is_uln_shaped
 from records.links import learner_linked_ulns, learner_master
 from records.models import Achievement, Learner, LearnerLink, LearnerView
 from records.reports import (
@@ -48,7 +48,7 @@ class AchievementInline(ViewOnlyInline):
     ordering = ("-award_date",)
 
 
-def _access_report_download(uln: str) -> StreamingHttpResponse:
+def access_report_download(uln: str) -> StreamingHttpResponse:
     lines = access_report_csv(uln=uln, rows=learner_access_report(uln=uln))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = access_report_filename(uln)
@@ -128,7 +128,7 @@ class LearnerAdmin(LargeTableAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if _is_uln_shaped(term):
+        if is_uln_shaped(term):
             return queryset.filter(uln=term), False
         family = queryset.annotate(family_upper=Upper("family_name"))
         return family.filter(family_upper=term.upper()), False
@@ -136,7 +136,7 @@ class LearnerAdmin(LargeTableAdmin):
     def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
         # A family name's rows come from its index already in date of birth order.
         term = request.GET.get("q", "").strip()
-        if term and not _is_uln_shaped(term):
+        if term and not is_uln_shaped(term):
             return ("date_of_birth", "uln")
         return ("uln",)
 
@@ -167,7 +167,7 @@ class LearnerAdmin(LargeTableAdmin):
         report_download_log(
             user=cast(User, request.user), obj=learner, file_format="csv"
         )
-        return _access_report_download(learner.uln)
+        return access_report_download(learner.uln)
 
     def render_change_form(
         self,

@@ -16,8 +16,8 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 
 from lrs_portal.models import User
-from records.admin.base import LargeTableAdmin, LogPaginator, _is_uln_shaped
-from records.admin.learners import _access_report_download
+from records.admin.base import LargeTableAdmin, LogPaginator, is_uln_shaped
+from records.admin.learners import access_report_download
 from records.models import Learner, LearnerView
 from records.subject_access import report_download_log
 from records.uln import validate_uln
@@ -179,7 +179,7 @@ class LearnerViewAdmin(LargeTableAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if _is_uln_shaped(term):
+        if is_uln_shaped(term):
             return queryset.filter(learner_uln=term), False
         # request_id has no index: a time window keeps the search to recent rows.
         window = PERIODS.get(request.GET.get("within", ""), PERIODS[REQUEST_ID_PERIOD])
@@ -213,7 +213,7 @@ class LearnerViewAdmin(LargeTableAdmin):
                 file_format="csv",
                 label="" if learner else f"Learner {uln} (not in the LRS)",
             )
-            return _access_report_download(uln)
+            return access_report_download(uln)
         request.current_app = self.admin_site.name
         context = {
             **self.admin_site.each_context(request),

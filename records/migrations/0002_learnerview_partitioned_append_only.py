@@ -16,12 +16,12 @@ from django.conf import settings
 from django.db import migrations
 from django.utils import timezone
 
-from records.pg import (
+from records.log_grants import (
     APPEND_ONLY_FUNCTION,
     LOG_TABLE,
     log_privileges_restrict,
-    partitions_ensure,
 )
+from records.log_partitions import partitions_ensure
 
 ASIDE = "records_learnerview_rebuild"
 
@@ -95,7 +95,7 @@ END;
 $$
 """
 # Row triggers on the parent are cloned onto every partition, present and future;
-# the TRUNCATE trigger is per table (records.pg adds one to each partition).
+# the TRUNCATE trigger is per table (records.log_partitions adds one to each partition).
 TRIGGERS = (
     f'CREATE TRIGGER "records_learnerview_no_update_delete"'
     f' BEFORE UPDATE OR DELETE ON "{LOG_TABLE}"'

@@ -4,15 +4,15 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 from lrs_portal import pg as portal_pg
-from records import pg
+from records import log_grants
 
 
 def stamp(apps, schema_editor):
-    pg.stamp_install(using=schema_editor.connection.alias)
+    log_grants.stamp_install(using=schema_editor.connection.alias)
 
 
 def unstamp(apps, schema_editor):
-    pg.stamp_uninstall(using=schema_editor.connection.alias)
+    log_grants.stamp_uninstall(using=schema_editor.connection.alias)
 
 
 

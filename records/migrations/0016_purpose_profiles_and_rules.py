@@ -13,7 +13,7 @@ from django.db import migrations, models
 
 
 def add_purpose_rules(apps, schema_editor):
-    from records.purpose import DEFAULT_PURPOSE_RULES
+    from records.audit_defaults import DEFAULT_PURPOSE_RULES
 
     AuditRule = apps.get_model("records", "AuditRule")
     for code, threshold, minimum, suspends, description in DEFAULT_PURPOSE_RULES:
@@ -29,7 +29,7 @@ def add_purpose_rules(apps, schema_editor):
 
 
 def remove_purpose_rules(apps, schema_editor):
-    from records.purpose import PURPOSE_RULES
+    from records.audit_defaults import PURPOSE_RULES
 
     apps.get_model("records", "AuditRule").objects.filter(code__in=PURPOSE_RULES).delete()
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 def add_user_purpose_rule(apps, schema_editor):
-    from records.purpose import DEFAULT_USER_PURPOSE_RULES
+    from records.audit_defaults import DEFAULT_USER_PURPOSE_RULES
 
     AuditRule = apps.get_model("records", "AuditRule")
     for code, threshold, minimum, suspends, description in DEFAULT_USER_PURPOSE_RULES:

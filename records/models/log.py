@@ -47,7 +47,7 @@ class LearnerView(models.Model):
 
     # Set by the database (its transaction's time); on PostgreSQL a trigger
     # refuses any other time, and draws the id itself, for every role but the
-    # log's owner (records.pg.STAMP_FUNCTION).
+    # log's owner (records.log_grants.STAMP_FUNCTION).
     viewed_at = models.DateTimeField(db_default=Now())
     # No index of their own: (user, viewed_at) and (organisation, viewed_at)
     # below start with them, and every lookup's log row writes each index.

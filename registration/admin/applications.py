@@ -26,10 +26,10 @@ from registration.admin.base import (
     OPEN_STATUSES,
     A,
     Groups,
-    _field_names,
     _fieldsets,
     _user,
     _when,
+    field_names,
 )
 from registration.admin.csv_export import csv_response
 from registration.admin.filters import QueueFilter
@@ -125,7 +125,7 @@ class RegistrationApplicationAdmin(ServiceLevelAdminMixin, ApplicationWorkflowAd
     ordering = ("submitted_at", "pk")
     actions = ("export_csv",)
     fieldsets = _fieldsets(_APPLICATION_FIELDSETS)
-    readonly_fields = _field_names(_APPLICATION_FIELDSETS)
+    readonly_fields = field_names(_APPLICATION_FIELDSETS)
     inlines = (AccreditationInline, ApplicationCheckInline, FollowUpDiscussionInline)
 
     CSV_COLUMNS = (

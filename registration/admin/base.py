@@ -31,7 +31,7 @@ from lrs_portal.admin import BaseAdmin, ViewOnlyMixin
 from lrs_portal.admin_display import when
 from lrs_portal.models import User
 from lrs_portal.transitions import TransitionNotAllowed
-from registration.admin.csv_export import csv_cell, csv_response
+from registration.admin.csv_export import csv_response
 from registration.admin.filters import (
     CaseStatusFilter,
     DefaultChoiceFilter,
@@ -68,7 +68,6 @@ __all__ = [
     "RejectForm",
     "RequestInformationForm",
     "ResolveForm",
-    "csv_cell",
     "csv_response",
 ]
 
@@ -250,5 +249,5 @@ def _fieldsets(groups: Groups) -> Any:
     return tuple((title, {"fields": fields}) for title, fields in groups)
 
 
-def _field_names(groups: Groups) -> tuple[str, ...]:
+def field_names(groups: Groups) -> tuple[str, ...]:
     return tuple(name for _, fields in groups for name in fields)

@@ -1,26 +1,12 @@
-"""CSV files from the admin and the pages: cells a spreadsheet never runs as a
-formula."""
+"""CSV files from the admin and the pages, each cell through csv_cell
+(lrs_portal.csv_cells), so that a spreadsheet never runs one as a formula."""
 
 import csv
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from django.http import HttpResponse
-from django.utils import timezone
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text and never runs as a formula (OWASP)."""
-    if value is None:
-        return ""
-    text = (
-        timezone.localtime(value).isoformat()
-        if isinstance(value, datetime)
-        else f"{value}"
-    )
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+from lrs_portal.csv_cells import csv_cell
 
 
 def csv_response(

@@ -23,9 +23,9 @@ from registration.admin.base import (
     RegistrationAdmin,
     S,
     ViewOnlyInline,
-    _field_names,
     _fieldsets,
     _user,
+    field_names,
 )
 from registration.admin.forms import ConfirmForm, ReasonForm
 from registration.admin.timeline import organisation_timeline
@@ -119,7 +119,7 @@ class OrganisationAdmin(ReadOnlyFormMixin, RegistrationAdmin):
         "Part of the legal name, or an exact UKPRN, company or ICO number"
     )
     fieldsets = _fieldsets(_ORGANISATION_FIELDSETS)
-    readonly_fields = _field_names(_ORGANISATION_FIELDSETS)
+    readonly_fields = field_names(_ORGANISATION_FIELDSETS)
     inlines = (MembershipInline,)
 
     @admin.display(description="Learners a year (estimated)")

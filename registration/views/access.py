@@ -104,7 +104,7 @@ def super_user_only(request: HttpRequest, membership: Membership) -> HttpRespons
     )
 
 
-def _terms_first(request: HttpRequest) -> HttpResponse:
+def terms_first(request: HttpRequest) -> HttpResponse:
     query = urlencode({"next": request.path})
     return redirect(f"{reverse('registration:user-terms')}?{query}")
 
@@ -120,7 +120,7 @@ def organisation_member(
     ) -> HttpResponse:
         membership = membership_of(signed_in_user(request))
         if membership.terms_accepted_at is None:
-            return _terms_first(request)
+            return terms_first(request)
         return view(request, membership, *args, **kwargs)
 
     return wrapper
@@ -140,7 +140,7 @@ def organisation_super_user(
         if not permissions.can_manage_users(membership.user, membership.organisation):
             return super_user_only(request, membership)
         if membership.terms_accepted_at is None:
-            return _terms_first(request)
+            return terms_first(request)
         return view(request, membership, *args, **kwargs)
 
     return wrapper

@@ -69,7 +69,7 @@ SECTION_TITLES = {key: title for key, title, _url in SECTIONS}
 NEEDS_COMPANY_NUMBER = {"going_concern", "signing_director"}
 
 
-def _posted(request: HttpRequest) -> bool:
+def posted(request: HttpRequest) -> bool:
     return request.method == "POST"
 
 
@@ -77,8 +77,8 @@ def _posted(request: HttpRequest) -> bool:
 def create_account(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("registration:task-list")
-    form = CreateAccountForm(request.POST if _posted(request) else None)
-    if _posted(request) and form.is_valid():
+    form = CreateAccountForm(request.POST if posted(request) else None)
+    if posted(request) and form.is_valid():
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
@@ -148,11 +148,11 @@ def organisation_details(
     user = signed_in_user(request)
     old_number = application.companies_house_number
     form = OrganisationDetailsForm(
-        request.POST if _posted(request) else None,
+        request.POST if posted(request) else None,
         instance=application,
         applicant=user,
     )
-    if _posted(request) and form.is_valid():
+    if posted(request) and form.is_valid():
         application = form.save(commit=False)
         application.super_user_name = user.full_name
         application.super_user_email = user.email
@@ -184,14 +184,14 @@ def accreditation(
 ) -> HttpResponse:
     user = signed_in_user(request)
     form = AccreditationForm(
-        request.POST if _posted(request) else None,
+        request.POST if posted(request) else None,
         application=application,
         action=request.POST.get("action", AccreditationForm.SAVE),
         initial={
             "estimated_learners_per_year": application.estimated_learners_per_year
         },
     )
-    if _posted(request) and form.is_valid():
+    if posted(request) and form.is_valid():
         try:
             _save_accreditation(application, form, user)
         except IntegrityError:  # added twice at once
@@ -260,8 +260,8 @@ def accreditation_remove(
 @login_required
 @editable_application
 def purpose(request: HttpRequest, application: RegistrationApplication) -> HttpResponse:
-    form = PurposeForm(request.POST if _posted(request) else None, instance=application)
-    if _posted(request) and form.is_valid():
+    form = PurposeForm(request.POST if posted(request) else None, instance=application)
+    if posted(request) and form.is_valid():
         save_with_history(
             form.save(commit=False),
             acting_user=signed_in_user(request),
@@ -288,14 +288,14 @@ def learners_served(
     request: HttpRequest, application: RegistrationApplication
 ) -> HttpResponse:
     form = LearnersServedForm(
-        request.POST if _posted(request) else None,
+        request.POST if posted(request) else None,
         initial={
             "learner_ages": application.learner_ages or [],
             "learner_reach": application.learner_reach,
             "learner_reach_km": application.learner_reach_km,
         },
     )
-    if _posted(request) and form.is_valid():
+    if posted(request) and form.is_valid():
         application.learner_ages = list(form.cleaned_data["learner_ages"])
         application.learner_reach = form.cleaned_data["learner_reach"]
         application.learner_reach_km = form.cleaned_data["learner_reach_km"]

@@ -26,7 +26,7 @@ from registration.companies_house import (
 from registration.forms import AccountsUploadForm, SigningDirectorForm
 from registration.models import RegistrationApplication
 from registration.views.access import editable_application, signed_in_user
-from registration.views.apply import _posted
+from registration.views.apply import posted
 
 # Companies House's company status codes in words (its public API's enumeration;
 # an unlisted code is shown as Companies House writes it).
@@ -120,10 +120,10 @@ def going_concern(
     if not application.companies_house_number:
         return redirect("registration:task-list")
     form = AccountsUploadForm(
-        request.POST if _posted(request) else None,
-        request.FILES if _posted(request) else None,
+        request.POST if posted(request) else None,
+        request.FILES if posted(request) else None,
     )
-    if _posted(request) and form.is_valid():
+    if posted(request) and form.is_valid():
         upload = form.cleaned_data["accounts_document"]
         if upload is not None:
             _store_accounts(application, upload, signed_in_user(request))
@@ -173,7 +173,7 @@ def signing_director(
     lookup = company_lookup(application)
     directors = lookup.facts.directors if lookup.facts else []
     form = SigningDirectorForm(
-        request.POST if _posted(request) else None,
+        request.POST if posted(request) else None,
         directors=directors,
         subject=application,
         initial={
@@ -181,7 +181,7 @@ def signing_director(
             "email": application.signing_director_email,
         },
     )
-    if _posted(request) and directors and form.is_valid():
+    if posted(request) and directors and form.is_valid():
         chosen = form.chosen
         application.signing_director_name = chosen.name
         application.signing_director_appointment = chosen.appointment

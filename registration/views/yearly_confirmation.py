@@ -38,7 +38,7 @@ from registration.services.yearly_confirmation import (
     yearly_confirmation_answer,
     yearly_confirmation_pending,
 )
-from registration.views.access import _terms_first, signed_in_user, super_user_only
+from registration.views.access import signed_in_user, super_user_only, terms_first
 
 P = ParamSpec("P")
 SESSION_KEY = "yearly_confirmation"
@@ -82,7 +82,7 @@ def confirming_super_user(
         if not permissions.can_manage_users(user, organisation):
             return super_user_only(request, membership)
         if membership.terms_accepted_at is None:
-            return _terms_first(request)
+            return terms_first(request)
         return view(request, membership, *args, **kwargs)
 
     return wrapper

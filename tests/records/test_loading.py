@@ -72,9 +72,7 @@ def reader(request, monkeypatch):
     from records import loading
 
     if request.param == "row by row":
-        monkeypatch.setattr(
-            loading, "_learners_screened", lambda *args, **kwargs: False
-        )
+        monkeypatch.setattr(loading, "learners_screened", lambda *args, **kwargs: False)
     return request.param
 
 
@@ -828,9 +826,9 @@ def _learner_indexes():
 def test_a_large_load_into_an_empty_table_rebuilds_the_same_indexes(
     tmp_path, monkeypatch
 ):
-    from records import loading
+    from records import loading_copy
 
-    monkeypatch.setattr(loading, "REBUILD_INDEXES_FROM", 3)
+    monkeypatch.setattr(loading_copy, "REBUILD_INDEXES_FROM", 3)
     before = _learner_indexes()
     path = write(tmp_path / "l.csv", [*_many(4), {**_many(4)[0], "email": "x"}])
 
@@ -914,13 +912,13 @@ def test_a_line_that_would_end_a_copy_early_is_reported_and_the_rest_load(tmp_pa
 def test_an_end_of_copy_line_split_between_two_chunks_is_still_seen(
     tmp_path, monkeypatch
 ):
-    from records import loading
+    from records import loading_screen
 
     path = write(tmp_path / "l.csv", [AMELIA])
     head = path.read_bytes()
     # Chunks of len(head) + 1 bytes: the first ends with the newline and the
     # backslash, the second starts with the dot.
-    monkeypatch.setattr(loading, "COPY_CHUNK", len(head) + 1)
+    monkeypatch.setattr(loading_screen, "COPY_CHUNK", len(head) + 1)
     path.write_bytes(head + b"\\.\n" + ",".join(OLIVER.values()).encode() + b"\n")
     assert path.read_bytes()[len(head) - 1 : len(head) + 2] == b"\n\\."
 
@@ -999,9 +997,9 @@ def test_the_screen_counts_and_reloads_like_the_row_by_row_path(tmp_path):
 
 @pytest.mark.postgres
 def test_rows_turned_away_by_the_screen_are_checked_in_batches(tmp_path, monkeypatch):
-    from records import loading
+    from records import loading_screen
 
-    monkeypatch.setattr(loading, "SCREENED_OUT_BATCH", 3)
+    monkeypatch.setattr(loading_screen, "SCREENED_OUT_BATCH", 3)
     rows = [{**row, "postcode": "ls2 9jt"} for row in _many(10)]
     rows.insert(5, learner(gender="8"))
     rows.append({**rows[7], "given_name": "Repeat"})  # a repeat of line 9
@@ -1021,11 +1019,11 @@ def _screened(rows: list[dict[str, str]]) -> list[bool]:
     """What the SQL screen says of each row (learners' cells as in a file)."""
     from django.utils import timezone
 
-    from records import loading
+    from records import loading_screen
 
     table = "screen_check"
     text = ", ".join(f"{name} text" for name in LEARNER_COLUMNS)
-    screen = loading._learner_screen(timezone.localdate())
+    screen = loading_screen.learner_screen(timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (n integer, {text})")
         for n, row in enumerate(rows):
@@ -1044,14 +1042,14 @@ def _python_stores_as_is(row: dict[str, str]) -> bool:
     as they are in the file (the date and gender as their date and code)."""
     from django.utils import timezone
 
-    from records import loading
+    from records import loading_checks
 
     cells = [row[name] for name in LEARNER_COLUMNS]
     try:
-        values = loading._LearnerCheck(timezone.localdate()).values(
+        values = loading_checks.LearnerCheck(timezone.localdate()).values(
             [cell.strip() for cell in cells]
         )
-    except loading._Rejected:
+    except loading_checks.Rejected:
         return False
     return [str(value) for value in values] == cells
 

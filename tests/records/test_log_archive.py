@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import ProgrammingError, transaction
 
 from lrs_portal.models import JobRun
-from records import log_archive, pg
+from records import log_archive, log_grants, log_partitions
 from records.models import LearnerView
 from tests.records.test_log_postgres import (
     as_role,
@@ -42,7 +42,7 @@ def archive_dir(settings, tmp_path):
 def old_month():
     """A month well past retention, with its partition and three rows."""
     month = month_add(this_month(), -(RETENTION + 6))
-    pg.partitions_ensure(months_ahead=0, today=month)
+    log_partitions.partitions_ensure(months_ahead=0, today=month)
     for day in (2, 15, 27):
         log_row(viewed_at=mid_month(month).replace(day=day))
     return month
@@ -56,7 +56,7 @@ def rows_of(table: str) -> list[tuple[object, ...]]:
 
 
 def retire(archive_dir):
-    return pg.partitions_drop_older_than(
+    return log_partitions.partitions_drop_older_than(
         retention_months=RETENTION, archive_dir=archive_dir
     )
 
@@ -64,7 +64,7 @@ def retire(archive_dir):
 def test_a_month_past_retention_is_archived_then_dropped_and_restores_whole(
     archive_dir, old_month
 ):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     before = rows_of(name)
 
     retired = retire(archive_dir)
@@ -90,22 +90,22 @@ def test_a_month_past_retention_is_archived_then_dropped_and_restores_whole(
 
 def test_a_month_within_retention_is_untouched(archive_dir, old_month):
     kept_month = month_add(this_month(), -RETENTION)  # partly within retention
-    pg.partitions_ensure(months_back=RETENTION, months_ahead=0)
+    log_partitions.partitions_ensure(months_back=RETENTION, months_ahead=0)
     kept = log_row(viewed_at=mid_month(kept_month))
 
     retired = retire(archive_dir)
 
-    assert pg.partition_name(kept_month) not in retired.dropped
+    assert log_partitions.partition_name(kept_month) not in retired.dropped
     assert LearnerView.objects.filter(pk=kept.pk).exists()
     archived = {path.name for path in archive_dir.iterdir()}
     assert archived == {
-        f"{pg.partition_name(old_month)}.csv.gz",
-        f"{pg.partition_name(old_month)}.manifest.json",
+        f"{log_partitions.partition_name(old_month)}.csv.gz",
+        f"{log_partitions.partition_name(old_month)}.manifest.json",
     }
 
 
 def test_a_corrupt_archive_is_refused_and_nothing_is_restored(archive_dir, old_month):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     retire(archive_dir)
     archive, _ = log_archive.archive_paths(archive_dir, name)
     data = bytearray(archive.read_bytes())
@@ -118,7 +118,7 @@ def test_a_corrupt_archive_is_refused_and_nothing_is_restored(archive_dir, old_m
 
 
 def test_an_archive_whose_manifest_claims_other_rows_is_refused(archive_dir, old_month):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     retire(archive_dir)
     _, manifest_path = log_archive.archive_paths(archive_dir, name)
     manifest = json.loads(manifest_path.read_text())
@@ -131,7 +131,7 @@ def test_an_archive_whose_manifest_claims_other_rows_is_refused(archive_dir, old
 
 def test_run_twice_the_second_run_archives_and_drops_nothing(archive_dir, old_month):
     call_command("maintain_partitions", stdout=StringIO())
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     archive, _ = log_archive.archive_paths(archive_dir, name)
     first = archive.read_bytes()
     out = StringIO()
@@ -148,7 +148,7 @@ def test_run_twice_the_second_run_archives_and_drops_nothing(archive_dir, old_mo
 def test_a_partition_left_detached_by_a_failed_run_is_archived_by_the_next(
     archive_dir, old_month, tmp_path
 ):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     before = rows_of(name)
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("")
@@ -156,8 +156,8 @@ def test_a_partition_left_detached_by_a_failed_run_is_archived_by_the_next(
     with pytest.raises(FileExistsError), transaction.atomic():
         retire(blocked)
     # The failed run's savepoint rolled back; detach by hand as a crash would leave it.
-    sql(f'ALTER TABLE "{pg.LOG_TABLE}" DETACH PARTITION "{name}"')
-    assert name not in [n for n, _, _ in pg.partitions_list()]
+    sql(f'ALTER TABLE "{log_grants.LOG_TABLE}" DETACH PARTITION "{name}"')
+    assert name not in [n for n, _, _ in log_partitions.partitions_list()]
 
     retired = retire(archive_dir)
 
@@ -171,7 +171,7 @@ def test_a_partition_left_detached_by_a_failed_run_is_archived_by_the_next(
 def test_a_bad_archive_already_there_is_written_afresh_before_any_drop(
     archive_dir, old_month
 ):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     archive, manifest_path = log_archive.archive_paths(archive_dir, name)
     archive_dir.mkdir(parents=True)
     archive.write_bytes(b"not gzip")
@@ -186,8 +186,8 @@ def test_a_bad_archive_already_there_is_written_afresh_before_any_drop(
 
 def test_a_detached_month_gives_the_app_role_nothing(archive_dir, old_month, roles):  # noqa: F811
     app, _ = roles
-    name = pg.partition_name(old_month)
-    sql(f'ALTER TABLE "{pg.LOG_TABLE}" DETACH PARTITION "{name}"')
+    name = log_partitions.partition_name(old_month)
+    sql(f'ALTER TABLE "{log_grants.LOG_TABLE}" DETACH PARTITION "{name}"')
 
     for verb in ("SELECT * FROM", "DELETE FROM"):
         with (
@@ -202,11 +202,13 @@ def test_the_app_role_cannot_archive_or_drop_a_month(archive_dir, old_month, rol
 
     with as_role(app), pytest.raises(CommandError, match="owner role"):
         call_command("maintain_partitions", stdout=StringIO())
-    assert pg.partition_name(old_month) in [n for n, _, _ in pg.partitions_list()]
+    assert log_partitions.partition_name(old_month) in [
+        n for n, _, _ in log_partitions.partitions_list()
+    ]
 
 
 def test_restore_refuses_a_partitions_name_for_its_table(archive_dir, old_month):
-    name = pg.partition_name(old_month)
+    name = log_partitions.partition_name(old_month)
     retire(archive_dir)
 
     with pytest.raises(CommandError, match="not a partition's name"):

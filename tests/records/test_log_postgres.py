@@ -1,5 +1,6 @@
 """The learner view log on PostgreSQL: monthly partitions, append-only by grants and
-by triggers, advisory locks and estimated counts (records/pg.py, migration 0002).
+by triggers, advisory locks and estimated counts (records/log_partitions.py,
+records/log_grants.py, records/pg.py, migration 0002).
 
 PostgreSQL's DDL is transactional, so creating, detaching and dropping partitions,
 and even creating roles, happen inside each test's transaction and are rolled back
@@ -30,11 +31,11 @@ from django.utils import timezone
 
 from lrs_portal.jobs import advisory_lock
 from lrs_portal.models import JobRun, Notification
-from records import pg
+from records import log_grants, log_partitions, pg
 from records.models import LearnerView
 from tests.factories import OrganisationFactory, UserFactory
 
-LOG = pg.LOG_TABLE
+LOG = log_grants.LOG_TABLE
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_the_models_indexes_are_on_the_parent_and_every_partition():
     parent = {name for (name,) in sql(indexes, [LOG])}
     (partition_indexes,) = sql(
         "SELECT count(*) FROM pg_indexes WHERE tablename = %s",
-        [pg.partition_name(this_month())],
+        [log_partitions.partition_name(this_month())],
     )
 
     assert {index.name for index in LearnerView._meta.indexes} <= parent
@@ -167,13 +168,13 @@ def test_a_row_written_now_lands_in_this_months_partition():
         [row.pk],
     )
 
-    assert where == (pg.partition_name(this_month()),)
+    assert where == (log_partitions.partition_name(this_month()),)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_migration_left_a_partition_for_every_month_of_retention_and_ahead(settings):
-    months = {start for _, start, _ in pg.partitions_list()}
+    months = {start for _, start, _ in log_partitions.partitions_list()}
 
     wanted = range(
         -settings.LEARNER_VIEW_RETENTION_MONTHS,
@@ -197,7 +198,7 @@ def test_a_row_for_a_month_with_no_partition_is_refused():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_partitions_ensure_creates_this_month_and_the_months_ahead():
-    created = pg.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
+    created = log_partitions.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
 
     assert created == [
         "records_learnerview_y2031m03",
@@ -205,7 +206,7 @@ def test_partitions_ensure_creates_this_month_and_the_months_ahead():
         "records_learnerview_y2031m05",
     ]
     assert ("records_learnerview_y2031m04", date(2031, 4, 1), date(2031, 5, 1)) in (
-        pg.partitions_list()
+        log_partitions.partitions_list()
     )
     log_row(viewed_at=datetime(2031, 5, 31, 23, 59, tzinfo=UTC))
 
@@ -213,30 +214,32 @@ def test_partitions_ensure_creates_this_month_and_the_months_ahead():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_partitions_ensure_is_idempotent():
-    pg.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
-    before = pg.partitions_list()
+    log_partitions.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
+    before = log_partitions.partitions_list()
 
-    again = pg.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
+    again = log_partitions.partitions_ensure(months_ahead=2, today=date(2031, 3, 15))
 
     assert again == []
-    assert pg.partitions_list() == before
+    assert log_partitions.partitions_list() == before
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_partitions_ensure_in_a_dry_run_creates_nothing():
-    before = pg.partitions_list()
+    before = log_partitions.partitions_list()
 
-    would = pg.partitions_ensure(months_ahead=1, today=date(2031, 3, 15), dry_run=True)
+    would = log_partitions.partitions_ensure(
+        months_ahead=1, today=date(2031, 3, 15), dry_run=True
+    )
 
     assert would == ["records_learnerview_y2031m03", "records_learnerview_y2031m04"]
-    assert pg.partitions_list() == before
+    assert log_partitions.partitions_list() == before
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_new_partition_refuses_truncate_and_grants_nothing(roles):
-    (name,) = pg.partitions_ensure(months_ahead=0, today=date(2031, 3, 15))
+    (name,) = log_partitions.partitions_ensure(months_ahead=0, today=date(2031, 3, 15))
 
     triggers = sql(
         "SELECT tgname FROM pg_trigger"
@@ -263,13 +266,17 @@ def test_partitions_drop_older_than_drops_only_whole_old_partitions(settings):
     retention = 24
     today = timezone.now().date()
     cutoff_month = month_add(this_month(), -retention)  # rows in it are partly kept
-    pg.partitions_ensure(months_back=retention, months_ahead=0)
-    (old,) = pg.partitions_ensure(months_ahead=0, today=month_add(cutoff_month, -6))
-    expected = [name for name, _, end in pg.partitions_list() if end <= cutoff_month]
+    log_partitions.partitions_ensure(months_back=retention, months_ahead=0)
+    (old,) = log_partitions.partitions_ensure(
+        months_ahead=0, today=month_add(cutoff_month, -6)
+    )
+    expected = [
+        name for name, _, end in log_partitions.partitions_list() if end <= cutoff_month
+    ]
     gone = log_row(viewed_at=mid_month(month_add(cutoff_month, -6)))
     kept = log_row(viewed_at=mid_month(cutoff_month))
 
-    dropped = pg.partitions_drop_older_than(
+    dropped = log_partitions.partitions_drop_older_than(
         retention_months=retention,
         archive_dir=settings.LEARNER_VIEW_ARCHIVE_DIR,
         today=today,
@@ -277,7 +284,7 @@ def test_partitions_drop_older_than_drops_only_whole_old_partitions(settings):
 
     assert old in dropped
     assert dropped == expected
-    assert pg.partition_name(cutoff_month) not in dropped
+    assert log_partitions.partition_name(cutoff_month) not in dropped
     assert sql("SELECT to_regclass(%s)", [old]) == [(None,)]
     assert not LearnerView.objects.filter(pk=gone.pk).exists()
     assert LearnerView.objects.filter(pk=kept.pk).exists()
@@ -286,22 +293,26 @@ def test_partitions_drop_older_than_drops_only_whole_old_partitions(settings):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_partitions_drop_older_than_in_a_dry_run_drops_nothing():
-    (old,) = pg.partitions_ensure(months_ahead=0, today=month_add(this_month(), -40))
-    before = pg.partitions_list()
+    (old,) = log_partitions.partitions_ensure(
+        months_ahead=0, today=month_add(this_month(), -40)
+    )
+    before = log_partitions.partitions_list()
 
-    would = pg.partitions_drop_older_than(
+    would = log_partitions.partitions_drop_older_than(
         retention_months=24, archive_dir=Path("/nonexistent"), dry_run=True
     ).dropped
 
     assert old in would
-    assert pg.partitions_list() == before
+    assert log_partitions.partitions_list() == before
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_partitions_drop_older_than_needs_a_retention_of_a_month_or_more():
     with pytest.raises(ValueError, match="at least 1"):
-        pg.partitions_drop_older_than(retention_months=0, archive_dir=Path("."))
+        log_partitions.partitions_drop_older_than(
+            retention_months=0, archive_dir=Path(".")
+        )
 
 
 # --- first layer: the application role's grants ----------------------------------
@@ -346,7 +357,7 @@ def test_the_app_role_can_insert_and_select_the_log(roles):
 def test_the_app_role_cannot_change_or_remove_log_rows(roles, statement):
     app, _ = roles
     log_row()
-    partition = pg.partition_name(this_month())
+    partition = log_partitions.partition_name(this_month())
 
     with as_role(app):
         error = refused(statement.format(partition=partition))
@@ -378,7 +389,7 @@ def test_the_app_role_can_still_change_other_tables(roles):
 def test_partitions_created_later_give_the_app_role_nothing(roles):
     app, owner = roles
     sql(f'SET LOCAL ROLE "{owner}"')  # the owner's default privileges apply
-    created = pg.partitions_ensure(months_ahead=0, today=date(2031, 3, 15))
+    created = log_partitions.partitions_ensure(months_ahead=0, today=date(2031, 3, 15))
     sql("RESET ROLE")
 
     with as_role(app):
@@ -470,7 +481,9 @@ def test_the_triggers_refuse_the_owner_too(statement):
     log_row()
     sql("SET LOCAL lrs.allow_truncate = off")
 
-    error = refused(statement.format(partition=pg.partition_name(this_month())))
+    error = refused(
+        statement.format(partition=log_partitions.partition_name(this_month()))
+    )
 
     assert isinstance(error, ProgrammingError)
     assert isinstance(error.__cause__, psycopg.errors.RaiseException)
@@ -560,17 +573,20 @@ def test_estimated_count_of_a_plain_table():
 @pytest.mark.django_db
 def test_maintain_partitions_dry_run_changes_nothing(settings):
     settings.LEARNER_VIEW_PARTITIONS_AHEAD = 5
-    (old,) = pg.partitions_ensure(months_ahead=0, today=month_add(this_month(), -40))
-    before = pg.partitions_list()
+    (old,) = log_partitions.partitions_ensure(
+        months_ahead=0, today=month_add(this_month(), -40)
+    )
+    before = log_partitions.partitions_list()
     out = StringIO()
 
     call_command("maintain_partitions", "--dry-run", stdout=out)
 
-    assert pg.partitions_list() == before
+    assert log_partitions.partitions_list() == before
     assert not JobRun.objects.exists()
     assert f"Would drop {old}" in out.getvalue()
-    assert f"Would create {pg.partition_name(month_add(this_month(), 5))}" in (
-        out.getvalue()
+    assert (
+        f"Would create {log_partitions.partition_name(month_add(this_month(), 5))}"
+        in (out.getvalue())
     )
 
 
@@ -580,13 +596,15 @@ def test_maintain_partitions_creates_ahead_drops_past_retention_and_records_it(
     settings,
 ):
     settings.LEARNER_VIEW_PARTITIONS_AHEAD = 5
-    (old,) = pg.partitions_ensure(months_ahead=0, today=month_add(this_month(), -40))
-    ahead = pg.partition_name(month_add(this_month(), 5))
+    (old,) = log_partitions.partitions_ensure(
+        months_ahead=0, today=month_add(this_month(), -40)
+    )
+    ahead = log_partitions.partition_name(month_add(this_month(), 5))
     out = StringIO()
 
     call_command("maintain_partitions", stdout=out)
 
-    names = [name for name, _, _ in pg.partitions_list()]
+    names = [name for name, _, _ in log_partitions.partitions_list()]
     assert ahead in names
     assert old not in names
     assert f"Created {ahead}" in out.getvalue()
@@ -635,11 +653,15 @@ def test_maintain_partitions_as_the_app_role_fails_and_says_why(roles, settings)
 @pytest.fixture
 def without_postgres(monkeypatch):
     """On SQLite, nothing; on PostgreSQL, take the path every other database takes."""
-    monkeypatch.setattr(pg, "is_postgres", lambda **_: False)
+    for module in (pg, log_partitions, log_grants):
+        monkeypatch.setattr(module, "is_postgres", lambda **_: False)
 
 
 def test_partition_names_are_the_utc_month():
-    assert pg.partition_name(date(2026, 1, 31)) == "records_learnerview_y2026m01"
+    assert (
+        log_partitions.partition_name(date(2026, 1, 31))
+        == "records_learnerview_y2026m01"
+    )
 
 
 @pytest.mark.django_db
@@ -647,13 +669,13 @@ def test_partition_functions_do_nothing_without_postgres(
     without_postgres, django_assert_num_queries
 ):
     with django_assert_num_queries(0):
-        assert pg.partitions_ensure(months_ahead=3) == []
-        retired = pg.partitions_drop_older_than(
+        assert log_partitions.partitions_ensure(months_ahead=3) == []
+        retired = log_partitions.partitions_drop_older_than(
             retention_months=1, archive_dir=Path("/nonexistent")
         )
-        assert retired == pg.Retired()
-        assert pg.partitions_list() == []
-        assert pg.log_privileges_restrict() == []
+        assert retired == log_partitions.Retired()
+        assert log_partitions.partitions_list() == []
+        assert log_grants.log_privileges_restrict() == []
 
 
 @pytest.mark.django_db

@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from records.audit_defaults import PURPOSE_RULES
 from records.jobs import audit_usage_run
 from records.models import AuditRule, Learner, LearnerView, PurposeDay, UsageAlert
 from records.postcodes import address_area, distance_km, postcode_area
-from records.purpose import PURPOSE_RULES, age_band, learner_stamp
+from records.purpose_profile import age_band, learner_stamp
 from records.services import usage_alert_close
 from registration.models import Organisation
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
@@ -62,8 +63,9 @@ def found(
     user, day, ulns, *, action=A.SEARCH_DEMOGRAPHICS, channel="page", stamped=True
 ):
     """A search that found each learner, in working hours, its row stamped with
-    the learner's band and area as the lookups stamp it (records.services._log);
-    not stamped: as rows logged before searches were."""
+    the learner's band and area as the lookups stamp it
+    (records.services.learner_view_log); not stamped: as rows logged before
+    searches were."""
     moment = datetime.combine(day, time(10), tzinfo=UTC)
     by_uln = Learner.objects.in_bulk(ulns, field_name="uln") if stamped else {}
     stamps = {uln: learner_stamp(learner, day) for uln, learner in by_uln.items()}
@@ -271,7 +273,7 @@ def test_the_profile_probes_the_uln_index_and_leaves_the_audits_plans_alone(
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from records.purpose import _found_sql, purpose_days_write
+    from records.purpose_days import _found_sql, purpose_days_write
 
     on = day_ago(1)
     found(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from records.models import AuditRule
-from records.purpose import Declared, Profile, outside_ages, outside_distance
+from records.purpose_profile import Declared, Profile, outside_ages, outside_distance
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of
 from tests.records.test_purpose import (
     FAR,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records.loading import _uln_valid
+from records.loading_checks import uln_valid
 from records.uln import TEMPORARY_ULN, uln_check_digit, uln_problem, validate_uln
 
 # domain.md 1.2: the HESA worked example and valid ULNs from LRS fixtures.
@@ -76,14 +76,14 @@ def test_every_stem_with_a_check_digit_makes_a_valid_uln(stem):
 
 @given(st.from_regex(r"[0-9]{10}", fullmatch=True))
 def test_the_imports_quick_check_agrees_on_ten_digit_strings(value):
-    assert _uln_valid(value) is (uln_problem(value) is None)
+    assert uln_valid(value) is (uln_problem(value) is None)
 
 
 @given(st.text(max_size=12))
 def test_the_imports_quick_check_agrees_on_any_text(value):
-    assert _uln_valid(value.strip()) is (uln_problem(value) is None)
+    assert uln_valid(value.strip()) is (uln_problem(value) is None)
 
 
 @pytest.mark.parametrize("uln", [*VALID, TEMPORARY_ULN, "0000000042", "9276308687"])
 def test_the_imports_quick_check_agrees_on_the_examples(uln):
-    assert _uln_valid(uln) is (uln_problem(uln) is None)
+    assert uln_valid(uln) is (uln_problem(uln) is None)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from records.log_csv import csv_cell
+from lrs_portal.csv_cells import csv_cell
 from records.models import LearnerView
 from records.services import organisation_daily_cap
 from tests.factories import AgreementVersionFactory, OrganisationFactory, member_of

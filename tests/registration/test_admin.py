@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lrs_portal import roles
+from lrs_portal.csv_cells import csv_cell
 from lrs_portal.models import Notification, UserSession, system_user
 from registration import permissions
-from registration.admin.csv_export import csv_cell
 from registration.models import (
     AgreementSignature,
     AgreementVersion,

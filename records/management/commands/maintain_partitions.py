@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from lrs_portal.jobs import JobLocked
-from records import pg
+from records import log_partitions, pg
 from records.jobs import partitions_maintain
 from records.log_archive import ArchiveError
 
@@ -72,7 +72,7 @@ def _report(
     ]
     if not lines:
         lines.append("Nothing to do: every partition needed is there.")
-    partitions = pg.partitions_list()
+    partitions = log_partitions.partitions_list()
     if partitions:
         first, last = partitions[0], partitions[-1]
         lines.append(

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from records import pg
+from records import log_partitions, pg
 from records.log_archive import ArchiveError, archive_restore
 
 
@@ -38,12 +38,16 @@ class Command(BaseCommand):
         if not pg.is_postgres():
             raise CommandError("Log archives are PostgreSQL-only.")
         name: str = options["partition"]
-        if not pg.is_partition_name(name):
+        if not log_partitions.is_partition_name(name):
             raise CommandError(
                 f"{name!r} is not a partition name like records_learnerview_y2024m11."
             )
         table: str = options["table"] or f"{name}_restored"
-        if pg.is_partition_name(table) or not table.isidentifier() or len(table) > 63:
+        if (
+            log_partitions.is_partition_name(table)
+            or not table.isidentifier()
+            or len(table) > 63
+        ):
             # maintain_partitions would take a table named as a partition for one
             # it left detached, and drop it.
             raise CommandError(

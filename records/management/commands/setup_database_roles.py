@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection, transaction
 
 from lrs_portal import pg as portal_pg
-from records import pg
+from records import log_grants, pg
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _KIND = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW"}
@@ -56,8 +56,10 @@ class Command(BaseCommand):
             owner: _password(options["owner_password_env"]),
             app: _password(options["app_password_env"]),
         }
-        if not _exists("SELECT to_regclass(%s)", pg.LOG_TABLE):
-            raise CommandError(f"{pg.LOG_TABLE} does not exist: run migrate first.")
+        if not _exists("SELECT to_regclass(%s)", log_grants.LOG_TABLE):
+            raise CommandError(
+                f"{log_grants.LOG_TABLE} does not exist: run migrate first."
+            )
         try:
             with transaction.atomic():
                 statements = _roles(app=app, owner=owner, passwords=passwords)
@@ -164,7 +166,7 @@ def _grants(*, app: str, owner: str) -> list[str]:
         cursor.execute(
             "SELECT quote_ident(current_database()), quote_ident(current_schema()),"
             " pg_get_serial_sequence(%s, 'id')",
-            [pg.LOG_TABLE],
+            [log_grants.LOG_TABLE],
         )
         database, schema, sequence = cursor.fetchone() or ("", "", None)
     defaults = f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA {schema}'
@@ -174,7 +176,7 @@ def _grants(*, app: str, owner: str) -> list[str]:
             f'GRANT USAGE, CREATE ON SCHEMA {schema} TO "{owner}"',
             f'GRANT USAGE ON SCHEMA {schema} TO "{app}"',
             # What the owner creates later: new migrations' tables, and partitions
-            # (from which records.pg takes every privilege again).
+            # (from which records.log_grants takes every privilege again).
             f'{defaults} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{app}"',
             f'{defaults} GRANT USAGE, SELECT ON SEQUENCES TO "{app}"',
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema}"
@@ -185,12 +187,12 @@ def _grants(*, app: str, owner: str) -> list[str]:
         ]
     )
     # Rule 3: the log is SELECT and INSERT only, for this role and every other.
-    statements += pg.log_privileges_restrict()
+    statements += log_grants.log_privileges_restrict()
     # The history tables, the admin log and the change trail: SELECT and INSERT
     # only; job runs: no DELETE or TRUNCATE (docs/decisions/0019-*.md).
     portal_pg.history_marks_ensure()
     statements += portal_pg.trails_restrict(app=app)
-    log = [f'GRANT SELECT, INSERT ON TABLE {pg.LOG_TABLE} TO "{app}"']
+    log = [f'GRANT SELECT, INSERT ON TABLE {log_grants.LOG_TABLE} TO "{app}"']
     if sequence:  # an identity needs no grant to be used; this keeps it explicit
         log.append(f'GRANT USAGE ON SEQUENCE {sequence} TO "{app}"')
     return statements + _run(log)
