@@ -15,6 +15,12 @@ one after the other on --port, and measures with ``ab -n --requests``:
 - django: one Django view behind startproject's middleware, no database;
 - account: the portal's account page, signed in as a provider user;
 - uln: a find-by-ULN POST for a learner who exists (the match page);
+- uln_spread: the same lookup by --spread members, each of an organisation of
+  their own (so no two share a member's row or an organisation's caps lock, as
+  the thousands of organisations of real traffic do not), one ab process each
+  at --concurrency / --spread requests at a time, all at once; its rate is
+  every process's requests over the time the slowest took, and its p50 and p95
+  those of every request (ab -g);
 - api_me, api_uln: GET /api/v1/me and POST /api/v1/learner-searches with a
   bearer token from POST /api/v1/token (issue 12's target: the search's p95
   within 1.5x of /me's).
@@ -71,9 +77,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "bench-Request-Cost-2026"  # noqa: S105 (a benchmark's own account)
 ORGANISATION_UKPRN = "10034567"  # Northfield College in seed_demo
-TARGETS = ("wsgi", "django", "account", "uln", "api_me", "api_uln")
-PORTAL = ("account", "uln", "api_me", "api_uln")
-LOOKUPS = ("uln", "api_uln")
+TARGETS = ("wsgi", "django", "account", "uln", "uln_spread", "api_me", "api_uln")
+PORTAL = ("account", "uln", "uln_spread", "api_me", "api_uln")
+LOOKUPS = ("uln", "uln_spread", "api_uln")
+BENCH_EMAIL = "bench-cost@northfield-college.example.com"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOG_LINE = '"event": "request_finished"'
 
@@ -89,6 +96,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keepalive", action="store_true", help="ab -k")
     parser.add_argument(
+        "--spread", type=int, default=8, help="uln_spread's organisations"
+    )
+    parser.add_argument(
         "--targets",
         type=lambda text: [t for t in text.split(",") if t],
         default=list(TARGETS),
@@ -101,6 +111,8 @@ def _arguments() -> argparse.Namespace:
     unknown = set(arguments.targets) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    if arguments.spread < 1 or arguments.concurrency % arguments.spread:
+        parser.error("--spread must divide --concurrency")
     return arguments
 
 
@@ -163,7 +175,7 @@ def scratch_database(name: str) -> Iterator[Scratch]:
 
 @contextmanager
 def portal_database(
-    name: str, learners: int, seed: int, folder: Path
+    name: str, learners: int, seed: int, folder: Path, spread: int = 0
 ) -> Iterator[tuple[Scratch, str]]:
     """The scratch database, this process pointed at it and filled (_prepare),
     with the SECRET_KEY the portal's servers will share; dropped afterwards."""
@@ -181,7 +193,7 @@ def portal_database(
         )
         sys.path.insert(0, str(ROOT))
         print(f"preparing {scratch.name} (load average {_load()})", flush=True)
-        _prepare(scratch, learners, seed, folder)
+        _prepare(scratch, learners, seed, folder, spread)
         yield scratch, secret
 
 
@@ -198,7 +210,9 @@ def collectstatic(env: dict[str, str]) -> None:
 # --- data -------------------------------------------------------------------
 
 
-def _prepare(scratch: Scratch, learners: int, seed: int, folder: Path) -> None:
+def _prepare(
+    scratch: Scratch, learners: int, seed: int, folder: Path, spread: int
+) -> None:
     """Migrate, the demo's data, more learners, the roles, the bench member."""
     import django
     from django.core.management import call_command
@@ -221,6 +235,7 @@ def _prepare(scratch: Scratch, learners: int, seed: int, folder: Path) -> None:
         path.unlink()
         print(f"  learners imported: {summary}", flush=True)
     _bench_member()
+    _spread_members(spread)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -264,6 +279,51 @@ def _bench_member() -> None:
     member_permissions_grant(user=user, organisation=organisation, super_user=False)
 
 
+def _spread_email(n: int) -> str:
+    return f"bench-cost@spread-{n}.example.com"
+
+
+def _spread_members(count: int) -> None:
+    """One member each of ``count`` organisations like Northfield College,
+    registered and signed as the demo's are (registration.demo)."""
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from lrs_portal import roles
+    from lrs_portal.models import User, system_user
+    from lrs_portal.transitions import save_with_history
+    from registration.demo import NORTHFIELD
+    from registration.models import AgreementVersion, Membership, Organisation
+    from registration.permissions import member_permissions_grant
+
+    version = AgreementVersion.objects.get(number=1)
+    group = Group.objects.filter(name=roles.PROVIDER_USER)
+    for n in range(1, count + 1):
+        organisation = Organisation(
+            **{
+                **NORTHFIELD,
+                "ukprn": f"{10090000 + n}",
+                "legal_name": f"SPREAD COLLEGE {n} LIMITED",
+                "trading_names": f"Spread College {n}",
+                "companies_house_number": f"{19000000 + n}",
+                "ico_number": f"Z{9000000 + n}",
+            },
+            last_signed_version=version,
+            purpose_approved_at=timezone.now(),
+            registered_at=timezone.now(),
+        )
+        save_with_history(organisation, acting_user=system_user(), reason="Bench")
+        user = User.objects.create_user(
+            _spread_email(n), PASSWORD, full_name=f"Bench Spread {n}"
+        )
+        user.groups.add(*group)
+        membership = Membership(
+            user=user, organisation=organisation, terms_accepted_at=timezone.now()
+        )
+        save_with_history(membership, acting_user=system_user(), reason="Bench")
+        member_permissions_grant(user=user, organisation=organisation, super_user=False)
+
+
 def _api_client() -> tuple[str, str]:
     from datetime import timedelta
 
@@ -272,7 +332,7 @@ def _api_client() -> tuple[str, str]:
     from lrs_portal.models import User, system_user
     from registration.services.api_clients import api_client_create
 
-    user = User.objects.get(email="bench-cost@northfield-college.example.com")
+    user = User.objects.get(email=BENCH_EMAIL)
     issued = api_client_create(
         organisation=user.membership.organisation,
         member=user,
@@ -414,9 +474,13 @@ class Traffic:
 
     paths: dict[str, str] = field(default_factory=dict)
     options: dict[str, list[str]] = field(default_factory=dict)
+    # uln_spread: one set of options (a member's cookie and form) an ab process.
+    spread: list[list[str]] = field(default_factory=list)
 
 
-def _signed_in(server: Server, uln: str, folder: Path) -> Traffic:
+def _signed_in(
+    server: Server, uln: str, folder: Path, email: str = BENCH_EMAIL
+) -> Traffic:
     session = _Session(server)
     _, page = session.request("/account/login/")
     token = CSRF.search(page)
@@ -425,7 +489,7 @@ def _signed_in(server: Server, uln: str, folder: Path) -> Traffic:
         {
             "csrfmiddlewaretoken": token[1] if token else "",
             "sign_in-current_step": "auth",
-            "auth-username": "bench-cost@northfield-college.example.com",
+            "auth-username": email,
             "auth-password": PASSWORD,
         },
     )
@@ -435,7 +499,7 @@ def _signed_in(server: Server, uln: str, folder: Path) -> Traffic:
     token = CSRF.search(page)
     if status != 200 or not token:
         sys.exit(f"the ULN search form answered {status}")
-    body = folder / "uln.form"
+    body = folder / f"uln-{secrets.token_hex(4)}.form"
     body.write_text(
         urlencode(
             {
@@ -508,23 +572,89 @@ class Run:
     non_2xx: int
 
 
+def _ab_command(
+    url: str, options: list[str], *, requests: int, concurrency: int, keepalive: bool
+) -> list[str]:
+    return [
+        "ab",
+        "-q",
+        "-n",
+        str(requests),
+        "-c",
+        str(concurrency),
+        *(["-k"] if keepalive else []),
+        *options,
+        url,
+    ]
+
+
+def _ab_spread(
+    url: str,
+    option_sets: list[list[str]],
+    *,
+    requests: int,
+    concurrency: int,
+    keepalive: bool,
+) -> Run:
+    """One ab process a set of options, all at once, each with its share of the
+    requests and of the concurrency; the rate over the slowest's time, the
+    percentiles over every request (ab -g: each request's total time in ms)."""
+    share, each = len(option_sets), concurrency // len(option_sets)
+    with tempfile.TemporaryDirectory() as folder:
+        began = time.perf_counter()
+        running = []
+        for n, options in enumerate(option_sets):
+            times = Path(folder) / f"{n}.tsv"
+            command = _ab_command(
+                url,
+                ["-g", str(times), *options],
+                requests=requests // share,
+                concurrency=each,
+                keepalive=keepalive,
+            )
+            running.append(
+                (times, subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
+            )
+        outs = [process.communicate()[0] for _, process in running]
+        elapsed = time.perf_counter() - began
+        if any(process.returncode for _, process in running):
+            sys.exit("ab failed (uln_spread)")
+        totals = []
+        for times, _ in running:
+            with times.open(encoding="ascii") as file:
+                rows = list(csv.reader(file, delimiter="\t"))[1:]
+            totals += [float(row[4]) for row in rows]  # ttime
+    totals.sort()
+
+    def summed(label: str) -> int:
+        return sum(
+            int(found[1])
+            for out in outs
+            if (found := re.search(rf"{label}:\s+(\d+)", out))
+        )
+
+    complete = summed("Complete requests")
+    return Run(
+        per_second=complete / elapsed,
+        p50=totals[len(totals) // 2],
+        p95=totals[int(len(totals) * 0.95)],
+        complete=complete,
+        failed=summed("Failed requests"),
+        non_2xx=summed("Non-2xx responses"),
+    )
+
+
 def _ab(
     url: str, options: list[str], *, requests: int, concurrency: int, keepalive: bool
 ) -> Run:
     with tempfile.NamedTemporaryFile(suffix=".csv") as percentiles:
-        command = [
-            "ab",
-            "-q",
-            "-n",
-            str(requests),
-            "-c",
-            str(concurrency),
-            "-e",
-            percentiles.name,
-            *(["-k"] if keepalive else []),
-            *options,
+        command = _ab_command(
             url,
-        ]
+            ["-e", percentiles.name, *options],
+            requests=requests,
+            concurrency=concurrency,
+            keepalive=keepalive,
+        )
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             sys.exit(f"ab failed: {done.stderr.strip()}")
@@ -571,13 +701,23 @@ def _measure(
         for requests, timed in ((arguments.warmup, False), (arguments.requests, True)):
             if not requests:
                 continue
-            run = _ab(
-                url,
-                options,
-                requests=requests,
-                concurrency=arguments.concurrency,
-                keepalive=arguments.keepalive,
-            )
+            if target == "uln_spread":
+                requests -= requests % len(traffic.spread)
+                run = _ab_spread(
+                    url,
+                    traffic.spread,
+                    requests=requests,
+                    concurrency=arguments.concurrency,
+                    keepalive=arguments.keepalive,
+                )
+            else:
+                run = _ab(
+                    url,
+                    options,
+                    requests=requests,
+                    concurrency=arguments.concurrency,
+                    keepalive=arguments.keepalive,
+                )
             if run.non_2xx or run.complete != requests:
                 tally.errors.append(
                     f"{target}: {run.non_2xx} non-2xx, {run.complete} of {requests}"
@@ -610,7 +750,7 @@ def _report(arguments: argparse.Namespace, tally: Tally) -> None:
         )
     base = median.get("wsgi")
     print(
-        f"{'target':9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
+        f"{'target':10} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
         f" {'wsgi/x req/s':>13} {'rounds req/s':>30}"
     )
     for target in TARGETS:
@@ -620,7 +760,7 @@ def _report(arguments: argparse.Namespace, tally: Tally) -> None:
         against = f"{base.per_second / run.per_second:12.1f}x" if base else ""
         rounds = " ".join(f"{r.per_second:.0f}" for r in tally.runs[target])
         print(
-            f"{target:9} {run.per_second:8.0f} {run.p50:7.2f} {run.p95:7.2f}"
+            f"{target:10} {run.per_second:8.0f} {run.p50:7.2f} {run.p95:7.2f}"
             f" {against:>13} {rounds:>30}"
         )
     verdicts = []
@@ -640,6 +780,18 @@ def _report(arguments: argparse.Namespace, tally: Tally) -> None:
             ratio = uln.p95 / median["account"].p95
             verdicts.append(
                 f"ULN lookup p95 / account page p95 {ratio:.2f}x (target <= 1.3x:"
+                f" {'met' if ratio <= 1.3 else 'NOT met'})"
+            )
+    if "uln_spread" in median:
+        spread = median["uln_spread"]
+        verdicts.append(
+            f"ULN lookup by {arguments.spread} organisations {spread.per_second:.0f}/s"
+            f" (target >= 500: {'met' if spread.per_second >= 500 else 'NOT met'})"
+        )
+        if "account" in median:
+            ratio = spread.p95 / median["account"].p95
+            verdicts.append(
+                f"  its p95 / account page p95 {ratio:.2f}x (target <= 1.3x:"
                 f" {'met' if ratio <= 1.3 else 'NOT met'})"
             )
     if "api_uln" in median and "api_me" in median:
@@ -678,7 +830,11 @@ def _check_logs(scratch: Scratch, tally: Tally, rows_before: int) -> None:
 
 def _run(arguments: argparse.Namespace, folder: Path) -> None:
     with portal_database(
-        arguments.database, arguments.learners, arguments.seed, folder
+        arguments.database,
+        arguments.learners,
+        arguments.seed,
+        folder,
+        arguments.spread if "uln_spread" in arguments.targets else 0,
     ) as (scratch, secret):
         env = _portal_env(scratch, secret, folder / "static")
         collectstatic(env)
@@ -704,6 +860,12 @@ def _compare(
     with Server("lrs_portal.wsgi:application", env, portal_log, arguments.port) as web:
         traffic = _signed_in(web, uln, folder)
         api = _bearer(web, client, uln, folder)
+        if "uln_spread" in targets:
+            for n in range(1, arguments.spread + 1):
+                member = _signed_in(web, uln, folder, _spread_email(n))
+                traffic.spread.append(member.options["uln"])
+    traffic.paths.update(uln_spread=traffic.paths["uln"])
+    traffic.options.update(uln_spread=[])
     traffic.paths.update(api.paths)
     traffic.options.update(api.options)
     traffic.paths.update(wsgi="/", django="/")
@@ -746,7 +908,8 @@ def _profile(
         api = _bearer(web, client, uln, folder)
         traffic.paths.update(api.paths)
         traffic.options.update(api.options)
-        targets = [t for t in arguments.targets if t in PORTAL]
+        # Each member's lookups profile as the one member's do: uln_spread is left out.
+        targets = [t for t in arguments.targets if t in PORTAL and t != "uln_spread"]
         _measure(arguments, web, traffic, targets, Tally())
     for target in targets:
         path = traffic.paths[target]
