@@ -200,7 +200,7 @@ def _insert(
     outcomes mixed; ULNs scattered (no long runs). With stamped (as the lookups
     write them since issue 13's one scan), a search that found a learner on the
     register keeps the learner's age band on the day and postcode area, as
-    records.purpose.learner_stamp gives them; without, the rows are as logged
+    records.purpose_profile.learner_stamp gives them; without, the rows are as logged
     before, which the audit joins to the learners."""
     from django.db import connection
 

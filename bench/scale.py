@@ -469,7 +469,7 @@ def _measure_all(args: argparse.Namespace) -> None:
 # uses it at night; actions a third each; outcomes mixed, 2% refused, so that
 # the usage page's refusals and refused record views have rows. A search that
 # found its learner is stamped with the learner's age band on the day and
-# postcode area, as the lookups stamp it (records.purpose.learner_stamp). Rows
+# postcode area, as the lookups stamp it (records.purpose_profile.learner_stamp). Rows
 # are by day in order; the days are the --log-days days up to today (UTC).
 _LOG_SQL = """
 INSERT INTO records_learnerview (viewed_at, user_id, organisation_id, action,

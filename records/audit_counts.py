@@ -74,7 +74,7 @@ def counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
     working_start, working_end = settings.AUDIT_WORKING_HOURS
     counted = ~Q(outcome=O.REFUSED)
     # A search that found one learner, logged before searches were stamped
-    # with the learner's band and area (records.purpose.learner_stamp: only
+    # with the learner's band and area (records.purpose_profile.learner_stamp: only
     # such a search, an exact match, has a band).
     found = Q(action__in=SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
     with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local

@@ -4,7 +4,7 @@ Every bad row is reported with its line and reason and skipped; the good rows
 load; loading the same file again changes nothing.
 
 On PostgreSQL a learners file that PostgreSQL reads exactly as Python's csv
-module does (no double quotes, see "the file itself COPYed" below) is COPYed
+module does (no double quotes: records.loading_screen says why) is COPYed
 as it is into a staging table whose generated column screens each row in SQL;
 only the rows the screen turns away come back to Python for the full check,
 and repeated ULNs are found in SQL. Any other learners file, and every

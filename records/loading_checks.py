@@ -2,8 +2,10 @@
 
 A row's cells become the values stored, or Rejected with every reason (line and
 reason reach the import's summary). The quick checks (uln_valid, the patterns)
-decide most rows; anything they doubt gets the full check. Used by every path of
-the import (records.loading): the SQL screen, the COPY and the batches.
+decide most rows; anything they doubt gets the full check. Also the file read
+row by row through the checks (checked_rows) and the batches helper. Used by
+every path of the import (records.loading): the SQL screen, the COPY and the
+batches.
 """
 
 import re

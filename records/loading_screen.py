@@ -15,7 +15,7 @@ line kept, as the row-by-row path does.
 
 A file with a double quote anywhere (the csv module and PostgreSQL part ways
 over a quote inside a value, and a quoted value may hold a line break, which
-would break the line numbers), a line starting "\." (PostgreSQL's end of
+would break the line numbers), a line starting "\\." (PostgreSQL's end of
 data), a blank line, a row of the wrong width or bytes that are not UTF-8
 makes PostgreSQL's COPY stop or is refused before it: nothing of the attempt
 is kept, and the file is read row by row instead.

@@ -1,10 +1,12 @@
 """Who may do what to the learner view log in PostgreSQL (architecture.md rule 3).
 
 Every role but the log's owner may only SELECT from and INSERT into the log, and
-nothing on its partitions; triggers refuse UPDATE, DELETE and TRUNCATE, and make
-the database stamp each row's id and time. Below records.log_partitions (which
-makes the partitions) and records.log_archive (which restores one into a table
-of its own). On SQLite every function here does nothing. Roles and grants:
+nothing on its partitions (log_privileges_restrict, partition_revokes); the
+stamp trigger installed here makes the database set each row's id and time.
+The triggers that refuse UPDATE, DELETE and TRUNCATE are migration 0002's, and
+each new partition's own TRUNCATE trigger records.log_partitions'; their names
+are here. Below records.log_partitions, records.log_archive and records.pg (each
+takes quoted from here). On SQLite every function here does nothing. Roles and grants:
 docs/runbooks/database-roles.md.
 """
 

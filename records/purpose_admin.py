@@ -132,15 +132,15 @@ def _users(organisation: Organisation, first: date, last: date) -> list[dict[str
         {
             "email": emails[user_id],
             "found": p.found,
-            "adults": percent(p.adult_share),
-            "near": percent(p.near_share),
-            "details": percent(p.detail_share),
+            "adults": _pct(p.adult_share),
+            "near": _pct(p.near_share),
+            "details": _pct(p.detail_share),
         }
         for user_id, p in sorted(per_user.items(), key=lambda item: -item[1].found)
     ]
 
 
-def percent(share: Any) -> str:
+def _pct(share: Any) -> str:
     return "-" if share is None else f"{round(100 * share)}%"
 
 

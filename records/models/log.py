@@ -75,8 +75,8 @@ class LearnerView(models.Model):
     )
     # Who a search found, as the nightly audit's purpose rules see them (issue
     # 13, decision 25): the learner's age band on the day (an index of
-    # records.purpose.AGE_BANDS) and postcode area (its leading letters), stamped
-    # when the search found one learner, from the record it found; never a date
+    # records.purpose_profile.AGE_BANDS) and postcode area (its leading letters),
+    # stamped when the search found one learner, from the record it found; never a date
     # of birth or a postcode. None and blank on every other row, and on the rows
     # logged before the stamp, which the audit joins to the learners instead.
     # Nullable and a database default, with no CHECK: adding them rewrites and

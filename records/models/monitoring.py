@@ -239,7 +239,7 @@ class PurposeDay(models.Model):
     band and postcode area of the learner it found; rows logged before that are
     joined to learners), rewritten when it audits the day again. It holds
     counts by band and by area, never a name, date of birth or postcode. The
-    bands are records.purpose.AGE_BANDS and DISTANCE_BANDS.
+    bands are records.purpose_profile.AGE_BANDS and DISTANCE_BANDS.
     """
 
     organisation = models.ForeignKey(

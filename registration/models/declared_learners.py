@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 class LearnerAge(models.TextChoices):
     """The ages of the learners a provider serves, as it declares them. The
-    bands start where the audit's age bands do (records.purpose.AGE_STARTS), so
+    bands start where the audit's age bands do (records.purpose_profile.AGE_STARTS), so
     a declaration can be compared with the ages of the learners found."""
 
     UNDER_14 = "under_14", _("Under 14")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from lrs_portal.jobs import JobLocked, advisory_lock
 from lrs_portal.models import JobRun, Notification, UserSession, system_user
-from records import audit
+from records import audit, audit_counts
 from records.jobs import audit_usage_run
 from records.models import AuditedDay, AuditRule, LearnerView, UsageAlert, UsageDay
 from records.services import LookupRefused, learner_search_by_uln
@@ -669,13 +669,15 @@ def test_a_run_among_so_many_searches_that_the_counters_wrap_is_found(searcher):
 
 
 def test_the_first_pass_never_trusts_counters_that_may_have_wrapped():
-    floor = audit._run_floor(20)
+    floor = audit_counts.run_floor(20)
     # 256 searches in one bucket read as 0 there and 1 in the next.
-    wrapped = 1 << audit._COUNTER_BITS
-    assert not audit._could_run(255, wrapped, floor)  # at most 255: trusted
-    assert audit._could_run(256, wrapped, floor)
-    assert audit._could_run(3, floor << (2 * audit._COUNTER_BITS), floor)
-    assert not audit._could_run(3, (floor - 1) << (2 * audit._COUNTER_BITS), floor)
+    wrapped = 1 << audit_counts.COUNTER_BITS
+    assert not audit_counts.could_run(255, wrapped, floor)  # at most 255: trusted
+    assert audit_counts.could_run(256, wrapped, floor)
+    assert audit_counts.could_run(3, floor << (2 * audit_counts.COUNTER_BITS), floor)
+    assert not audit_counts.could_run(
+        3, (floor - 1) << (2 * audit_counts.COUNTER_BITS), floor
+    )
 
 
 @pytest.mark.parametrize(

@@ -240,7 +240,7 @@ def test_a_night_of_stamped_lookups_is_one_scan_with_no_join_to_the_register(
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from records.audit import _counts_query, _day_bounds
+    from records.audit_counts import counts_query, day_bounds
 
     on = day_ago(1)
     found(searcher, on, learners(5, age=16, areas=("LS",), on=on), action=A.SEARCH_ULN)
@@ -252,7 +252,7 @@ def test_a_night_of_stamped_lookups_is_one_scan_with_no_join_to_the_register(
     row = PurposeDay.objects.get(organisation=college, user=None, day=on)
     assert (row.found, row.adults, row.near, row.known) == (10, 5, 5, 10)
 
-    sql, params = _counts_query(*_day_bounds(on))
+    sql, params = counts_query(*day_bounds(on))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
