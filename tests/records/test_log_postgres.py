@@ -292,18 +292,19 @@ def test_partitions_drop_older_than_drops_only_whole_old_partitions(settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_partitions_drop_older_than_in_a_dry_run_drops_nothing():
+def test_partitions_drop_older_than_in_a_dry_run_drops_nothing(tmp_path):
     (old,) = log_partitions.partitions_ensure(
         months_ahead=0, today=month_add(this_month(), -40)
     )
     before = log_partitions.partitions_list()
 
     would = log_partitions.partitions_drop_older_than(
-        retention_months=24, archive_dir=Path("/nonexistent"), dry_run=True
+        retention_months=24, archive_dir=tmp_path / "archives", dry_run=True
     ).dropped
 
     assert old in would
     assert log_partitions.partitions_list() == before
+    assert not (tmp_path / "archives").exists()  # nothing archived
 
 
 @pytest.mark.postgres
@@ -666,16 +667,17 @@ def test_partition_names_are_the_utc_month():
 
 @pytest.mark.django_db
 def test_partition_functions_do_nothing_without_postgres(
-    without_postgres, django_assert_num_queries
+    without_postgres, django_assert_num_queries, tmp_path
 ):
     with django_assert_num_queries(0):
         assert log_partitions.partitions_ensure(months_ahead=3) == []
         retired = log_partitions.partitions_drop_older_than(
-            retention_months=1, archive_dir=Path("/nonexistent")
+            retention_months=1, archive_dir=tmp_path / "archives"
         )
         assert retired == log_partitions.Retired()
         assert log_partitions.partitions_list() == []
         assert log_grants.log_privileges_restrict() == []
+    assert not (tmp_path / "archives").exists()  # nothing archived
 
 
 @pytest.mark.django_db

@@ -222,11 +222,12 @@ def test_a_revoked_organisation_has_no_page(client, super_user, organisation):
     assert client.get(URL).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_companies_house_down_says_so(client, super_user, settings):
+def test_companies_house_down_says_so(client, super_user, settings, tmp_path):
     from registration.models import CompaniesHouseSnapshot
 
     CompaniesHouseSnapshot.objects.all().delete()
-    settings.COMPANIES_HOUSE_FIXTURES = "/nonexistent"
+    # A folder that is not there, whatever the machine has at its root.
+    settings.COMPANIES_HOUSE_FIXTURES = str(tmp_path / "no-fixtures")
     client.force_login(super_user)
 
     response = client.get(URL)

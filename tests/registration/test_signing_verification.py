@@ -382,13 +382,13 @@ def test_a_snapshot_under_a_day_old_is_used_without_asking_again(application, se
 
 
 def test_companies_house_down_at_signing_refuses_but_keeps_the_link(
-    application, settings
+    application, settings, tmp_path
 ):
     signing_request_send(acting_user=application.applicant, application=application)
     from registration.models import CompaniesHouseSnapshot
 
     CompaniesHouseSnapshot.objects.update(fetched_at=timezone.now() - timedelta(days=2))
-    settings.COMPANIES_HOUSE_FIXTURES = "/nonexistent"
+    settings.COMPANIES_HOUSE_FIXTURES = str(tmp_path / "no-fixtures")
 
     with pytest.raises(SigningRefused, match="Try again later"):
         _sign()
