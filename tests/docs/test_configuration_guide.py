@@ -28,17 +28,39 @@ def _settings_reads() -> tuple[set[str], list[str]]:
     return names, computed
 
 
-def _cells(column: int) -> dict[str, str]:
-    """Each variable named in the first cell of a table row of the guide's part
-    about settings (the part before "Read outside settings"), and the row's
-    cell in that column (2: the default, 3: the meaning)."""
+def _tables() -> list[tuple[list[str], list[list[str]]]]:
+    """Each table of the guide's part about settings (the part before "Read
+    outside settings"): its header's cells, and the cells of its rows that name a
+    variable (a row whose first cell is a backticked name)."""
     text = guide("configuration.md").split(OUTSIDE, 1)[0]
-    rows = [line.split("|") for line in text.splitlines() if line.startswith("| `")]
-    return {name: cells[column] for cells in rows for name in backticked(cells[1])}
+    tables: list[tuple[list[str], list[list[str]]]] = []
+    in_table = False
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|"):
+            in_table = False
+        elif not in_table:
+            tables.append((cells, []))
+            in_table = True
+        elif line.startswith("| `"):
+            tables[-1][1].append(cells)
+    return tables
+
+
+def _cells(header: str) -> dict[str, str]:
+    """Each variable named in the first cell of a variable row, and the row's cell
+    in the column with this header ("Default", "Meaning")."""
+    return {
+        name: cells[columns.index(header)]
+        for columns, rows in _tables()
+        if header in columns
+        for cells in rows
+        for name in backticked(cells[0])
+    }
 
 
 def _documented() -> set[str]:
-    return set(_cells(2))
+    return set(_cells("Variable"))
 
 
 def _read_with(keyword: str, reader: str | None = None) -> dict[str, object]:
@@ -108,7 +130,7 @@ def _as_written(default: object) -> str:
 
 
 def test_each_literal_default_is_the_one_the_guide_gives():
-    cells = _cells(2)
+    cells = _cells("Default")
     defaults = _read_with("default")
     # An empty BANK_HOLIDAYS means the built-in list, which its row describes.
     defaults.pop("BANK_HOLIDAYS")
@@ -127,7 +149,7 @@ def test_each_literal_default_is_the_one_the_guide_gives():
 
 
 def test_each_whole_numbers_minimum_is_the_one_the_guide_gives():
-    meanings = _cells(3)
+    meanings = _cells("Meaning")
     minimums = _read_with("minimum", reader="env_int")
 
     wrong = [
@@ -148,3 +170,19 @@ def _minimums_written(meaning: str) -> set[str]:
         for figure in match.groups()
         if figure
     }
+
+
+def test_every_variable_row_gives_an_example():
+    tables = _tables()
+
+    without = [
+        cells[0]
+        for columns, rows in tables
+        for cells in rows
+        if "Example" not in columns
+        or len(cells) != len(columns)
+        or not cells[columns.index("Example")]
+    ]
+
+    assert sum(len(rows) for _, rows in tables) > 100
+    assert without == []
