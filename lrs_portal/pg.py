@@ -38,6 +38,12 @@ def is_postgres(*, using: str = DEFAULT_DB_ALIAS) -> bool:
     return connections[using].vendor == "postgresql"
 
 
+def quoted(identifier: str) -> str:
+    """An identifier for raw SQL: in double quotes, any double quote inside it
+    doubled (the one quoting of table, column and index names in raw SQL)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 # The trigger function. TG_ARGV is 'only' or 'except', then column names: the
 # columns recorded (or left out: passwords, secrets). An UPDATE that changes
 # none of the recorded columns writes nothing. SECURITY INVOKER, so

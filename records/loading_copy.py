@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from lrs_portal.pg import quoted
 from records.csv_import import ImportSummary
 from records.loading_checks import (
     ACHIEVEMENT_COLUMNS,
@@ -25,11 +26,7 @@ from records.loading_checks import (
 from records.models import Achievement, Learner
 
 # The SQL below is built from the models' table and column names through
-# quote_name (hence the noqa: S608 marks); every value is a parameter or COPY data.
-
-
-def quoted(name: str) -> str:
-    return connection.ops.quote_name(name)
+# quoted (hence the noqa: S608 marks); every value is a parameter or COPY data.
 
 
 def _copy_text(values: Values) -> str:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 import psycopg
 from django.db import connection, transaction
 
+from lrs_portal.pg import quoted
 from records.csv_import import (
     EARLIEST_DATE,
     ImportProgress,
@@ -48,7 +49,7 @@ from records.loading_checks import (
     Progress,
     Rejected,
 )
-from records.loading_copy import learners_write, quoted
+from records.loading_copy import learners_write
 from records.uln import TEMPORARY_ULN
 
 _NAMES = ("given_name", "middle_names", "family_name", "previous_family_name")
@@ -167,8 +168,11 @@ def _copy_file(
 _STAGE = "records_learner_screen"
 # The rows Python checked: n, whether it stores them, and their values if so.
 _CHECKED = "records_learner_checked"
-# Both, as DROP TABLE names them (the names need no escaping).
-_TEMPORARY_TABLES = f'pg_temp."{_STAGE}", pg_temp."{_CHECKED}"'
+
+
+def _temporary_tables() -> str:
+    """Both, as DROP TABLE names them."""
+    return f"pg_temp.{quoted(_STAGE)}, pg_temp.{quoted(_CHECKED)}"
 
 
 def learners_screened(
@@ -185,7 +189,7 @@ def learners_screened(
             columns = _file_columns(raw)  # CsvFormatError: nothing is written
             raw.seek(0)
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {_TEMPORARY_TABLES}")
+                cursor.execute(f"DROP TABLE IF EXISTS {_temporary_tables()}")
                 # The import's one big sort (the rows in ULN order) in memory.
                 cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
                 cursor.execute(
@@ -222,7 +226,7 @@ def learners_screened(
     for line, reason in heapq.merge(rejected, repeats):
         summary.reject(line, reason)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {_TEMPORARY_TABLES}")
+        cursor.execute(f"DROP TABLE {_temporary_tables()}")
     return True
 
 

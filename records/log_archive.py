@@ -23,7 +23,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from records.log_grants import LOG_TABLE, partition_revokes, quoted
+from lrs_portal.pg import quoted
+from records.log_grants import LOG_TABLE, partition_revokes
 
 FORMAT = "csv, header, UTF-8, gzip; rows ordered by viewed_at, id; times in UTC"
 _CHUNK = 1 << 20

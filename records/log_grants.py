@@ -5,16 +5,15 @@ nothing on its partitions (log_privileges_restrict, partition_revokes); the
 stamp trigger installed here makes the database set each row's id and time.
 The triggers that refuse UPDATE, DELETE and TRUNCATE are migration 0002's, and
 each new partition's own TRUNCATE trigger records.log_partitions'; their names
-are here. Below records.log_partitions, records.log_archive and records.pg (each
-takes quoted from here). On SQLite every function here does nothing. Roles and grants:
-docs/runbooks/database-roles.md.
+are here. Below records.log_partitions and records.log_archive. On SQLite every
+function here does nothing. Roles and grants: docs/runbooks/database-roles.md.
 """
 
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from lrs_portal.pg import is_postgres
+from lrs_portal.pg import is_postgres, quoted
 
 LOG_TABLE = "records_learnerview"
 # The trigger function migration 0002 creates: it refuses UPDATE, DELETE and TRUNCATE.
@@ -32,11 +31,6 @@ STAMP_TRIGGER = "records_learnerview_stamped_by_database"
 # What any role but the owner may still do to the log itself.
 _LOG_KEEPS = ("SELECT", "INSERT")
 _LOG_TAKES = "UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
-
-
-def quoted(identifier: str) -> str:
-    """A PostgreSQL identifier in double quotes, any inside doubled."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def partition_revokes(cursor: Any, name: str) -> list[str]:

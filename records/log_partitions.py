@@ -16,13 +16,12 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from lrs_portal.pg import is_postgres
+from lrs_portal.pg import is_postgres, quoted
 from records.log_grants import (
     APPEND_ONLY_FUNCTION,
     LOG_TABLE,
     TRUNCATE_TRIGGER,
     partition_revokes,
-    quoted,
 )
 
 _BOUNDS = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")

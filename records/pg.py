@@ -14,7 +14,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
 from lrs_portal.pg import is_postgres as is_postgres
-from records.log_grants import quoted
+from lrs_portal.pg import quoted
 
 # Merged learners (records.links): no link may close a cycle. The import checks
 # in Python; this trigger is the database's own refusal, for every writer.
