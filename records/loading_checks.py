@@ -180,6 +180,28 @@ def _email_problem(email: str) -> str | None:
     return None
 
 
+def _row_problems(
+    cells: Sequence[str],
+    text: Sequence[tuple[int, str, int, bool]],
+    dates: DateParser,
+    column: str,
+    cell: str,
+) -> tuple[list[str], date | str]:
+    """What every file's row is checked for, in the order its reasons are given:
+    the ULN (the first cell), the characters, the text cells' lengths and the
+    row's one date; the reasons, and the date (or its reason)."""
+    problems: list[str] = []
+    if not uln_valid(cells[0]):
+        problems.append(_uln_reason(cells[0]))
+    if (problem := text_problem(cells)) is not None:
+        problems.append(problem)
+    _text_problems(problems, text, cells)
+    parsed = dates(column, cell)
+    if isinstance(parsed, str):
+        problems.append(parsed)
+    return problems, parsed
+
+
 class LearnerCheck:
     """A learner row's cells to the values stored, or Rejected with every reason."""
 
@@ -217,15 +239,9 @@ class LearnerCheck:
 
     def _checked(self, cells: list[str]) -> Values:
         uln, given, middle, family, previous, born, gender, postcode, email = cells
-        problems: list[str] = []
-        if not uln_valid(uln):
-            problems.append(_uln_reason(uln))
-        if (problem := text_problem(cells)) is not None:
-            problems.append(problem)
-        _text_problems(problems, LEARNER_TEXT, cells)
-        date_of_birth = self.dates("date_of_birth", born)
-        if isinstance(date_of_birth, str):
-            problems.append(date_of_birth)
+        problems, date_of_birth = _row_problems(
+            cells, LEARNER_TEXT, self.dates, "date_of_birth", born
+        )
         code = GENDERS.get(gender)
         if code is None:
             problems.append(f"gender {show(gender)} is not one of {_GENDER_CHOICES}")
@@ -273,15 +289,9 @@ class AchievementCheck:
 
     def __call__(self, line: int, cells: list[str]) -> Values:
         uln, organisation, title, _, _, _, _, awarded, ukprn = cells
-        problems: list[str] = []
-        if not uln_valid(uln):
-            problems.append(_uln_reason(uln))
-        if (problem := text_problem(cells)) is not None:
-            problems.append(problem)
-        _text_problems(problems, _ACHIEVEMENT_TEXT, cells)
-        award_date = self.dates("award_date", awarded)
-        if isinstance(award_date, str):
-            problems.append(award_date)
+        problems, award_date = _row_problems(
+            cells, _ACHIEVEMENT_TEXT, self.dates, "award_date", awarded
+        )
         if ukprn and not _UKPRN.fullmatch(ukprn):
             problems.append(
                 f"awarding_provider_ukprn {show(ukprn)} is not a UKPRN "
