@@ -67,53 +67,75 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 ONE = Value(1)
 
 
-def counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
-    """The day's counts per user as SQL (the ORM writes it for either database,
-    with the local-time hour that decides night-time): the counts of DayCounts,
-    then the ULN searches packed in their buckets (see STEM_BLOCK)."""
+def working_spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The spans of local working hours (settings.AUDIT_WORKING_HOURS, in
+    settings.TIME_ZONE) that overlap [start, end), as UTC instants: a lookup
+    at an instant in none of them was made at night. Each local day's hours
+    are the instants from its start hour to its end hour; where the clocks
+    change (in the early hours, outside working hours in the UK) the hours
+    either side are counted by the clock, as the local hour of each row was."""
+    zone = ZoneInfo(settings.TIME_ZONE)
     working_start, working_end = settings.AUDIT_WORKING_HOURS
+    spans: list[tuple[datetime, datetime]] = []
+    local = start.astimezone(zone).date() - timedelta(days=1)
+    while True:
+        midnight = datetime.combine(local, time.min, tzinfo=zone)
+        first = (midnight + timedelta(hours=working_start)).astimezone(UTC)
+        last = (midnight + timedelta(hours=working_end)).astimezone(UTC)
+        if first >= end:
+            return spans
+        if last > start:
+            spans.append((max(first, start), min(last, end)))
+        local += timedelta(days=1)
+
+
+def counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
+    """The day's counts per user as SQL (the ORM writes it for either database):
+    the counts of DayCounts, then the ULN searches packed in their buckets (see
+    STEM_BLOCK)."""
     counted = ~Q(outcome=O.REFUSED)
     # A search that found one learner, logged before searches were stamped
     # with the learner's band and area (records.purpose_profile.learner_stamp: only
     # such a search, an exact match, has a band).
     found = Q(action__in=SEARCHES, outcome=O.EXACT_MATCH) & ~Q(learner_uln="")
-    with timezone.override(ZoneInfo(settings.TIME_ZONE)):  # working hours are local
-        night = Q(viewed_at__hour__lt=working_start) | Q(
-            viewed_at__hour__gte=working_end
+    # Night-time is outside the local working hours, tested as instants: the
+    # hour of each row's local time would be a time-zone conversion a row, a
+    # quarter of this statement (bench/RESULTS.md, issue 13).
+    working = Q(pk__in=[])
+    for first, last in working_spans(start, end):
+        working |= Q(viewed_at__gte=first, viewed_at__lt=last)
+    night = ~working
+    rows = (
+        LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
+        .order_by()
+        # And who the searches found, from the stamped log rows' own
+        # columns (null and blank on every other row): the purpose profile
+        # (records.purpose) in the same scan, with no join.
+        .values(
+            "user_id",
+            "organisation_id",
+            band=F("learner_age_band"),
+            area=F("learner_area"),
         )
-        rows = (
-            LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
-            .order_by()
-            # And who the searches found, from the stamped log rows' own
-            # columns (null and blank on every other row): the purpose profile
-            # (records.purpose) in the same scan, with no join.
-            .values(
-                "user_id",
-                "organisation_id",
-                band=F("learner_age_band"),
-                area=F("learner_area"),
-            )
-            .annotate(
-                searches=Count(ONE, filter=counted & Q(action__in=SEARCHES)),
-                views=Count(ONE, filter=counted & Q(action=A.VIEW_RECORD)),
-                detail_searches=Count(
-                    ONE, filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
-                ),
-                detail_no_matches=Count(
-                    ONE,
-                    filter=Q(action=A.SEARCH_DEMOGRAPHICS, outcome=O.NO_MATCH),
-                ),
-                night_lookups=Count(ONE, filter=counted & night),
-                refused=Count(ONE, filter=Q(outcome=O.REFUSED)),
-                refused_views=Count(
-                    ONE, filter=Q(action=A.VIEW_RECORD, outcome=O.REFUSED)
-                ),
-                uln_buckets=uln_bucket_counts(),
-                found=Count("learner_age_band"),
-                unstamped=Count(ONE, filter=found & Q(learner_age_band=None)),
-            )
+        .annotate(
+            searches=Count(ONE, filter=counted & Q(action__in=SEARCHES)),
+            views=Count(ONE, filter=counted & Q(action=A.VIEW_RECORD)),
+            detail_searches=Count(
+                ONE, filter=counted & Q(action=A.SEARCH_DEMOGRAPHICS)
+            ),
+            detail_no_matches=Count(
+                ONE,
+                filter=Q(action=A.SEARCH_DEMOGRAPHICS, outcome=O.NO_MATCH),
+            ),
+            night_lookups=Count(ONE, filter=counted & night),
+            refused=Count(ONE, filter=Q(outcome=O.REFUSED)),
+            refused_views=Count(ONE, filter=Q(action=A.VIEW_RECORD, outcome=O.REFUSED)),
+            uln_buckets=uln_bucket_counts(),
+            found=Count("learner_age_band"),
+            unstamped=Count(ONE, filter=found & Q(learner_age_band=None)),
         )
-        sql, params = rows.query.sql_with_params()
+    )
+    sql, params = rows.query.sql_with_params()
     return sql, tuple(params)
 
 

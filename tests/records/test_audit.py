@@ -836,6 +836,32 @@ def test_night_time_follows_british_summer_time(searcher):
     assert UsageDay.objects.get(day=summer).night_lookups == 3
 
 
+@pytest.mark.parametrize("hours", [(7, 20), (0, 24), (9, 17), (1, 3)])
+def test_working_spans_say_what_the_local_hour_says_every_minute(settings, hours):
+    """The counts test night-time by instants (records.audit_counts.working_spans),
+    not by each row's local hour: the two must agree at every minute of an
+    ordinary day, a summer day and the days the clocks go forward and back."""
+    from zoneinfo import ZoneInfo
+
+    settings.AUDIT_WORKING_HOURS = hours
+    london = ZoneInfo(settings.TIME_ZONE)
+    for day in (
+        date(2026, 11, 20),
+        date(2026, 7, 14),
+        date(2026, 3, 29),  # clocks forward at 01:00 UTC
+        date(2026, 10, 25),  # and back at 01:00 UTC
+        date(2027, 3, 28),
+    ):
+        start, end = audit_counts.day_bounds(day)
+        spans = audit_counts.working_spans(start, end)
+        moment = start
+        while moment < end:
+            by_hour = hours[0] <= moment.astimezone(london).hour < hours[1]
+            by_span = any(first <= moment < last for first, last in spans)
+            assert by_span == by_hour, (day, moment, spans)
+            moment += timedelta(minutes=1)
+
+
 def test_a_disabled_rule_finds_nothing(searcher):
     rule(Code.ORG_VOLUME, enabled=False)
     log(searcher, yesterday(), 500)
