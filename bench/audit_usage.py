@@ -19,7 +19,8 @@ history, as they would at night; then times:
     hand, in a transaction with the audit's own session settings (work_mem, jit);
 (a*) the same aggregate with night-time tested as the audit tests it, by the
     instants of the working hours rather than each row's local hour (the
-    stricter baseline: that one expression is a quarter of the bare aggregate);
+    stricter baseline: that one expression is over a third of the bare
+    aggregate and a quarter of the audit's counts statement);
 (b) audit_usage for that day again: the counts, the consecutive-ULN runs,
     replacing the day's UsageDay rows, every rule, alerts and suspensions;
 (c) audit_usage for a day not yet audited, as the nightly run meets it: the

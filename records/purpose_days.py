@@ -212,10 +212,8 @@ _COLUMNS = (
 
 def _write(day: date, rows: list[tuple[int, int | None, Profile]]) -> None:
     """One statement for the day's rows (PostgreSQL: a COPY), after deleting
-    any the day had (organisations' rows and users' in turn, each through its
-    own unique index, which leads with the day)."""
-    PurposeDay.objects.filter(day=day, user__isnull=True).delete()
-    PurposeDay.objects.filter(day=day, user__isnull=False).delete()
+    any the day had."""
+    PurposeDay.objects.filter(day=day).delete()
     if not rows:
         return
     quote = connection.ops.quote_name

@@ -285,22 +285,21 @@ class PurposeDay(models.Model):
 
     class Meta:
         ordering = ("-day",)
-        # The two unique indexes lead with the day, so that they are also the
-        # indexes every reader takes: the rules' window sums (a range of days,
-        # organisations' rows or users'), an organisation's days in admin, and
-        # the audit's rewrite of a day (one DELETE for each kind of row). A
-        # third index of (day, organisation) cost every night's write its
-        # upkeep (bench/RESULTS.md, issue 13).
         constraints = (
             models.UniqueConstraint(
-                fields=("day", "organisation"),
+                fields=("organisation", "day"),
                 condition=Q(user__isnull=True),
-                name="purpose_day_once_per_org_day",
+                name="purpose_day_once_per_org",
             ),
             models.UniqueConstraint(
-                fields=("day", "organisation", "user"),
+                fields=("user", "organisation", "day"),
                 condition=Q(user__isnull=False),
-                name="purpose_day_once_per_user_day",
+                name="purpose_day_once_per_user",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("day", "organisation"), name="purpose_day_day_org_idx"
             ),
         )
 

@@ -86,14 +86,45 @@ def test_a_node_remembers_a_bounded_number_of_languages():
     assert len(node.rendered) <= 8
 
 
-def test_the_layout_and_its_parts_load_it_after_django_i18n():
+def test_a_catalogue_loaded_again_is_translated_afresh(monkeypatch):
+    """runserver loads a changed catalogue without a restart, and a test may
+    change the locale paths: the cached template's words must follow."""
+    from django.utils.translation import trans_real
+
+    template = Template('{% load i18n fixed_words %}{% translate "Sign out" %}')
+    with translation.override("cy"):
+        assert template.render(Context()) == "Allgofnodi"
+
+    class Reloaded(trans_real.DjangoTranslation):
+        def gettext(self, message):
+            return "Allgofnodi (newydd)" if message == "Sign out" else message
+
+    reloaded = Reloaded("cy")
+    monkeypatch.setitem(trans_real._translations, "cy", reloaded)
+    with translation.override("cy"):
+        assert template.render(Context()) == "Allgofnodi (newydd)"
+    monkeypatch.undo()
+    with translation.override("cy"):
+        assert template.render(Context()) == "Allgofnodi"
+
+
+def test_the_layout_and_its_parts_load_it_after_every_load_of_django_i18n():
     # Loaded before i18n, Django's own tag would win again, silently.
+    import re
+
     templates = Path(settings.BASE_DIR) / "templates"
     for name in (
         "base.html",
         "includes/footer_meta.html",
         "includes/language_select.html",
     ):
-        text = (templates / name).read_text()
-        loads = text.split("{% load ", 1)[1].split("%}", 1)[0].split()
-        assert loads.index("fixed_words") > loads.index("i18n"), name
+        libraries = [
+            library
+            for load in re.findall(
+                r"{%\s*load\s+([^%]+?)\s*%}", (templates / name).read_text()
+            )
+            for library in load.split()
+        ]
+        assert "fixed_words" in libraries, name
+        last_i18n = max(i for i, library in enumerate(libraries) if library == "i18n")
+        assert libraries.index("fixed_words") > last_i18n, name

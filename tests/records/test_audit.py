@@ -851,6 +851,7 @@ def test_working_spans_say_what_the_local_hour_says_every_minute(settings, hours
         date(2026, 3, 29),  # clocks forward at 01:00 UTC
         date(2026, 10, 25),  # and back at 01:00 UTC
         date(2027, 3, 28),
+        date(2027, 10, 31),
     ):
         start, end = audit_counts.day_bounds(day)
         spans = audit_counts.working_spans(start, end)

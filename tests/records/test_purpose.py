@@ -264,6 +264,7 @@ def test_a_night_of_stamped_lookups_is_one_scan_with_no_join_to_the_register(
     assert all("records_learnerview" in line for line in scans)
 
 
+@pytest.mark.postgres
 def test_the_profile_probes_the_uln_index_and_leaves_the_audits_plans_alone(
     searcher, college
 ):
@@ -653,57 +654,3 @@ def test_the_audits_queries_do_not_grow_with_the_organisations_that_hit():
     again = _audit_queries(day_ago(1))
     assert all(alerts(firm).count() == 3 for firm in one + three)
     assert again == first
-
-
-def test_every_reader_and_the_rewrite_of_purpose_days_take_a_unique_index(
-    searcher, college
-):
-    """PurposeDay keeps its primary key and the two unique indexes, which lead
-    with the day, and nothing else: each statement of the audit, of its rewrite
-    of a day and of the admin panel that reads the table can take one of them
-    (so none scans a year of rows, and the night's write keeps one index fewer)."""
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
-
-    from records.purpose_admin import profile_context
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
-            [PurposeDay._meta.db_table],
-        )
-        indexes = dict(cursor.fetchall())
-    assert sorted(indexes) == [
-        "purpose_day_once_per_org_day",
-        "purpose_day_once_per_user_day",
-        "records_purposeday_pkey",
-    ]
-    assert (
-        "(day, organisation_id) WHERE (user_id IS NULL)"
-        in (indexes["purpose_day_once_per_org_day"])
-    )
-
-    runner = Run()
-    for n in (3, 2, 1):
-        on = day_ago(n)
-        found(searcher, on, learners(4, age=40, areas=FAR, on=on))
-        runner.day(on)
-    with CaptureQueriesContext(connection) as queries:
-        runner.day(day_ago(1))  # the day again: its rows deleted and rewritten
-        profile_context(college, day_ago(3), day_ago(1))
-        profile_context(college, day_ago(3), day_ago(1), user_id=searcher.pk)
-    statements = [
-        query["sql"]
-        for query in queries
-        if "records_purposeday" in query["sql"] and "COPY" not in query["sql"]
-    ]
-    assert any(sql.startswith("DELETE") for sql in statements)
-    assert len(statements) >= 5
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The test's table is tiny; the night's is not: a scan of it never wins.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        for sql in statements:
-            cursor.execute(f"EXPLAIN {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert "Seq Scan on records_purposeday" not in plan, (sql, plan)
-            assert "purpose_day_once_per_" in plan, (sql, plan)

@@ -231,3 +231,79 @@ def test_a_member_who_finds_nobody_that_day_is_not_judged_that_night(college, st
         ordinary_day(user, on)
     run.day(on)
     assert list(user_alerts(one).values_list("day", flat=True)) == [day_ago(2)]
+
+
+@pytest.mark.postgres
+def test_every_reader_and_the_rewrite_of_purpose_days_take_an_index(college, staff):
+    """Each statement of the audit that reads or rewrites PurposeDay, and of the
+    admin panel, can take an index (so none scans a year of rows), and a read of
+    some users' rows takes the index that leads with the user (so the per-user
+    rule's history goes to those users' rows, not every user's of the days)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from records.models import PurposeDay
+    from records.purpose_admin import profile_context
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s",
+            [PurposeDay._meta.db_table],
+        )
+        indexes = sorted(name for (name,) in cursor.fetchall())
+    assert indexes == [
+        "purpose_day_day_org_idx",
+        "purpose_day_once_per_org",
+        "purpose_day_once_per_user",
+        "records_purposeday_pkey",
+    ]
+
+    # A member who turns to a third party after ordinary days, so that the
+    # per-user rule finds a case and reads that user's own history.
+    history(staff)
+    on = day_ago(1)
+    one, *others = staff
+    for user in others:
+        ordinary_day(user, on)
+    found(one, on, learners(30, age=30, areas=FAR, on=on))
+    runner = Run()
+    runner.day(on)
+    assert user_alerts(one).exists()
+    with CaptureQueriesContext(connection) as queries:
+        runner.day(day_ago(1))  # the day again: its rows deleted and rewritten
+        profile_context(college, day_ago(4), day_ago(1))
+        profile_context(college, day_ago(4), day_ago(1), user_id=one.pk)
+    statements = [
+        query["sql"]
+        for query in queries
+        if "records_purposeday" in query["sql"] and "COPY" not in query["sql"]
+    ]
+    assert any(sql.startswith("DELETE") for sql in statements)
+    # Those whose WHERE picks some users (not a HAVING that keeps them).
+    by_users = [
+        sql for sql in statements if '"user_id" IN (' in sql.split("GROUP BY")[0]
+    ]
+    assert by_users, "the per-user rule read no user's history"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The test's table is tiny; the night's is not: a scan of it never wins.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in statements:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on records_purposeday" not in plan, (sql, plan)
+        # On a table this small the planner may as well read the days' range of
+        # (day, organisation); without it, a read of some users' history must go
+        # to their rows by (user, organisation, day), not walk every user's.
+        cursor.execute("DROP INDEX purpose_day_day_org_idx")
+        for sql in by_users:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            lines = plan.splitlines()
+            at = next(
+                i
+                for i, line in enumerate(lines)
+                if "purpose_day_once_per_user on" in line
+            )
+            condition = lines[at + 1].strip()
+            assert condition.startswith("Index Cond: ((user_id ="), (sql, plan)
+        transaction.set_rollback(True)  # the index stays
