@@ -7,6 +7,8 @@ dashboard). records.audit_rules judges what usage_days_write returns.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -101,10 +103,11 @@ def counts_query(start: datetime, end: datetime) -> tuple[str, tuple[Any, ...]]:
     # Night-time is outside the local working hours, tested as instants: the
     # hour of each row's local time would be a time-zone conversion a row, a
     # quarter of this statement (bench/RESULTS.md, issue 13).
-    working = Q(pk__in=[])
-    for first, last in working_spans(start, end):
-        working |= Q(viewed_at__gte=first, viewed_at__lt=last)
-    night = ~working
+    night = ~reduce(
+        or_,
+        (Q(viewed_at__gte=a, viewed_at__lt=b) for a, b in working_spans(start, end)),
+        Q(pk__in=[]),
+    )
     rows = (
         LearnerView.objects.filter(viewed_at__gte=start, viewed_at__lt=end)
         .order_by()

@@ -150,14 +150,22 @@ def test_a_screening_firm_of_one_searcher_is_left_to_the_organisation_rules(
     assert not user_alerts(searcher).exists()  # nobody else to compare with
 
 
-def test_below_the_minimum_volume_the_user_rule_does_not_judge(college, staff):
+def third_party_night(staff, far_adults: int):
+    """Ordinary days, then a night on which the first member also finds
+    far_adults adults from far away by details and the others have an ordinary
+    day, audited; the first member."""
     history(staff)
     on = day_ago(1)
     one, *others = staff
     for user in others:
         ordinary_day(user, on)
-    found(one, on, learners(29, age=30, areas=FAR, on=on))
+    found(one, on, learners(far_adults, age=30, areas=FAR, on=on))
     Run().day(on)
+    return one
+
+
+def test_below_the_minimum_volume_the_user_rule_does_not_judge(college, staff):
+    one = third_party_night(staff, 29)
     assert not user_alerts(one).exists()
 
 
@@ -260,15 +268,9 @@ def test_every_reader_and_the_rewrite_of_purpose_days_take_an_index(college, sta
 
     # A member who turns to a third party after ordinary days, so that the
     # per-user rule finds a case and reads that user's own history.
-    history(staff)
-    on = day_ago(1)
-    one, *others = staff
-    for user in others:
-        ordinary_day(user, on)
-    found(one, on, learners(30, age=30, areas=FAR, on=on))
-    runner = Run()
-    runner.day(on)
+    one = third_party_night(staff, 30)
     assert user_alerts(one).exists()
+    runner = Run()
     with CaptureQueriesContext(connection) as queries:
         runner.day(day_ago(1))  # the day again: its rows deleted and rewritten
         profile_context(college, day_ago(4), day_ago(1))
